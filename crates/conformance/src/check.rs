@@ -1,0 +1,295 @@
+//! Runs every example of the contract against one stack and records what differed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use claimbench_model::contract::{Contract, Endpoint, Example};
+use serde_json::Value;
+
+use crate::compare::{json_equal, substitute_stack};
+
+/// Why the check could not run at all (as opposed to a stack failing it).
+#[derive(Debug, thiserror::Error)]
+pub enum ConformanceError {
+    #[error("cannot read the contract {path}: {source}")]
+    ReadContract { path: PathBuf, source: std::io::Error },
+    #[error("the contract {path} is not valid: {source}; fix the JSON (see fixtures/contract/)")]
+    ParseContract { path: PathBuf, source: serde_json::Error },
+    #[error("example '{example}' names {path}, which cannot be read: {source}")]
+    Fixture { example: String, path: PathBuf, source: std::io::Error },
+    #[error("could not build an HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
+/// The outcome of one example on one stack.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub stack: String,
+    pub endpoint: String,
+    pub example: String,
+    /// Empty when the example passed; otherwise one line per difference.
+    pub failures: Vec<String>,
+}
+
+impl CheckResult {
+    /// True when nothing differed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Reads and parses a contract file.
+pub fn load_contract(path: &Path) -> Result<Contract, ConformanceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConformanceError::ReadContract { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|source| ConformanceError::ParseContract { path: path.to_path_buf(), source })
+}
+
+/// Checks every example against the stack at `base_url`. `root` resolves fixture paths;
+/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts.
+pub fn check_stack(
+    contract: &Contract,
+    root: &Path,
+    stack: &str,
+    base_url: &str,
+    upstream_url: Option<&str>,
+) -> Result<Vec<CheckResult>, ConformanceError> {
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(ConformanceError::Client)?;
+    let mut results = Vec::new();
+    for endpoint in &contract.endpoints {
+        for example in &endpoint.examples {
+            let failures = check_example(&client, root, stack, base_url, upstream_url, endpoint, example)?;
+            results.push(CheckResult {
+                stack: stack.to_string(),
+                endpoint: format!("{} {}", endpoint.method, endpoint.path),
+                example: example.name.clone(),
+                failures,
+            });
+        }
+    }
+    results.push(CheckResult {
+        stack: stack.to_string(),
+        endpoint: "GET /health".into(),
+        example: "date-changes".into(),
+        failures: check_date_changes(&client, base_url),
+    });
+    Ok(results)
+}
+
+fn check_example(
+    client: &reqwest::blocking::Client,
+    root: &Path,
+    stack: &str,
+    base_url: &str,
+    upstream_url: Option<&str>,
+    endpoint: &Endpoint,
+    example: &Example,
+) -> Result<Vec<String>, ConformanceError> {
+    let read = |rel: &str| {
+        let path = root.join(rel);
+        std::fs::read(&path).map_err(|source| ConformanceError::Fixture { example: example.name.clone(), path, source })
+    };
+    let body = match (&example.request_body_file, &example.request_body_text) {
+        (Some(file), _) => Some(read(file)?),
+        (None, Some(text)) => Some(text.clone().into_bytes()),
+        (None, None) => None,
+    };
+    let expected_body = example.body_file.as_deref().map(read).transpose()?;
+    let method = reqwest::Method::from_bytes(endpoint.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut request = client.request(method, format!("{base_url}{}", endpoint.target(example)));
+    if let Some(ct) = &example.request_content_type {
+        request = request.header(reqwest::header::CONTENT_TYPE, ct);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let hits_before = upstream_url.and_then(|u| upstream_hits(client, u));
+    let started = Instant::now();
+    let response = match request.send() {
+        Ok(r) => r,
+        Err(e) => return Ok(vec![format!("request failed: {e}")]),
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = match response.bytes() {
+        Ok(b) => b,
+        Err(e) => return Ok(vec![format!("reading the body failed: {e}")]),
+    };
+    let elapsed = started.elapsed();
+    let mut failures = Vec::new();
+
+    if status != example.status {
+        failures.push(format!("status: expected {}, got {status}; body {}", example.status, preview(&bytes)));
+    }
+    check_headers(&headers, example, &mut failures);
+    check_body(&bytes, example, expected_body.as_deref(), stack, &mut failures);
+    if let Some(min) = example.min_latency_ms {
+        if elapsed < Duration::from_millis(min) {
+            failures.push(format!("answered in {elapsed:?}, sooner than the {min} ms it must wait"));
+        }
+    }
+    if let (Some(calls), Some(url)) = (example.upstream_calls, upstream_url) {
+        match (hits_before, upstream_hits(client, url)) {
+            (Some(before), Some(after)) if after - before != calls => failures.push(format!(
+                "upstream hits: the app reported {calls} calls but the upstream served {} (a cached or skipped call?)",
+                after - before
+            )),
+            (Some(_), Some(_)) => {}
+            _ => failures.push(format!("could not read {url}/stats to count upstream hits")),
+        }
+    }
+    Ok(failures)
+}
+
+fn check_headers(headers: &reqwest::header::HeaderMap, example: &Example, failures: &mut Vec<String>) {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    match get("server") {
+        Some(s) if !s.trim().is_empty() => {}
+        _ => failures.push("header Server is missing".into()),
+    }
+    match get("date") {
+        Some(d) if parse_http_date(&d).is_some() => {}
+        Some(d) => failures.push(format!("header Date '{d}' is not an HTTP date")),
+        None => failures.push("header Date is missing".into()),
+    }
+    if get("content-length").is_none() && get("transfer-encoding").is_none() {
+        failures.push("neither Content-Length nor Transfer-Encoding is set".into());
+    }
+    let media = get("content-type").map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let wanted = example.content_type.clone().or_else(|| example.error.then(|| "application/json".to_string()));
+    match (wanted, media) {
+        (Some(want), Some(got)) if want != got => failures.push(format!("content type: expected {want}, got {got}")),
+        (Some(want), None) => failures.push(format!("content type: expected {want}, got none")),
+        _ => {}
+    }
+}
+
+fn check_body(bytes: &[u8], example: &Example, expected_file: Option<&[u8]>, stack: &str, failures: &mut Vec<String>) {
+    if let Some(expected) = expected_file {
+        if bytes != expected {
+            failures.push(byte_difference(expected, bytes));
+        }
+    }
+    if let Some(text) = &example.body_text {
+        if bytes != text.as_bytes() {
+            failures.push(byte_difference(text.as_bytes(), bytes));
+        }
+    }
+    if let Some(expected) = &example.body_json {
+        let expected = substitute_stack(expected, stack);
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(actual) if json_equal(&expected, &actual) => {}
+            Ok(actual) => failures.push(format!("body: expected {expected}, got {actual}")),
+            Err(_) => failures.push(format!("body: expected JSON {expected}, got {}", preview(bytes))),
+        }
+    }
+    if example.error {
+        let is_error = serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .and_then(|v| v.get("error").map(Value::is_string))
+            .unwrap_or(false);
+        if !is_error {
+            failures.push(format!("body: expected {{\"error\": \"...\"}}, got {}", preview(bytes)));
+        }
+    }
+}
+
+/// Two requests a little over a second apart must carry different Date headers.
+fn check_date_changes(client: &reqwest::blocking::Client, base_url: &str) -> Vec<String> {
+    let date = || -> Option<String> {
+        let response = client.get(format!("{base_url}/health")).send().ok()?;
+        response.headers().get("date")?.to_str().ok().map(str::to_string)
+    };
+    let first = date();
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = date();
+    match (first, second) {
+        (Some(a), Some(b)) if a == b => vec![format!("Date stayed '{a}' across 1.1 s: it is cached or frozen")],
+        (Some(_), Some(_)) => vec![],
+        _ => vec!["could not read the Date header of /health".into()],
+    }
+}
+
+fn upstream_hits(client: &reqwest::blocking::Client, upstream_url: &str) -> Option<u64> {
+    let stats: Value = client.get(format!("{upstream_url}/stats")).send().ok()?.json().ok()?;
+    stats.get("delay_requests")?.as_u64()
+}
+
+/// Parses an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT` into seconds of the day,
+/// enough to check the format.
+fn parse_http_date(date: &str) -> Option<u32> {
+    let parts: Vec<&str> = date.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" || !parts[0].ends_with(',') {
+        return None;
+    }
+    let day: u32 = parts[1].parse().ok()?;
+    let year: u32 = parts[3].parse().ok()?;
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    if !(1..=31).contains(&day) || year < 2000 || !months.contains(&parts[2]) {
+        return None;
+    }
+    let hms: Vec<u32> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    (hms.len() == 3).then(|| hms[0] * 3600 + hms[1] * 60 + hms[2])
+}
+
+fn preview(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() > 200 {
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}… ({} bytes)", &text[..cut], bytes.len())
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// Where two bodies first differ, with a little context from each.
+fn byte_difference(expected: &[u8], actual: &[u8]) -> String {
+    let at = expected.iter().zip(actual).position(|(a, b)| a != b).unwrap_or(expected.len().min(actual.len()));
+    let window = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(40)..(at + 40).min(b.len())]).to_string();
+    format!(
+        "body differs at byte {at} (expected {} bytes, got {}):\n    expected …{}…\n    actual   …{}…",
+        expected.len(),
+        actual.len(),
+        window(expected),
+        window(actual)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_are_recognised() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 2026 08:49:37 GMT"), Some(8 * 3600 + 49 * 60 + 37));
+        assert_eq!(parse_http_date("Sun, 06 Nov 2026 08:49:37 UTC"), None);
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn byte_difference_points_at_the_first_differing_byte() {
+        let msg = byte_difference(b"{\"a\":1,\"b\":2}", b"{\"a\":1,\"b\":3}");
+        assert!(msg.contains("byte 11"), "{msg}");
+    }
+
+    #[test]
+    fn the_bundled_contract_parses_and_every_fixture_exists() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let contract = load_contract(&root.join("fixtures/contract/contract.json")).unwrap();
+        assert!(contract.endpoints.len() >= 9);
+        for example in contract.endpoints.iter().flat_map(|e| &e.examples) {
+            for file in [&example.request_body_file, &example.body_file].into_iter().flatten() {
+                assert!(root.join(file).is_file(), "{} names missing {file}", example.name);
+            }
+            let expects_something = example.error || example.body_json.is_some() || example.body_text.is_some() || example.body_file.is_some();
+            assert!(expects_something, "example {} checks no body", example.name);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The conformance check: proves a running stack answers every example of the endpoint contract
+//! (`fixtures/contract/contract.json`) before any load is applied.
+//!
+//! It checks status, media type, the `Server`/`Date`/length headers, bodies (JSON compared
+//! canonically, byte-exact where the contract says so), each error case, minimum latencies and the
+//! upstream hit counts. Starting the stacks is the supervisor's job; this crate only talks HTTP
+//! to a base URL it is given.
+
+mod check;
+mod compare;
+mod table;
+
+pub use check::{check_stack, load_contract, CheckResult, ConformanceError};
+pub use compare::json_equal;
+pub use table::render_table;

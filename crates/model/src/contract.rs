@@ -1,0 +1,118 @@
+//! The endpoint contract (`fixtures/contract/contract.json`) as types.
+//!
+//! This module only describes the contract; reading it from disk is the caller's job, and checking
+//! a live stack against it belongs to the conformance crate.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole contract file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Contract {
+    pub version: u32,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub notes: BTreeMap<String, String>,
+    /// Length of every upstream `/delay` body, so `bytes = calls * upstream_body_bytes`.
+    pub upstream_body_bytes: u64,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// One endpoint (or one deliberate error path) of the contract.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    /// `overhead`, `io` or `cpu`: decides the Python handler style and which experiments use it.
+    pub kind: String,
+    #[serde(default)]
+    pub params: Vec<Param>,
+    #[serde(default)]
+    pub request: Option<RequestSpec>,
+    #[serde(default)]
+    pub definition: String,
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+/// A query parameter and its limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<i64>,
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+    #[serde(default)]
+    pub one_of: Option<Vec<String>>,
+}
+
+/// What a request body must look like.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestSpec {
+    pub content_type: String,
+    pub max_body_bytes: u64,
+    #[serde(default)]
+    pub schema: String,
+}
+
+/// One example request and the response every stack must give.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Example {
+    pub name: String,
+    /// Query string without the leading `?`, already percent-encoded.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Request body read from this file (relative to the repository root).
+    #[serde(default)]
+    pub request_body_file: Option<String>,
+    #[serde(default)]
+    pub request_body_text: Option<String>,
+    #[serde(default)]
+    pub request_content_type: Option<String>,
+    pub status: u16,
+    /// Expected media type, compared without parameters such as `charset`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Expected JSON body, compared canonically; the string `{stack}` stands for the stack name.
+    #[serde(default)]
+    pub body_json: Option<serde_json::Value>,
+    /// Expected body, byte for byte.
+    #[serde(default)]
+    pub body_text: Option<String>,
+    /// Expected body, byte for byte, read from this file.
+    #[serde(default)]
+    pub body_file: Option<String>,
+    /// The body must be a JSON object with a string field `error`.
+    #[serde(default)]
+    pub error: bool,
+    /// Upstream hits this request must cause.
+    #[serde(default)]
+    pub upstream_calls: Option<u64>,
+    /// The response may not arrive sooner than this.
+    #[serde(default)]
+    pub min_latency_ms: Option<u64>,
+}
+
+impl Endpoint {
+    /// The path plus the example's query string, ready to append to a base URL.
+    pub fn target(&self, example: &Example) -> String {
+        match example.query.as_deref() {
+            Some(q) if !q.is_empty() => format!("{}?{}", self.path, q),
+            _ => self.path.clone(),
+        }
+    }
+}
+
+impl Contract {
+    /// Looks an endpoint up by its id.
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
+    }
+}

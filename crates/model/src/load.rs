@@ -1,0 +1,305 @@
+//! The results of one load run, as the engine returns them and `--json` writes them.
+//!
+//! These are plain serde types: the engine fills them, the suite carries them into a run's
+//! results, and the report reads them, so neither needs the engine. Latencies are microseconds
+//! as `f64` (the histograms record whole microseconds); rates are requests per second. The full
+//! histograms travel along as base64 of HdrHistogram's compressed V2 encoding (the same text an
+//! interval log holds), so runs can be merged and re-aggregated later. The JSON Schema of this
+//! file lives in `fixtures/schema/load-result.schema.json`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The `schema_version` this crate writes; a reader should refuse other versions by name.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The error classes, in the order summaries print them; every class is a key of
+/// [`LoadResult::errors`], zero or not.
+pub const ERROR_CLASSES: [&str; 7] = [
+    "connect",
+    "timeout",
+    "reset",
+    "status_4xx",
+    "status_5xx",
+    "body_mismatch",
+    "other",
+];
+
+/// Everything one load run measured; totals cover the measurement (every rate step), never the
+/// warm-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadResult {
+    /// [`SCHEMA_VERSION`] at the time of writing.
+    pub schema_version: u32,
+    /// The engine that produced this result, e.g. `claimbench-engine 0.1.0`.
+    pub engine_version: String,
+    /// Wall-clock start of the measurement (after the warm-up), seconds since the Unix epoch.
+    pub started_at_unix_s: f64,
+    /// What was asked for.
+    pub plan: PlanSummary,
+    /// True when the run was stopped early (Ctrl-C); the totals cover what ran.
+    pub cancelled: bool,
+    /// Seconds the measurement lasted: from its start to the later of its scheduled end and the
+    /// last request actually sent.
+    pub duration_s: f64,
+    /// Open loop: requests per second that were offered, averaged over every step; closed loop:
+    /// `None`.
+    pub target_rate: Option<f64>,
+    /// Responses received (any status) per second of [`LoadResult::duration_s`].
+    pub achieved_rate: f64,
+    /// Requests that finished, with a response or with an error.
+    pub requests: u64,
+    /// Requests that got a complete response, whatever its status.
+    pub responses: u64,
+    /// Responses by HTTP status code.
+    pub status_counts: BTreeMap<u16, u64>,
+    /// Failed requests by class (see [`ERROR_CLASSES`]): `connect` (refused or failed to
+    /// connect), `timeout` (no complete response within the per-request timeout), `reset` (the
+    /// server closed or reset the connection mid-request), `status_4xx` and `status_5xx`
+    /// (unless the template expected that status), `body_mismatch` (a sampled response that did
+    /// not match the template's expected status or body), `other` (an unparsable response).
+    pub errors: BTreeMap<String, u64>,
+    /// Bytes read from the sockets.
+    pub bytes_in: u64,
+    /// Bytes written to the sockets.
+    pub bytes_out: u64,
+    /// TCP connections opened, first connections and reconnections alike.
+    pub connections_opened: u64,
+    /// Open loop: requests whose intended send time came while every connection was busy, so
+    /// they waited for one (the wait is in the corrected latency).
+    pub late_sends: u64,
+    /// Latency corrected for coordinated omission: response end minus intended send time.
+    pub latency: LatencySummary,
+    /// Uncorrected latency: response end minus actual send time (what wrk reports).
+    pub latency_uncorrected: LatencySummary,
+    /// Open loop: how late the generator woke for a request it was waiting to send; `None` in
+    /// closed loop.
+    pub send_lag: Option<LatencySummary>,
+    /// Percentile distribution of the corrected latency, as in an `.hgrm` file.
+    pub distribution: Vec<PercentilePoint>,
+    /// Percentile distribution of the uncorrected latency.
+    pub distribution_uncorrected: Vec<PercentilePoint>,
+    /// Time series of the measurement, one point per interval, by response completion time.
+    pub intervals: Vec<IntervalPoint>,
+    /// One result per rate step, in order; empty when the plan had no rate steps.
+    pub steps: Vec<StepResult>,
+    /// The warm-up, recorded separately and left out of every total; `None` without warm-up.
+    pub warmup: Option<WarmupSummary>,
+    /// True when the generator itself may have been the bottleneck; the reasons say why.
+    pub generator_saturated: bool,
+    /// Why the generator counts as saturated, worded for the user; empty when it was not.
+    pub saturation_reasons: Vec<String>,
+    /// What the generator measured about itself.
+    pub self_check: SelfCheck,
+    /// The whole-measurement histograms, for merging runs.
+    pub histograms: EncodedHistograms,
+}
+
+/// The plan of a run, as recorded with its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// The target URL as given.
+    pub url: String,
+    /// Open or closed loop.
+    pub mode: LoadMode,
+    /// Open loop: the rate asked for (the first step's rate when there are steps).
+    pub target_rate: Option<f64>,
+    /// Open loop: how arrivals are spaced.
+    pub arrivals: Option<Arrivals>,
+    /// Open loop with Poisson arrivals: the seed of the arrival sequence.
+    pub poisson_seed: Option<u64>,
+    /// Keep-alive connections in the pool.
+    pub connections: u32,
+    /// Closed loop: pause between a response and the next request on the same connection.
+    pub think_time_s: f64,
+    /// Warm-up seconds, excluded from the results.
+    pub warmup_s: f64,
+    /// Measurement seconds asked for, if the run was bounded by time.
+    pub duration_s: Option<f64>,
+    /// Measured requests asked for, if the run was bounded by count.
+    pub max_requests: Option<u64>,
+    /// Length of one interval of the time series.
+    pub interval_s: f64,
+    /// Per-request timeout.
+    pub timeout_s: f64,
+    /// Generator threads, each with its own single-threaded event loop.
+    pub threads: u32,
+    /// The core the generator was pinned to, if it was.
+    pub pinned_core: Option<usize>,
+    /// Every Nth response is checked against its template's expectations; 0 means never.
+    pub validate_every: u64,
+    /// Open-loop rate steps, in order; empty when the run had one rate.
+    pub rate_steps: Vec<RateStepSummary>,
+    /// The request templates, with their weights.
+    pub templates: Vec<TemplateSummary>,
+}
+
+/// Open loop (a schedule of intended send times) or closed loop (send when the last finished).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMode {
+    OpenLoop,
+    ClosedLoop,
+}
+
+/// How open-loop send times are spaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Evenly spaced, `1 / rate` apart.
+    Constant,
+    /// Exponentially distributed gaps with mean `1 / rate`, from a seed.
+    Poisson,
+}
+
+/// One rate step of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateStepSummary {
+    /// Requests per second offered during the step.
+    pub rate: f64,
+    /// Seconds the step lasted.
+    pub duration_s: f64,
+}
+
+/// One request template of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateSummary {
+    /// HTTP method, e.g. `GET`.
+    pub method: String,
+    /// Path and query, e.g. `/io/upstream?ms=20`.
+    pub path: String,
+    /// Extra request headers as `name: value`.
+    pub headers: Vec<String>,
+    /// Size of the request body.
+    pub body_bytes: u64,
+    /// Relative weight among the templates.
+    pub weight: u32,
+    /// The status sampled responses must have, if checked.
+    pub expect_status: Option<u16>,
+    /// Size of the body sampled responses must have byte for byte, if checked.
+    pub expect_body_bytes: Option<u64>,
+}
+
+/// A latency distribution in a few numbers, all in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Values recorded.
+    pub count: u64,
+    pub min_us: f64,
+    pub mean_us: f64,
+    pub stdev_us: f64,
+    pub max_us: f64,
+    pub p50_us: f64,
+    pub p75_us: f64,
+    pub p90_us: f64,
+    pub p99_us: f64,
+    /// The 99.9th percentile.
+    pub p999_us: f64,
+    /// The 99.99th percentile.
+    pub p9999_us: f64,
+}
+
+/// One line of a percentile distribution (`.hgrm`): `percentile`% of values are at most
+/// `value_us`, and `total_count` values are.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PercentilePoint {
+    pub value_us: f64,
+    /// Percentile rank in [0, 100].
+    pub percentile: f64,
+    pub total_count: u64,
+}
+
+/// One interval of the measurement's time series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalPoint {
+    /// Start of the interval, seconds since the measurement started.
+    pub start_s: f64,
+    /// End of the interval, seconds since the measurement started.
+    pub t_s: f64,
+    /// Requests that finished during the interval.
+    pub requests: u64,
+    /// Of those, requests that failed.
+    pub errors: u64,
+    /// Corrected latency of the responses completed during the interval.
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    /// The interval's corrected histogram, base64 of HdrHistogram's compressed V2 encoding.
+    pub histogram: String,
+}
+
+/// The results of one open-loop rate step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Requests per second offered.
+    pub target_rate: f64,
+    /// Seconds the step lasted, measured like [`LoadResult::duration_s`].
+    pub duration_s: f64,
+    /// Responses per second.
+    pub achieved_rate: f64,
+    /// Requests that finished, with a response or an error.
+    pub requests: u64,
+    /// Requests that got a response.
+    pub responses: u64,
+    /// Failed requests by class.
+    pub errors: BTreeMap<String, u64>,
+    /// Requests that waited for a free connection.
+    pub late_sends: u64,
+    /// Corrected latency.
+    pub latency: LatencySummary,
+    /// Uncorrected latency.
+    pub latency_uncorrected: LatencySummary,
+    /// Generator send lag.
+    pub send_lag: Option<LatencySummary>,
+    /// The step's histograms.
+    pub histograms: EncodedHistograms,
+}
+
+/// The warm-up, kept apart from the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupSummary {
+    /// Seconds the warm-up lasted.
+    pub duration_s: f64,
+    /// Requests that finished.
+    pub requests: u64,
+    /// Requests that got a response.
+    pub responses: u64,
+    /// Failed requests, all classes together.
+    pub errors: u64,
+    /// Responses per second.
+    pub achieved_rate: f64,
+    /// Connections opened during the warm-up.
+    pub connections_opened: u64,
+    /// Corrected latency.
+    pub latency: LatencySummary,
+}
+
+/// What the generator measured about itself, to tell whether it was the bottleneck.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfCheck {
+    /// CPU seconds (user + system) the generator's threads used, warm-up included.
+    pub cpu_s: f64,
+    /// Wall-clock seconds the generator's threads ran.
+    pub wall_s: f64,
+    /// Cores the generator had: one per thread.
+    pub cores: u32,
+    /// `cpu_s / (cores * wall_s)`; saturation is flagged at 0.9.
+    pub cpu_fraction: f64,
+    /// CPUs the generator's threads were allowed to run on, as the kernel reported them.
+    pub allowed_cpus: Vec<usize>,
+    /// Open loop: p99 send lag of the measurement; saturation is flagged above 1 ms.
+    pub send_lag_p99_us: Option<f64>,
+}
+
+/// Histograms as base64 of HdrHistogram's compressed V2 encoding (1 µs to 1 h, 3 significant
+/// digits, values in microseconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncodedHistograms {
+    /// Corrected latency.
+    pub corrected: String,
+    /// Uncorrected latency.
+    pub uncorrected: String,
+    /// Send lag, open loop only.
+    pub send_lag: Option<String>,
+}

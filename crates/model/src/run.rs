@@ -1,0 +1,263 @@
+//! The results of one whole `claimbench run`, as written to `reports/<run-id>/results.json`.
+//!
+//! The suite fills these types: it runs the experiments, computes the estimates and decides the
+//! verdicts. The report crate only reads them, formats and draws; nothing here is computed by the
+//! report, so an old run can be re-rendered without running anything. Per-measurement load
+//! numbers are the engine's [`LoadResult`], carried as is.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::load::LoadResult;
+use crate::stack::{Pinning, Runtime, Versions};
+
+/// The `schema_version` this crate writes; a reader refuses other versions by name.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run measured and concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    /// [`SCHEMA_VERSION`] at the time of writing.
+    pub schema_version: u32,
+    /// The folder name under `reports/`, e.g. `2026-03-14T10-22-05Z-quick`.
+    pub run_id: String,
+    /// The profile that was run: `smoke`, `quick`, `standard` or `nightly`.
+    pub profile: String,
+    /// When the run started, RFC 3339.
+    pub started_at: String,
+    /// When the run finished, RFC 3339; `None` if it was interrupted before writing it.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Wall-clock seconds from start to the last finished measurement.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    /// False when the run was interrupted (Ctrl-C, a crash): the report says "partial run".
+    pub complete: bool,
+    /// The command-line filters in force (`--claims`, `--stacks`), as the user typed them.
+    #[serde(default)]
+    pub filters: Vec<String>,
+    /// The thresholds and durations the verdicts were decided with.
+    pub method: Method,
+    /// The machine and software the run measured.
+    pub environment: Environment,
+    /// One entry per claim in `fixtures/claims.toml`, in file order; never dropped.
+    pub claims: Vec<ClaimResult>,
+    /// One entry per experiment, in the order they ran.
+    pub experiments: Vec<ExperimentResult>,
+    /// Run-wide warnings, already worded for the user.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// How the verdicts were decided: the settings the report quotes next to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    /// A ratio must clear 1 by this fraction (0.05 = 5%) at both ends of its interval to count.
+    pub noise_threshold: f64,
+    /// Confidence level of the intervals, e.g. 0.95.
+    pub confidence: f64,
+    /// The latency objective for the saturation search, p99 in milliseconds.
+    pub slo_p99_ms: f64,
+    /// A measurement with a larger fraction of failed requests is invalid (0.01 = 1%).
+    pub max_error_ratio: f64,
+    /// A trial whose speed canary moved by more than this fraction is flagged and repeated.
+    pub canary_max_drift: f64,
+    /// Warm-up seconds per stack before measuring.
+    pub warmup_s: f64,
+    /// Seconds per measured trial.
+    pub trial_s: f64,
+}
+
+/// The machine, the pinning and the software versions of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// `model name` from `/proc/cpuinfo`.
+    pub cpu_model: String,
+    /// Logical CPUs online.
+    pub cores: u32,
+    /// `uname -sr`, e.g. `Linux 6.1.0-18-amd64`.
+    pub kernel: String,
+    /// The OS name from `/etc/os-release`, if readable.
+    #[serde(default)]
+    pub os: Option<String>,
+    /// Version of the claimbench binary that ran.
+    pub claimbench_version: String,
+    /// The repository commit, when run from a git checkout.
+    #[serde(default)]
+    pub git_commit: Option<String>,
+    /// CPU list the apps were pinned to, e.g. `1`.
+    pub app_cores: String,
+    /// CPU list the load generator and the upstream were pinned to, e.g. `0`.
+    pub generator_cores: String,
+    /// Set when the pinning could not be clean, e.g. "only 2 cores: the generator and upstream
+    /// share core 0".
+    #[serde(default)]
+    pub pinning_note: Option<String>,
+    /// Every stack the run started, by registry name.
+    pub stacks: BTreeMap<String, StackInfo>,
+}
+
+/// One stack as it actually ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackInfo {
+    pub runtime: Runtime,
+    pub framework: String,
+    /// The default `WORKERS`; experiments that vary it say so on the measurement.
+    pub workers: u32,
+    pub versions: Versions,
+    pub pinning: Pinning,
+}
+
+/// One claim of the article and what the run concluded about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    /// Stable id from `fixtures/claims.toml`, e.g. `io-throughput`; also the report's anchor.
+    pub id: String,
+    /// The article's own words.
+    pub quote: String,
+    /// The article section the quote comes from.
+    pub section: String,
+    /// Ids of the experiments that test the claim.
+    pub tested_by: Vec<String>,
+    /// What is compared, e.g. "throughput at the same connections (req/s)".
+    pub metric: String,
+    /// The claimed direction in words, e.g. "express > fastapi".
+    pub direction: String,
+    /// The overall verdict.
+    pub verdict: Verdict,
+    /// Verdicts per variant (e.g. E-cpu pure and lib), when the claim is decided per variant.
+    #[serde(default)]
+    pub sub_verdicts: Vec<LabeledVerdict>,
+}
+
+/// A verdict for one variant of a claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabeledVerdict {
+    /// What the variant is, e.g. "/cpu/matmul, native library".
+    pub label: String,
+    /// The experiment the variant was measured in, if a single one.
+    #[serde(default)]
+    pub experiment: Option<String>,
+    pub verdict: Verdict,
+}
+
+/// A decided verdict with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// The ratio estimate behind the outcome; `None` when nothing valid was measured.
+    #[serde(default)]
+    pub estimate: Option<Estimate>,
+    /// The one number to read, preformatted, e.g. "express/fastapi 1.42× (95% CI 1.31–1.55)".
+    pub key_number: String,
+    /// Why this outcome, in one or two sentences; for `NotMeasured` and `Invalid` the reason.
+    pub reason: String,
+}
+
+/// What the run concluded about a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The interval lies on the claimed side beyond the noise threshold.
+    Supported,
+    /// The interval lies on the other side beyond the noise threshold.
+    Refuted,
+    /// The interval reaches into the noise band or straddles it.
+    Inconclusive,
+    /// The measurements behind it were invalid (generator-bound, too many errors).
+    Invalid,
+    /// Not measured by this run, with the reason in [`Verdict::reason`].
+    NotMeasured,
+}
+
+/// A paired-ratio estimate: median of per-pair ratios and its bootstrap interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The stack in the numerator, e.g. `express`.
+    pub numerator: String,
+    /// The stack in the denominator, e.g. `fastapi`.
+    pub denominator: String,
+    /// What the ratio is of, e.g. "throughput" or "p99 latency".
+    pub quantity: String,
+    /// Median of the per-pair ratios.
+    pub ratio_median: f64,
+    /// Lower end of the confidence interval.
+    pub ci_low: f64,
+    /// Upper end of the confidence interval.
+    pub ci_high: f64,
+    /// Number of adjacent pairs the estimate is taken over.
+    pub pairs: u32,
+    /// Every per-pair ratio, in trial order: the spread the report shows.
+    pub spread: Vec<f64>,
+}
+
+/// One experiment and all its measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentResult {
+    /// e.g. `E-io`; also the report's anchor.
+    pub id: String,
+    /// A short title, e.g. "Upstream I/O".
+    pub title: String,
+    /// What is exercised, e.g. "`/io/upstream?ms=20`".
+    pub what: String,
+    /// How it is measured, e.g. "closed loop at 10, 100, 500 and 1000 connections".
+    pub measured_as: String,
+    /// Why the experiment has no measurements, when it was skipped or filtered out.
+    #[serde(default)]
+    pub skipped_reason: Option<String>,
+    /// Every measurement in the order taken, valid or not.
+    pub measurements: Vec<Measurement>,
+}
+
+/// One trial of one stack under one setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Unique within the run, e.g. `E-io/express/c=100/3`; names the `.hgrm` file too.
+    pub id: String,
+    /// The experiment id.
+    pub experiment: String,
+    /// The stack's registry name.
+    pub stack: String,
+    /// The setting, as the report groups by it, e.g. `c=64` or `/cpu/fib pure c=1`.
+    pub label: String,
+    /// Trial number within (experiment, stack, label), from 1.
+    pub trial: u32,
+    /// `WORKERS` for this trial when it differs from the stack's default.
+    #[serde(default)]
+    pub workers: Option<u32>,
+    /// Closed-loop connections, when the trial was closed loop.
+    #[serde(default)]
+    pub connections: Option<u32>,
+    /// Open-loop target rate in requests per second, when the trial was open loop at one rate.
+    #[serde(default)]
+    pub offered_rate: Option<f64>,
+    /// The request path and query, e.g. `/io/upstream?ms=20`.
+    pub endpoint: String,
+    /// The load run's results; `None` for measurements that are not load runs (cold start) or
+    /// that failed before any load ran.
+    #[serde(default)]
+    pub load: Option<LoadResult>,
+    /// CPU seconds (user + system) the app's process tree used during the trial.
+    pub app_cpu_s: f64,
+    /// Peak resident set size of the app's process tree during the trial.
+    pub app_peak_rss_bytes: u64,
+    /// Speed canary before the trial, milliseconds.
+    #[serde(default)]
+    pub canary_before_ms: Option<f64>,
+    /// Speed canary after the trial, milliseconds.
+    #[serde(default)]
+    pub canary_after_ms: Option<f64>,
+    /// False when the measurement must not count; the reasons say why.
+    pub valid: bool,
+    /// Why it is invalid, worded for the user, e.g. "the load generator used 97% of its core".
+    #[serde(default)]
+    pub invalid_reasons: Vec<String>,
+    /// The last lines of the app's stderr, kept when the app failed.
+    #[serde(default)]
+    pub app_stderr_tail: Option<String>,
+    /// Experiment-specific numbers that are not load results, e.g. `cold_start_ms`,
+    /// `idle_rss_bytes`, `rss_per_connection_bytes`.
+    #[serde(default)]
+    pub scalars: BTreeMap<String, f64>,
+}

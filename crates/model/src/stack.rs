@@ -1,0 +1,83 @@
+//! The stack registry (`fixtures/stacks.toml`) and what a started stack reports about itself.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Which runtime a stack runs on; decides the installer and the interpreter placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    Node,
+    Python,
+}
+
+impl Runtime {
+    /// The lowercase name used in files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Node => "node",
+            Runtime::Python => "python",
+        }
+    }
+}
+
+/// One registry entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackSpec {
+    pub name: String,
+    pub runtime: Runtime,
+    pub framework: String,
+    /// App folder, relative to the repository root; also the working directory.
+    pub dir: String,
+    /// Command line with `{node}`, `{python}`, `{host}`, `{port}`, `{workers}` placeholders.
+    pub argv: Vec<String>,
+}
+
+/// The registry file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registry {
+    #[serde(rename = "stack")]
+    pub stacks: Vec<StackSpec>,
+}
+
+impl Registry {
+    /// Looks a stack up by name.
+    pub fn get(&self, name: &str) -> Option<&StackSpec> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// All stack names, in registry order.
+    pub fn names(&self) -> Vec<&str> {
+        self.stacks.iter().map(|s| s.name.as_str()).collect()
+    }
+}
+
+/// Runtime and package versions of one app, recorded with every result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    /// e.g. `node` -> `v20.20.2`, `python` -> `3.11.7`.
+    pub runtime: BTreeMap<String, String>,
+    /// Every installed package and its exact version.
+    pub packages: BTreeMap<String, String>,
+}
+
+/// The CPU pinning a process actually got, read back from the kernel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pinning {
+    /// The CPU list that was asked for (e.g. `1` or `0-1`), if any.
+    pub requested: Option<String>,
+    /// `Cpus_allowed_list` of the process as the kernel reports it.
+    pub actual: String,
+}
+
+/// One sample of a process tree's resource use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    /// Seconds since the stack was spawned.
+    pub t_s: f64,
+    pub user_s: f64,
+    pub sys_s: f64,
+    pub rss_bytes: u64,
+    pub processes: u32,
+}

@@ -1,0 +1,61 @@
+//! Installs, starts, pins, samples and stops the bundled app stacks.
+//!
+//! A [`Supervisor`] knows the repository layout and the stack registry; [`Supervisor::start`]
+//! turns a [`StackConfig`] into a [`RunningStack`] that is ready (its `/health` answered 200), pinned
+//! where asked, sampled from `/proc`, and killed as a whole process group when dropped. What the
+//! apps answer is the conformance crate's business, and load is the engine's.
+
+mod error;
+mod install;
+mod process;
+mod readiness;
+mod registry;
+mod sampler;
+pub mod shutdown;
+mod stderr;
+mod versions;
+
+pub mod doctor;
+
+pub use claimbench_upstream::Upstream;
+pub use error::SupervisorError;
+pub use install::Installer;
+pub use process::{parse_cpu_list, pinning_works, RunningStack};
+pub use registry::{find_root, Supervisor};
+pub use versions::{runtime_version, Toolchain};
+
+use std::time::Duration;
+
+/// Everything needed to start one stack.
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// Registry name, e.g. `express`.
+    pub stack: String,
+    /// Port to listen on; `None` picks a free one.
+    pub port: Option<u16>,
+    /// Worker processes (node:cluster workers, uvicorn `--workers`).
+    pub workers: u32,
+    /// CPUs the app's whole process tree is pinned to; `None` leaves it unpinned.
+    pub cpus: Option<Vec<usize>>,
+    /// The upstream base URL handed over as `UPSTREAM_URL`.
+    pub upstream_url: Option<String>,
+    /// Extra environment variables, applied last.
+    pub env: Vec<(String, String)>,
+    /// How long `/health` may take to answer 200 after spawn.
+    pub ready_timeout: Duration,
+}
+
+impl StackConfig {
+    /// A config with one worker, a free port, no pinning and a 30 s readiness timeout.
+    pub fn new(stack: impl Into<String>) -> StackConfig {
+        StackConfig {
+            stack: stack.into(),
+            port: None,
+            workers: 1,
+            cpus: None,
+            upstream_url: None,
+            env: Vec::new(),
+            ready_timeout: Duration::from_secs(30),
+        }
+    }
+}

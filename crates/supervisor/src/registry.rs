@@ -1,0 +1,91 @@
+//! Where things are: the repository root, the stack registry (`fixtures/stacks.toml`), and the
+//! [`Supervisor`] that ties them to the installer and the process code.
+
+use std::path::{Path, PathBuf};
+
+use claimbench_model::stack::{Registry, StackSpec};
+
+use crate::error::SupervisorError;
+use crate::install::Installer;
+use crate::process::RunningStack;
+use crate::StackConfig;
+
+/// The registry file, relative to the repository root.
+pub const REGISTRY_PATH: &str = "fixtures/stacks.toml";
+
+/// Finds the repository root: `CLAIMBENCH_ROOT`, else the nearest ancestor of the current
+/// directory holding the registry, else the checkout this crate was built from.
+pub fn find_root() -> Result<PathBuf, SupervisorError> {
+    if let Some(root) = std::env::var_os("CLAIMBENCH_ROOT") {
+        let root = PathBuf::from(root);
+        return if root.join(REGISTRY_PATH).is_file() { Ok(root) } else { Err(SupervisorError::NoRoot) };
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Some(found) = cwd.ancestors().find(|dir| dir.join(REGISTRY_PATH).is_file()) {
+            return Ok(found.to_path_buf());
+        }
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if built_from.join(REGISTRY_PATH).is_file() {
+        return built_from.canonicalize().map_err(|_| SupervisorError::NoRoot);
+    }
+    Err(SupervisorError::NoRoot)
+}
+
+/// Knows the repository and its stacks; starts them.
+#[derive(Debug, Clone)]
+pub struct Supervisor {
+    root: PathBuf,
+    registry: Registry,
+    installer: Installer,
+}
+
+impl Supervisor {
+    /// Reads the registry under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Result<Supervisor, SupervisorError> {
+        let root = root.into();
+        let path = root.join(REGISTRY_PATH);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
+        let registry: Registry =
+            toml::from_str(&text).map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
+        let installer = Installer::new(root.clone());
+        Ok(Supervisor { root, registry, installer })
+    }
+
+    /// [`Supervisor::new`] at [`find_root`].
+    pub fn discover() -> Result<Supervisor, SupervisorError> {
+        Supervisor::new(find_root()?)
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The stack registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The installer for the apps' dependencies.
+    pub fn installer(&self) -> &Installer {
+        &self.installer
+    }
+
+    /// Looks a stack up, with an error listing the known ones.
+    pub fn spec(&self, name: &str) -> Result<&StackSpec, SupervisorError> {
+        self.registry.get(name).ok_or_else(|| SupervisorError::UnknownStack {
+            name: name.to_string(),
+            known: self.registry.names().join(", "),
+            registry: self.root.join(REGISTRY_PATH),
+        })
+    }
+
+    /// Installs what the stack needs (first use only), spawns it, and waits until it is ready.
+    pub fn start(&self, config: &StackConfig) -> Result<RunningStack, SupervisorError> {
+        let spec = self.spec(&config.stack)?.clone();
+        let toolchain = self.installer.ensure(&spec)?;
+        RunningStack::spawn(&self.root, &spec, &toolchain, config)
+    }
+}

@@ -1,0 +1,226 @@
+//! The upstream service: what `/io/upstream` in every app calls, so that I/O is a real network
+//! round trip and not a timer.
+//!
+//! It runs in-process on its own thread with a current-thread tokio runtime, which keeps it cheap
+//! (it shares the machine with the app and the load generator) and means it can never outlive
+//! claimbench. `GET /delay?ms=D` answers after D ms with a fixed [`BODY`]; `GET /stats` reports how
+//! many `/delay` requests it has served, which the conformance check compares with the calls the
+//! apps report (an app that cached upstream answers would be caught there). Starting, pinning and
+//! stopping the apps is the supervisor's job, not this crate's.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE, SERVER};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The fixed body of every `/delay` answer; the contract's `upstream_body_bytes` is its length.
+pub const BODY: &[u8] = br#"{"ok":true,"from":"claimbench-upstream","pad":"0123456789abcdef0123456789abcdef"}"#;
+
+/// The longest delay `/delay` accepts, as in the contract.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// Why the upstream could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the upstream service could not bind {addr}: {source}; pick another port or free this one")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the upstream service thread could not start: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Counters shared between the server and its owner.
+#[derive(Debug, Default)]
+struct Counters {
+    delay_requests: AtomicU64,
+    connections: AtomicU64,
+}
+
+/// A running upstream service; dropping it stops the server and joins its thread.
+pub struct Upstream {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Upstream {
+    /// Starts the service on `addr` (port 0 picks a free port), optionally pinned to `cpus`.
+    pub fn start(addr: SocketAddr, cpus: Option<&[usize]>) -> Result<Upstream, UpstreamError> {
+        let std_listener = std::net::TcpListener::bind(addr).map_err(|source| UpstreamError::Bind { addr, source })?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(|source| UpstreamError::Bind { addr, source })?;
+        let addr = std_listener.local_addr().map_err(|source| UpstreamError::Bind { addr, source })?;
+        let counters = Arc::new(Counters::default());
+        let (tx, rx) = oneshot::channel();
+        let thread_counters = Arc::clone(&counters);
+        let cpus = cpus.map(<[usize]>::to_vec);
+        let thread = std::thread::Builder::new()
+            .name("claimbench-upstream".into())
+            .spawn(move || {
+                if let Some(cpus) = cpus {
+                    pin_current_thread(&cpus);
+                }
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a current-thread tokio runtime builds with default settings");
+                runtime.block_on(serve(std_listener, thread_counters, rx));
+            })
+            .map_err(UpstreamError::Thread)?;
+        Ok(Upstream {
+            addr,
+            counters,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL apps get as `UPSTREAM_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many `/delay` requests it has answered or is answering.
+    pub fn delay_requests(&self) -> u64 {
+        self.counters.delay_requests.load(Ordering::Relaxed)
+    }
+
+    /// How many TCP connections it has accepted.
+    pub fn connections(&self) -> u64 {
+        self.counters.connections.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn pin_current_thread(cpus: &[usize]) {
+    // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it, and
+    // sched_setaffinity(0, ...) applies to the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        for &cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+async fn serve(listener: std::net::TcpListener, counters: Arc<Counters>, mut shutdown: oneshot::Receiver<()>) {
+    let listener = TcpListener::from_std(listener).expect("a non-blocking std listener converts to tokio");
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                counters.connections.fetch_add(1, Ordering::Relaxed);
+                let counters = Arc::clone(&counters);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(req, Arc::clone(&counters)));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+async fn handle(req: Request<Incoming>, counters: Arc<Counters>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let response = match req.uri().path() {
+        "/delay" => match delay_param(req.uri().query()) {
+            Some(ms) => {
+                counters.delay_requests.fetch_add(1, Ordering::Relaxed);
+                if ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                json(StatusCode::OK, Bytes::from_static(BODY))
+            }
+            None => json(
+                StatusCode::BAD_REQUEST,
+                Bytes::from_static(br#"{"error":"ms must be an integer in 0..=10000"}"#),
+            ),
+        },
+        "/stats" => {
+            let body = format!(
+                r#"{{"delay_requests":{},"connections":{}}}"#,
+                counters.delay_requests.load(Ordering::Relaxed),
+                counters.connections.load(Ordering::Relaxed)
+            );
+            json(StatusCode::OK, Bytes::from(body))
+        }
+        _ => json(StatusCode::NOT_FOUND, Bytes::from_static(br#"{"error":"not found"}"#)),
+    };
+    Ok(response)
+}
+
+fn delay_param(query: Option<&str>) -> Option<u64> {
+    let value = query?.split('&').find_map(|pair| pair.strip_prefix("ms="))?;
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 6 {
+        return None;
+    }
+    value.parse().ok().filter(|ms| *ms <= MAX_DELAY_MS)
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(SERVER, HeaderValue::from_static("claimbench-upstream"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_param_accepts_only_plain_integers_in_range() {
+        assert_eq!(delay_param(Some("ms=20")), Some(20));
+        assert_eq!(delay_param(Some("x=1&ms=0")), Some(0));
+        assert_eq!(delay_param(Some("ms=10000")), Some(10_000));
+        assert_eq!(delay_param(Some("ms=10001")), None);
+        assert_eq!(delay_param(Some("ms=-1")), None);
+        assert_eq!(delay_param(Some("ms=")), None);
+        assert_eq!(delay_param(None), None);
+    }
+
+    #[test]
+    fn body_length_matches_the_contract() {
+        let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/contract/contract.json")).unwrap();
+        let needle = format!("\"upstream_body_bytes\": {}", BODY.len());
+        assert!(contract.contains(&needle), "contract must say {needle}");
+    }
+}

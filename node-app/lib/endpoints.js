@@ -1,0 +1,59 @@
+'use strict';
+// The contract's endpoint table for Node: for each path, its method, what it reads from the
+// request, and the framework-free handler that turns that input into the value to send. A stack
+// (stacks/<name>/server.js) walks this table to register routes and owns only routing, body
+// reading and serialization; the logic, the timers and the upstream calls stay here and in logic.js
+// and upstream.js, so every Node stack computes exactly the same answers.
+
+const { setTimeout: sleep } = require('node:timers/promises');
+const logic = require('./logic');
+
+const { LIMITS, intParam } = logic;
+
+/**
+ * One entry per contract path. `input` says what the stack passes to `handle`:
+ *   'none'  -> nothing (the stack need not even parse the query string),
+ *   'query' -> the parsed query object (values may be arrays for repeated keys),
+ *   'json'  -> the parsed JSON body; the stack enforces Content-Type application/json and
+ *              LIMITS.jsonBodyBytes, answering 400 and 413 itself.
+ * `type` is the response's media type. `handle` returns the value or a promise of it, and throws
+ * (or rejects with) logic.HttpError for client errors. CPU handlers are synchronous on purpose:
+ * they block the event loop, as in a plain deployment, and the benchmark measures exactly that.
+ */
+function createEndpoints({ stack, upstream }) {
+  return [
+    { method: 'GET', path: '/health', input: 'none', type: 'json', handle: () => ({ status: 'ok', stack }) },
+    // TechEmpower rule: a fresh object serialized per request, never a cached string.
+    { method: 'GET', path: '/json', input: 'none', type: 'json', handle: () => ({ message: 'Hello, World!' }) },
+    { method: 'GET', path: '/plaintext', input: 'none', type: 'text', handle: () => 'Hello, World!' },
+    {
+      method: 'GET',
+      path: '/io/sleep',
+      input: 'query',
+      type: 'json',
+      handle: async (query) => {
+        const ms = intParam(query, 'ms', LIMITS.sleepMs);
+        await sleep(ms);
+        return { slept_ms: ms };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/io/upstream',
+      input: 'query',
+      type: 'json',
+      handle: async (query) => {
+        const ms = intParam(query, 'ms', LIMITS.upstreamMs);
+        const calls = intParam(query, 'fanout', LIMITS.fanout);
+        const bytes = await upstream.fanout(ms, calls);
+        return { calls, ms, bytes };
+      },
+    },
+    { method: 'GET', path: '/cpu/fib', input: 'query', type: 'json', handle: logic.fibResult },
+    { method: 'POST', path: '/cpu/json', input: 'json', type: 'json', handle: logic.aggregateOrders },
+    { method: 'GET', path: '/cpu/hash', input: 'query', type: 'json', handle: logic.hashResult },
+    { method: 'GET', path: '/cpu/matmul', input: 'query', type: 'json', handle: logic.matmulResult },
+  ];
+}
+
+module.exports = { createEndpoints };

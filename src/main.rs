@@ -1,0 +1,46 @@
+//! The `claimbench` command line: argument parsing and glue only; the work lives in `crates/`.
+//!
+//! Exit codes: 0 success, 1 a check failed (conformance, regression), 2 an error.
+
+mod doctor_cmd;
+mod lab;
+mod serve_cmd;
+mod verify_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Evidence, not opinions, about backend runtimes: tests an article's Node.js vs Python claims.
+#[derive(Debug, Parser)]
+#[command(name = "claimbench", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one stack plus the upstream service in the foreground until Ctrl-C.
+    Serve(serve_cmd::ServeArgs),
+    /// Check every stack against the endpoint contract; exits 1 if anything differs.
+    Verify(verify_cmd::VerifyArgs),
+    /// Show runtimes, packages, CPU and pinning, and what is missing.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Verify(args) => verify_cmd::run(args),
+        Command::Doctor => doctor_cmd::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
