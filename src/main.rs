@@ -4,6 +4,10 @@
 
 mod doctor_cmd;
 mod lab;
+mod real_lab;
+mod report_cmd;
+mod results_dir;
+mod run_cmd;
 mod serve_cmd;
 mod verify_cmd;
 
@@ -21,6 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Test the article's claims: run the experiments and write the report (the main job).
+    Run(run_cmd::RunArgs),
+    /// Render the report of a run folder (also an interrupted one) without running anything.
+    Report(report_cmd::ReportArgs),
     /// Run one stack plus the upstream service in the foreground until Ctrl-C.
     Serve(serve_cmd::ServeArgs),
     /// Check every stack against the endpoint contract; exits 1 if anything differs.
@@ -32,6 +40,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run_cmd::run(args),
+        Command::Report(args) => report_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Verify(args) => verify_cmd::run(args),
         Command::Doctor => doctor_cmd::run(),

@@ -1,7 +1,7 @@
 'use strict';
 // The environment every Node stack reads (HOST, PORT, WORKERS, STACK, UPSTREAM_URL), checked once
-// at startup (in the cluster primary too, before forking) so a bad value stops the process with a message naming the variable, instead of
-// surfacing later as a confusing bind error or a 502.
+// at startup, in the cluster primary before it forks, so a bad value stops the process with one
+// message naming the variable instead of surfacing later as a confusing bind error or a 502.
 
 /** A configuration error: the entry point prints it and exits 2. */
 class ConfigError extends Error {}

@@ -16,10 +16,8 @@ const POOL_CONNECTIONS = 256;
  */
 function createUpstream(url) {
   if (!url) {
-    return {
-      fanout: () => Promise.reject(new HttpError(502, 'UPSTREAM_URL is not set: start the app with UPSTREAM_URL=http://HOST:PORT of the upstream service')),
-      close: () => Promise.resolve(),
-    };
+    const unset = 'UPSTREAM_URL is not set: start the app with UPSTREAM_URL=http://HOST:PORT of the upstream';
+    return { fanout: () => Promise.reject(new HttpError(502, unset)) };
   }
 
   const origin = url.origin;
@@ -61,8 +59,8 @@ function createUpstream(url) {
     return total;
   }
 
-  // destroy, not close: on shutdown we do not wait for slow upstream calls.
-  return { fanout, close: () => agent.destroy() };
+  // No close(): the process exits on shutdown, and with it the pool's sockets.
+  return { fanout };
 }
 
-module.exports = { createUpstream, POOL_CONNECTIONS };
+module.exports = { createUpstream };

@@ -91,11 +91,11 @@ for (const workers of [1, 2]) {
       for (const example of endpoint.examples) {
         it(`answers the contract example ${example.name}`, async () => {
           const { path: target, options } = exampleRequest(endpoint, example);
-          const hitsBefore = standin.hits();
+          const hitsBefore = standin.delayRequests();
           const res = await request(app.base + target, options);
           assertExample(res, example);
           if (example.upstream_calls !== undefined) {
-            assert.equal(standin.hits() - hitsBefore, example.upstream_calls);
+            assert.equal(standin.delayRequests() - hitsBefore, example.upstream_calls);
             assert.equal(JSON.parse(res.body).bytes, example.upstream_calls * CONTRACT.upstream_body_bytes);
           }
         });

@@ -5,7 +5,8 @@ UPSTREAM_URL, the `fanout` concurrent GETs of UPSTREAM_URL/delay?ms=D, and turni
 failure into a 502. Leaves to the stacks: when to open and close it (their lifespan hooks) and
 parameter validation (`logic.upstream_params`).
 
-The client library was chosen by measurement; python-app/README.md has the figures.
+The client is aiohttp's ClientSession, chosen over httpx.AsyncClient by measurement: httpx's
+pool serialised concurrent requests (about 10x fewer req/s); python-app/README.md has the figures.
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from __future__ import annotations
 import asyncio
 import os
 
-from .logic import EndpointError
+import aiohttp
 
-# TEMPORARY while measuring: CLAIMBENCH_OUTBOUND picks httpx or aiohttp.
-_IMPL = os.environ.get("CLAIMBENCH_OUTBOUND", "aiohttp")
-if _IMPL == "httpx":
-    import httpx
-else:
-    import aiohttp
+from .logic import EndpointError
 
 # The contract's largest delay is 10 s; past this margin the upstream is hung, not slow.
 REQUEST_TIMEOUT_S = 60.0
@@ -31,39 +27,30 @@ class Upstream:
 
     def __init__(self, base_url: str | None) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
-        self._client = None
+        self._session: aiohttp.ClientSession | None = None
 
     @classmethod
     def from_env(cls) -> "Upstream":
         return cls(os.environ.get("UPSTREAM_URL") or None)
 
     async def open(self) -> None:
+        """Opens the pool; must run inside the event loop that will use it (the lifespan)."""
         if self.base_url is None:
+            # Not fatal: the other endpoints still work, and /io/upstream says what is missing.
             return
-        if _IMPL == "httpx":
-            # No pool cap (undici's Agent has none either) and every connection kept alive:
-            # httpx's defaults (100 connections, 20 idle) would reconnect under a 1000-client load.
-            self._client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
-                timeout=REQUEST_TIMEOUT_S,
-                # The upstream is on loopback: proxy variables must not reroute it.
-                trust_env=False,
-            )
-        else:
-            # limit=0 lifts aiohttp's default cap of 100 connections.
-            self._client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-                trust_env=False,
-            )
+        self._session = aiohttp.ClientSession(
+            # limit=0 lifts aiohttp's default cap of 100 connections, which would queue a
+            # 1000-client load; Node's undici Agent has no cap either.
+            connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+            # The upstream is on loopback: proxy variables must not reroute it.
+            trust_env=False,
+        )
 
     async def close(self) -> None:
-        if self._client is not None:
-            if _IMPL == "httpx":
-                await self._client.aclose()
-            else:
-                await self._client.close()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def fanout(self, ms: int, calls: int) -> int:
         """Issues `calls` concurrent GETs of /delay?ms=`ms`; returns the body bytes received."""
@@ -71,24 +58,24 @@ class Upstream:
             raise EndpointError(
                 502, "UPSTREAM_URL is not set: start the app with UPSTREAM_URL=http://HOST:PORT"
             )
-        if self._client is None:
-            raise EndpointError(502, "the upstream client is not open (lifespan did not run)")
+        if self._session is None:
+            raise EndpointError(502, "the upstream client is not open: the lifespan did not run")
+        session = self._session
         url = f"{self.base_url}/delay?ms={ms}"
         try:
-            sizes = await asyncio.gather(*(self._get(url) for _ in range(calls)))
+            sizes = await asyncio.gather(*(_get(session, url) for _ in range(calls)))
         except EndpointError:
             raise
-        except Exception as err:  # noqa: BLE001 - every transport failure is the upstream's 502
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
             raise EndpointError(502, f"upstream {url} failed: {type(err).__name__}: {err}") from None
         return sum(sizes)
 
-    async def _get(self, url: str) -> int:
-        if _IMPL == "httpx":
-            response = await self._client.get(url)
-            status, body = response.status_code, response.content
-        else:
-            async with self._client.get(url) as response:
-                status, body = response.status, await response.read()
-        if status != 200:
-            raise EndpointError(502, f"upstream {url} answered {status}")
-        return len(body)
+
+
+async def _get(session: aiohttp.ClientSession, url: str) -> int:
+    """One upstream GET; the body is read whole, as a real client of the service would."""
+    async with session.get(url) as response:
+        body = await response.read()
+        if response.status != 200:
+            raise EndpointError(502, f"upstream {url} answered {response.status}")
+    return len(body)

@@ -1,1 +1,29 @@
-//! stub
+//! The claimbench load engine: open- and closed-loop HTTP/1.1 load on loopback, recorded in
+//! HDR histograms corrected for coordinated omission.
+//!
+//! Build a [`Plan`], call [`run`], and get a [`claimbench_model::load::LoadResult`]; write it out
+//! with the functions in [`export`]. The engine owns sending and recording; what to measure and
+//! what the numbers mean for a claim belong to the suite, drawing them to the report.
+//!
+//! How it is built: `plan` checks the plan and lays it out as phases; `pacer` decides when each
+//! request goes (the only thing that differs between open and closed loop); `worker` is the one
+//! loop every connection runs; `connection` and `timer` are its socket and its clock;
+//! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
+//! `runner` ties one run together.
+
+mod collector;
+mod connection;
+mod error;
+pub mod export;
+pub mod histogram;
+mod pacer;
+mod plan;
+mod runner;
+mod selfcheck;
+mod timer;
+mod worker;
+
+pub use error::{EngineError, ExportError, HistogramError};
+pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Target, MAX_THREADS};
+pub use runner::{run, ProgressEvent};
+pub use selfcheck::Warning;

@@ -30,6 +30,7 @@ pub fn attach(report: &mut Report, results: &RunResults) -> Result<(), ReportErr
         if let Some(c) = resources(e, &palette)? {
             view.charts.push(c);
         }
+        view.charts.extend(scalars(e, &palette)?);
         let (errors_chart, no_errors) = errors(e, &palette)?;
         view.charts.extend(errors_chart);
         view.no_errors = no_errors;
@@ -120,7 +121,6 @@ fn trial_lines(
             Some(Line {
                 legend,
                 color: palette.color(&m.stack),
-                faint: false,
                 dashed: !m.valid,
                 points: pts,
             })
@@ -164,10 +164,16 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
             });
         }
         let rate = trial_lines(&ms, palette, |m| {
-            measure::intervals(m).iter().map(|i| (i.t_s, i.rate)).collect()
+            measure::intervals(m)
+                .iter()
+                .map(|i| (i.t_s, i.rate))
+                .collect()
         });
         let p99 = trial_lines(&ms, palette, |m| {
-            measure::intervals(m).iter().map(|i| (i.t_s, i.p99_us)).collect()
+            measure::intervals(m)
+                .iter()
+                .map(|i| (i.t_s, i.p99_us))
+                .collect()
         });
         if !rate.is_empty() {
             let svg = plot::timeseries::render(
@@ -249,14 +255,21 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
         lines.push(Line {
             legend: Some(stack.to_string()),
             color,
-            faint: false,
             dashed: false,
             points,
         });
         dots.push(Dots {
             color,
-            points: mine.iter().filter(|c| c.0.valid).map(|c| (c.1, c.2)).collect(),
-            hollow: mine.iter().filter(|c| !c.0.valid).map(|c| (c.1, c.2)).collect(),
+            points: mine
+                .iter()
+                .filter(|c| c.0.valid)
+                .map(|c| (c.1, c.2))
+                .collect(),
+            hollow: mine
+                .iter()
+                .filter(|c| !c.0.valid)
+                .map(|c| (c.1, c.2))
+                .collect(),
         });
     }
     let svg = plot::scaling::render(
@@ -388,13 +401,19 @@ fn errors(
     let mut by_class: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
     for m in &e.measurements {
         for (class, n) in measure::errors_by_class(m) {
-            *by_class.entry(class).or_default().entry(&m.stack).or_default() += n;
+            *by_class
+                .entry(class)
+                .or_default()
+                .entry(&m.stack)
+                .or_default() += n;
         }
     }
     if by_class.is_empty() {
         return Ok((
             None,
-            Some(format!("No failed requests in any of the {loaded} load runs.")),
+            Some(format!(
+                "No failed requests in any of the {loaded} load runs."
+            )),
         ));
     }
     let bars: Vec<Bar> = by_class
@@ -418,4 +437,73 @@ fn errors(
         }),
         None,
     ))
+}
+
+/// Bars of the experiment-specific numbers, three quantities per chart.
+fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, ReportError> {
+    let names: Vec<&String> = e
+        .measurements
+        .iter()
+        .flat_map(|m| m.scalars.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut panels = Vec::new();
+    for name in names {
+        let (title, unit, scale) = scalar_axis(name);
+        let mut bars = Vec::new();
+        for stack in stacks_of(e, palette) {
+            let mut values: Vec<f64> = e
+                .measurements
+                .iter()
+                .filter(|m| m.valid && m.stack == stack)
+                .filter_map(|m| m.scalars.get(name).map(|v| v / scale))
+                .collect();
+            if let Some(value) = median(&mut values) {
+                bars.push(Bar {
+                    group: stack.to_string(),
+                    series: stack.to_string(),
+                    color: palette.color(stack),
+                    value,
+                    dots: values,
+                });
+            }
+        }
+        if !bars.is_empty() {
+            panels.push(plot::scalars::Panel { title, unit, bars });
+        }
+    }
+    let mut charts = Vec::new();
+    for chunk in panels.chunks(3) {
+        let svg = plot::scalars::render(chunk)?;
+        charts.push(Chart {
+            kind: svg.kind,
+            svg: svg.text,
+            note: "Bars are the median of the valid trials, dots the trials.".to_string(),
+        });
+    }
+    Ok(charts)
+}
+
+/// A scalar's panel title, axis unit and divisor, from the unit its name ends in.
+fn scalar_axis(name: &str) -> (String, String, f64) {
+    let title = |suffix: &str| {
+        let base = name.strip_suffix(suffix).unwrap_or(name).replace('_', " ");
+        let mut chars = base.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => base,
+        }
+    };
+    if name.ends_with("_ms") {
+        (title("_ms"), "ms".into(), 1.0)
+    } else if name.ends_with("_us") {
+        (title("_us"), "ms".into(), 1_000.0)
+    } else if name.ends_with("_bytes") {
+        (title("_bytes"), "MiB".into(), 1024.0 * 1024.0)
+    } else if name.ends_with("_s") {
+        (title("_s"), "s".into(), 1.0)
+    } else {
+        (title(""), String::new(), 1.0)
+    }
 }

@@ -69,19 +69,6 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
-/// A ratio such as `1.42×`.
-pub fn ratio(r: f64) -> String {
-    if !r.is_finite() {
-        "–".to_string()
-    } else if r >= 100.0 {
-        format!("{r:.0}×")
-    } else if r >= 10.0 {
-        format!("{r:.1}×")
-    } else {
-        format!("{r:.2}×")
-    }
-}
-
 /// A fraction in [0, 1] as a percentage, with more digits for small values.
 pub fn percent(fraction: f64) -> String {
     let p = fraction * 100.0;
@@ -109,13 +96,6 @@ pub fn count(n: u64) -> String {
         out.push(ch);
     }
     out
-}
-
-/// A percentile rank such as 99.9 as a label: `p99.9`.
-pub fn percentile_label(p: f64) -> String {
-    let s = format!("{p:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("p{s}")
 }
 
 /// Three significant digits without a trailing `.0`: 1.23, 12.3, 123, 1234.
@@ -163,22 +143,13 @@ mod tests {
     }
 
     #[test]
-    fn percentile_labels_drop_trailing_zeros() {
-        assert_eq!(percentile_label(99.0), "p99");
-        assert_eq!(percentile_label(99.99), "p99.99");
-        assert_eq!(percentile_label(50.0), "p50");
-    }
-
-    #[test]
     fn run_lengths_read_as_minutes() {
         assert_eq!(seconds(38.24), "38.2 s");
         assert_eq!(seconds(252.0), "4 min 12 s");
     }
 
     #[test]
-    fn ratios_and_percents() {
-        assert_eq!(ratio(1.4234), "1.42×");
-        assert_eq!(ratio(12.34), "12.3×");
+    fn percents_keep_small_values_visible() {
         assert_eq!(percent(0.0004), "0.040%");
         assert_eq!(percent(0.052), "5.2%");
         assert_eq!(percent(0.0), "0%");

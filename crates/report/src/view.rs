@@ -136,6 +136,7 @@ pub struct GroupView {
 #[derive(Debug, Serialize)]
 pub struct MeasurementRow {
     pub id: String,
+    pub anchor: String,
     pub stack: String,
     pub color: String,
     pub label: String,
@@ -326,7 +327,11 @@ pub fn anchor(prefix: &str, id: &str) -> String {
 
 fn partial_banner(results: &RunResults) -> Option<String> {
     (!results.complete).then(|| {
-        let measured: usize = results.experiments.iter().map(|e| e.measurements.len()).sum();
+        let measured: usize = results
+            .experiments
+            .iter()
+            .map(|e| e.measurements.len())
+            .sum();
         format!(
             "Partial run: it was interrupted before it finished. The report shows the {measured} \
              measurements taken; claims whose experiments did not run say so."
@@ -334,7 +339,12 @@ fn partial_banner(results: &RunResults) -> Option<String> {
     })
 }
 
-fn headline(results: &RunResults, palette: &Palette, measurements: usize, invalid: usize) -> String {
+fn headline(
+    results: &RunResults,
+    palette: &Palette,
+    measurements: usize,
+    invalid: usize,
+) -> String {
     let stacks: Vec<&str> = palette.stacks().collect();
     let mut parts = vec![format!("profile {}", results.profile)];
     if let Some(d) = results.duration_s {
@@ -363,10 +373,13 @@ fn stack_note(env: &Environment, name: &str) -> String {
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            if runtime.is_empty() {
-                info.framework.clone()
-            } else {
-                format!("{} on {runtime}", info.framework)
+            // The framework is worth naming only when the stack's name does not already say it.
+            let framework = (info.framework != name).then_some(info.framework.as_str());
+            match (framework, runtime.is_empty()) {
+                (Some(f), false) => format!("{f} on {runtime}"),
+                (Some(f), true) => f.to_string(),
+                (None, false) => runtime,
+                (None, true) => String::new(),
             }
         }
         None => "not described in the environment".to_string(),
@@ -427,7 +440,7 @@ fn claim_row(c: &ClaimResult, experiments: &BTreeSet<&str>) -> ClaimRow {
         metric: c.metric.clone(),
         direction: c.direction.clone(),
         badge: badge(c.verdict.outcome),
-        key_number: c.verdict.key_number.clone(),
+        key_number: or_dash(&c.verdict.key_number),
         reason: c.verdict.reason.clone(),
         tested_by,
         spread: spread_text(&c.verdict),
@@ -437,10 +450,13 @@ fn claim_row(c: &ClaimResult, experiments: &BTreeSet<&str>) -> ClaimRow {
             .map(|s| SubRow {
                 label: s.label.clone(),
                 badge: badge(s.verdict.outcome),
-                key_number: s.verdict.key_number.clone(),
+                key_number: or_dash(&s.verdict.key_number),
                 reason: s.verdict.reason.clone(),
                 spread: spread_text(&s.verdict),
-                experiment: s.experiment.as_deref().map(|e| experiment_link(e, experiments)),
+                experiment: s
+                    .experiment
+                    .as_deref()
+                    .map(|e| experiment_link(e, experiments)),
             })
             .collect(),
     }
@@ -572,6 +588,7 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
     };
     MeasurementRow {
         id: m.id.clone(),
+        anchor: anchor("m", &m.id),
         stack: m.stack.clone(),
         color: style::css(palette.color(&m.stack)),
         label,
@@ -748,7 +765,14 @@ fn environment_view(
         summary: if loaded == 0 {
             "No load runs, so no generator self-check.".to_string()
         } else if bound.is_empty() {
-            format!("The load generator kept up in all {loaded} load runs.")
+            let busiest = measurements
+                .iter()
+                .filter_map(|m| measure::generator_cpu_fraction(m))
+                .fold(0.0, f64::max);
+            format!(
+                "The load generator kept up in all {loaded} load runs (at most {} of its CPU).",
+                format::percent(busiest)
+            )
         } else {
             format!(
                 "The load generator could not keep up in {} of {loaded} load runs; those \
@@ -775,5 +799,13 @@ fn join_map(map: &BTreeMap<String, String>) -> String {
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+fn or_dash(text: &str) -> String {
+    if text.trim().is_empty() {
+        "–".to_string()
+    } else {
+        text.to_string()
     }
 }

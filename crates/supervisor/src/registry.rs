@@ -8,6 +8,7 @@ use claimbench_model::stack::{Registry, StackSpec};
 use crate::error::SupervisorError;
 use crate::install::Installer;
 use crate::process::RunningStack;
+use crate::versions::Toolchain;
 use crate::StackConfig;
 
 /// The registry file, relative to the repository root.
@@ -86,6 +87,17 @@ impl Supervisor {
     pub fn start(&self, config: &StackConfig) -> Result<RunningStack, SupervisorError> {
         let spec = self.spec(&config.stack)?.clone();
         let toolchain = self.installer.ensure(&spec)?;
-        RunningStack::spawn(&self.root, &spec, &toolchain, config)
+        self.start_prepared(&spec, &toolchain, config)
+    }
+
+    /// Starts a stack whose dependencies are already in place, from an explicit spec: the seam
+    /// tests use to run small fake apps that are not in the registry.
+    pub fn start_prepared(
+        &self,
+        spec: &StackSpec,
+        toolchain: &Toolchain,
+        config: &StackConfig,
+    ) -> Result<RunningStack, SupervisorError> {
+        RunningStack::spawn(&self.root, spec, toolchain, config)
     }
 }

@@ -15,6 +15,8 @@ pub fn render(bars: &[Bar]) -> Result<Svg, ReportError> {
         .len();
     let height = bar_chart_height(bars.len(), groups);
     draw_svg("errors", (style::WIDE, height), |root| {
-        draw_hbars(root, "Errors by class", bars, "failed requests", &|v| format!("{v:.0}"))
+        draw_hbars(root, "Errors by class", bars, "failed requests", &|v| {
+            format!("{v:.0}")
+        })
     })
 }

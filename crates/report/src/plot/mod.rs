@@ -9,12 +9,15 @@ pub mod percentiles;
 pub mod ratios;
 pub mod resources;
 pub mod saturation;
+pub mod scalars;
 pub mod scaling;
 pub mod style;
 pub mod timeseries;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::ReportError;
 
@@ -27,14 +30,12 @@ pub struct Svg {
     pub text: String,
 }
 
-/// One line of a chart: a stack's trial, or a stack's summary.
+/// One line of a chart: a stack's trial, or a line through a stack's trials.
 #[derive(Debug, Clone)]
 pub struct Line {
     /// The legend entry; lines with `None` stay out of the legend.
     pub legend: Option<String>,
     pub color: RGBColor,
-    /// A trial drawn thin and faint under the summary.
-    pub faint: bool,
     /// Drawn dashed: the measurement behind it is invalid.
     pub dashed: bool,
     pub points: Vec<(f64, f64)>,
@@ -102,6 +103,16 @@ fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
         })
 }
 
+/// A tick value with at most `decimals` decimals and no trailing zeros: 0.05, 12, 2.5.
+fn trim_decimals(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// An upper axis bound with headroom, never zero.
 fn headroom(max: f64) -> f64 {
     if max > 0.0 {
@@ -111,24 +122,15 @@ fn headroom(max: f64) -> f64 {
     }
 }
 
-/// Draws the lines, faint ones first, and labels the first line of each legend name.
-fn draw_lines<DB, CT>(chart: &mut ChartContext<'_, DB, CT>, lines: &[Line]) -> DrawResult
+/// Draws the lines and labels those that carry a legend name.
+fn draw_lines<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, lines: &[Line]) -> DrawResult
 where
-    DB: DrawingBackend,
+    DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
     CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
 {
-    let order = lines
-        .iter()
-        .filter(|l| l.faint)
-        .chain(lines.iter().filter(|l| !l.faint));
-    for line in order {
-        let color = if line.faint {
-            style::faint(line.color)
-        } else {
-            line.color.to_rgba()
-        };
-        let stroke = ShapeStyle::from(color).stroke_width(if line.faint { 1 } else { 2 });
+    for line in lines {
+        let stroke = line.color.stroke_width(2);
         let series = if line.dashed {
             chart.draw_series(DashedLineSeries::new(line.points.clone(), 4, 3, stroke))?
         } else {
@@ -145,9 +147,13 @@ where
 }
 
 /// Draws the legend box when any line carries a name.
-fn draw_legend<DB, CT>(chart: &mut ChartContext<'_, DB, CT>, any: bool, position: SeriesLabelPosition) -> DrawResult
+fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    any: bool,
+    position: SeriesLabelPosition,
+) -> DrawResult
 where
-    DB: DrawingBackend,
+    DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
     CT: plotters::coord::CoordTranslate,
 {
@@ -201,19 +207,26 @@ fn draw_hbars(
             (name.clone(), total - start - count / 2.0)
         })
         .collect();
-    let (_, x_max) = extent(bars.iter().flat_map(|b| b.dots.iter().copied().chain([b.value]))).unwrap_or((0.0, 1.0));
-    let longest = groups.iter().map(|g| g.0.chars().count()).max().unwrap_or(4);
-    let key_points: Vec<f64> = centers.iter().map(|c| c.1).collect();
-
+    let (_, x_max) = extent(
+        bars.iter()
+            .flat_map(|b| b.dots.iter().copied().chain([b.value])),
+    )
+    .unwrap_or((0.0, 1.0));
+    let longest = groups
+        .iter()
+        .map(|g| g.0.chars().count())
+        .max()
+        .unwrap_or(4);
     let mut chart = ChartBuilder::on(area)
         .caption(title, style::title_font())
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size((longest as u32 * 7 + 16).clamp(50, 260))
-        .build_cartesian_2d(0f64..headroom(x_max), (0f64..total).with_key_points(key_points))?;
+        .build_cartesian_2d(0f64..headroom(x_max), 0f64..total)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
+        .y_labels(0)
         .light_line_style(style::GRID.mix(0.5))
         .bold_line_style(style::GRID)
         .axis_style(style::AXIS)
@@ -221,17 +234,14 @@ fn draw_hbars(
         .axis_desc_style(style::axis_font())
         .label_style(style::label_font())
         .x_label_formatter(value_label)
-        .y_label_formatter(&|y| {
-            centers
-                .iter()
-                .find(|c| (c.1 - *y).abs() < 1e-6)
-                .map(|c| c.0.clone())
-                .unwrap_or_default()
-        })
         .draw()?;
+    draw_row_labels(area, &chart, &centers)?;
     for (top, bar) in &rows {
         let (y1, y0) = (total - top - 0.1, total - top - 0.9);
-        chart.draw_series([Rectangle::new([(0.0, y0), (bar.value, y1)], bar.color.filled())])?;
+        chart.draw_series([Rectangle::new(
+            [(0.0, y0), (bar.value, y1)],
+            bar.color.filled(),
+        )])?;
         let ymid = (y0 + y1) / 2.0;
         chart.draw_series(
             bar.dots
@@ -239,17 +249,67 @@ fn draw_hbars(
                 .map(|&d| Circle::new((d, ymid), 3, BLACK.mix(0.55).filled())),
         )?;
     }
-    let mut seen: Vec<&str> = Vec::new();
+    let mut key: Vec<(&str, RGBColor)> = Vec::new();
     for bar in bars {
-        if seen.contains(&bar.series.as_str()) {
-            continue;
+        if !key.iter().any(|k| k.0 == bar.series) {
+            key.push((&bar.series, bar.color));
         }
-        seen.push(&bar.series);
-        let color = bar.color;
-        chart
-            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-            .label(bar.series.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
     }
-    draw_legend(&mut chart, !seen.is_empty(), SeriesLabelPosition::LowerRight)
+    draw_key(area, &key)
+}
+
+/// A colour key in the top-right corner of `area`, beside the title rather than over the data.
+fn draw_key(area: &DrawingArea<SVGBackend, Shift>, items: &[(&str, RGBColor)]) -> DrawResult {
+    let (width, _) = area.dim_in_pixel();
+    let font = style::label_font()
+        .color(&style::AXIS)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    // Right to left, so the key hugs the right edge whatever the names' lengths.
+    let mut right = width as i32 - 10;
+    for (name, color) in items.iter().rev() {
+        let text_width = (name.chars().count() as f64 * f64::from(style::LABEL_SIZE) * 0.5) as i32;
+        let left = right - text_width - 18;
+        area.draw(&Rectangle::new(
+            [(left, 8), (left + 11, 19)],
+            color.filled(),
+        ))?;
+        area.draw(&Text::new(name.to_string(), (left + 15, 14), font.clone()))?;
+        right = left - 12;
+    }
+    Ok(())
+}
+
+/// Writes category names left of the y axis at the given data heights, right-aligned.
+///
+/// Plotters' own labels need key points, which its f64 axes do not offer with a formatter.
+fn draw_row_labels(
+    area: &DrawingArea<SVGBackend, Shift>,
+    chart: &ChartContext<SVGBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    rows: &[(String, f64)],
+) -> DrawResult {
+    let x0 = chart.x_range().start;
+    row_labels(
+        area,
+        rows.iter()
+            .map(|(name, y)| (name.as_str(), chart.backend_coord(&(x0, *y)))),
+    )
+}
+
+/// Draws `(text, backend pixel of the axis point)` labels just left of that point.
+fn row_labels<'t>(
+    area: &DrawingArea<SVGBackend, Shift>,
+    labels: impl Iterator<Item = (&'t str, (i32, i32))>,
+) -> DrawResult {
+    let base = area.get_base_pixel();
+    let font = style::label_font()
+        .color(&style::AXIS)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    for (text, (x, y)) in labels {
+        area.draw(&Text::new(
+            text.to_string(),
+            (x - base.0 - 8, y - base.1),
+            font.clone(),
+        ))?;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@
 
 use plotters::prelude::*;
 
-use super::{draw_svg, extent, style, Svg};
+use super::{draw_svg, extent, row_labels, style, Svg};
 use crate::error::ReportError;
 
 /// One estimate to draw.
@@ -37,7 +37,11 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
     let x_range = (lo / 1.15)..(hi * 1.15);
     let n = rows.len().max(1) as f64;
     let height = 90 + ROW * rows.len().max(1) as u32;
-    let longest = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(8);
+    let longest = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(8);
     let centers: Vec<f64> = (0..rows.len()).map(|i| n - i as f64 - 0.5).collect();
 
     draw_svg("ratios", (style::WIDE, height), |root| {
@@ -46,13 +50,11 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size((longest as u32 * 7 + 16).clamp(60, 320))
-            .build_cartesian_2d(
-                x_range.clone().log_scale(),
-                (0f64..n).with_key_points(centers.clone()),
-            )?;
+            .build_cartesian_2d(x_range.clone().log_scale(), 0f64..n)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .y_labels(0)
             .light_line_style(style::GRID.mix(0.5))
             .bold_line_style(style::GRID)
             .axis_style(style::AXIS)
@@ -60,14 +62,14 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
             .axis_desc_style(style::axis_font())
             .label_style(style::label_font())
             .x_label_formatter(&|x| format!("{x:.2}"))
-            .y_label_formatter(&|y| {
-                centers
-                    .iter()
-                    .position(|c| (c - *y).abs() < 1e-6)
-                    .map(|i| rows[i].label.clone())
-                    .unwrap_or_default()
-            })
             .draw()?;
+        let x0 = x_range.start;
+        row_labels(
+            root,
+            rows.iter()
+                .zip(&centers)
+                .map(|(r, y)| (r.label.as_str(), chart.backend_coord(&(x0, *y)))),
+        )?;
         chart.draw_series([Rectangle::new(
             [(band.0, 0.0), (band.1, n)],
             style::GRID.mix(0.6).filled(),
@@ -78,11 +80,13 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
         ))?;
         for (row, y) in rows.iter().zip(&centers) {
             let pairs = row.pairs.len().max(1) as f64;
-            chart.draw_series(row.pairs.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(i, &v)| {
-                // Spread the dots a little vertically so equal ratios stay distinguishable.
-                let jitter = (i as f64 / pairs - 0.5) * 0.5;
-                Circle::new((v, y + jitter), 3, style::faint(row.color).filled())
-            }))?;
+            chart.draw_series(row.pairs.iter().enumerate().filter(|(_, v)| **v > 0.0).map(
+                |(i, &v)| {
+                    // Spread the dots a little vertically so equal ratios stay distinguishable.
+                    let jitter = (i as f64 / pairs - 0.5) * 0.5;
+                    Circle::new((v, y + jitter), 3, style::faint(row.color).filled())
+                },
+            ))?;
             if row.low > 0.0 && row.high > 0.0 {
                 chart.draw_series([Rectangle::new(
                     [(row.low, y - 0.12), (row.high, y + 0.12)],

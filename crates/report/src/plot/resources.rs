@@ -4,7 +4,7 @@
 //! CPU seconds; memory is the peak RSS. Bars are the values `charts.rs` summarised (the median
 //! of valid trials); the dots are the trials.
 
-use super::{bar_chart_height, draw_hbars, draw_svg, style, Bar, Svg};
+use super::{bar_chart_height, draw_hbars, draw_svg, style, trim_decimals, Bar, Svg};
 use crate::error::ReportError;
 
 /// Draws `cpu` bars (seconds, under `cpu_desc`) beside `rss` bars (bytes).
@@ -25,14 +25,9 @@ pub fn render(cpu: &[Bar], cpu_desc: &str, rss: &[Bar]) -> Result<Svg, ReportErr
         .collect();
     draw_svg("resources", (style::WIDE, height), |root| {
         let (left, right) = root.split_horizontally(style::WIDE / 2);
-        draw_hbars(&left, "App CPU", cpu, cpu_desc, &|v| trim(*v))?;
-        draw_hbars(&right, "Peak RSS", &mib, "MiB", &|v| trim(*v))
+        draw_hbars(&left, "App CPU", cpu, cpu_desc, &|v| trim_decimals(*v, 2))?;
+        draw_hbars(&right, "Peak RSS", &mib, "MiB", &|v| trim_decimals(*v, 2))
     })
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}

@@ -26,7 +26,8 @@ pub fn render(
             ..l.clone()
         })
         .collect();
-    let (x_min, x_max) = extent(ms.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
+    let (x_min, x_max) =
+        extent(ms.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
     let ys = ms
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))

@@ -18,12 +18,18 @@ pub fn render(
     let xs = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))
-        .chain(dots.iter().flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.0)));
+        .chain(
+            dots.iter()
+                .flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.0)),
+        );
     let (x_min, x_max) = extent(xs).unwrap_or((1.0, 10.0));
     let ys = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
-        .chain(dots.iter().flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.1)));
+        .chain(
+            dots.iter()
+                .flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.1)),
+        );
     let (_, y_max) = extent(ys).unwrap_or((0.0, 1.0));
     let x_range = (x_min.max(1.0) / 1.5)..(x_max.max(1.0) * 1.5);
     let mut ticks: Vec<f64> = lines
@@ -57,11 +63,7 @@ pub fn render(
             .draw()?;
         for d in dots {
             let color = style::faint(d.color);
-            chart.draw_series(
-                d.points
-                    .iter()
-                    .map(|&p| Circle::new(p, 3, color.filled())),
-            )?;
+            chart.draw_series(d.points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
             chart.draw_series(
                 d.hollow
                     .iter()

@@ -63,7 +63,7 @@ pub fn css(color: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", color.0, color.1, color.2)
 }
 
-/// The colour at reduced opacity, for individual trials under a summary line.
+/// The colour at reduced opacity, for individual trials under a summary.
 pub fn faint(color: RGBColor) -> RGBAColor {
     color.mix(0.45)
 }

@@ -5,7 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::{draw_legend, draw_lines, draw_svg, extent, headroom, style, Line, Svg};
+use super::{draw_key, draw_lines, draw_svg, extent, headroom, style, Line, Svg};
 use crate::error::ReportError;
 
 /// Draws `throughput` (points `(t_s, req/s)`) above `latency` (points `(t_s, p99 µs)`).
@@ -17,7 +17,8 @@ pub fn render(
 ) -> Result<Svg, ReportError> {
     let all = throughput.iter().chain(latency);
     let (_, t_max) = extent(all.flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
-    let (_, rate_max) = extent(throughput.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+    let (_, rate_max) =
+        extent(throughput.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
     let latency_ms: Vec<Line> = latency
         .iter()
         .map(|l| Line {
@@ -25,12 +26,13 @@ pub fn render(
             ..l.clone()
         })
         .collect();
-    let (_, lat_max) = extent(latency_ms.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+    let (_, lat_max) =
+        extent(latency_ms.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
     let t_max = if t_max > 0.0 { t_max } else { 1.0 };
 
     draw_svg("timeseries", size, |root| {
-        let root = root.titled(title, style::title_font())?;
-        let (top, bottom) = root.split_vertically(size.1 / 2 - 12);
+        let titled = root.titled(title, style::title_font())?;
+        let (top, bottom) = titled.split_vertically(size.1 / 2 - 12);
 
         let mut upper = ChartBuilder::on(&top)
             .margin(8)
@@ -43,16 +45,13 @@ pub fn render(
             .bold_line_style(style::GRID)
             .axis_style(style::AXIS)
             .y_desc("req/s")
+            .y_labels(5)
+            .y_label_formatter(&|v| short(*v))
             .axis_desc_style(style::axis_font())
             .label_style(style::label_font())
             .x_labels(0)
             .draw()?;
         draw_lines(&mut upper, throughput)?;
-        draw_legend(
-            &mut upper,
-            throughput.iter().any(|l| l.legend.is_some()),
-            SeriesLabelPosition::LowerRight,
-        )?;
 
         let mut lower = ChartBuilder::on(&bottom)
             .margin(8)
@@ -66,16 +65,27 @@ pub fn render(
             .axis_style(style::AXIS)
             .x_desc("seconds into the trial")
             .y_desc("p99 (ms)")
+            .y_labels(5)
+            .y_label_formatter(&|v| short(*v))
             .axis_desc_style(style::axis_font())
             .label_style(style::label_font())
             .draw()?;
-        let unlabelled: Vec<Line> = latency_ms
+        draw_lines(&mut lower, &latency_ms)?;
+        let key: Vec<(&str, RGBColor)> = throughput
             .iter()
-            .map(|l| Line {
-                legend: None,
-                ..l.clone()
-            })
+            .filter_map(|l| Some((l.legend.as_deref()?, l.color)))
             .collect();
-        draw_lines(&mut lower, &unlabelled)
+        draw_key(root, &key)
     })
+}
+
+/// An axis value without needless decimals: 4500, 12k, 2.5.
+fn short(v: f64) -> String {
+    if v.abs() >= 10_000.0 {
+        format!("{:.0}k", v / 1_000.0)
+    } else if v.abs() >= 10.0 || v == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }

@@ -1,0 +1,138 @@
+//! One keep-alive HTTP/1.1 client connection: TCP, byte counting and the hyper handshake.
+//!
+//! Each virtual connection of the pool owns one of these at a time; the worker replaces it when
+//! the server closes it or a request on it times out. Bytes are counted at the socket, so they
+//! include headers, and the counts survive reconnections. Which request to send and what to
+//! record is the worker's business.
+
+use std::cell::Cell;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+
+use crate::collector::ErrorClass;
+
+/// Bytes read and written by every connection a virtual connection has had.
+#[derive(Debug, Default)]
+pub(crate) struct IoCounters {
+    pub read: Cell<u64>,
+    pub written: Cell<u64>,
+}
+
+/// A live connection; dropping it closes the socket.
+pub(crate) struct Connection {
+    pub sender: http1::SendRequest<Full<Bytes>>,
+    driver: JoinHandle<()>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // A connection given up mid-request would otherwise wait on the server forever.
+        self.driver.abort();
+    }
+}
+
+/// Opens a connection; must run inside a `LocalSet`, which drives it.
+pub(crate) async fn open(addr: SocketAddr, counters: Rc<IoCounters>) -> io::Result<Connection> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let io = TokioIo::new(Counted {
+        inner: stream,
+        counters,
+    });
+    let (sender, conn) = http1::handshake(io).await.map_err(io::Error::other)?;
+    let driver = tokio::task::spawn_local(async move {
+        // Its errors reach the request that was in flight; nothing to do with them here.
+        let _ = conn.await;
+    });
+    Ok(Connection { sender, driver })
+}
+
+/// The class of a failed exchange.
+pub(crate) fn classify(e: &hyper::Error) -> ErrorClass {
+    if e.is_timeout() {
+        ErrorClass::Timeout
+    } else if e.is_parse() || e.is_parse_status() || e.is_user() {
+        ErrorClass::Other
+    } else {
+        // Closed, canceled, incomplete message, and plain I/O errors such as a reset.
+        ErrorClass::Reset
+    }
+}
+
+/// A TCP stream that counts the bytes through it.
+struct Counted {
+    inner: TcpStream,
+    counters: Rc<IoCounters>,
+}
+
+impl Counted {
+    fn wrote(&self, r: &Poll<io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = r {
+            self.counters
+                .written
+                .set(self.counters.written.get() + *n as u64);
+        }
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let n = (buf.filled().len() - before) as u64;
+        this.counters.read.set(this.counters.read.get() + n);
+        r
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.wrote(&r);
+        r
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.wrote(&r);
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}

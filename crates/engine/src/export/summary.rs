@@ -1,0 +1,254 @@
+//! The terminal summary, in the spirit of wrk2's: what ran, latency percentiles up to p99.99
+//! (corrected and uncorrected side by side), rates, statuses, errors, and the self-check, with
+//! a warning nobody can miss when the generator was saturated.
+
+use std::fmt::Write as _;
+
+use claimbench_model::load::{LatencySummary, LoadMode, LoadResult, ERROR_CLASSES};
+
+use super::Exporter;
+use crate::error::ExportError;
+
+pub(super) struct Summary;
+
+impl Exporter for Summary {
+    fn name(&self) -> &'static str {
+        "summary"
+    }
+
+    fn render(&self, r: &LoadResult) -> Result<Vec<u8>, ExportError> {
+        Ok(render(r).into_bytes())
+    }
+}
+
+fn render(r: &LoadResult) -> String {
+    let mut out = String::new();
+    let p = &r.plan;
+    let _ = write!(out, "claimbench load {} for {:.2}s", p.url, r.duration_s);
+    if p.warmup_s > 0.0 {
+        let _ = write!(out, " (after {:.2}s warm-up)", p.warmup_s);
+    }
+    if r.cancelled {
+        let _ = write!(out, " -- stopped early");
+    }
+    out.push('\n');
+    let threads = match p.pinned_core {
+        Some(core) => format!("1 thread pinned to core {core}"),
+        None if p.threads == 1 => "1 thread".to_string(),
+        None => format!("{} threads", p.threads),
+    };
+    match p.mode {
+        LoadMode::OpenLoop => {
+            let arrivals = match p.poisson_seed {
+                Some(seed) => format!("Poisson arrivals, seed {seed}"),
+                None => "evenly spaced".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  open loop at {} req/s ({arrivals}), {} connections, {threads}",
+                num(r.target_rate.unwrap_or(0.0)),
+                p.connections
+            );
+        }
+        LoadMode::ClosedLoop => {
+            let _ = writeln!(
+                out,
+                "  closed loop, {} connections, think time {:.1} ms, {threads}",
+                p.connections,
+                p.think_time_s * 1000.0
+            );
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n  Latency   {:>12} {:>12}   (corrected: from intended send time; uncorrected: from actual send)",
+        "corrected", "uncorrected"
+    );
+    let rows: [(&str, Pick); 10] = [
+        ("p50", |l| l.p50_us),
+        ("p75", |l| l.p75_us),
+        ("p90", |l| l.p90_us),
+        ("p99", |l| l.p99_us),
+        ("p99.9", |l| l.p999_us),
+        ("p99.99", |l| l.p9999_us),
+        ("max", |l| l.max_us),
+        ("min", |l| l.min_us),
+        ("mean", |l| l.mean_us),
+        ("stdev", |l| l.stdev_us),
+    ];
+    for (name, f) in rows {
+        let _ = writeln!(
+            out,
+            "    {name:<7} {:>12} {:>12}",
+            us(f(&r.latency)),
+            us(f(&r.latency_uncorrected))
+        );
+    }
+
+    let _ = write!(
+        out,
+        "\n  Requests  {} in {:.2}s, {} responses: {} req/s",
+        r.requests,
+        r.duration_s,
+        r.responses,
+        num(r.achieved_rate)
+    );
+    match r.target_rate {
+        Some(target) if target > 0.0 => {
+            let _ = writeln!(
+                out,
+                " achieved of {} req/s target ({:.1}%)",
+                num(target),
+                100.0 * r.achieved_rate / target
+            );
+        }
+        _ => out.push('\n'),
+    }
+    let statuses: Vec<String> = r
+        .status_counts
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  Status    {}",
+        if statuses.is_empty() {
+            "no responses".to_string()
+        } else {
+            statuses.join(", ")
+        }
+    );
+    let failed: u64 = r.errors.values().sum();
+    let errors: Vec<String> = ERROR_CLASSES
+        .iter()
+        .filter_map(|c| {
+            r.errors
+                .get(*c)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{c} {n}"))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  Errors    {}",
+        if failed == 0 {
+            "none".to_string()
+        } else {
+            format!("{failed} ({})", errors.join(", "))
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  Transfer  {} in, {} out, {} connections opened",
+        bytes(r.bytes_in),
+        bytes(r.bytes_out),
+        r.connections_opened
+    );
+    if let Some(lag) = &r.send_lag {
+        let _ = writeln!(
+            out,
+            "  Send lag  p50 {}, p99 {}, max {}; {} requests waited for a free connection",
+            us(lag.p50_us),
+            us(lag.p99_us),
+            us(lag.max_us),
+            r.late_sends
+        );
+    }
+    if let Some(w) = &r.warmup {
+        let _ = writeln!(
+            out,
+            "  Warm-up   {} requests in {:.2}s ({} errors), p99 {}, not counted above",
+            w.requests,
+            w.duration_s,
+            w.errors,
+            us(w.latency.p99_us)
+        );
+    }
+    let c = &r.self_check;
+    let _ = writeln!(
+        out,
+        "  Generator {:.2} CPU-s over {:.2}s on {} core(s): {:.0}% busy",
+        c.cpu_s,
+        c.wall_s,
+        c.cores,
+        c.cpu_fraction * 100.0
+    );
+
+    if !r.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  Steps     {:>10} {:>10} {:>12} {:>12} {:>8}",
+            "target", "achieved", "p50", "p99", "errors"
+        );
+        for s in &r.steps {
+            let _ = writeln!(
+                out,
+                "            {:>10} {:>10} {:>12} {:>12} {:>8}",
+                num(s.target_rate),
+                num(s.achieved_rate),
+                us(s.latency.p50_us),
+                us(s.latency.p99_us),
+                s.errors.values().sum::<u64>()
+            );
+        }
+    }
+
+    if r.generator_saturated {
+        let bar = "!".repeat(78);
+        let _ = writeln!(out, "\n{bar}");
+        let _ = writeln!(
+            out,
+            "!! WARNING: THE LOAD GENERATOR WAS SATURATED; these numbers may measure it, not the server"
+        );
+        for reason in &r.saturation_reasons {
+            let _ = writeln!(out, "!!   - {reason}");
+        }
+        let _ = writeln!(out, "{bar}");
+    }
+    out
+}
+
+/// Picks one number out of a latency summary.
+type Pick = fn(&LatencySummary) -> f64;
+
+/// A latency in the unit that reads best.
+fn us(v: f64) -> String {
+    if v < 1_000.0 {
+        format!("{v:.0}us")
+    } else if v < 1_000_000.0 {
+        format!("{:.2}ms", v / 1_000.0)
+    } else {
+        format!("{:.2}s", v / 1_000_000.0)
+    }
+}
+
+fn num(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.2} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.2} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_read_in_their_best_unit() {
+        assert_eq!(us(850.0), "850us");
+        assert_eq!(us(20_346.0), "20.35ms");
+        assert_eq!(us(1_270_000.0), "1.27s");
+        assert_eq!(bytes(3 << 20), "3.00 MiB");
+    }
+}

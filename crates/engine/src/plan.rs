@@ -1,0 +1,639 @@
+//! The typed plan of a load run, and its validation into phases the workers follow.
+//!
+//! A `Plan` is what callers build (the CLI from its flags, the suite from its experiments); it
+//! holds plain values so it can be built without touching hyper. `Plan::validate` checks it once
+//! and turns it into a list of phases (warm-up, then one phase per rate step or one measurement
+//! phase) plus prepared request templates. Pacing lives in `pacer`, sending in `worker`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use claimbench_model::load as model;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE, HOST};
+use hyper::{HeaderMap, Method, Uri};
+
+use crate::error::EngineError;
+
+/// The most generator threads a plan may ask for.
+pub const MAX_THREADS: usize = 256;
+
+/// A load run: where, what, how hard, for how long.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The server under test; loopback only.
+    pub target: Target,
+    /// Requests to send, picked by weight; at least one.
+    pub templates: Vec<RequestTemplate>,
+    /// Open or closed loop, and the connection pool.
+    pub mode: Mode,
+    /// Open loop only: rates to step through, each for its own duration; replaces `duration`.
+    pub rate_steps: Vec<RateStep>,
+    /// Load sent before the measurement and recorded apart from it.
+    pub warmup: Duration,
+    /// Length of the measurement (ignored when there are rate steps).
+    pub duration: Option<Duration>,
+    /// Stop after this many measured requests, whichever of time and count comes first.
+    pub max_requests: Option<u64>,
+    /// Length of one interval of the time series and the interval log.
+    pub interval: Duration,
+    /// How long one request (connecting included) may take before it counts as a timeout.
+    pub timeout: Duration,
+    /// Which threads and cores the generator runs on.
+    pub runtime: RuntimeChoice,
+    /// Check every Nth response against its template's expectations; 0 never checks.
+    pub validate_every: u64,
+}
+
+/// Open loop (requests at intended times) or closed loop (each connection sends when free).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// `rate` requests per second over a pool of `connections` keep-alive connections.
+    OpenLoop {
+        rate: f64,
+        /// `Some(seed)`: Poisson arrivals from that seed; `None`: evenly spaced.
+        poisson_seed: Option<u64>,
+        connections: usize,
+    },
+    /// `connections` connections, each sending its next request `think_time` after the last
+    /// response.
+    ClosedLoop {
+        connections: usize,
+        think_time: Duration,
+    },
+}
+
+/// One step of an open-loop rate staircase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateStep {
+    /// Requests per second.
+    pub rate: f64,
+    /// How long the step lasts.
+    pub duration: Duration,
+}
+
+/// The generator's threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// One thread with a single-threaded event loop, pinned to this core.
+    Pinned { core: usize },
+    /// This many threads, each with its own single-threaded event loop, not pinned.
+    Threads { threads: usize },
+}
+
+/// One kind of request, picked in proportion to its weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestTemplate {
+    /// HTTP method, e.g. `GET`.
+    pub method: String,
+    /// Path and query, e.g. `/io/upstream?ms=20`.
+    pub path: String,
+    /// Extra headers; `Host` is added from the target.
+    pub headers: Vec<(String, String)>,
+    /// Request body, sent as is.
+    pub body: Bytes,
+    /// Relative weight; at least 1.
+    pub weight: u32,
+    /// What sampled responses must look like, if they are checked.
+    pub expect: Option<Expect>,
+}
+
+/// The expected response of a template, checked on every Nth response.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Expect {
+    /// Exact status; a response with this status never counts as a 4xx/5xx error.
+    pub status: Option<u16>,
+    /// Exact body, byte for byte.
+    pub body: Option<Bytes>,
+}
+
+/// A parsed target URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The URL as given.
+    pub url: String,
+    /// Where to connect.
+    pub addr: SocketAddr,
+    /// The `Host` header value.
+    pub authority: String,
+    /// Path and query of the URL, `/` when it has none.
+    pub path: String,
+}
+
+impl Target {
+    /// Parses an `http://` URL whose host is a loopback address or `localhost`.
+    pub fn parse(url: &str) -> Result<Target, EngineError> {
+        let invalid = |reason: &str| EngineError::InvalidUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(invalid(
+                    "https is not supported, the engine speaks plain HTTP/1.1 on loopback",
+                ))
+            }
+            Some(other) => return Err(invalid(&format!("scheme `{other}` is not http"))),
+            None => return Err(invalid("it has no scheme (start it with http://)")),
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| invalid("it has no host"))?
+            .clone();
+        if authority.as_str().contains('@') {
+            return Err(invalid("credentials in the URL are not supported"));
+        }
+        let host = authority.host();
+        let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            bare.parse().map_err(|_| EngineError::NotLoopback {
+                url: url.to_string(),
+                host: host.to_string(),
+            })?
+        };
+        if !ip.is_loopback() {
+            return Err(EngineError::NotLoopback {
+                url: url.to_string(),
+                host: host.to_string(),
+            });
+        }
+        let port = authority.port_u16().unwrap_or(80);
+        if port == 0 {
+            return Err(invalid("port 0 cannot be connected to"));
+        }
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("/")
+            .to_string();
+        Ok(Target {
+            url: url.to_string(),
+            addr: SocketAddr::new(ip, port),
+            authority: authority.as_str().to_string(),
+            path,
+        })
+    }
+}
+
+impl RequestTemplate {
+    /// A plain `GET` of `path`, weight 1, unchecked.
+    pub fn get(path: &str) -> RequestTemplate {
+        RequestTemplate {
+            method: "GET".to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            weight: 1,
+            expect: None,
+        }
+    }
+}
+
+impl Plan {
+    /// A plan with one `GET` of the URL's path and the defaults: no warm-up, 10 s measurement,
+    /// 1 s intervals, 10 s timeout, one unpinned thread, no validation.
+    pub fn new(url: &str, mode: Mode) -> Result<Plan, EngineError> {
+        let target = Target::parse(url)?;
+        let templates = vec![RequestTemplate::get(&target.path)];
+        Ok(Plan {
+            target,
+            templates,
+            mode,
+            rate_steps: Vec::new(),
+            warmup: Duration::ZERO,
+            duration: Some(Duration::from_secs(10)),
+            max_requests: None,
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            runtime: RuntimeChoice::Threads { threads: 1 },
+            validate_every: 0,
+        })
+    }
+
+    /// Keep-alive connections in the pool.
+    pub fn connections(&self) -> usize {
+        match self.mode {
+            Mode::OpenLoop { connections, .. } | Mode::ClosedLoop { connections, .. } => {
+                connections
+            }
+        }
+    }
+
+    /// Generator threads.
+    pub fn threads(&self) -> usize {
+        match self.runtime {
+            RuntimeChoice::Pinned { .. } => 1,
+            RuntimeChoice::Threads { threads } => threads,
+        }
+    }
+
+    /// Checks the plan and lays it out as phases; every error names the field at fault.
+    pub(crate) fn validate(&self) -> Result<Validated, EngineError> {
+        let threads = self.threads();
+        if threads == 0 || threads > MAX_THREADS {
+            return Err(EngineError::InvalidThreads {
+                threads,
+                max: MAX_THREADS,
+            });
+        }
+        let connections = self.connections();
+        if connections == 0 || connections < threads {
+            return Err(EngineError::InvalidConnections {
+                connections,
+                threads,
+            });
+        }
+        for (d, what) in [
+            (Some(self.interval), "the interval"),
+            (Some(self.timeout), "the timeout"),
+            (self.duration, "the duration"),
+        ] {
+            if d == Some(Duration::ZERO) {
+                return Err(EngineError::ZeroDuration { what });
+            }
+        }
+        if self.max_requests == Some(0) {
+            return Err(EngineError::Unbounded);
+        }
+        let templates = self.prepare_templates()?;
+        let warmup = (!self.warmup.is_zero()).then_some(self.warmup);
+        let mut phases = Vec::new();
+        match &self.mode {
+            Mode::OpenLoop { rate, .. } => {
+                check_rate(*rate)?;
+                let steps: Vec<RateStep> = if self.rate_steps.is_empty() {
+                    if self.duration.is_none() && self.max_requests.is_none() {
+                        return Err(EngineError::Unbounded);
+                    }
+                    vec![RateStep {
+                        rate: *rate,
+                        duration: self.duration.unwrap_or(Duration::MAX),
+                    }]
+                } else {
+                    self.rate_steps.clone()
+                };
+                for step in &steps {
+                    check_rate(step.rate)?;
+                    if step.duration.is_zero() {
+                        return Err(EngineError::ZeroDuration {
+                            what: "a rate step",
+                        });
+                    }
+                }
+                let mut start = Duration::ZERO;
+                if let Some(w) = warmup {
+                    phases.push(Phase {
+                        kind: PhaseKind::Warmup,
+                        start,
+                        end: Some(w),
+                        rate: Some(steps[0].rate),
+                    });
+                    start = w;
+                }
+                for (i, step) in steps.iter().enumerate() {
+                    let end = start.checked_add(step.duration);
+                    phases.push(Phase {
+                        kind: PhaseKind::Measure { step: i },
+                        start,
+                        end,
+                        rate: Some(step.rate),
+                    });
+                    start = end.unwrap_or(Duration::MAX);
+                }
+            }
+            Mode::ClosedLoop { .. } => {
+                if !self.rate_steps.is_empty() {
+                    return Err(EngineError::StepsNeedOpenLoop);
+                }
+                if self.duration.is_none() && self.max_requests.is_none() {
+                    return Err(EngineError::Unbounded);
+                }
+                let mut start = Duration::ZERO;
+                if let Some(w) = warmup {
+                    phases.push(Phase {
+                        kind: PhaseKind::Warmup,
+                        start,
+                        end: Some(w),
+                        rate: None,
+                    });
+                    start = w;
+                }
+                phases.push(Phase {
+                    kind: PhaseKind::Measure { step: 0 },
+                    start,
+                    end: self.duration.and_then(|d| start.checked_add(d)),
+                    rate: None,
+                });
+            }
+        }
+        Ok(Validated {
+            phases,
+            templates,
+            stepped: !self.rate_steps.is_empty(),
+        })
+    }
+
+    fn prepare_templates(&self) -> Result<Vec<PreparedTemplate>, EngineError> {
+        if self.templates.is_empty() {
+            return Err(EngineError::NoTemplates);
+        }
+        let host =
+            HeaderValue::from_str(&self.target.authority).map_err(|e| EngineError::InvalidUrl {
+                url: self.target.url.clone(),
+                reason: format!("its host cannot be a Host header ({e})"),
+            })?;
+        self.templates
+            .iter()
+            .enumerate()
+            .map(|(index, t)| {
+                let bad = |reason: String| EngineError::InvalidTemplate {
+                    index,
+                    method: t.method.clone(),
+                    path: t.path.clone(),
+                    reason,
+                };
+                let method = Method::from_bytes(t.method.as_bytes())
+                    .map_err(|_| bad("the method is not a valid HTTP token".into()))?;
+                if !t.path.starts_with('/') {
+                    return Err(bad("the path must start with `/`".into()));
+                }
+                let uri: Uri = t
+                    .path
+                    .parse()
+                    .map_err(|e| bad(format!("the path is not a valid request target ({e})")))?;
+                if t.weight == 0 {
+                    return Err(bad(
+                        "its weight is 0; give it at least 1 or remove it".into()
+                    ));
+                }
+                let mut headers = HeaderMap::new();
+                headers.insert(HOST, host.clone());
+                for (name, value) in &t.headers {
+                    let name = HeaderName::from_bytes(name.trim().as_bytes())
+                        .map_err(|_| bad(format!("`{name}` is not a valid header name")))?;
+                    let value = HeaderValue::from_str(value.trim())
+                        .map_err(|_| bad(format!("the value of header `{name}` is not valid")))?;
+                    headers.append(name, value);
+                }
+                if !t.body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                }
+                if let Some(status) = t.expect.as_ref().and_then(|e| e.status) {
+                    if !(100..=999).contains(&status) {
+                        return Err(bad(format!(
+                            "expected status {status} is not an HTTP status"
+                        )));
+                    }
+                }
+                Ok(PreparedTemplate {
+                    method,
+                    uri,
+                    headers,
+                    body: t.body.clone(),
+                    weight: t.weight,
+                    expect: t.expect.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The plan as recorded in the result.
+    pub(crate) fn summary(&self) -> model::PlanSummary {
+        let (mode, target_rate, arrivals, poisson_seed, think) = match &self.mode {
+            Mode::OpenLoop {
+                rate, poisson_seed, ..
+            } => (
+                model::LoadMode::OpenLoop,
+                Some(self.rate_steps.first().map_or(*rate, |s| s.rate)),
+                Some(if poisson_seed.is_some() {
+                    model::Arrivals::Poisson
+                } else {
+                    model::Arrivals::Constant
+                }),
+                *poisson_seed,
+                0.0,
+            ),
+            Mode::ClosedLoop { think_time, .. } => (
+                model::LoadMode::ClosedLoop,
+                None,
+                None,
+                None,
+                think_time.as_secs_f64(),
+            ),
+        };
+        model::PlanSummary {
+            url: self.target.url.clone(),
+            mode,
+            target_rate,
+            arrivals,
+            poisson_seed,
+            connections: self.connections() as u32,
+            think_time_s: think,
+            warmup_s: self.warmup.as_secs_f64(),
+            duration_s: if self.rate_steps.is_empty() {
+                self.duration.map(|d| d.as_secs_f64())
+            } else {
+                Some(
+                    self.rate_steps
+                        .iter()
+                        .map(|s| s.duration.as_secs_f64())
+                        .sum(),
+                )
+            },
+            max_requests: self.max_requests,
+            interval_s: self.interval.as_secs_f64(),
+            timeout_s: self.timeout.as_secs_f64(),
+            threads: self.threads() as u32,
+            pinned_core: match self.runtime {
+                RuntimeChoice::Pinned { core } => Some(core),
+                RuntimeChoice::Threads { .. } => None,
+            },
+            validate_every: self.validate_every,
+            rate_steps: self
+                .rate_steps
+                .iter()
+                .map(|s| model::RateStepSummary {
+                    rate: s.rate,
+                    duration_s: s.duration.as_secs_f64(),
+                })
+                .collect(),
+            templates: self
+                .templates
+                .iter()
+                .map(|t| model::TemplateSummary {
+                    method: t.method.clone(),
+                    path: t.path.clone(),
+                    headers: t.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+                    body_bytes: t.body.len() as u64,
+                    weight: t.weight,
+                    expect_status: t.expect.as_ref().and_then(|e| e.status),
+                    expect_body_bytes: t
+                        .expect
+                        .as_ref()
+                        .and_then(|e| e.body.as_ref())
+                        .map(|b| b.len() as u64),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn check_rate(rate: f64) -> Result<(), EngineError> {
+    if rate.is_finite() && rate > 0.0 {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidRate { rate })
+    }
+}
+
+/// A checked plan: phases in time order and ready-to-send templates.
+#[derive(Debug, Clone)]
+pub(crate) struct Validated {
+    pub phases: Vec<Phase>,
+    pub templates: Vec<PreparedTemplate>,
+    /// The plan listed rate steps, so the result reports each step.
+    pub stepped: bool,
+}
+
+/// A stretch of the run with one purpose and, in open loop, one rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Phase {
+    pub kind: PhaseKind,
+    /// Offset from the run's start.
+    pub start: Duration,
+    /// Offset from the run's start; `None` when only a request count bounds it.
+    pub end: Option<Duration>,
+    /// Open loop: requests per second for the whole generator.
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PhaseKind {
+    Warmup,
+    Measure { step: usize },
+}
+
+/// A template turned into hyper types once, so each request only clones cheap handles.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedTemplate {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub weight: u32,
+    pub expect: Option<Expect>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loopback_url_parses_into_address_host_and_path() {
+        let t = Target::parse("http://127.0.0.1:8080/io?ms=5").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(t.authority, "127.0.0.1:8080");
+        assert_eq!(t.path, "/io?ms=5");
+        let t = Target::parse("http://localhost:9000").unwrap();
+        assert_eq!(t.path, "/");
+        let t = Target::parse("http://[::1]:9000/x").unwrap();
+        assert!(t.addr.ip().is_loopback());
+    }
+
+    #[test]
+    fn a_remote_host_is_refused_by_name() {
+        let err = Target::parse("http://example.com/").unwrap_err();
+        assert!(err.to_string().contains("not a loopback address"), "{err}");
+        let err = Target::parse("http://10.0.0.1:80/").unwrap_err();
+        assert!(matches!(err, EngineError::NotLoopback { .. }));
+    }
+
+    #[test]
+    fn https_and_garbage_urls_are_refused_with_an_example() {
+        for url in ["https://127.0.0.1/", "127.0.0.1:80", "http://", "ht tp://x"] {
+            let err = Target::parse(url).unwrap_err();
+            assert!(
+                err.to_string().contains("http://127.0.0.1:8080/path"),
+                "{err}"
+            );
+        }
+    }
+
+    fn open(rate: f64) -> Plan {
+        Plan::new(
+            "http://127.0.0.1:1/",
+            Mode::OpenLoop {
+                rate,
+                poisson_seed: None,
+                connections: 4,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn warmup_and_steps_become_consecutive_phases() {
+        let mut plan = open(100.0);
+        plan.warmup = Duration::from_secs(2);
+        plan.rate_steps = vec![
+            RateStep {
+                rate: 100.0,
+                duration: Duration::from_secs(3),
+            },
+            RateStep {
+                rate: 200.0,
+                duration: Duration::from_secs(4),
+            },
+        ];
+        let v = plan.validate().unwrap();
+        let spans: Vec<_> = v.phases.iter().map(|p| (p.start, p.end, p.rate)).collect();
+        let s = Duration::from_secs;
+        assert_eq!(
+            spans,
+            vec![
+                (s(0), Some(s(2)), Some(100.0)),
+                (s(2), Some(s(5)), Some(100.0)),
+                (s(5), Some(s(9)), Some(200.0)),
+            ]
+        );
+        assert_eq!(v.phases[0].kind, PhaseKind::Warmup);
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_before_anything_runs() {
+        assert!(matches!(
+            open(0.0).validate(),
+            Err(EngineError::InvalidRate { .. })
+        ));
+        assert!(matches!(
+            open(f64::NAN).validate(),
+            Err(EngineError::InvalidRate { .. })
+        ));
+        let mut p = open(10.0);
+        p.duration = None;
+        assert!(matches!(p.validate(), Err(EngineError::Unbounded)));
+        let mut p = open(10.0);
+        p.runtime = RuntimeChoice::Threads { threads: 8 };
+        assert!(matches!(
+            p.validate(),
+            Err(EngineError::InvalidConnections { .. })
+        ));
+        let mut p = open(10.0);
+        p.templates[0]
+            .headers
+            .push(("bad header".into(), "x".into()));
+        let err = p.validate().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`bad header` is not a valid header name"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The generator watching itself: its threads' CPU time, their cores, and whether it kept up.
+//!
+//! The load generator shares a small machine with the server under test, so a result is only
+//! trustworthy if the generator had headroom. This module reads per-thread CPU time and CPU
+//! affinity from the kernel, pins threads, and decides saturation in one pure function
+//! (`judge`): CPU at 90% or more of the cores it had, or open-loop p99 send lag above 1 ms.
+
+use std::io;
+use std::time::Duration;
+
+/// Saturation threshold on the fraction of the generator's cores it used.
+pub const CPU_SATURATION: f64 = 0.90;
+/// Saturation threshold on open-loop p99 send lag, microseconds.
+pub const SEND_LAG_SATURATION_US: f64 = 1_000.0;
+
+/// Something the user should know about a result, worded for them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Warning {
+    #[error(
+        "the load generator used {:.0}% of its {cores} core(s): results are flagged as generator-bound; \
+         give it more threads or a lighter load", fraction * 100.0
+    )]
+    CpuBound { fraction: f64, cores: u32 },
+    #[error(
+        "the load generator sent requests late (p99 send lag {:.2} ms > 1 ms): results are flagged \
+         as generator-bound; lower the rate or give it more threads", p99_us / 1000.0
+    )]
+    SendLag { p99_us: f64 },
+}
+
+/// The saturation warnings for a run, none when the generator kept up.
+pub fn judge(cpu_fraction: f64, cores: u32, send_lag_p99_us: Option<f64>) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if cpu_fraction >= CPU_SATURATION {
+        warnings.push(Warning::CpuBound {
+            fraction: cpu_fraction,
+            cores,
+        });
+    }
+    if let Some(p99_us) = send_lag_p99_us.filter(|l| *l > SEND_LAG_SATURATION_US) {
+        warnings.push(Warning::SendLag { p99_us });
+    }
+    warnings
+}
+
+/// CPU time (user + system) the calling thread has used so far.
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The CPUs the calling thread may run on.
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is valid and writable for `size_of::<cpu_set_t>()` bytes.
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if rc != 0 {
+        return Vec::new();
+    }
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `cpu` is below CPU_SETSIZE, the size of the set.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// Pins the calling thread to one CPU.
+pub(crate) fn pin_current_thread(core: usize) -> io::Result<()> {
+    if core >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "core number out of range",
+        ));
+    }
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; `core` was checked against its size.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A CPU list in the kernel's compact form, e.g. `0-3,6`.
+pub(crate) fn cpu_list(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let start = cpus[i];
+        while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
+            i += 1;
+        }
+        parts.push(if cpus[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", cpus[i])
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_generator_is_flagged_with_its_share_of_cpu() {
+        let w = judge(0.95, 1, None);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].to_string().contains("used 95% of its 1 core"),
+            "{}",
+            w[0]
+        );
+        assert!(judge(0.89, 1, Some(999.0)).is_empty());
+    }
+
+    #[test]
+    fn late_sends_in_open_loop_are_flagged() {
+        let w = judge(0.2, 2, Some(1_500.0));
+        assert_eq!(w, vec![Warning::SendLag { p99_us: 1_500.0 }]);
+        assert!(w[0].to_string().contains("1.50 ms"));
+    }
+
+    #[test]
+    fn cpu_lists_are_compact() {
+        assert_eq!(cpu_list(&[0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
+        assert_eq!(cpu_list(&[]), "");
+    }
+
+    #[test]
+    fn the_thread_clock_advances_with_work() {
+        let before = thread_cpu_time();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_time() > before);
+        assert!(!allowed_cpus().is_empty());
+    }
+}

@@ -1,0 +1,519 @@
+//! The one worker loop: a thread with a single-threaded event loop driving its share of the
+//! connection pool.
+//!
+//! Every connection runs the same loop whatever the mode: ask the pacer for the next slot (the
+//! stop condition lives there and in the stop flag), wait for the slot's intended time, send a
+//! request picked by weight, wait for the whole response or the timeout, and hand the outcome
+//! to the worker's collector. Open and closed loop differ only in the pacer they get. A free
+//! connection takes the earliest slot nobody has taken, so a slot that finds every connection
+//! busy waits, and that wait is in its corrected latency. Nothing here locks: the pacer and
+//! collector are shared by the worker's own tasks only.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use tokio::runtime::Runtime;
+use tokio::task::LocalSet;
+
+use crate::collector::{Collector, ErrorClass, Outcome};
+use crate::connection::{self, classify, Connection, IoCounters};
+use crate::error::EngineError;
+use crate::pacer::Pacer;
+use crate::plan::{Expect, Phase, PreparedTemplate};
+use crate::selfcheck::{allowed_cpus, pin_current_thread, thread_cpu_time};
+use crate::timer::PaceTimer;
+
+/// The longest single nap while waiting for a slot, so a stop request is seen promptly.
+const MAX_NAP: Duration = Duration::from_millis(100);
+/// Closed loop: pause after a failed connect, so a refusing server is not spun against.
+const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Where all workers line up so their schedules share one start instant.
+pub(crate) struct StartLine {
+    workers: usize,
+    /// Workers arrived, and whether the start was abandoned.
+    arrived: Mutex<(usize, bool)>,
+    all_there: Condvar,
+    t0: OnceLock<Instant>,
+}
+
+impl StartLine {
+    pub fn new(workers: usize) -> StartLine {
+        StartLine {
+            workers,
+            arrived: Mutex::new((0, false)),
+            all_there: Condvar::new(),
+            t0: OnceLock::new(),
+        }
+    }
+
+    /// Blocks until every worker has arrived (or the start was abandoned), then gives the start.
+    fn wait(&self) -> Instant {
+        let mut state = self.arrived.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 += 1;
+        self.all_there.notify_all();
+        while state.0 < self.workers && !state.1 {
+            state = self
+                .all_there
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        *self.t0.get_or_init(Instant::now)
+    }
+
+    /// Lets waiting workers go when one of them will never arrive.
+    pub fn abandon(&self) {
+        self.arrived.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.all_there.notify_all();
+    }
+
+    /// The run's start, once the workers have passed the line.
+    pub fn t0(&self) -> Option<Instant> {
+        self.t0.get().copied()
+    }
+}
+
+/// Counts a worker publishes for progress reports.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerProgress {
+    pub requests: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// What one worker thread needs to know.
+pub(crate) struct WorkerSpec<'a> {
+    pub connections: usize,
+    pub pacer: Pacer,
+    pub pin: Option<usize>,
+    pub phases: &'a [Phase],
+    pub templates: &'a [PreparedTemplate],
+    pub addr: SocketAddr,
+    pub timeout: Duration,
+    pub interval: Duration,
+    pub validate_every: u64,
+    pub start: &'a StartLine,
+    pub stop: Arc<AtomicBool>,
+    pub progress: Arc<WorkerProgress>,
+}
+
+/// What one worker thread brings back.
+pub(crate) struct WorkerOutput {
+    pub collector: Collector,
+    pub cpu: Duration,
+    pub wall: Duration,
+    pub allowed_cpus: Vec<usize>,
+}
+
+/// State shared by the connection tasks of one worker (one thread, so no locks).
+struct Ctx {
+    t0: Instant,
+    open_loop: bool,
+    addr: SocketAddr,
+    timeout: Duration,
+    validate_every: u64,
+    templates: Vec<PreparedTemplate>,
+    picker: Picker,
+    pacer: RefCell<Pacer>,
+    collector: RefCell<Collector>,
+    stop: Arc<AtomicBool>,
+    progress: Arc<WorkerProgress>,
+    requests: Cell<u64>,
+    errors: Cell<u64>,
+}
+
+impl Ctx {
+    fn elapsed(&self) -> Duration {
+        self.t0.elapsed()
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// One slot of the pool: its current connection, if any, and what survives reconnections.
+struct VirtualConnection {
+    conn: Option<Connection>,
+    counters: Rc<IoCounters>,
+    timer: PaceTimer,
+    /// Connections opened before the first request, recorded with it.
+    unrecorded_opens: u64,
+}
+
+/// Runs one worker thread to the end of the plan (or the stop flag).
+pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
+    let wall_start = Instant::now();
+    let cpu_start = thread_cpu_time();
+    // Every worker must reach the start line, even one whose setup failed, or the others wait
+    // forever.
+    let setup = prepare(&spec);
+    if setup.is_err() {
+        spec.stop.store(true, Ordering::Relaxed);
+    }
+    let t0 = spec.start.wait();
+    let (rt, local, pool) = setup?;
+    let ctx = Rc::new(Ctx {
+        t0,
+        open_loop: spec.pacer.is_open(),
+        addr: spec.addr,
+        timeout: spec.timeout,
+        validate_every: spec.validate_every,
+        templates: spec.templates.to_vec(),
+        picker: Picker::new(spec.templates.iter().map(|t| t.weight)),
+        pacer: RefCell::new(spec.pacer.clone()),
+        collector: RefCell::new(Collector::new(spec.phases, spec.interval)),
+        stop: spec.stop.clone(),
+        progress: spec.progress.clone(),
+        requests: Cell::new(0),
+        errors: Cell::new(0),
+    });
+    local.block_on(&rt, {
+        let ctx = ctx.clone();
+        async move {
+            let tasks: Vec<_> = pool
+                .into_iter()
+                .map(|vc| tokio::task::spawn_local(connection_loop(ctx.clone(), vc)))
+                .collect();
+            for task in tasks {
+                if let Err(e) = task.await {
+                    if e.is_panic() {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
+                }
+            }
+        }
+    });
+    // Dropping the event loop closes every socket and timer of this run.
+    drop(local);
+    drop(rt);
+    let ctx = Rc::try_unwrap(ctx)
+        .ok()
+        .expect("every task holding the worker state has ended");
+    let mut collector = ctx.collector.into_inner();
+    collector.finish();
+    Ok(WorkerOutput {
+        collector,
+        cpu: thread_cpu_time().saturating_sub(cpu_start),
+        wall: wall_start.elapsed(),
+        allowed_cpus: allowed_cpus(),
+    })
+}
+
+/// Pins the thread, builds its event loop and opens the pool's connections ahead of the start.
+fn prepare(
+    spec: &WorkerSpec<'_>,
+) -> Result<(Runtime, LocalSet, Vec<VirtualConnection>), EngineError> {
+    if let Some(core) = spec.pin {
+        pin_current_thread(core).map_err(|source| EngineError::Pin { core, source })?;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|source| EngineError::Runtime {
+            what: "event loop",
+            source,
+        })?;
+    let local = LocalSet::new();
+    let (addr, timeout, n) = (spec.addr, spec.timeout, spec.connections);
+    let pool = local.block_on(&rt, async move {
+        let opening: Vec<_> = (0..n)
+            .map(|_| {
+                tokio::task::spawn_local(async move {
+                    let counters = Rc::new(IoCounters::default());
+                    let timer = PaceTimer::new().map_err(|source| EngineError::Runtime {
+                        what: "pacing timer",
+                        source,
+                    })?;
+                    // A failure here is not counted: the first request will retry and count it.
+                    let conn =
+                        tokio::time::timeout(timeout, connection::open(addr, counters.clone()))
+                            .await
+                            .ok()
+                            .and_then(Result::ok);
+                    Ok(VirtualConnection {
+                        unrecorded_opens: u64::from(conn.is_some()),
+                        conn,
+                        counters,
+                        timer,
+                    })
+                })
+            })
+            .collect();
+        let mut pool = Vec::with_capacity(n);
+        for task in opening {
+            pool.push(task.await.expect("opening a connection does not panic")?);
+        }
+        Ok::<_, EngineError>(pool)
+    })?;
+    Ok((rt, local, pool))
+}
+
+/// The worker loop of one connection.
+async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
+    let deadline = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(deadline);
+    let (mut seen_in, mut seen_out) = (0, 0);
+    loop {
+        if ctx.stopped() {
+            break;
+        }
+        let now = ctx.elapsed();
+        let Some(slot) = ctx.pacer.borrow_mut().next(now) else {
+            break;
+        };
+        let late = ctx.open_loop && slot.intended < now;
+        let mut lag = None;
+        if slot.intended > now {
+            if !wait_until(&ctx, &vc.timer, slot.intended).await {
+                break;
+            }
+            if ctx.open_loop {
+                lag = Some(ctx.elapsed().saturating_sub(slot.intended));
+            }
+        }
+
+        let template = &ctx.templates[ctx.picker.pick()];
+        let validate = ctx.validate_every > 0
+            && slot.seq % ctx.validate_every == 0
+            && template.expect.is_some();
+        let mut sent = None;
+        let mut opened = std::mem::take(&mut vc.unrecorded_opens);
+        deadline
+            .as_mut()
+            .reset(tokio::time::Instant::now() + ctx.timeout);
+        let result = tokio::select! {
+            biased;
+            r = exchange(&ctx, &mut vc, template, validate, &mut sent, &mut opened) => r,
+            () = &mut deadline => Err(ErrorClass::Timeout),
+        };
+        let ended = ctx.elapsed();
+        let (status, error) = match result {
+            Ok((status, error)) => (Some(status), error),
+            Err(class) => {
+                if class != ErrorClass::Connect {
+                    // Whatever state the connection is in, it cannot carry the next request.
+                    vc.conn = None;
+                }
+                (None, Some(class))
+            }
+        };
+        let (read, written) = (vc.counters.read.get(), vc.counters.written.get());
+        let outcome = Outcome {
+            phase: slot.phase,
+            intended: slot.intended,
+            sent,
+            ended,
+            status,
+            error,
+            lag,
+            late,
+            bytes_in: read - seen_in,
+            bytes_out: written - seen_out,
+            connections_opened: opened,
+        };
+        (seen_in, seen_out) = (read, written);
+        ctx.collector.borrow_mut().record(&outcome);
+        ctx.requests.set(ctx.requests.get() + 1);
+        ctx.progress
+            .requests
+            .store(ctx.requests.get(), Ordering::Relaxed);
+        if error.is_some() {
+            ctx.errors.set(ctx.errors.get() + 1);
+            ctx.progress
+                .errors
+                .store(ctx.errors.get(), Ordering::Relaxed);
+        }
+        if error == Some(ErrorClass::Connect) && !ctx.open_loop {
+            tokio::time::sleep(CONNECT_BACKOFF).await;
+        }
+    }
+}
+
+/// Waits until `intended` (an offset from the start); false if the run was stopped meanwhile.
+async fn wait_until(ctx: &Ctx, timer: &PaceTimer, intended: Duration) -> bool {
+    loop {
+        let now = ctx.elapsed();
+        if now >= intended {
+            return true;
+        }
+        if ctx.stopped() {
+            return false;
+        }
+        let nap = (intended - now).min(MAX_NAP);
+        if timer.sleep(nap).await.is_err() {
+            tokio::time::sleep(nap).await;
+        }
+    }
+}
+
+/// Sends one request and reads its whole response: `(status, error)` when a response came,
+/// the error class when none did. `sent` and `opened` are filled in as it goes, so a timeout
+/// that abandons it still knows them.
+async fn exchange(
+    ctx: &Ctx,
+    vc: &mut VirtualConnection,
+    template: &PreparedTemplate,
+    validate: bool,
+    sent: &mut Option<Duration>,
+    opened: &mut u64,
+) -> Result<(u16, Option<ErrorClass>), ErrorClass> {
+    // A kept-alive connection the server has closed is replaced; that is not an error.
+    if let Some(c) = &mut vc.conn {
+        if c.sender.ready().await.is_err() {
+            vc.conn = None;
+        }
+    }
+    let conn = match &mut vc.conn {
+        Some(c) => c,
+        None => {
+            let c = connection::open(ctx.addr, vc.counters.clone())
+                .await
+                .map_err(|_| ErrorClass::Connect)?;
+            *opened += 1;
+            let c = vc.conn.insert(c);
+            c.sender.ready().await.map_err(|e| classify(&e))?;
+            c
+        }
+    };
+    *sent = Some(ctx.elapsed());
+    let response = conn
+        .sender
+        .send_request(build(template))
+        .await
+        .map_err(|e| classify(&e))?;
+    let status = response.status().as_u16();
+    let expected = template.expect.as_ref();
+    let mut error = status_error(status, expected.and_then(|e| e.status));
+    let mut body = response.into_body();
+    if validate {
+        let bytes = body.collect().await.map_err(|e| classify(&e))?.to_bytes();
+        if error.is_none() && !matches_expectation(expected, status, &bytes) {
+            error = Some(ErrorClass::BodyMismatch);
+        }
+    } else {
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|e| classify(&e))?;
+        }
+    }
+    Ok((status, error))
+}
+
+/// A request from a template: cheap clones of prepared parts (the body and URI are shared).
+fn build(t: &PreparedTemplate) -> Request<Full<Bytes>> {
+    let mut request = Request::new(Full::new(t.body.clone()));
+    *request.method_mut() = t.method.clone();
+    *request.uri_mut() = t.uri.clone();
+    *request.headers_mut() = t.headers.clone();
+    request
+}
+
+/// The error class of a status: 4xx and 5xx count as errors unless the template expected them.
+fn status_error(status: u16, expected: Option<u16>) -> Option<ErrorClass> {
+    if expected == Some(status) {
+        None
+    } else if status >= 500 {
+        Some(ErrorClass::Status5xx)
+    } else if status >= 400 {
+        Some(ErrorClass::Status4xx)
+    } else {
+        None
+    }
+}
+
+fn matches_expectation(expect: Option<&Expect>, status: u16, body: &Bytes) -> bool {
+    let Some(expect) = expect else {
+        return true;
+    };
+    expect.status.is_none_or(|s| s == status) && expect.body.as_ref().is_none_or(|b| b == body)
+}
+
+/// Picks templates in proportion to their weights, evenly interleaved (smooth weighted
+/// round-robin), with no randomness and no allocation per pick.
+struct Picker {
+    weights: Vec<i64>,
+    total: i64,
+    current: RefCell<Vec<i64>>,
+}
+
+impl Picker {
+    fn new(weights: impl IntoIterator<Item = u32>) -> Picker {
+        let weights: Vec<i64> = weights.into_iter().map(i64::from).collect();
+        Picker {
+            total: weights.iter().sum(),
+            current: RefCell::new(vec![0; weights.len()]),
+            weights,
+        }
+    }
+
+    fn pick(&self) -> usize {
+        if self.weights.len() == 1 {
+            return 0;
+        }
+        let mut current = self.current.borrow_mut();
+        let mut best = 0;
+        for i in 0..current.len() {
+            current[i] += self.weights[i];
+            if current[i] > current[best] {
+                best = i;
+            }
+        }
+        current[best] -= self.total;
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_picked_in_proportion_to_their_weights_and_interleaved() {
+        let p = Picker::new([3, 1]);
+        let picks: Vec<usize> = (0..8).map(|_| p.pick()).collect();
+        assert_eq!(picks.iter().filter(|&&i| i == 0).count(), 6);
+        assert!(
+            picks.windows(2).all(|w| w != [1, 1]),
+            "the light template never comes twice in a row: {picks:?}"
+        );
+    }
+
+    #[test]
+    fn statuses_are_errors_unless_expected() {
+        assert_eq!(status_error(200, None), None);
+        assert_eq!(status_error(404, None), Some(ErrorClass::Status4xx));
+        assert_eq!(status_error(404, Some(404)), None);
+        assert_eq!(status_error(503, None), Some(ErrorClass::Status5xx));
+    }
+
+    #[test]
+    fn a_sampled_response_must_match_status_and_body() {
+        let expect = Expect {
+            status: Some(200),
+            body: Some(Bytes::from_static(b"ok")),
+        };
+        assert!(matches_expectation(
+            Some(&expect),
+            200,
+            &Bytes::from_static(b"ok")
+        ));
+        assert!(!matches_expectation(
+            Some(&expect),
+            200,
+            &Bytes::from_static(b"no")
+        ));
+        assert!(!matches_expectation(
+            Some(&expect),
+            201,
+            &Bytes::from_static(b"ok")
+        ));
+        assert!(matches_expectation(None, 500, &Bytes::new()));
+    }
+}

@@ -1,0 +1,155 @@
+//! The engine measures what the server did: fixed delays, offered rates and stalls, on real
+//! loopback sockets against in-process targets.
+
+mod support;
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use claimbench_engine::export::render_summary;
+use claimbench_engine::{run, Mode, Plan};
+use support::{load_lock, ms, Behaviour, TestServer};
+
+fn open_loop(url: &str, rate: f64, connections: usize, seconds: f64) -> Plan {
+    let mut plan = Plan::new(
+        url,
+        Mode::OpenLoop {
+            rate,
+            poisson_seed: None,
+            connections,
+        },
+    )
+    .unwrap();
+    plan.duration = Some(Duration::from_secs_f64(seconds));
+    plan
+}
+
+#[test]
+fn a_fixed_20ms_delay_is_measured_as_20_to_21_5ms_at_the_median() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Delay(Duration::from_millis(20)));
+    let mut plan = open_loop(&server.url(), 200.0, 10, 2.0);
+    plan.warmup = Duration::from_millis(300);
+    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
+    assert!(r.responses >= 395, "{}", r.responses);
+    for (name, l) in [
+        ("corrected", &r.latency),
+        ("uncorrected", &r.latency_uncorrected),
+    ] {
+        let p50 = ms(l.p50_us);
+        assert!((20.0..=21.5).contains(&p50), "{name} p50 {p50} ms");
+    }
+}
+
+#[test]
+fn open_loop_at_2000_per_second_keeps_the_rate_and_count_within_1_percent() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = open_loop(&server.url(), 2000.0, 20, 5.0);
+    plan.warmup = Duration::from_millis(500);
+    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    let rate_error = (r.achieved_rate - 2000.0).abs() / 2000.0;
+    let count_error = (r.responses as f64 - 10_000.0).abs() / 10_000.0;
+    assert!(rate_error <= 0.01, "achieved {} req/s", r.achieved_rate);
+    assert!(count_error <= 0.01, "{} responses", r.responses);
+    assert_eq!(r.target_rate, Some(2000.0));
+    assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
+    let warmup = r.warmup.as_ref().unwrap();
+    assert!((warmup.requests as i64 - 1000).abs() <= 10, "{warmup:?}");
+    assert_eq!(r.intervals.len(), 5, "one point per second");
+    assert!(r.send_lag.is_some());
+}
+
+#[test]
+fn open_loop_counts_the_stall_in_corrected_latency_only() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::StallOnce {
+        after: Duration::from_secs(3),
+        pause: Duration::from_secs(1),
+    });
+    let plan = open_loop(&server.url(), 1000.0, 10, 6.0);
+    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    let corrected = ms(r.latency.p99_us);
+    let uncorrected = ms(r.latency_uncorrected.p99_us);
+    assert!(corrected >= 500.0, "corrected p99 {corrected} ms");
+    assert!(
+        uncorrected * 10.0 < corrected,
+        "uncorrected p99 {uncorrected} ms should be far below corrected {corrected} ms"
+    );
+    assert!(
+        ms(r.latency_uncorrected.max_us) >= 900.0,
+        "the stalled requests are still seen"
+    );
+    assert!(
+        r.late_sends > 500,
+        "requests queued behind the stall: {}",
+        r.late_sends
+    );
+    assert!((r.responses as i64 - 6000).abs() <= 60, "{}", r.responses);
+    let worst = r.intervals.iter().map(|i| i.p99_us).fold(0.0, f64::max);
+    assert!(ms(worst) >= 500.0, "the time series shows the stall");
+}
+
+#[test]
+fn closed_loop_with_think_time_paces_each_connection() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = Plan::new(
+        &server.url(),
+        Mode::ClosedLoop {
+            connections: 4,
+            think_time: Duration::from_millis(10),
+        },
+    )
+    .unwrap();
+    plan.duration = Some(Duration::from_secs(1));
+    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    // 4 connections, each one request per ~10 ms: at most 400, and well over half that.
+    assert!((250..=404).contains(&r.responses), "{}", r.responses);
+    assert!(r.send_lag.is_none());
+    assert_eq!(r.target_rate, None);
+    assert_eq!(r.connections_opened, 4);
+}
+
+#[test]
+fn poisson_rate_steps_report_each_step() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = Plan::new(
+        &server.url(),
+        Mode::OpenLoop {
+            rate: 200.0,
+            poisson_seed: Some(42),
+            connections: 8,
+        },
+    )
+    .unwrap();
+    plan.rate_steps = vec![
+        claimbench_engine::RateStep {
+            rate: 200.0,
+            duration: Duration::from_secs(1),
+        },
+        claimbench_engine::RateStep {
+            rate: 800.0,
+            duration: Duration::from_secs(1),
+        },
+    ];
+    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    assert_eq!(r.steps.len(), 2);
+    // Poisson counts: standard deviation sqrt(n); allow five of them.
+    for (step, expected) in r.steps.iter().zip([200.0f64, 800.0]) {
+        let n = step.responses as f64;
+        assert!(
+            (n - expected).abs() < 5.0 * expected.sqrt(),
+            "{n} vs {expected}"
+        );
+    }
+    assert_eq!(r.requests, r.steps.iter().map(|s| s.requests).sum::<u64>());
+    assert!((r.target_rate.unwrap() - 500.0).abs() < 1.0);
+}

@@ -1,0 +1,148 @@
+//! A run's footprint: memory stays flat however many requests it sends, nothing outlives it,
+//! and its histograms can be merged with another run's.
+
+mod support;
+
+use std::cell::RefCell;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use claimbench_engine::export::render_summary;
+use claimbench_engine::histogram::{decode, merge};
+use claimbench_engine::{run, Mode, Plan, ProgressEvent};
+use support::{load_lock, rss_bytes, threads_and_fds, Behaviour, TestServer};
+
+fn closed_loop(url: &str, connections: usize, seconds: f64) -> Plan {
+    let mut plan = Plan::new(
+        url,
+        Mode::ClosedLoop {
+            connections,
+            think_time: Duration::ZERO,
+        },
+    )
+    .unwrap();
+    plan.duration = Some(Duration::from_secs_f64(seconds));
+    plan
+}
+
+#[test]
+fn memory_stays_flat_over_a_long_fast_run() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = closed_loop(&server.url(), 8, 8.0);
+    // Short intervals make the per-interval records, the one thing that grows, grow 10x faster.
+    plan.interval = Duration::from_millis(100);
+    let samples = RefCell::new(Vec::new());
+    let r = run(&plan, &AtomicBool::new(false), &|event| {
+        if let ProgressEvent::Tick { requests, .. } = event {
+            samples.borrow_mut().push((requests, rss_bytes()));
+        }
+    })
+    .unwrap();
+    eprintln!("{}", render_summary(&r));
+    let samples = samples.into_inner();
+    eprintln!("(requests, rss) per second: {samples:?}");
+
+    // Every response is in the histograms and in the time series; nothing was dropped.
+    assert_eq!(r.latency.count, r.responses);
+    assert_eq!(decode(&r.histograms.corrected).unwrap().len(), r.responses);
+    assert_eq!(
+        r.intervals.iter().map(|i| i.requests).sum::<u64>(),
+        r.requests
+    );
+    assert_eq!(r.errors.values().sum::<u64>(), 0);
+
+    // From the second second to the end, RSS may grow by the interval records (a few KiB each)
+    // but not with the requests: 8 bytes per request would already be several MiB.
+    let (first_requests, first_rss) = samples[1];
+    let (last_requests, last_rss) = *samples.last().unwrap();
+    let requests = last_requests - first_requests;
+    let growth = last_rss.saturating_sub(first_rss);
+    assert!(requests >= 50_000, "too few requests to judge: {requests}");
+    assert!(
+        growth < 2 << 20 && (growth as f64) < requests as f64 * 2.0,
+        "RSS grew {growth} bytes over {requests} requests"
+    );
+}
+
+#[test]
+fn repeated_runs_leave_no_threads_or_sockets_behind() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let plan = closed_loop(&server.url(), 16, 0.3);
+    run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let settle = || {
+        // The server's connection threads end a moment after the engine hangs up.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut last = threads_and_fds();
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = threads_and_fds();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    };
+    let before = settle();
+    for _ in 0..3 {
+        run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    }
+    let after = settle();
+    assert_eq!(after, before, "(threads, fds) after three more runs");
+}
+
+#[test]
+fn histograms_of_two_runs_merge_to_the_counts_of_both() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = closed_loop(&server.url(), 2, 0.5);
+    plan.runtime = claimbench_engine::RuntimeChoice::Threads { threads: 2 };
+    let a = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let b = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let (ha, hb) = (
+        decode(&a.histograms.corrected).unwrap(),
+        decode(&b.histograms.corrected).unwrap(),
+    );
+    let merged = merge([&ha, &hb]).unwrap();
+    assert_eq!(merged.len(), a.responses + b.responses);
+    for v in ha.iter_recorded().chain(hb.iter_recorded()) {
+        let value = v.value_iterated_to();
+        assert_eq!(
+            merged.count_at(value),
+            ha.count_at(value) + hb.count_at(value)
+        );
+    }
+    assert_eq!(merged.max(), ha.max().max(hb.max()));
+    // The interval histograms of a run add up to its whole-run histogram.
+    let intervals: Vec<_> = a
+        .intervals
+        .iter()
+        .map(|i| decode(&i.histogram).unwrap())
+        .collect();
+    assert_eq!(merge(&intervals).unwrap(), ha);
+}
+
+#[test]
+fn cancelling_stops_a_run_early_with_what_it_measured() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let plan = closed_loop(&server.url(), 4, 30.0);
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    let r = run(&plan, &cancel, &|event| {
+        if let ProgressEvent::Tick { .. } = event {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(r.cancelled);
+    assert!(r.responses > 0);
+    assert!(r.duration_s > 0.5 && r.duration_s < 3.0, "{}", r.duration_s);
+}

@@ -1,0 +1,225 @@
+//! Rendering the recorded run in `fixtures/results/`: the HTML page and the markdown summary.
+
+use std::path::{Path, PathBuf};
+
+use claimbench_model::run::{Outcome, RunResults};
+use claimbench_report::{read_results, render_html, render_markdown, write_report, ReportError};
+
+fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json")
+}
+
+fn fixture() -> RunResults {
+    read_results(&fixture_path()).expect("the results fixture reads")
+}
+
+/// Text as minijinja's HTML escaping writes it.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}
+
+/// The part of `html` from the element with `id` to the first `end` tag after it.
+fn element<'a>(html: &'a str, id: &str, end: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element with id {id}"));
+    let rest = &html[start..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// The `data-chart` kinds of the SVGs in `html`, in order.
+fn chart_kinds(html: &str) -> Vec<&str> {
+    html.split("data-chart=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect()
+}
+
+#[test]
+fn every_claim_is_in_the_claims_table_with_its_verdict_and_a_link_to_its_evidence() {
+    let results = fixture();
+    let html = render_html(&results).unwrap();
+    let table = element(&html, "claims-table", "</table>");
+    for claim in &results.claims {
+        assert!(
+            table.contains(&escaped(&claim.quote)),
+            "{} missing from the claims table",
+            claim.id
+        );
+        assert!(html.contains(&format!("id=\"claim-{}\"", claim.id)));
+    }
+    for (class, text) in [
+        ("supported", "supported"),
+        ("refuted", "refuted"),
+        ("inconclusive", "inconclusive"),
+        ("invalid", "invalid"),
+        ("not-measured", "not yet measured"),
+    ] {
+        assert!(
+            table.contains(&format!("<span class=\"badge {class}\">{text}</span>")),
+            "no {class} badge"
+        );
+    }
+    assert!(table.contains("href=\"#claim-io-throughput\""));
+    assert!(table.contains(&escaped(
+        "express/fastapi throughput 1.52× (95% CI 1.38–1.71)"
+    )));
+}
+
+#[test]
+fn a_claim_not_measured_gives_its_reason() {
+    let html = render_html(&fixture()).unwrap();
+    let detail = element(&html, "claim-real-time", "</article>");
+    assert!(detail.contains("not yet measured"));
+    assert!(detail.contains("WebSocket workload"));
+}
+
+#[test]
+fn an_invalid_measurement_is_shown_as_invalid_with_its_reasons() {
+    let html = render_html(&fixture()).unwrap();
+    let row_start = html
+        .find("id=\"m-e-io-fastapi-c-1000-2\"")
+        .expect("the generator-bound measurement has a row");
+    let row = &html[html[..row_start].rfind("<tr").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("class=\"invalid\""), "{row}");
+    assert!(
+        row.contains("the load generator used 97% of its core"),
+        "{row}"
+    );
+    let env = element(&html, "environment", "</section>");
+    assert!(env.contains("could not keep up in 1 of"));
+}
+
+#[test]
+fn each_experiment_gets_the_charts_its_data_supports() {
+    let html = render_html(&fixture()).unwrap();
+    let charts = |id: &str| chart_kinds(element(&html, id, "</section>"));
+    let io = charts("exp-e-io");
+    for kind in [
+        "scaling",
+        "saturation",
+        "resources",
+        "errors",
+        "percentiles",
+        "timeseries",
+    ] {
+        assert!(io.contains(&kind), "E-io lacks a {kind} chart: {io:?}");
+    }
+    let overhead = charts("exp-e-overhead");
+    assert!(!overhead.contains(&"errors"), "{overhead:?}");
+    assert!(!overhead.contains(&"saturation"), "{overhead:?}");
+    assert!(element(&html, "exp-e-overhead", "</section>")
+        .contains("No failed requests in any of the 18 load runs."));
+    let cold = charts("exp-e-coldstart");
+    assert!(cold.contains(&"scalars"), "{cold:?}");
+    assert!(!cold.contains(&"percentiles"), "{cold:?}");
+    assert!(charts("exp-e-workers").is_empty());
+    assert!(
+        element(&html, "exp-e-workers", "</section>").contains("Not run: the machine has 2 cores")
+    );
+    assert!(html.contains("data-chart=\"ratios\""));
+}
+
+#[test]
+fn the_page_is_self_contained_and_script_free() {
+    let html = render_html(&fixture()).unwrap();
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<link"));
+    assert!(!html.contains("src="));
+    let outside = html
+        .match_indices("://")
+        .filter(|(i, _)| !html[..*i].ends_with("xmlns=\"http"))
+        .count();
+    assert_eq!(outside, 0, "the page refers to the network");
+}
+
+#[test]
+fn an_interrupted_run_says_partial_run() {
+    let mut results = fixture();
+    assert!(!render_html(&results).unwrap().contains("Partial run."));
+    results.complete = false;
+    results.finished_at = None;
+    let html = render_html(&results).unwrap();
+    assert!(element(&html, "partial-run", "</div>").contains("Partial run."));
+    assert!(html.contains("interrupted before the end"));
+    assert!(render_markdown(&results).contains("**Partial run.**"));
+}
+
+#[test]
+fn missing_data_still_renders() {
+    let mut results = fixture();
+    // A stack absent from the environment, and from most experiments.
+    results.environment.stacks.remove("fastapi");
+    for e in &mut results.experiments {
+        if e.id != "E-io" {
+            e.measurements.retain(|m| m.stack != "fastapi");
+        }
+    }
+    // An experiment that ran nothing, without a reason.
+    results.experiments[2].measurements.clear();
+    results.experiments[2].skipped_reason = None;
+    // Every claim unmeasured.
+    for c in &mut results.claims {
+        c.verdict.outcome = Outcome::NotMeasured;
+        c.verdict.estimate = None;
+        c.verdict.key_number.clear();
+        c.sub_verdicts.clear();
+    }
+    results.environment.git_commit = None;
+    let html = render_html(&results).unwrap();
+    assert!(element(&html, "exp-e-cpu", "</section>").contains("No measurements."));
+    assert!(html.contains("not described in the environment"));
+    assert!(html.contains("not a git checkout"));
+    assert!(!html.contains("data-chart=\"ratios\""));
+    assert!(render_markdown(&results).contains("| not yet measured | – |"));
+
+    results.experiments.clear();
+    results.claims.clear();
+    let html = render_html(&results).unwrap();
+    assert!(html.contains("No experiment ran."));
+    assert!(html.contains("The results name no claims."));
+}
+
+#[test]
+fn the_markdown_summary_lists_every_claim() {
+    insta::assert_snapshot!(render_markdown(&fixture()));
+}
+
+#[test]
+fn write_report_writes_the_page_and_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_report(&fixture(), &dir.path().join("run")).unwrap();
+    let html = std::fs::read_to_string(&written.html).unwrap();
+    let md = std::fs::read_to_string(&written.summary).unwrap();
+    assert!(written.html.ends_with("run/index.html"));
+    assert!(html.contains("claims-table"));
+    assert!(md.starts_with("# claimbench: 2026-03-14T10-22-05Z-quick"));
+}
+
+#[test]
+fn results_of_another_schema_version_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
+    json["schema_version"] = 99.into();
+    std::fs::write(&path, json.to_string()).unwrap();
+    let err = read_results(&path).unwrap_err();
+    assert!(
+        matches!(err, ReportError::Schema { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("schema version 99"));
+
+    std::fs::write(&path, "{ not json").unwrap();
+    assert!(matches!(
+        read_results(&path),
+        Err(ReportError::Parse { .. })
+    ));
+}

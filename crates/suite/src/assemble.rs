@@ -1,0 +1,49 @@
+//! Putting a run together: the header written when the run starts, the measurements as they
+//! arrived, the catalogue and the claims become one [`RunResults`]. `claimbench run` does this at
+//! the end, and `claimbench report DIR` does it for an interrupted run from its JSONL.
+
+use claimbench_model::run::{ExperimentResult, Measurement, RunResults};
+use claimbench_model::stack::Runtime;
+
+use crate::claims::ClaimsFile;
+use crate::evaluate::{evaluate, Sides};
+use crate::experiments::Experiment;
+
+/// Which stack stands for node and which for python: the first of each runtime in the header.
+pub fn sides_of(header: &RunResults) -> Sides {
+    let first = |runtime: Runtime| header.environment.stacks.iter().find(|(_, s)| s.runtime == runtime).map(|(name, _)| name.clone());
+    Sides { node: first(Runtime::Node), python: first(Runtime::Python) }
+}
+
+/// Fills `header` with the experiments (in catalogue order, measurements in arrival order) and
+/// a verdict for every claim.
+pub fn assemble(mut header: RunResults, measurements: Vec<Measurement>, catalogue: &[Experiment], claims: &ClaimsFile) -> RunResults {
+    let mut experiments: Vec<ExperimentResult> = catalogue
+        .iter()
+        .map(|e| ExperimentResult {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            what: e.what.clone(),
+            measured_as: e.measured_as.clone(),
+            skipped_reason: None,
+            measurements: Vec::new(),
+        })
+        .collect();
+    for m in measurements {
+        match experiments.iter_mut().find(|e| e.id == m.experiment) {
+            Some(e) => e.measurements.push(m),
+            None => header.warnings.push(format!("measurement {} belongs to no known experiment and was left out", m.id)),
+        }
+    }
+    for e in experiments.iter_mut().filter(|e| e.measurements.is_empty()) {
+        e.skipped_reason = Some(if header.complete {
+            "not selected by this run's --claims filter".into()
+        } else {
+            "the run stopped before this experiment".into()
+        });
+    }
+    let sides = sides_of(&header);
+    header.claims = evaluate(claims, &experiments, &sides, &header.method);
+    header.experiments = experiments;
+    header
+}

@@ -1,0 +1,208 @@
+//! From measurements to verdicts: every piece of evidence becomes a paired ratio (trial k of the
+//! numerator over trial k of the denominator), summarised by its median and a bootstrap interval,
+//! and judged by [`decide`]. Pure: no I/O, deterministic for the same input.
+
+use std::collections::BTreeMap;
+
+use claimbench_model::run::{ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Verdict};
+
+use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side};
+use crate::runner::{error_ratio, ok_responses};
+use crate::stats::{bootstrap_median_ci, geometric_mean, median};
+use crate::verdict::decide;
+
+/// The stack standing for each side in this run.
+#[derive(Debug, Clone, Default)]
+pub struct Sides {
+    pub node: Option<String>,
+    pub python: Option<String>,
+}
+
+impl Sides {
+    fn stack(&self, side: Side) -> Option<&str> {
+        match side {
+            Side::Node => self.node.as_deref(),
+            Side::Python => self.python.as_deref(),
+        }
+    }
+}
+
+const RESAMPLES: usize = 2000;
+const SEED: u64 = 0x00c1_a1b5;
+
+/// A verdict for every claim, in file order.
+pub fn evaluate(claims: &ClaimsFile, experiments: &[ExperimentResult], sides: &Sides, method: &Method) -> Vec<ClaimResult> {
+    claims.claims.iter().map(|claim| evaluate_claim(claim, experiments, sides, method)).collect()
+}
+
+fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &Sides, method: &Method) -> ClaimResult {
+    let mut sub_verdicts: Vec<LabeledVerdict> = claim
+        .evidence
+        .iter()
+        .map(|e| LabeledVerdict {
+            label: e.label.clone(),
+            experiment: Some(e.experiment.clone()),
+            verdict: evaluate_evidence(e, experiments, sides, method),
+        })
+        .collect();
+    let verdict = match (&claim.not_measured, sub_verdicts.first()) {
+        (Some(reason), _) => Verdict {
+            outcome: Outcome::NotMeasured,
+            estimate: None,
+            key_number: "not yet measured".into(),
+            reason: reason.clone(),
+        },
+        (None, Some(first)) => first.verdict.clone(),
+        (None, None) => Verdict {
+            outcome: Outcome::NotMeasured,
+            estimate: None,
+            key_number: "not yet measured".into(),
+            reason: "no evidence is defined for this claim".into(),
+        },
+    };
+    // The first evidence is the headline; listing it again below would repeat it.
+    if sub_verdicts.len() == 1 {
+        sub_verdicts.clear();
+    }
+    ClaimResult {
+        id: claim.id.clone(),
+        quote: claim.quote.clone(),
+        section: claim.section.clone(),
+        tested_by: claim.tested_by.clone(),
+        metric: claim.metric.clone(),
+        direction: claim.direction.clone(),
+        verdict,
+        sub_verdicts,
+    }
+}
+
+fn not_measured(reason: String) -> Verdict {
+    Verdict { outcome: Outcome::NotMeasured, estimate: None, key_number: "not measured".into(), reason }
+}
+
+/// The verdict of one piece of evidence.
+pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], sides: &Sides, method: &Method) -> Verdict {
+    let (Some(num_stack), Some(den_stack)) = (sides.stack(evidence.numerator.side), sides.stack(evidence.denominator.side)) else {
+        return not_measured("this run has no stack for one side of the comparison (use --stacks with one node and one python stack)".into());
+    };
+    let Some(experiment) = experiments.iter().find(|x| x.id == evidence.experiment) else {
+        return not_measured(format!("{} was not run (filtered out)", evidence.experiment));
+    };
+    if experiment.measurements.is_empty() {
+        let why = experiment.skipped_reason.clone().unwrap_or_else(|| "it has no measurements".into());
+        return not_measured(format!("{}: {why}", evidence.experiment));
+    }
+    let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
+    let den = operand_values(&experiment.measurements, den_stack, &evidence.denominator, evidence.metric);
+    for (stack, side) in [(num_stack, &num), (den_stack, &den)] {
+        if let Err(reason) = side {
+            return Verdict {
+                outcome: Outcome::Invalid,
+                estimate: None,
+                key_number: "invalid".into(),
+                reason: format!("{stack}: {reason}"),
+            };
+        }
+    }
+    let (num, den) = (num.expect("checked above"), den.expect("checked above"));
+    let ratios: Vec<f64> = num
+        .iter()
+        .filter_map(|(trial, n)| den.get(trial).map(|d| n / d))
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .collect();
+    if ratios.is_empty() {
+        return not_measured("no trial of one side has a partner trial of the other".into());
+    }
+    let m = median(&ratios).expect("ratios is not empty");
+    let (low, high) = bootstrap_median_ci(&ratios, method.confidence, RESAMPLES, SEED).expect("ratios is not empty");
+    let outcome = decide(low, high, evidence.claimed, method.noise_threshold);
+    let quantity = evidence.metric.quantity();
+    let names = if num_stack == den_stack {
+        format!("{num_stack} {}/{}", short_unit(&evidence.numerator), short_unit(&evidence.denominator))
+    } else {
+        format!("{num_stack}/{den_stack}")
+    };
+    let key_number = format!(
+        "{names} {quantity} {m:.2}× ({:.0}% CI {low:.2}–{high:.2}, {} pair{})",
+        method.confidence * 100.0,
+        ratios.len(),
+        if ratios.len() == 1 { "" } else { "s" }
+    );
+    let band = method.noise_threshold * 100.0;
+    let reason = match outcome {
+        Outcome::Supported => format!("the whole interval lies on the claimed side, beyond the ±{band:.0}% noise band"),
+        Outcome::Refuted => format!("the whole interval lies on the other side of the claim, beyond the ±{band:.0}% noise band"),
+        _ if ratios.len() < 3 => format!("only {} pair(s): too few to separate the stacks from noise; run a longer profile", ratios.len()),
+        _ => format!("the interval reaches into the ±{band:.0}% noise band or crosses it"),
+    };
+    Verdict {
+        outcome,
+        estimate: Some(Estimate {
+            numerator: num_stack.to_string(),
+            denominator: den_stack.to_string(),
+            quantity: quantity.to_string(),
+            ratio_median: m,
+            ci_low: low,
+            ci_high: high,
+            pairs: ratios.len() as u32,
+            spread: ratios,
+        }),
+        key_number,
+        reason,
+    }
+}
+
+fn short_unit(operand: &Operand) -> String {
+    operand.unit.strip_prefix("geomean:").map(|_| "pooled".to_string()).unwrap_or_else(|| operand.unit.clone())
+}
+
+/// Metric values of one operand by trial number, from valid measurements only; an error names
+/// why nothing valid was found.
+fn operand_values(measurements: &[Measurement], stack: &str, operand: &Operand, metric: Metric) -> Result<BTreeMap<u32, f64>, String> {
+    let units = operand.units();
+    let mut per_unit: Vec<BTreeMap<u32, f64>> = Vec::new();
+    for unit in &units {
+        let all: Vec<&Measurement> = measurements.iter().filter(|m| m.stack == stack && m.label == *unit).collect();
+        if all.is_empty() {
+            return Err(format!("'{unit}' was not measured"));
+        }
+        let valid: BTreeMap<u32, f64> = all
+            .iter()
+            .filter(|m| m.valid)
+            .filter_map(|m| metric_value(m, metric).map(|v| (m.trial, v)))
+            .collect();
+        if valid.is_empty() {
+            let reason = all.iter().flat_map(|m| m.invalid_reasons.first()).next().cloned().unwrap_or_else(|| "no usable value".into());
+            return Err(format!("every '{unit}' measurement is invalid: {reason}"));
+        }
+        per_unit.push(valid);
+    }
+    if per_unit.len() == 1 {
+        return Ok(per_unit.pop().expect("one unit"));
+    }
+    let trials: Vec<u32> = per_unit[0].keys().copied().filter(|t| per_unit.iter().all(|u| u.contains_key(t))).collect();
+    Ok(trials
+        .into_iter()
+        .filter_map(|t| geometric_mean(&per_unit.iter().map(|u| u[&t]).collect::<Vec<_>>()).map(|g| (t, g)))
+        .collect())
+}
+
+/// The number `metric` takes in one measurement, if it has it.
+pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
+    let load = m.load.as_ref();
+    let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
+    match metric {
+        Metric::Throughput => load.and_then(|l| positive(ok_responses(l) as f64 / l.duration_s)),
+        Metric::P50 => load.and_then(|l| positive(l.latency.p50_us / 1000.0)),
+        Metric::P99 => load.and_then(|l| positive(l.latency.p99_us / 1000.0)),
+        // Overheads near zero would make ratios explode; 0.1 ms is below what matters here.
+        Metric::P99Overhead => m.scalars.get("p99_overhead_ms").map(|v| v.max(0.1)),
+        Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
+        Metric::PeakRss => positive(m.app_peak_rss_bytes as f64),
+        Metric::ErrorRatio => load.map(|l| error_ratio(l).max(1e-6)),
+        Metric::ColdStartMs => m.scalars.get("cold_start_ms").copied().and_then(positive),
+        Metric::IdleRss => m.scalars.get("idle_rss_bytes").copied().and_then(positive),
+        Metric::RssPerConnection => m.scalars.get("rss_per_connection_bytes").map(|v| v.max(1.0)),
+        Metric::SloMaxRate => m.scalars.get("slo_max_rate").copied().and_then(positive),
+    }
+}

@@ -1,0 +1,298 @@
+//! The experiment catalogue: each experiment of the issue as a list of units (one setting each,
+//! measured on every stack), built for a profile. A run is this plan of steps; the runner walks it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::profile::Profile;
+
+/// Which app instance a unit needs: a stack with a worker count, pinned narrowly (the app's own
+/// core) or widely (every core, for the scaling experiments on small machines).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Instance {
+    pub stack: String,
+    pub workers: u32,
+    pub wide: bool,
+}
+
+/// One request shape: method, path and query, and an optional body file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// Body file relative to the repository root, sent as application/json.
+    pub body_file: Option<String>,
+}
+
+impl Request {
+    fn get(path: &str) -> Request {
+        Request { method: "GET".into(), path: path.into(), body_file: None }
+    }
+}
+
+/// The load of one trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Load {
+    /// Closed loop: `connections` each send the next request when the last one completes.
+    Closed { request: Request, connections: u32 },
+    /// Open loop at a constant `rate` over `connections`.
+    Open { request: Request, rate: f64, connections: u32 },
+    /// Open loop over increasing rates, one step each; finds the highest rate within the SLO.
+    RateSteps { request: Request, rates: Vec<f64>, step: Duration, connections: u32 },
+    /// `probe` is measured while `background` loads the same app (head-of-line blocking).
+    Mixed { probe: Box<Load>, background: Box<Load> },
+    /// Spawn the stack and time it to the first 200 (E-coldstart); no load.
+    ColdStart,
+}
+
+/// One setting of an experiment, measured on every stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// The label measurements are grouped and paired by, e.g. `c=100`.
+    pub label: String,
+    /// The endpoint as the report shows it.
+    pub endpoint: String,
+    pub load: Load,
+    pub workers: u32,
+    pub wide: bool,
+    /// The endpoint's own built-in delay, subtracted for `p99_overhead_ms`.
+    pub built_in_delay_ms: Option<f64>,
+}
+
+/// One experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    pub id: String,
+    pub title: String,
+    pub what: String,
+    pub measured_as: String,
+    pub units: Vec<Unit>,
+}
+
+fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
+    Unit { label: label.into(), endpoint: endpoint.into(), load, workers: 1, wide: false, built_in_delay_ms: None }
+}
+
+fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<Unit>) -> Experiment {
+    Experiment { id: id.into(), title: title.into(), what: what.into(), measured_as: measured_as.into(), units }
+}
+
+/// CPU endpoints of E-cpu: label stem, path, body file. Sizes keep one request in the
+/// millisecond range on both runtimes, so a 1 s trial holds enough requests.
+const CPU_ENDPOINTS: [(&str, &str, Option<&str>); 5] = [
+    ("fib", "/cpu/fib?n=22", None),
+    ("json", "/cpu/json", Some("fixtures/payloads/orders-100k.json")),
+    ("hash", "/cpu/hash?rounds=2000", None),
+    ("matmul-pure", "/cpu/matmul?n=40&impl=pure", None),
+    ("matmul-lib", "/cpu/matmul?n=120&impl=lib", None),
+];
+
+/// The fixed /io/upstream rate of E-cost, which both stacks sustain on one core.
+pub const COST_RATE: f64 = 300.0;
+/// The /json probe rate of E-hol: low enough that /json alone never queues.
+pub const HOL_PROBE_RATE: f64 = 50.0;
+
+/// Every experiment of the issue, sized for `profile`.
+pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
+    let c = |n: u32| profile.connections(n);
+    let io = "/io/upstream?ms=20";
+    let mut list = Vec::new();
+
+    list.push(experiment(
+        "E-overhead",
+        "Framework overhead",
+        "`GET /json`",
+        "closed loop at 16, 64 and 256 connections",
+        [16, 64, 256]
+            .iter()
+            .map(|&n| unit(&format!("c={n}"), "/json", Load::Closed { request: Request::get("/json"), connections: c(n) }))
+            .collect(),
+    ));
+
+    let mut io_units: Vec<Unit> = [10, 100, 500, 1000]
+        .iter()
+        .map(|&n| unit(&format!("c={n}"), io, Load::Closed { request: Request::get(io), connections: c(n) }))
+        .collect();
+    io_units.push(unit(
+        "slo",
+        io,
+        Load::RateSteps {
+            request: Request::get(io),
+            rates: vec![100.0, 250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0],
+            step: profile.slo_step,
+            connections: c(256),
+        },
+    ));
+    list.push(experiment(
+        "E-io",
+        "I/O-bound API",
+        "`GET /io/upstream?ms=20`",
+        "closed loop at 10, 100, 500 and 1000 connections; open-loop rate steps for the highest rate holding the p99 SLO",
+        io_units,
+    ));
+
+    let fanout = "/io/upstream?ms=10&fanout=8";
+    list.push(experiment(
+        "E-io-fanout",
+        "I/O fan-out",
+        "`GET /io/upstream?ms=10&fanout=8`",
+        "closed loop at 64 connections",
+        vec![unit("c=64", fanout, Load::Closed { request: Request::get(fanout), connections: c(64) })],
+    ));
+
+    let mut cpu_units = Vec::new();
+    for connections in [1, 4] {
+        for (stem, path, body) in CPU_ENDPOINTS {
+            let request = Request {
+                method: if body.is_some() { "POST".into() } else { "GET".into() },
+                path: path.into(),
+                body_file: body.map(String::from),
+            };
+            cpu_units.push(unit(&format!("{stem} c={connections}"), path, Load::Closed { request, connections }));
+        }
+    }
+    list.push(experiment(
+        "E-cpu",
+        "CPU-bound work",
+        "`/cpu/fib`, `/cpu/json`, `/cpu/hash`, `/cpu/matmul` (pure and lib)",
+        "closed loop at 1 and 4 connections",
+        cpu_units,
+    ));
+
+    let probe = Load::Open { request: Request::get("/json"), rate: HOL_PROBE_RATE, connections: 4 };
+    let background = Load::Closed { request: Request::get("/cpu/fib?n=25"), connections: 2 };
+    list.push(experiment(
+        "E-hol",
+        "Head-of-line blocking",
+        "open-loop `GET /json` at 50 req/s",
+        "alone, then while closed-loop `/cpu/fib?n=25` load runs; /json p99 mixed over alone",
+        vec![
+            unit("alone", "/json", probe.clone()),
+            unit("mixed", "/json + /cpu/fib?n=25", Load::Mixed { probe: Box::new(probe), background: Box::new(background) }),
+        ],
+    ));
+
+    let sleep = "/io/sleep?ms=100";
+    list.push(experiment(
+        "E-concurrency",
+        "Many concurrent connections",
+        "`GET /io/sleep?ms=100`",
+        "closed loop at 1,000 connections: errors, latency above 100 ms, RSS per connection",
+        vec![Unit {
+            built_in_delay_ms: Some(100.0),
+            ..unit("c=1000", sleep, Load::Closed { request: Request::get(sleep), connections: c(1000) })
+        }],
+    ));
+
+    list.push(experiment(
+        "E-cost",
+        "Cost at a fixed rate",
+        "`GET /io/upstream?ms=20` at 300 req/s",
+        "open loop at a rate both stacks sustain: app CPU-seconds per 1,000 requests, peak RSS",
+        vec![unit("fixed-rate", io, Load::Open { request: Request::get(io), rate: COST_RATE * profile.connection_scale.max(0.2), connections: c(64) })],
+    ));
+
+    list.push(experiment(
+        "E-coldstart",
+        "Cold start",
+        "spawn to the first 200 on `/health`",
+        &format!("{} spawns per stack: cold start time and idle RSS", profile.cold_starts),
+        vec![unit("cold", "/health", Load::ColdStart)],
+    ));
+
+    let mut worker_units = Vec::new();
+    for (label, path, workers, connections) in [
+        ("fib w=1 c=1", "/cpu/fib?n=22", 1, 1),
+        ("fib w=1 c=4", "/cpu/fib?n=22", 1, 4),
+        ("fib w=2 c=4", "/cpu/fib?n=22", 2, 4),
+        ("json w=1 c=64", "/json", 1, 64),
+        ("json w=2 c=64", "/json", 2, 64),
+    ] {
+        worker_units.push(Unit {
+            workers,
+            wide: true,
+            ..unit(label, path, Load::Closed { request: Request::get(path), connections: c(connections) })
+        });
+    }
+    list.push(experiment(
+        "E-workers",
+        "Workers and the GIL",
+        "`/cpu/fib?n=22` and `/json` with WORKERS=1 and 2",
+        "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; the app may use every core",
+        worker_units,
+    ));
+    list
+}
+
+impl Experiment {
+    /// The app instances this experiment needs for `stacks`.
+    pub fn instances(&self, stacks: &[String]) -> Vec<Instance> {
+        let mut out: Vec<Instance> = Vec::new();
+        for stack in stacks {
+            for unit in &self.units {
+                if matches!(unit.load, Load::ColdStart) {
+                    continue;
+                }
+                let key = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::load_claims;
+
+    #[test]
+    fn every_unit_the_claims_name_exists_in_the_catalogue() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/claims.toml");
+        let claims = load_claims(&path).unwrap();
+        let catalogue = catalogue(&Profile::named("quick").unwrap());
+        for claim in &claims.claims {
+            for evidence in &claim.evidence {
+                let experiment = catalogue
+                    .iter()
+                    .find(|e| e.id == evidence.experiment)
+                    .unwrap_or_else(|| panic!("{}: no experiment {}", claim.id, evidence.experiment));
+                for unit in evidence.numerator.units().into_iter().chain(evidence.denominator.units()) {
+                    assert!(
+                        experiment.units.iter().any(|u| u.label == unit),
+                        "{}: {} has no unit '{unit}'",
+                        claim.id,
+                        experiment.id
+                    );
+                }
+            }
+            for id in &claim.tested_by {
+                assert!(catalogue.iter().any(|e| &e.id == id), "{} is tested by unknown {id}", claim.id);
+            }
+        }
+    }
+
+    #[test]
+    fn unit_labels_are_unique_within_an_experiment() {
+        for experiment in catalogue(&Profile::named("quick").unwrap()) {
+            let mut labels: Vec<&str> = experiment.units.iter().map(|u| u.label.as_str()).collect();
+            labels.sort();
+            let before = labels.len();
+            labels.dedup();
+            assert_eq!(before, labels.len(), "{} repeats a label", experiment.id);
+        }
+    }
+
+    #[test]
+    fn smoke_scales_connections_down_but_never_to_zero() {
+        let smoke = catalogue(&Profile::named("smoke").unwrap());
+        let io = smoke.iter().find(|e| e.id == "E-io").unwrap();
+        let Load::Closed { connections, .. } = &io.units[3].load else { panic!("c=1000 is closed loop") };
+        assert_eq!(*connections, 100);
+        let Load::Closed { connections, .. } = &io.units[0].load else { panic!("c=10 is closed loop") };
+        assert_eq!(*connections, 1);
+    }
+}

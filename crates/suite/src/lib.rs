@@ -1,0 +1,36 @@
+//! The article's claims as experiments: which trials to run ([`experiments`]), in what order and
+//! with which checks ([`runner`], through the [`Lab`] seam), and what they conclude
+//! ([`evaluate`], [`stats`], [`verdict`]).
+//!
+//! The suite never starts a process or opens a socket itself: the CLI implements [`Lab`] with the
+//! supervisor and the engine, and tests implement it with a mock. Results are the model crate's
+//! `run` types, so the report can render them without this crate.
+
+pub mod assemble;
+pub mod claims;
+pub mod evaluate;
+pub mod experiments;
+pub mod profile;
+pub mod runner;
+pub mod stats;
+pub mod verdict;
+
+pub use assemble::{assemble, sides_of};
+pub use claims::{load_claims, ClaimSpec, ClaimsFile};
+pub use evaluate::evaluate;
+pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
+pub use profile::Profile;
+pub use runner::{Lab, LabFailure, Measured, Progress, RunOptions, Runner};
+
+use std::path::PathBuf;
+
+/// Errors of the suite itself (not of a measurement, which is recorded as invalid instead).
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("cannot use the claims file {path}: {message}")]
+    Claims { path: PathBuf, message: String },
+    #[error("unknown profile '{0}': use one of smoke, quick, standard, nightly")]
+    UnknownProfile(String),
+    #[error("unknown claim '{name}': the claims are {known}")]
+    UnknownClaim { name: String, known: String },
+}

@@ -1,0 +1,308 @@
+//! `claimbench load URL`: one load run against any HTTP server on loopback, from the command line.
+//!
+//! This file only turns flags into an engine `Plan` (rejecting bad input with a message that
+//! names it), runs it with Ctrl-C as the cancel signal, prints the summary and writes the files
+//! asked for. Sending, recording and formatting all live in `claimbench-engine`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use claimbench_engine::export::{self, Latency};
+use claimbench_engine::{Expect, Mode, Plan, ProgressEvent, RateStep, RuntimeChoice};
+use claimbench_supervisor::shutdown;
+
+/// Connections when neither --rate nor --connections says otherwise (wrk's default).
+const DEFAULT_CONNECTIONS: usize = 10;
+
+/// Send HTTP load to a server on this machine and report corrected and uncorrected latency.
+///
+/// With --rate it is an open loop: requests leave on a fixed schedule over a pool of
+/// --connections keep-alive connections, and latency counts from when each request should have
+/// left (corrected for coordinated omission). Without --rate it is a closed loop: each of
+/// --connections connections sends its next request as soon as the last one is answered.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// Target URL, on loopback only: http://127.0.0.1:PORT/path, http://localhost:PORT/ or http://[::1]:PORT/
+    pub url: String,
+
+    /// Open loop at this many requests per second (otherwise closed loop).
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Keep-alive connections: the closed-loop concurrency, or the open-loop pool size.
+    #[arg(long, short = 'c')]
+    pub connections: Option<usize>,
+
+    /// How long to measure, e.g. 30s, 500ms, 2m.
+    #[arg(long, short = 'd', default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Stop after this many measured requests (whichever of time and count comes first).
+    #[arg(long)]
+    pub requests: Option<u64>,
+
+    /// Load to send before measuring, recorded apart and left out of the results.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// HTTP method.
+    #[arg(long, short = 'm', default_value = "GET")]
+    pub method: String,
+
+    /// Extra request header as `Name: value`; repeat for more.
+    #[arg(long = "header", short = 'H', value_name = "NAME:VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Request body: `@path` reads a file, anything else is sent as is.
+    #[arg(long)]
+    pub body: Option<String>,
+
+    /// Open loop: Poisson arrivals from this seed instead of evenly spaced requests.
+    #[arg(long, requires = "rate")]
+    pub poisson_seed: Option<u64>,
+
+    /// Open loop: step through these rates (comma-separated), each for --step-duration.
+    #[arg(long, value_delimiter = ',', value_parser = parse_rate, requires = "rate")]
+    pub steps: Vec<f64>,
+
+    /// Length of each rate step.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub step_duration: Duration,
+
+    /// Closed loop: pause between a response and the next request on a connection.
+    #[arg(long, default_value = "0s", value_parser = parse_duration, conflicts_with = "rate")]
+    pub think_time: Duration,
+
+    /// Per-request timeout, connecting included.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Length of one interval of the time series and the interval log.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Generator threads, each with its own event loop.
+    #[arg(long, default_value_t = 1, conflicts_with = "core")]
+    pub threads: usize,
+
+    /// Run the generator on one thread pinned to this core.
+    #[arg(long)]
+    pub core: Option<usize>,
+
+    /// Check every Nth response against --expect-status (0 never checks).
+    #[arg(long, default_value_t = 0)]
+    pub validate_every: u64,
+
+    /// The status checked responses must have; other 4xx/5xx statuses count as errors anyway.
+    #[arg(long)]
+    pub expect_status: Option<u16>,
+
+    /// Write the full result as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Write the corrected latency distribution in HdrHistogram's .hgrm format here.
+    #[arg(long)]
+    pub hgrm: Option<PathBuf>,
+
+    /// Write the corrected interval histograms as an HdrHistogram interval log here.
+    #[arg(long)]
+    pub hlog: Option<PathBuf>,
+}
+
+/// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
+pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let plan = plan(&args)?;
+    shutdown::install_handlers();
+    let live = std::io::stderr().is_terminal();
+    let result = claimbench_engine::run(&plan, shutdown::flag(), &|event| report(event, live))
+        .with_context(|| format!("running load against {}", args.url))?;
+    print!("{}", export::render_summary(&result));
+    if let Some(path) = &args.json {
+        export::write_json(&result, path)?;
+    }
+    if let Some(path) = &args.hgrm {
+        export::write_hgrm(&result, Latency::Corrected, path)?;
+    }
+    if let Some(path) = &args.hlog {
+        export::write_hlog(&result, path)?;
+    }
+    Ok(if result.cancelled {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The engine plan the flags describe.
+fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
+    let connections = args.connections.unwrap_or(DEFAULT_CONNECTIONS);
+    let mode = match args.rate {
+        Some(rate) => Mode::OpenLoop {
+            rate,
+            poisson_seed: args.poisson_seed,
+            connections,
+        },
+        None => Mode::ClosedLoop {
+            connections,
+            think_time: args.think_time,
+        },
+    };
+    let mut plan = Plan::new(&args.url, mode)?;
+    let template = &mut plan.templates[0];
+    template.method = args.method.to_ascii_uppercase();
+    template.headers = args.headers.clone();
+    if let Some(body) = &args.body {
+        template.body = read_body(body)?;
+    }
+    if let Some(status) = args.expect_status {
+        template.expect = Some(Expect {
+            status: Some(status),
+            body: None,
+        });
+    }
+    plan.rate_steps = args
+        .steps
+        .iter()
+        .map(|&rate| RateStep {
+            rate,
+            duration: args.step_duration,
+        })
+        .collect();
+    plan.warmup = args.warmup;
+    plan.duration = Some(args.duration);
+    plan.max_requests = args.requests;
+    plan.interval = args.interval;
+    plan.timeout = args.timeout;
+    plan.validate_every = args.validate_every;
+    plan.runtime = match args.core {
+        Some(core) => RuntimeChoice::Pinned { core },
+        None => RuntimeChoice::Threads {
+            threads: args.threads,
+        },
+    };
+    Ok(plan)
+}
+
+fn read_body(arg: &str) -> anyhow::Result<Bytes> {
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read(path).map(Bytes::from).with_context(|| {
+            format!("cannot read the body file `{path}` given as --body @{path}: check the path (it is relative to the current folder)")
+        }),
+        None => Ok(Bytes::from(arg.to_string())),
+    }
+}
+
+fn report(event: ProgressEvent, live: bool) {
+    match event {
+        ProgressEvent::PhaseStarted { name, duration } => match duration {
+            Some(d) => eprintln!("{name} for {:.1}s...", d.as_secs_f64()),
+            None => eprintln!("{name}..."),
+        },
+        ProgressEvent::Tick {
+            elapsed,
+            requests,
+            errors,
+        } if live => {
+            eprintln!(
+                "  {:>6.1}s {requests:>10} requests {errors:>8} errors",
+                elapsed.as_secs_f64()
+            );
+        }
+        ProgressEvent::Tick { .. } => {}
+        ProgressEvent::Stopping => eprintln!("stopping: waiting for requests in flight..."),
+    }
+}
+
+/// A duration such as `30s`, `500ms`, `2m`, `1h` or `1.5s`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "`{text}` is not a duration: write a number and a unit, such as 30s, 500ms, 2m or 1h"
+        )
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+}
+
+/// A positive request rate.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate: give a positive number of requests per second, such as 1000"
+        )),
+    }
+}
+
+/// A header written `Name: value`.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+        _ => Err(format!("`{text}` is not a header: write it as `Name: value`, such as `accept: application/json`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_usual_units_and_refuse_the_rest() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        for bad in ["30x", "30", "s", "", "-1s", "1e400s"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("such as 30s"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn rates_must_be_positive_numbers() {
+        assert_eq!(parse_rate("1000"), Ok(1000.0));
+        for bad in ["0", "-5", "fast", "NaN", "inf"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn headers_need_a_colon_and_a_name() {
+        assert_eq!(
+            parse_header("accept: text/plain"),
+            Ok(("accept".into(), "text/plain".into()))
+        );
+        assert!(parse_header("no-colon")
+            .unwrap_err()
+            .contains("Name: value"));
+        assert!(parse_header(": value").is_err());
+    }
+
+    #[test]
+    fn a_missing_body_file_names_the_file_and_the_fix() {
+        let err = read_body("@/no/such/body.json").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("/no/such/body.json") && text.contains("check the path"),
+            "{text}"
+        );
+        assert_eq!(read_body("{}").unwrap(), Bytes::from_static(b"{}"));
+    }
+}
