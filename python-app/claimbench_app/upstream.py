@@ -30,7 +30,7 @@ class Upstream:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_env(cls) -> "Upstream":
+    def from_env(cls) -> Upstream:
         return cls(os.environ.get("UPSTREAM_URL") or None)
 
     async def open(self) -> None:
@@ -67,9 +67,10 @@ class Upstream:
         except EndpointError:
             raise
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
-            raise EndpointError(502, f"upstream {url} failed: {type(err).__name__}: {err}") from None
+            raise EndpointError(
+                502, f"upstream {url} failed: {type(err).__name__}: {err}"
+            ) from None
         return sum(sizes)
-
 
 
 async def _get(session: aiohttp.ClientSession, url: str) -> int:

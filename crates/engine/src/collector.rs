@@ -48,7 +48,7 @@ pub(crate) struct Outcome {
     /// The response status, if a complete response arrived.
     pub status: Option<u16>,
     pub error: Option<ErrorClass>,
-    /// Open loop: how late the generator woke for this request.
+    /// Open loop, connection free at the intended time: how late the generator sent it.
     pub lag: Option<Duration>,
     /// Open loop: the request's time came while no connection was free.
     pub late: bool,

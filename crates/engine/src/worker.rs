@@ -261,6 +261,8 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
     let deadline = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(deadline);
     let (mut seen_in, mut seen_out) = (0, 0);
+    // When this connection last became free; it has been free since the start.
+    let mut free_since = Duration::ZERO;
     loop {
         if ctx.stopped() {
             break;
@@ -269,16 +271,14 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         let Some(slot) = ctx.pacer.borrow_mut().next(now) else {
             break;
         };
-        let late = ctx.open_loop && slot.intended < now;
-        let mut lag = None;
-        if slot.intended > now {
-            if !wait_until(&ctx, &vc.timer, slot.intended).await {
-                break;
-            }
-            if ctx.open_loop {
-                lag = Some(ctx.elapsed().saturating_sub(slot.intended));
-            }
+        if slot.intended > now && !wait_until(&ctx, &vc.timer, slot.intended).await {
+            break;
         }
+        // The earliest free connection takes the earliest open slot, so a slot whose connection
+        // was still busy at its time found no connection free. Otherwise any delay past the
+        // intended time is the generator's own: its send lag.
+        let late = ctx.open_loop && free_since > slot.intended;
+        let lag = (ctx.open_loop && !late).then(|| ctx.elapsed().saturating_sub(slot.intended));
 
         let template = &ctx.templates[ctx.picker.pick()];
         let validate = ctx.validate_every > 0
@@ -295,6 +295,7 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
             () = &mut deadline => Err(ErrorClass::Timeout),
         };
         let ended = ctx.elapsed();
+        free_since = ended;
         let (status, error) = match result {
             Ok((status, error)) => (Some(status), error),
             Err(class) => {

@@ -73,8 +73,8 @@ pub struct LoadResult {
     pub latency: LatencySummary,
     /// Uncorrected latency: response end minus actual send time (what wrk reports).
     pub latency_uncorrected: LatencySummary,
-    /// Open loop: how late the generator woke for a request it was waiting to send; `None` in
-    /// closed loop.
+    /// Open loop: for requests that found a connection free at their intended time, how long
+    /// after that time they actually left (the generator's own lateness); `None` in closed loop.
     pub send_lag: Option<LatencySummary>,
     /// Percentile distribution of the corrected latency, as in an `.hgrm` file.
     pub distribution: Vec<PercentilePoint>,

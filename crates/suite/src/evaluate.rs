@@ -28,6 +28,8 @@ impl Sides {
 }
 
 const RESAMPLES: usize = 2000;
+/// Fewer pairs than this decide nothing: a bootstrap over two ratios is just their range.
+pub const MIN_PAIRS: usize = 3;
 const SEED: u64 = 0x00c1_a1b5;
 
 /// A verdict for every claim, in file order.
@@ -115,7 +117,7 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
     }
     let m = median(&ratios).expect("ratios is not empty");
     let (low, high) = bootstrap_median_ci(&ratios, method.confidence, RESAMPLES, SEED).expect("ratios is not empty");
-    let outcome = decide(low, high, evidence.claimed, method.noise_threshold);
+    let outcome = if ratios.len() < MIN_PAIRS { Outcome::Inconclusive } else { decide(low, high, evidence.claimed, method.noise_threshold) };
     let quantity = evidence.metric.quantity();
     let names = if num_stack == den_stack {
         format!("{num_stack} {}/{}", short_unit(&evidence.numerator), short_unit(&evidence.denominator))
@@ -132,7 +134,10 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
     let reason = match outcome {
         Outcome::Supported => format!("the whole interval lies on the claimed side, beyond the ±{band:.0}% noise band"),
         Outcome::Refuted => format!("the whole interval lies on the other side of the claim, beyond the ±{band:.0}% noise band"),
-        _ if ratios.len() < 3 => format!("only {} pair(s): too few to separate the stacks from noise; run a longer profile", ratios.len()),
+        _ if ratios.len() < MIN_PAIRS => format!(
+            "only {} pair(s), and {MIN_PAIRS} are needed to decide: too few to separate the stacks from noise; run a longer profile",
+            ratios.len()
+        ),
         _ => format!("the interval reaches into the ±{band:.0}% noise band or crosses it"),
     };
     Verdict {
@@ -202,7 +207,8 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         Metric::ErrorRatio => load.map(|l| error_ratio(l).max(1e-6)),
         Metric::ColdStartMs => m.scalars.get("cold_start_ms").copied().and_then(positive),
         Metric::IdleRss => m.scalars.get("idle_rss_bytes").copied().and_then(positive),
-        Metric::RssPerConnection => m.scalars.get("rss_per_connection_bytes").map(|v| v.max(1.0)),
+        // Growth below 1 KiB per connection is within sampling noise; floor it there.
+        Metric::RssPerConnection => m.scalars.get("rss_per_connection_bytes").map(|v| v.max(1024.0)),
         Metric::SloMaxRate => m.scalars.get("slo_max_rate").copied().and_then(positive),
     }
 }
