@@ -4,6 +4,7 @@
 
 mod doctor_cmd;
 mod lab;
+mod load_cmd;
 mod real_lab;
 mod report_cmd;
 mod results_dir;
@@ -29,6 +30,8 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// Render the report of a run folder (also an interrupted one) without running anything.
     Report(report_cmd::ReportArgs),
+    /// Apply open- or closed-loop load to any HTTP server on loopback and report latency.
+    Load(load_cmd::LoadArgs),
     /// Run one stack plus the upstream service in the foreground until Ctrl-C.
     Serve(serve_cmd::ServeArgs),
     /// Check every stack against the endpoint contract; exits 1 if anything differs.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Report(args) => report_cmd::run(args),
+        Command::Load(args) => load_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Verify(args) => verify_cmd::run(args),
         Command::Doctor => doctor_cmd::run(),

@@ -53,7 +53,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.threshold) {
         anyhow::bail!("--threshold {} is not a fraction in [0, 1): use e.g. 0.05 for 5%", args.threshold);
     }
-    if !(args.slo_ms > 0.0) {
+    if !args.slo_ms.is_finite() || args.slo_ms <= 0.0 {
         anyhow::bail!("--slo-ms must be a positive number of milliseconds");
     }
     let split = lab::core_split(None)?;
