@@ -182,6 +182,8 @@ struct IntervalSeries {
     origin: Duration,
     length: Duration,
     current: u64,
+    /// The span of the current interval, so most records skip the division.
+    window: (Duration, Duration),
     open: Histogram<u64>,
     requests: u64,
     errors: u64,
@@ -190,10 +192,15 @@ struct IntervalSeries {
 
 impl IntervalSeries {
     fn record(&mut self, ended: Duration, latency: Option<Duration>, failed: bool) {
-        let index = (ended.saturating_sub(self.origin).as_nanos() / self.length.as_nanos()) as u64;
-        if index != self.current {
-            self.close();
-            self.current = index;
+        if ended < self.window.0 || ended >= self.window.1 {
+            let index =
+                (ended.saturating_sub(self.origin).as_nanos() / self.length.as_nanos()) as u64;
+            if index != self.current {
+                self.close();
+                self.current = index;
+            }
+            let start = self.origin + self.length * index as u32;
+            self.window = (start, start + self.length);
         }
         self.requests += 1;
         self.errors += u64::from(failed);
@@ -243,6 +250,7 @@ impl Collector {
                 origin,
                 length: interval,
                 current: 0,
+                window: (origin, origin + interval),
                 open: new_histogram(),
                 requests: 0,
                 errors: 0,

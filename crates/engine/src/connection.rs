@@ -6,9 +6,10 @@
 //! record is the worker's business.
 
 use std::cell::Cell;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
@@ -18,7 +19,6 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
 use crate::collector::ErrorClass;
 
@@ -29,20 +29,51 @@ pub(crate) struct IoCounters {
     pub written: Cell<u64>,
 }
 
-/// A live connection; dropping it closes the socket.
+/// A live connection: the handle to send on and the state machine that moves the bytes.
+/// Dropping it closes the socket.
 pub(crate) struct Connection {
     pub sender: http1::SendRequest<Full<Bytes>>,
-    driver: JoinHandle<()>,
+    pub driver: Driver,
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        // A connection given up mid-request would otherwise wait on the server forever.
-        self.driver.abort();
+/// Drives one connection's reads and writes inside the task that uses it, rather than in a task
+/// of its own: one task per connection halves the wake-ups per request.
+pub(crate) struct Driver {
+    conn: Pin<Box<http1::Connection<TokioIo<Counted>, Full<Bytes>>>>,
+    done: bool,
+}
+
+/// The connection ended (closed by the server or broken) before the future it drove did.
+#[derive(Debug)]
+pub(crate) struct Closed;
+
+impl Driver {
+    /// Runs `fut` (which sends on this connection or reads its response) while driving the
+    /// connection, until `fut` completes or the connection ends.
+    pub async fn run<F: Future>(&mut self, fut: F) -> Result<F::Output, Closed> {
+        let mut fut = pin!(fut);
+        poll_fn(|cx| {
+            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(out));
+            }
+            if self.done {
+                return Poll::Ready(Err(Closed));
+            }
+            if self.conn.as_mut().poll(cx).is_ready() {
+                self.done = true;
+            }
+            // Driving may have just completed what `fut` waits for; ask again before sleeping.
+            match fut.as_mut().poll(cx) {
+                Poll::Ready(out) => Poll::Ready(Ok(out)),
+                Poll::Pending if self.done => Poll::Ready(Err(Closed)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 }
 
-/// Opens a connection; must run inside a `LocalSet`, which drives it.
+/// Opens a connection.
 pub(crate) async fn open(addr: SocketAddr, counters: Rc<IoCounters>) -> io::Result<Connection> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -51,11 +82,13 @@ pub(crate) async fn open(addr: SocketAddr, counters: Rc<IoCounters>) -> io::Resu
         counters,
     });
     let (sender, conn) = http1::handshake(io).await.map_err(io::Error::other)?;
-    let driver = tokio::task::spawn_local(async move {
-        // Its errors reach the request that was in flight; nothing to do with them here.
-        let _ = conn.await;
-    });
-    Ok(Connection { sender, driver })
+    Ok(Connection {
+        sender,
+        driver: Driver {
+            conn: Box::pin(conn),
+            done: false,
+        },
+    })
 }
 
 /// The class of a failed exchange.
@@ -71,7 +104,7 @@ pub(crate) fn classify(e: &hyper::Error) -> ErrorClass {
 }
 
 /// A TCP stream that counts the bytes through it.
-struct Counted {
+pub(crate) struct Counted {
     inner: TcpStream,
     counters: Rc<IoCounters>,
 }

@@ -17,10 +17,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use tokio::runtime::Runtime;
-use tokio::task::LocalSet;
 
 use crate::collector::{Collector, ErrorClass, Outcome};
 use crate::connection::{self, classify, Connection, IoCounters};
@@ -158,7 +158,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         spec.stop.store(true, Ordering::Relaxed);
     }
     let t0 = spec.start.wait();
-    let (rt, local, pool) = setup?;
+    let (rt, pool) = setup?;
     let ctx = Rc::new(Ctx {
         t0,
         open_loop: spec.pacer.is_open(),
@@ -174,24 +174,15 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         requests: Cell::new(0),
         errors: Cell::new(0),
     });
-    local.block_on(&rt, {
-        let ctx = ctx.clone();
-        async move {
-            let tasks: Vec<_> = pool
-                .into_iter()
-                .map(|vc| tokio::task::spawn_local(connection_loop(ctx.clone(), vc)))
-                .collect();
-            for task in tasks {
-                if let Err(e) = task.await {
-                    if e.is_panic() {
-                        std::panic::resume_unwind(e.into_panic());
-                    }
-                }
-            }
-        }
-    });
+    // The connections' loops are polled together by the worker's one task, not spawned: no
+    // scheduler between a socket's wake-up and the loop that waits on it.
+    let mut loops: FuturesUnordered<_> = pool
+        .into_iter()
+        .map(|vc| connection_loop(ctx.clone(), vc))
+        .collect();
+    rt.block_on(async { while loops.next().await.is_some() {} });
+    drop(loops);
     // Dropping the event loop closes every socket and timer of this run.
-    drop(local);
     drop(rt);
     let ctx = Rc::try_unwrap(ctx)
         .ok()
@@ -207,9 +198,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
 }
 
 /// Pins the thread, builds its event loop and opens the pool's connections ahead of the start.
-fn prepare(
-    spec: &WorkerSpec<'_>,
-) -> Result<(Runtime, LocalSet, Vec<VirtualConnection>), EngineError> {
+fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), EngineError> {
     if let Some(core) = spec.pin {
         pin_current_thread(core).map_err(|source| EngineError::Pin { core, source })?;
     }
@@ -221,39 +210,31 @@ fn prepare(
             what: "event loop",
             source,
         })?;
-    let local = LocalSet::new();
-    let (addr, timeout, n) = (spec.addr, spec.timeout, spec.connections);
-    let pool = local.block_on(&rt, async move {
-        let opening: Vec<_> = (0..n)
-            .map(|_| {
-                tokio::task::spawn_local(async move {
-                    let counters = Rc::new(IoCounters::default());
-                    let timer = PaceTimer::new().map_err(|source| EngineError::Runtime {
-                        what: "pacing timer",
-                        source,
-                    })?;
-                    // A failure here is not counted: the first request will retry and count it.
-                    let conn =
-                        tokio::time::timeout(timeout, connection::open(addr, counters.clone()))
-                            .await
-                            .ok()
-                            .and_then(Result::ok);
-                    Ok(VirtualConnection {
-                        unrecorded_opens: u64::from(conn.is_some()),
-                        conn,
-                        counters,
-                        timer,
-                    })
+    let (addr, timeout) = (spec.addr, spec.timeout);
+    let pool = rt.block_on(async move {
+        let opening: FuturesUnordered<_> = (0..spec.connections)
+            .map(|_| async move {
+                let counters = Rc::new(IoCounters::default());
+                let timer = PaceTimer::new().map_err(|source| EngineError::Runtime {
+                    what: "pacing timer",
+                    source,
+                })?;
+                // A failure here is not counted: the first request will retry and count it.
+                let conn = tokio::time::timeout(timeout, connection::open(addr, counters.clone()))
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+                Ok(VirtualConnection {
+                    unrecorded_opens: u64::from(conn.is_some()),
+                    conn,
+                    counters,
+                    timer,
                 })
             })
             .collect();
-        let mut pool = Vec::with_capacity(n);
-        for task in opening {
-            pool.push(task.await.expect("opening a connection does not panic")?);
-        }
-        Ok::<_, EngineError>(pool)
+        opening.try_collect::<Vec<_>>().await
     })?;
-    Ok((rt, local, pool))
+    Ok((rt, pool))
 }
 
 /// The worker loop of one connection.
@@ -286,9 +267,10 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
             && template.expect.is_some();
         let mut sent = None;
         let mut opened = std::mem::take(&mut vc.unrecorded_opens);
+        let started = Instant::now();
         deadline
             .as_mut()
-            .reset(tokio::time::Instant::now() + ctx.timeout);
+            .reset(tokio::time::Instant::from_std(started + ctx.timeout));
         let result = tokio::select! {
             biased;
             r = exchange(&ctx, &mut vc, template, validate, &mut sent, &mut opened) => r,
@@ -367,44 +349,45 @@ async fn exchange(
     opened: &mut u64,
 ) -> Result<(u16, Option<ErrorClass>), ErrorClass> {
     // A kept-alive connection the server has closed is replaced; that is not an error.
-    if let Some(c) = &mut vc.conn {
-        if c.sender.ready().await.is_err() {
+    if let Some(Connection { sender, driver }) = &mut vc.conn {
+        if !matches!(driver.run(sender.ready()).await, Ok(Ok(()))) {
             vc.conn = None;
         }
     }
-    let conn = match &mut vc.conn {
+    let Connection { sender, driver } = match &mut vc.conn {
         Some(c) => c,
         None => {
             let c = connection::open(ctx.addr, vc.counters.clone())
                 .await
                 .map_err(|_| ErrorClass::Connect)?;
             *opened += 1;
-            let c = vc.conn.insert(c);
-            c.sender.ready().await.map_err(|e| classify(&e))?;
-            c
+            vc.conn.insert(c)
         }
     };
-    *sent = Some(ctx.elapsed());
-    let response = conn
-        .sender
-        .send_request(build(template))
-        .await
-        .map_err(|e| classify(&e))?;
-    let status = response.status().as_u16();
-    let expected = template.expect.as_ref();
-    let mut error = status_error(status, expected.and_then(|e| e.status));
-    let mut body = response.into_body();
-    if validate {
-        let bytes = body.collect().await.map_err(|e| classify(&e))?.to_bytes();
-        if error.is_none() && !matches_expectation(expected, status, &bytes) {
-            error = Some(ErrorClass::BodyMismatch);
+    let exchange = async {
+        sender.ready().await.map_err(|e| classify(&e))?;
+        *sent = Some(ctx.elapsed());
+        let response = sender
+            .send_request(build(template))
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let expected = template.expect.as_ref();
+        let mut error = status_error(status, expected.and_then(|e| e.status));
+        let mut body = response.into_body();
+        if validate {
+            let bytes = body.collect().await.map_err(|e| classify(&e))?.to_bytes();
+            if error.is_none() && !matches_expectation(expected, status, &bytes) {
+                error = Some(ErrorClass::BodyMismatch);
+            }
+        } else {
+            while let Some(frame) = body.frame().await {
+                frame.map_err(|e| classify(&e))?;
+            }
         }
-    } else {
-        while let Some(frame) = body.frame().await {
-            frame.map_err(|e| classify(&e))?;
-        }
-    }
-    Ok((status, error))
+        Ok((status, error))
+    };
+    driver.run(exchange).await.unwrap_or(Err(ErrorClass::Reset))
 }
 
 /// A request from a template: cheap clones of prepared parts (the body and URI are shared).

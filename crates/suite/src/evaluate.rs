@@ -112,8 +112,18 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
         .filter_map(|(trial, n)| den.get(trial).map(|d| n / d))
         .filter(|r| r.is_finite() && *r > 0.0)
         .collect();
+    let left_out = invalid_reasons(&experiment.measurements, &[(num_stack, &evidence.numerator), (den_stack, &evidence.denominator)]);
     if ratios.is_empty() {
-        return not_measured("no trial of one side has a partner trial of the other".into());
+        return Verdict {
+            outcome: Outcome::Invalid,
+            estimate: None,
+            key_number: "invalid".into(),
+            reason: format!(
+                "no valid trial of one side has a valid partner trial of the other; {} trial(s) were invalid{}",
+                left_out.len(),
+                left_out.first().map(|r| format!(", e.g. {r}")).unwrap_or_default()
+            ),
+        };
     }
     let m = median(&ratios).expect("ratios is not empty");
     let (low, high) = bootstrap_median_ci(&ratios, method.confidence, RESAMPLES, SEED).expect("ratios is not empty");
@@ -140,6 +150,11 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
         ),
         _ => format!("the interval reaches into the ±{band:.0}% noise band or crosses it"),
     };
+    let reason = if left_out.is_empty() {
+        reason
+    } else {
+        format!("{reason} ({} invalid trial(s) left out: {})", left_out.len(), left_out[0])
+    };
     Verdict {
         outcome,
         estimate: Some(Estimate {
@@ -159,6 +174,15 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
 
 fn short_unit(operand: &Operand) -> String {
     operand.unit.strip_prefix("geomean:").map(|_| "pooled".to_string()).unwrap_or_else(|| operand.unit.clone())
+}
+
+/// The first reason of every invalid measurement feeding these operands.
+fn invalid_reasons(measurements: &[Measurement], operands: &[(&str, &Operand)]) -> Vec<String> {
+    measurements
+        .iter()
+        .filter(|m| !m.valid && operands.iter().any(|(stack, op)| m.stack == *stack && op.units().contains(&m.label.as_str())))
+        .map(|m| format!("{}: {}", m.id, m.invalid_reasons.first().map(String::as_str).unwrap_or("invalid")))
+        .collect()
 }
 
 /// Metric values of one operand by trial number, from valid measurements only; an error names

@@ -46,9 +46,9 @@ impl Profile {
             "quick" => Profile {
                 name: name.into(),
                 reps: 3,
-                trial: ms(1000),
-                trial_warmup: ms(250),
-                stack_warmup: ms(1500),
+                trial: ms(800),
+                trial_warmup: ms(200),
+                stack_warmup: ms(1000),
                 slo_step: ms(600),
                 cold_starts: 5,
                 connection_scale: 1.0,
