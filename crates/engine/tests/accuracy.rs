@@ -59,7 +59,12 @@ fn open_loop_at_2000_per_second_keeps_the_rate_and_count_within_1_percent() {
     assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
     let warmup = r.warmup.as_ref().unwrap();
     assert!((warmup.requests as i64 - 1000).abs() <= 10, "{warmup:?}");
-    assert_eq!(r.intervals.len(), 5, "one point per second");
+    // One point per second, plus one if the last responses finished after the 5th second.
+    assert!(
+        (5..=6).contains(&r.intervals.len()),
+        "{}",
+        r.intervals.len()
+    );
     assert!(r.send_lag.is_some());
 }
 

@@ -66,7 +66,7 @@ impl Profile {
             "nightly" => Profile {
                 name: name.into(),
                 reps: 8,
-                trial: ms(4000),
+                trial: ms(3000),
                 trial_warmup: ms(1000),
                 stack_warmup: ms(5000),
                 slo_step: ms(2000),
