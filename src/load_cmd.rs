@@ -131,26 +131,15 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.hlog {
         export::write_hlog(&result, path)?;
     }
-    Ok(if result.cancelled {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if result.cancelled { ExitCode::from(130) } else { ExitCode::SUCCESS })
 }
 
 /// The engine plan the flags describe.
 fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     let connections = args.connections.unwrap_or(DEFAULT_CONNECTIONS);
     let mode = match args.rate {
-        Some(rate) => Mode::OpenLoop {
-            rate,
-            poisson_seed: args.poisson_seed,
-            connections,
-        },
-        None => Mode::ClosedLoop {
-            connections,
-            think_time: args.think_time,
-        },
+        Some(rate) => Mode::OpenLoop { rate, poisson_seed: args.poisson_seed, connections },
+        None => Mode::ClosedLoop { connections, think_time: args.think_time },
     };
     let mut plan = Plan::new(&args.url, mode)?;
     let template = &mut plan.templates[0];
@@ -160,19 +149,9 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         template.body = read_body(body)?;
     }
     if let Some(status) = args.expect_status {
-        template.expect = Some(Expect {
-            status: Some(status),
-            body: None,
-        });
+        template.expect = Some(Expect { status: Some(status), body: None });
     }
-    plan.rate_steps = args
-        .steps
-        .iter()
-        .map(|&rate| RateStep {
-            rate,
-            duration: args.step_duration,
-        })
-        .collect();
+    plan.rate_steps = args.steps.iter().map(|&rate| RateStep { rate, duration: args.step_duration }).collect();
     plan.warmup = args.warmup;
     plan.duration = Some(args.duration);
     plan.max_requests = args.requests;
@@ -181,9 +160,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     plan.validate_every = args.validate_every;
     plan.runtime = match args.core {
         Some(core) => RuntimeChoice::Pinned { core },
-        None => RuntimeChoice::Threads {
-            threads: args.threads,
-        },
+        None => RuntimeChoice::Threads { threads: args.threads },
     };
     Ok(plan)
 }
@@ -203,15 +180,8 @@ fn report(event: ProgressEvent, live: bool) {
             Some(d) => eprintln!("{name} for {:.1}s...", d.as_secs_f64()),
             None => eprintln!("{name}..."),
         },
-        ProgressEvent::Tick {
-            elapsed,
-            requests,
-            errors,
-        } if live => {
-            eprintln!(
-                "  {:>6.1}s {requests:>10} requests {errors:>8} errors",
-                elapsed.as_secs_f64()
-            );
+        ProgressEvent::Tick { elapsed, requests, errors } if live => {
+            eprintln!("  {:>6.1}s {requests:>10} requests {errors:>8} errors", elapsed.as_secs_f64());
         }
         ProgressEvent::Tick { .. } => {}
         ProgressEvent::Stopping => eprintln!("stopping: waiting for requests in flight..."),
@@ -220,15 +190,9 @@ fn report(event: ProgressEvent, live: bool) {
 
 /// A duration such as `30s`, `500ms`, `2m`, `1h` or `1.5s`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "`{text}` is not a duration: write a number and a unit, such as 30s, 500ms, 2m or 1h"
-        )
-    };
+    let bad = || format!("`{text}` is not a duration: write a number and a unit, such as 30s, 500ms, 2m or 1h");
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(bad)?;
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
     let (number, unit) = t.split_at(split);
     let value: f64 = number.parse().map_err(|_| bad())?;
     let seconds = match unit {
@@ -245,9 +209,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!(
-            "`{text}` is not a rate: give a positive number of requests per second, such as 1000"
-        )),
+        _ => Err(format!("`{text}` is not a rate: give a positive number of requests per second, such as 1000")),
     }
 }
 
@@ -285,13 +247,8 @@ mod tests {
 
     #[test]
     fn headers_need_a_colon_and_a_name() {
-        assert_eq!(
-            parse_header("accept: text/plain"),
-            Ok(("accept".into(), "text/plain".into()))
-        );
-        assert!(parse_header("no-colon")
-            .unwrap_err()
-            .contains("Name: value"));
+        assert_eq!(parse_header("accept: text/plain"), Ok(("accept".into(), "text/plain".into())));
+        assert!(parse_header("no-colon").unwrap_err().contains("Name: value"));
         assert!(parse_header(": value").is_err());
     }
 
@@ -299,10 +256,7 @@ mod tests {
     fn a_missing_body_file_names_the_file_and_the_fix() {
         let err = read_body("@/no/such/body.json").unwrap_err();
         let text = format!("{err:#}");
-        assert!(
-            text.contains("/no/such/body.json") && text.contains("check the path"),
-            "{text}"
-        );
+        assert!(text.contains("/no/such/body.json") && text.contains("check the path"), "{text}");
         assert_eq!(read_body("{}").unwrap(), Bytes::from_static(b"{}"));
     }
 }

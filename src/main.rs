@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 success, 1 a check failed (conformance, regression), 2 an error.
 
+mod compare_cmd;
 mod doctor_cmd;
+mod history_cmd;
 mod lab;
 mod load_cmd;
 mod real_lab;
@@ -27,15 +29,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Test the article's claims: run the experiments and write the report (the main job).
-    Run(run_cmd::RunArgs),
+    Run(Box<run_cmd::RunArgs>),
     /// Render the report of a run folder (also an interrupted one) without running anything.
     Report(report_cmd::ReportArgs),
+    /// Compare two runs per claim; exits 1 on a regression beyond the threshold.
+    Compare(Box<compare_cmd::CompareArgs>),
+    /// Bring reports/history.jsonl up to date with the run folders and re-render reports/index.html.
+    History(history_cmd::HistoryArgs),
     /// Apply open- or closed-loop load to any HTTP server on loopback and report latency.
-    Load(load_cmd::LoadArgs),
+    Load(Box<load_cmd::LoadArgs>),
     /// Run one stack plus the upstream service in the foreground until Ctrl-C.
-    Serve(serve_cmd::ServeArgs),
+    Serve(Box<serve_cmd::ServeArgs>),
     /// Check every stack against the endpoint contract; exits 1 if anything differs.
-    Verify(verify_cmd::VerifyArgs),
+    Verify(Box<verify_cmd::VerifyArgs>),
     /// Show runtimes, packages, CPU and pinning, and what is missing.
     Doctor,
 }
@@ -43,11 +49,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_cmd::run(args),
+        Command::Run(args) => run_cmd::run(*args),
         Command::Report(args) => report_cmd::run(args),
-        Command::Load(args) => load_cmd::run(args),
-        Command::Serve(args) => serve_cmd::run(args),
-        Command::Verify(args) => verify_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(*args),
+        Command::History(args) => history_cmd::run(args),
+        Command::Load(args) => load_cmd::run(*args),
+        Command::Serve(args) => serve_cmd::run(*args),
+        Command::Verify(args) => verify_cmd::run(*args),
         Command::Doctor => doctor_cmd::run(),
     };
     match result {

@@ -62,7 +62,8 @@ impl RealLab {
             return Ok(body.clone());
         }
         let path: PathBuf = self.supervisor.root().join(file);
-        let bytes = std::fs::read(&path).map_err(|e| failure(format!("reading the request body {}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| failure(format!("reading the request body {}: {e}", path.display())))?;
         let bytes = Bytes::from(bytes);
         self.bodies.insert(file.to_string(), bytes.clone());
         Ok(bytes)
@@ -81,15 +82,23 @@ impl RealLab {
 
     fn plan(&mut self, url: &str, load: &Load, trial: Duration, warmup: Duration) -> Result<Plan, LabFailure> {
         let (request, mode, steps) = match load {
-            Load::Closed { request, connections } => {
-                (request, Mode::ClosedLoop { connections: *connections as usize, think_time: Duration::ZERO }, Vec::new())
-            }
-            Load::Open { request, rate, connections } => {
-                (request, Mode::OpenLoop { rate: *rate, poisson_seed: None, connections: *connections as usize }, Vec::new())
-            }
+            Load::Closed { request, connections } => (
+                request,
+                Mode::ClosedLoop { connections: *connections as usize, think_time: Duration::ZERO },
+                Vec::new(),
+            ),
+            Load::Open { request, rate, connections } => (
+                request,
+                Mode::OpenLoop { rate: *rate, poisson_seed: None, connections: *connections as usize },
+                Vec::new(),
+            ),
             Load::RateSteps { request, rates, step, connections } => {
                 let steps = rates.iter().map(|&rate| RateStep { rate, duration: *step }).collect();
-                (request, Mode::OpenLoop { rate: rates[0], poisson_seed: None, connections: *connections as usize }, steps)
+                (
+                    request,
+                    Mode::OpenLoop { rate: rates[0], poisson_seed: None, connections: *connections as usize },
+                    steps,
+                )
             }
             Load::Mixed { .. } | Load::ColdStart => return Err(failure("internal: this load has no single plan")),
         };
@@ -126,15 +135,28 @@ impl Lab for RealLab {
         let stack = self.supervisor.start(&self.config(instance)).map_err(app_failure)?;
         // Warm up (V8's JIT, Python's caches) on the cheapest endpoint before any trial.
         let url = format!("{}/json", stack.url());
-        let warm = Load::Closed { request: Request { method: "GET".into(), path: "/json".into(), body_file: None }, connections: 8 };
+        let warm = Load::Closed {
+            request: Request { method: "GET".into(), path: "/json".into(), body_file: None },
+            connections: 8,
+        };
         let plan = self.plan(&url, &warm, self.stack_warmup, Duration::ZERO)?;
         self.running.insert(instance.clone(), stack);
         Self::run_plan(&plan, shutdown::flag())?;
         Ok(())
     }
 
-    fn measure(&mut self, instance: &Instance, load: &Load, trial: Duration, warmup: Duration) -> Result<Measured, LabFailure> {
-        let url = self.running.get(instance).map(|s| s.url().to_string()).ok_or_else(|| failure("internal: instance not started"))?;
+    fn measure(
+        &mut self,
+        instance: &Instance,
+        load: &Load,
+        trial: Duration,
+        warmup: Duration,
+    ) -> Result<Measured, LabFailure> {
+        let url = self
+            .running
+            .get(instance)
+            .map(|s| s.url().to_string())
+            .ok_or_else(|| failure("internal: instance not started"))?;
         let (probe, background) = match load {
             Load::Mixed { probe, background } => (probe.as_ref(), Some(background.as_ref())),
             other => (other, None),
@@ -173,7 +195,8 @@ impl Lab for RealLab {
             }
             let probe_result = Self::run_plan(&probe_plan, shutdown::flag());
             stop_background.store(true, Ordering::Relaxed);
-            let background_result = handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
+            let background_result =
+                handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
             (probe_result, background_result)
         });
         let stack = &self.running[instance];
@@ -215,7 +238,12 @@ impl Lab for RealLab {
         scalars.insert("cold_start_ms".into(), running.cold_start().as_secs_f64() * 1000.0);
         scalars.insert("idle_rss_bytes".into(), idle.rss_bytes as f64);
         running.stop();
-        Ok(Measured { app_peak_rss_bytes: idle.rss_bytes, app_cpu_s: idle.user_s + idle.sys_s, scalars, ..Measured::default() })
+        Ok(Measured {
+            app_peak_rss_bytes: idle.rss_bytes,
+            app_cpu_s: idle.user_s + idle.sys_s,
+            scalars,
+            ..Measured::default()
+        })
     }
 
     fn canary_ms(&mut self) -> Option<f64> {

@@ -26,10 +26,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         let profile = Profile::named(&header.profile).unwrap_or(Profile::named("quick")?);
         let root = lab::supervisor()?.root().to_path_buf();
         let claims = load_claims(&root.join("fixtures/claims.toml"))?;
-        eprintln!("{} has no {RESULTS} (interrupted run): rendering its {} measurement(s)", args.dir.display(), measurements.len());
+        eprintln!(
+            "{} has no {RESULTS} (interrupted run): rendering its {} measurement(s)",
+            args.dir.display(),
+            measurements.len()
+        );
         assemble(header, measurements, &catalogue(&profile), &claims)
     };
-    let written = claimbench_report::write_report(&results, &args.dir).with_context(|| format!("rendering {}", args.dir.display()))?;
+    let written = claimbench_report::write_report(&results, &args.dir)
+        .with_context(|| format!("rendering {}", args.dir.display()))?;
     println!("report: {}", written.html.display());
     Ok(ExitCode::SUCCESS)
 }

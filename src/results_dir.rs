@@ -34,16 +34,20 @@ impl RunDir {
         let latest = reports.join("latest");
         let _ = std::fs::remove_file(&latest);
         #[cfg(unix)]
-        std::os::unix::fs::symlink(run_id, &latest).with_context(|| format!("pointing {} at {run_id}", latest.display()))?;
+        std::os::unix::fs::symlink(run_id, &latest)
+            .with_context(|| format!("pointing {} at {run_id}", latest.display()))?;
         Ok(RunDir { path, jsonl })
     }
 
     /// Appends one finished measurement (and its `.hgrm`) and flushes, so a crash keeps it.
     pub fn append(&mut self, m: &Measurement) -> anyhow::Result<()> {
         let line = serde_json::to_string(m).context("serializing a measurement")?;
-        writeln!(self.jsonl, "{line}").and_then(|_| self.jsonl.sync_data()).context("appending to measurements.jsonl")?;
+        writeln!(self.jsonl, "{line}")
+            .and_then(|_| self.jsonl.sync_data())
+            .context("appending to measurements.jsonl")?;
         if let Some(load) = &m.load {
-            let name: String = m.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+            let name: String =
+                m.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
             write_hgrm(load, Latency::Corrected, &self.path.join(format!("{name}.hgrm")))
                 .with_context(|| format!("writing the .hgrm of {}", m.id))?;
         }
@@ -63,7 +67,8 @@ pub fn read_partial(dir: &Path) -> anyhow::Result<(RunResults, Vec<Measurement>)
     let header_path = dir.join(HEADER);
     let text = std::fs::read_to_string(&header_path)
         .with_context(|| format!("{} has no {HEADER}: is it a claimbench run folder?", dir.display()))?;
-    let mut header: RunResults = serde_json::from_str(&text).with_context(|| format!("{} is not a valid run header", header_path.display()))?;
+    let mut header: RunResults =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid run header", header_path.display()))?;
     let mut measurements = Vec::new();
     if let Ok(file) = File::open(dir.join(MEASUREMENTS)) {
         for (n, line) in BufReader::new(file).lines().enumerate() {
@@ -73,7 +78,9 @@ pub fn read_partial(dir: &Path) -> anyhow::Result<(RunResults, Vec<Measurement>)
             }
             match serde_json::from_str::<Measurement>(&line) {
                 Ok(m) => measurements.push(m),
-                Err(e) => header.warnings.push(format!("measurements.jsonl line {} is unreadable and was skipped: {e}", n + 1)),
+                Err(e) => header
+                    .warnings
+                    .push(format!("measurements.jsonl line {} is unreadable and was skipped: {e}", n + 1)),
             }
         }
     }

@@ -110,7 +110,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             measurements.push(m.clone());
         };
         let mut progress = |p: Progress| bars.update(p);
-        let mut runner = Runner { lab: &mut real_lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+        let mut runner = Runner {
+            lab: &mut real_lab,
+            profile: &profile,
+            options: &options,
+            sink: &mut sink,
+            progress: &mut progress,
+        };
         runner.run(&experiments);
     }
     bars.finish();
@@ -125,6 +131,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let results = assemble(header, measurements, &catalogue(&profile), &claims);
     write_json(&dir.path.join(RESULTS), &results)?;
     let written = claimbench_report::write_report(&results, &dir.path).context("rendering the report")?;
+    match claimbench_history::record_run(&args.out, &results) {
+        Ok(index) => {
+            for w in &index.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("history: {}", index.path.display());
+        }
+        Err(e) => eprintln!("warning: the run history was not updated: {e}"),
+    }
     print_verdicts(&results);
     println!("\nreport: {}", written.html.display());
     if interrupted {
@@ -146,10 +161,11 @@ fn select_experiments(
     }
     let mut needed: Vec<&str> = Vec::new();
     for id in wanted {
-        let claim = claims.claims.iter().find(|c| &c.id == id).ok_or_else(|| claimbench_suite::SuiteError::UnknownClaim {
-            name: id.clone(),
-            known: claims.claims.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
-        })?;
+        let claim =
+            claims.claims.iter().find(|c| &c.id == id).ok_or_else(|| claimbench_suite::SuiteError::UnknownClaim {
+                name: id.clone(),
+                known: claims.claims.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+            })?;
         needed.extend(claim.tested_by.iter().map(String::as_str));
         needed.extend(claim.evidence.iter().map(|e| e.experiment.as_str()));
     }
@@ -167,7 +183,11 @@ fn verify_all(
     let mut infos = BTreeMap::new();
     let mut results = Vec::new();
     for name in stacks {
-        let config = StackConfig { cpus: Some(split.app.clone()), upstream_url: Some(upstream_url.to_string()), ..StackConfig::new(name) };
+        let config = StackConfig {
+            cpus: Some(split.app.clone()),
+            upstream_url: Some(upstream_url.to_string()),
+            ..StackConfig::new(name)
+        };
         let stack = supervisor.start(&config).with_context(|| format!("starting {name} for the conformance check"))?;
         results.extend(check_stack(&contract, supervisor.root(), name, stack.url(), Some(upstream_url))?);
         let spec = supervisor.spec(name)?;
@@ -206,10 +226,12 @@ fn environment(supervisor: &Supervisor, split: &CoreSplit, stacks: BTreeMap<Stri
     } else {
         None
     };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| format!("Linux {}", s.trim())).unwrap_or_else(|_| "unknown".into());
-    let os = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| {
-        t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string())
-    });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| format!("Linux {}", s.trim()))
+        .unwrap_or_else(|_| "unknown".into());
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()));
     let git_commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .current_dir(supervisor.root())
@@ -257,9 +279,11 @@ impl Bars {
         let multi = MultiProgress::new();
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
-            ProgressStyle::with_template("{prefix:>8} [{bar:40.cyan/blue}] {pos}/{len} trials, {elapsed} elapsed, ~{eta} left")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>8} [{bar:40.cyan/blue}] {pos}/{len} trials, {elapsed} elapsed, ~{eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         overall.set_prefix("run");
         let current = multi.add(ProgressBar::new(0));

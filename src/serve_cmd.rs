@@ -36,8 +36,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ..StackConfig::new(&args.stack)
     };
     let stack = supervisor.start(&config)?;
-    println!("{} is ready at {} (cold start {:.0} ms)", stack.name(), stack.url(), stack.cold_start().as_secs_f64() * 1e3);
-    println!("  workers {}, pinned to CPUs {} (asked {})", stack.workers(), stack.pinning().actual, stack.pinning().requested.as_deref().unwrap_or("-"));
+    println!(
+        "{} is ready at {} (cold start {:.0} ms)",
+        stack.name(),
+        stack.url(),
+        stack.cold_start().as_secs_f64() * 1e3
+    );
+    println!(
+        "  workers {}, pinned to CPUs {} (asked {})",
+        stack.workers(),
+        stack.pinning().actual,
+        stack.pinning().requested.as_deref().unwrap_or("-")
+    );
     println!("  upstream at {}", upstream.url());
     println!("  try: curl {}/json", stack.url());
     println!("press Ctrl-C to stop");

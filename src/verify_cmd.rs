@@ -45,7 +45,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 upstream_url: Some(upstream.url()),
                 ..StackConfig::new(name)
             };
-            let stack = supervisor.start(&config).with_context(|| format!("starting {name} with {workers} worker(s)"))?;
+            let stack =
+                supervisor.start(&config).with_context(|| format!("starting {name} with {workers} worker(s)"))?;
             let label = format!("{name}/w{workers}");
             eprintln!("checking {label} at {} ...", stack.url());
             let checked = check_stack(&contract, supervisor.root(), name, stack.url(), Some(&upstream.url()))?;

@@ -35,11 +35,11 @@ fn a_cpu_outside_the_machine_is_a_clear_error() {
 
 #[test]
 fn doctor_reports_runtimes_cores_and_pinning() {
-    claimbench()
-        .arg("doctor")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("node").and(predicate::str::contains("cores")).and(predicate::str::contains("cpu pinning")));
+    claimbench().arg("doctor").assert().success().stdout(
+        predicate::str::contains("node")
+            .and(predicate::str::contains("cores"))
+            .and(predicate::str::contains("cpu pinning")),
+    );
 }
 
 /// Live processes whose working directory is inside `dir` (the app folders).

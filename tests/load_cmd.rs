@@ -24,43 +24,22 @@ fn refused_with(args: &[&str], needles: &[&str]) {
 
 #[test]
 fn a_remote_or_malformed_url_is_refused_by_name() {
-    refused_with(
-        &["http://example.com/"],
-        &["example.com", "not a loopback address"],
-    );
-    refused_with(
-        &["not a url"],
-        &["not a usable target URL", "http://127.0.0.1:8080/path"],
-    );
+    refused_with(&["http://example.com/"], &["example.com", "not a loopback address"]);
+    refused_with(&["not a url"], &["not a usable target URL", "http://127.0.0.1:8080/path"]);
     refused_with(&["https://127.0.0.1:1/"], &["https is not supported"]);
 }
 
 #[test]
 fn a_bad_rate_duration_or_header_is_refused_with_an_example() {
-    refused_with(
-        &["http://127.0.0.1:1/", "--rate", "fast"],
-        &["`fast` is not a rate", "such as 1000"],
-    );
-    refused_with(
-        &["http://127.0.0.1:1/", "--rate", "0"],
-        &["`0` is not a rate"],
-    );
-    refused_with(
-        &["http://127.0.0.1:1/", "--duration", "30x"],
-        &["`30x` is not a duration", "30s"],
-    );
-    refused_with(
-        &["http://127.0.0.1:1/", "--header", "no-colon"],
-        &["`no-colon` is not a header", "Name: value"],
-    );
+    refused_with(&["http://127.0.0.1:1/", "--rate", "fast"], &["`fast` is not a rate", "such as 1000"]);
+    refused_with(&["http://127.0.0.1:1/", "--rate", "0"], &["`0` is not a rate"]);
+    refused_with(&["http://127.0.0.1:1/", "--duration", "30x"], &["`30x` is not a duration", "30s"]);
+    refused_with(&["http://127.0.0.1:1/", "--header", "no-colon"], &["`no-colon` is not a header", "Name: value"]);
 }
 
 #[test]
 fn a_missing_body_file_is_named_with_the_fix() {
-    refused_with(
-        &["http://127.0.0.1:1/", "--body", "@/no/such/body.json"],
-        &["/no/such/body.json", "check the path"],
-    );
+    refused_with(&["http://127.0.0.1:1/", "--body", "@/no/such/body.json"], &["/no/such/body.json", "check the path"]);
 }
 
 /// A tiny keep-alive HTTP server on a thread: enough for the CLI to have something to load.
@@ -76,9 +55,7 @@ fn serve_hello(stop: Arc<AtomicBool>) -> (String, std::thread::JoinHandle<()>) {
                     let stop = stop.clone();
                     workers.push(std::thread::spawn(move || {
                         stream.set_nonblocking(false).unwrap();
-                        stream
-                            .set_read_timeout(Some(Duration::from_millis(200)))
-                            .unwrap();
+                        stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
                         let mut buf = [0u8; 4096];
                         let mut pending = Vec::new();
                         while !stop.load(Ordering::Relaxed) {
@@ -87,12 +64,9 @@ fn serve_hello(stop: Arc<AtomicBool>) -> (String, std::thread::JoinHandle<()>) {
                                 Ok(n) => pending.extend_from_slice(&buf[..n]),
                                 Err(_) => continue,
                             }
-                            while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n")
-                            {
+                            while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
                                 pending.drain(..end + 4);
-                                let _ = stream.write_all(
-                                    b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
-                                );
+                                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
                             }
                         }
                     }));
@@ -112,22 +86,9 @@ fn a_run_prints_both_latencies_and_writes_every_file() {
     let stop = Arc::new(AtomicBool::new(false));
     let (url, server) = serve_hello(stop.clone());
     let dir = tempfile::tempdir().unwrap();
-    let (json, hgrm, hlog) = (
-        dir.path().join("r.json"),
-        dir.path().join("r.hgrm"),
-        dir.path().join("r.hlog"),
-    );
+    let (json, hgrm, hlog) = (dir.path().join("r.json"), dir.path().join("r.hgrm"), dir.path().join("r.hlog"));
     claimbench()
-        .args([
-            "load",
-            &url,
-            "--rate",
-            "200",
-            "--connections",
-            "4",
-            "--duration",
-            "1s",
-        ])
+        .args(["load", &url, "--rate", "200", "--connections", "4", "--duration", "1s"])
         .arg("--json")
         .arg(&json)
         .arg("--hgrm")
@@ -143,14 +104,9 @@ fn a_run_prints_both_latencies_and_writes_every_file() {
         );
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap();
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(result["schema_version"], 1);
     assert_eq!(result["requests"], 200);
-    assert!(std::fs::read_to_string(&hgrm)
-        .unwrap()
-        .contains("Percentile"));
-    assert!(std::fs::read_to_string(&hlog)
-        .unwrap()
-        .contains("#[StartTime: "));
+    assert!(std::fs::read_to_string(&hgrm).unwrap().contains("Percentile"));
+    assert!(std::fs::read_to_string(&hlog).unwrap().contains("#[StartTime: "));
 }

@@ -20,12 +20,8 @@ fn read_results(dir: &Path) -> RunResults {
 }
 
 fn only_run_folder(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && !p.is_symlink())
-        .collect();
+    let dirs: Vec<PathBuf> =
+        std::fs::read_dir(out).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir() && !p.is_symlink()).collect();
     assert_eq!(dirs.len(), 1, "one run folder in {}: {dirs:?}", out.display());
     dirs.into_iter().next().unwrap()
 }
@@ -37,7 +33,10 @@ fn app_processes() -> Vec<String> {
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
         let Ok(cwd) = std::fs::read_link(format!("/proc/{pid}/cwd")) else { continue };
         if cwd.starts_with(root.join("node-app")) || cwd.starts_with(root.join("python-app")) {
-            found.push(String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()).replace('\0', " "));
+            found.push(
+                String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+                    .replace('\0', " "),
+            );
         }
     }
     found
@@ -74,7 +73,11 @@ fn a_smoke_run_gives_every_claim_a_verdict_and_writes_the_report() {
     let measured: usize = results.experiments.iter().map(|e| e.measurements.len()).sum();
     let lines = std::fs::read_to_string(dir.join("measurements.jsonl")).unwrap().lines().count();
     assert_eq!(lines, measured, "one JSONL line per measurement");
-    let hgrms = std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "hgrm")).count();
+    let hgrms = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "hgrm"))
+        .count();
     assert!(hgrms >= measured - 2 * 2, "a .hgrm per load measurement: {hgrms} of {measured}");
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("io-throughput"));

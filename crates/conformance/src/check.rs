@@ -288,7 +288,10 @@ mod tests {
             for file in [&example.request_body_file, &example.body_file].into_iter().flatten() {
                 assert!(root.join(file).is_file(), "{} names missing {file}", example.name);
             }
-            let expects_something = example.error || example.body_json.is_some() || example.body_text.is_some() || example.body_file.is_some();
+            let expects_something = example.error
+                || example.body_json.is_some()
+                || example.body_text.is_some()
+                || example.body_file.is_some();
             assert!(expects_something, "example {} checks no body", example.name);
         }
     }

@@ -35,7 +35,10 @@ mod tests {
 
     #[test]
     fn key_order_and_number_spelling_do_not_matter() {
-        assert!(json_equal(&json!({"a": 1, "b": [1, 2.0]}), &serde_json::from_str(r#"{"b":[1.0,2],"a":1.0}"#).unwrap()));
+        assert!(json_equal(
+            &json!({"a": 1, "b": [1, 2.0]}),
+            &serde_json::from_str(r#"{"b":[1.0,2],"a":1.0}"#).unwrap()
+        ));
     }
 
     #[test]

@@ -38,7 +38,12 @@ pub fn render_table(results: &[CheckResult]) -> String {
         out.push('\n');
     }
     let failed: Vec<&CheckResult> = results.iter().filter(|r| !r.passed()).collect();
-    out.push_str(&format!("\n{} checks, {} passed, {} failed\n", results.len(), results.len() - failed.len(), failed.len()));
+    out.push_str(&format!(
+        "\n{} checks, {} passed, {} failed\n",
+        results.len(),
+        results.len() - failed.len(),
+        failed.len()
+    ));
     for r in failed {
         out.push_str(&format!("\n{} · {} {}:\n", r.stack, r.endpoint, r.example));
         for f in &r.failures {
@@ -55,7 +60,12 @@ mod tests {
     #[test]
     fn failures_are_marked_and_spelled_out() {
         let results = vec![
-            CheckResult { stack: "express".into(), endpoint: "GET /json".into(), example: "json".into(), failures: vec![] },
+            CheckResult {
+                stack: "express".into(),
+                endpoint: "GET /json".into(),
+                example: "json".into(),
+                failures: vec![],
+            },
             CheckResult {
                 stack: "fastapi".into(),
                 endpoint: "GET /json".into(),

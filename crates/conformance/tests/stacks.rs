@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_supervisor::{Supervisor, StackConfig, Upstream};
+use claimbench_supervisor::{StackConfig, Supervisor, Upstream};
 
 // Stacks compete for the same two cores: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -22,7 +22,8 @@ fn conforms(stack: &str, workers: u32) {
     assert_eq!(results.len(), examples + 1, "every example plus the Date check ran");
     let failed = results.iter().filter(|r| !r.passed()).count();
     assert_eq!(failed, 0, "{stack} with {workers} worker(s) differs from the contract:\n{}", render_table(&results));
-    let expected_calls: u64 = contract.endpoints.iter().flat_map(|e| &e.examples).filter_map(|x| x.upstream_calls).sum();
+    let expected_calls: u64 =
+        contract.endpoints.iter().flat_map(|e| &e.examples).filter_map(|x| x.upstream_calls).sum();
     assert_eq!(upstream.delay_requests(), expected_calls, "upstream hits equal the calls the app reported");
     running.stop();
 }

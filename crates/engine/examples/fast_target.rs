@@ -13,13 +13,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .map(|p| p.parse().expect("the port must be a number"))
-        .unwrap_or(0);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let port: u16 = std::env::args().nth(1).map(|p| p.parse().expect("the port must be a number")).unwrap_or(0);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -31,9 +26,7 @@ fn main() -> std::io::Result<()> {
                 let service = service_fn(|_req: Request<hyper::body::Incoming>| async {
                     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello"))))
                 });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
         }
     })

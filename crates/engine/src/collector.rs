@@ -114,10 +114,8 @@ impl PhaseTally {
         if let (Some(status), Some(sent)) = (o.status, o.sent) {
             self.responses += 1;
             self.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
-            self.corrected
-                .saturating_record(micros(o.ended.saturating_sub(o.intended)));
-            self.uncorrected
-                .saturating_record(micros(o.ended.saturating_sub(sent)));
+            self.corrected.saturating_record(micros(o.ended.saturating_sub(o.intended)));
+            self.uncorrected.saturating_record(micros(o.ended.saturating_sub(sent)));
         }
     }
 
@@ -149,20 +147,11 @@ impl PhaseTally {
     }
 
     fn error_map(&self) -> BTreeMap<String, u64> {
-        model::ERROR_CLASSES
-            .iter()
-            .zip(self.errors)
-            .map(|(name, n)| (name.to_string(), n))
-            .collect()
+        model::ERROR_CLASSES.iter().zip(self.errors).map(|(name, n)| (name.to_string(), n)).collect()
     }
 
     fn status_map(&self) -> BTreeMap<u16, u64> {
-        self.statuses
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(s, n)| (s as u16, *n))
-            .collect()
+        self.statuses.iter().enumerate().filter(|(_, n)| **n > 0).map(|(s, n)| (s as u16, *n)).collect()
     }
 }
 
@@ -193,8 +182,7 @@ struct IntervalSeries {
 impl IntervalSeries {
     fn record(&mut self, ended: Duration, latency: Option<Duration>, failed: bool) {
         if ended < self.window.0 || ended >= self.window.1 {
-            let index =
-                (ended.saturating_sub(self.origin).as_nanos() / self.length.as_nanos()) as u64;
+            let index = (ended.saturating_sub(self.origin).as_nanos() / self.length.as_nanos()) as u64;
             if index != self.current {
                 self.close();
                 self.current = index;
@@ -214,15 +202,8 @@ impl IntervalSeries {
             return;
         }
         let mut encoded = Vec::new();
-        V2Serializer::new()
-            .serialize(&self.open, &mut encoded)
-            .expect("serializing into memory cannot fail");
-        self.closed.push(IntervalChunk {
-            index: self.current,
-            requests: self.requests,
-            errors: self.errors,
-            encoded,
-        });
+        V2Serializer::new().serialize(&self.open, &mut encoded).expect("serializing into memory cannot fail");
+        self.closed.push(IntervalChunk { index: self.current, requests: self.requests, errors: self.errors, encoded });
         self.open.reset();
         self.requests = 0;
         self.errors = 0;
@@ -264,10 +245,7 @@ impl Collector {
     pub fn record(&mut self, o: &Outcome) {
         self.tallies[o.phase].record(o);
         if self.phases[o.phase] != PhaseKind::Warmup {
-            let latency = o
-                .status
-                .and(o.sent)
-                .map(|_| o.ended.saturating_sub(o.intended));
+            let latency = o.status.and(o.sent).map(|_| o.ended.saturating_sub(o.intended));
             self.intervals.record(o.ended, latency, o.error.is_some());
             self.last_end = self.last_end.max(Some(o.ended));
         }
@@ -280,10 +258,7 @@ impl Collector {
 }
 
 fn measurement_origin(phases: &[Phase]) -> Duration {
-    phases
-        .iter()
-        .find(|p| p.kind != PhaseKind::Warmup)
-        .map_or(Duration::ZERO, |p| p.start)
+    phases.iter().find(|p| p.kind != PhaseKind::Warmup).map_or(Duration::ZERO, |p| p.start)
 }
 
 fn micros(d: Duration) -> u64 {
@@ -302,12 +277,7 @@ pub(crate) struct Assembled {
 }
 
 /// Adds the workers' collectors together.
-pub(crate) fn assemble(
-    collectors: Vec<Collector>,
-    phases: &[Phase],
-    interval: Duration,
-    cancelled: bool,
-) -> Assembled {
+pub(crate) fn assemble(collectors: Vec<Collector>, phases: &[Phase], interval: Duration, cancelled: bool) -> Assembled {
     let mut tallies: Vec<PhaseTally> = phases.iter().map(|_| PhaseTally::new()).collect();
     let mut chunks: BTreeMap<u64, (u64, u64, Histogram<u64>)> = BTreeMap::new();
     let mut last_end = None;
@@ -319,15 +289,10 @@ pub(crate) fn assemble(
             let h: Histogram<u64> = Deserializer::new()
                 .deserialize(&mut chunk.encoded.as_slice())
                 .expect("an interval encoded by this process decodes");
-            let entry = chunks
-                .entry(chunk.index)
-                .or_insert_with(|| (0, 0, new_histogram()));
+            let entry = chunks.entry(chunk.index).or_insert_with(|| (0, 0, new_histogram()));
             entry.0 += chunk.requests;
             entry.1 += chunk.errors;
-            entry
-                .2
-                .add(&h)
-                .expect("histograms of one configuration add up");
+            entry.2.add(&h).expect("histograms of one configuration add up");
         }
         last_end = last_end.max(c.last_end);
     }
@@ -392,8 +357,7 @@ pub(crate) fn assemble(
             let last = chunks.keys().next_back().copied().unwrap_or(0);
             (0..=last)
                 .map(|i| {
-                    let (requests, errors, h) =
-                        chunks.remove(&i).unwrap_or_else(|| (0, 0, new_histogram()));
+                    let (requests, errors, h) = chunks.remove(&i).unwrap_or_else(|| (0, 0, new_histogram()));
                     let s = summarize(&h);
                     IntervalPoint {
                         start_s: i as f64 * len,
@@ -410,14 +374,7 @@ pub(crate) fn assemble(
         }
     };
 
-    Assembled {
-        totals,
-        duration,
-        target_rate,
-        steps,
-        warmup,
-        intervals,
-    }
+    Assembled { totals, duration, target_rate, steps, warmup, intervals }
 }
 
 /// How long a phase lasted: its scheduled span, stretched if sends ran past its end, cut
@@ -470,18 +427,8 @@ mod tests {
 
     fn phases() -> Vec<Phase> {
         vec![
-            Phase {
-                kind: PhaseKind::Warmup,
-                start: ms(0),
-                end: Some(ms(1000)),
-                rate: Some(100.0),
-            },
-            Phase {
-                kind: PhaseKind::Measure { step: 0 },
-                start: ms(1000),
-                end: Some(ms(3000)),
-                rate: Some(100.0),
-            },
+            Phase { kind: PhaseKind::Warmup, start: ms(0), end: Some(ms(1000)), rate: Some(100.0) },
+            Phase { kind: PhaseKind::Measure { step: 0 }, start: ms(1000), end: Some(ms(3000)), rate: Some(100.0) },
         ]
     }
 
@@ -507,14 +454,8 @@ mod tests {
         c.record(&ok(1, 1000, 1400, 1410));
         c.finish();
         let a = assemble(vec![c], &phases(), Duration::from_secs(1), false);
-        assert_eq!(
-            a.totals.corrected.max(),
-            a.totals.corrected.highest_equivalent(410_000)
-        );
-        assert_eq!(
-            a.totals.uncorrected.max(),
-            a.totals.uncorrected.highest_equivalent(10_000)
-        );
+        assert_eq!(a.totals.corrected.max(), a.totals.corrected.highest_equivalent(410_000));
+        assert_eq!(a.totals.uncorrected.max(), a.totals.uncorrected.highest_equivalent(10_000));
         assert_eq!(a.totals.late_sends, 1);
     }
 
@@ -549,10 +490,7 @@ mod tests {
         assert_eq!(r.totals.error_map()["status_5xx"], 1);
         let counts: Vec<_> = r.intervals.iter().map(|i| (i.requests, i.errors)).collect();
         assert_eq!(counts, vec![(2, 0), (1, 1), (1, 0)]);
-        assert_eq!(
-            r.intervals[2].t_s, 2.5,
-            "the last interval ends at the last response"
-        );
+        assert_eq!(r.intervals[2].t_s, 2.5, "the last interval ends at the last response");
         assert_eq!(r.duration, ms(2000));
         assert_eq!(r.target_rate, Some(100.0));
     }

@@ -77,18 +77,9 @@ impl Driver {
 pub(crate) async fn open(addr: SocketAddr, counters: Rc<IoCounters>) -> io::Result<Connection> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    let io = TokioIo::new(Counted {
-        inner: stream,
-        counters,
-    });
+    let io = TokioIo::new(Counted { inner: stream, counters });
     let (sender, conn) = http1::handshake(io).await.map_err(io::Error::other)?;
-    Ok(Connection {
-        sender,
-        driver: Driver {
-            conn: Box::pin(conn),
-            done: false,
-        },
-    })
+    Ok(Connection { sender, driver: Driver { conn: Box::pin(conn), done: false } })
 }
 
 /// The class of a failed exchange.
@@ -112,19 +103,13 @@ pub(crate) struct Counted {
 impl Counted {
     fn wrote(&self, r: &Poll<io::Result<usize>>) {
         if let Poll::Ready(Ok(n)) = r {
-            self.counters
-                .written
-                .set(self.counters.written.get() + *n as u64);
+            self.counters.written.set(self.counters.written.get() + *n as u64);
         }
     }
 }
 
 impl AsyncRead for Counted {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -135,11 +120,7 @@ impl AsyncRead for Counted {
 }
 
 impl AsyncWrite for Counted {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_write(cx, buf);
         this.wrote(&r);

@@ -10,9 +10,7 @@ use std::path::PathBuf;
 /// Why a plan was refused or a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error(
-        "`{url}` is not a usable target URL: {reason}; give one like http://127.0.0.1:8080/path"
-    )]
+    #[error("`{url}` is not a usable target URL: {reason}; give one like http://127.0.0.1:8080/path")]
     InvalidUrl { url: String, reason: String },
 
     #[error(
@@ -21,12 +19,12 @@ pub enum EngineError {
     )]
     NotLoopback { url: String, host: String },
 
-    #[error(
-        "rate {rate} req/s is not usable: give a positive, finite number of requests per second"
-    )]
+    #[error("rate {rate} req/s is not usable: give a positive, finite number of requests per second")]
     InvalidRate { rate: f64 },
 
-    #[error("{connections} connections is not usable: give at least 1 (and at least one per thread, {threads} threads)")]
+    #[error(
+        "{connections} connections is not usable: give at least 1 (and at least one per thread, {threads} threads)"
+    )]
     InvalidConnections { connections: usize, threads: usize },
 
     #[error("{what} must be longer than zero: give a positive duration such as `1s` or `500ms`")]
@@ -38,39 +36,25 @@ pub enum EngineError {
     #[error("rate steps need an open-loop plan: give a rate, not a connection count, to step through rates")]
     StepsNeedOpenLoop,
 
-    #[error(
-        "the plan has no request template: add at least one (a GET of the URL's path will do)"
-    )]
+    #[error("the plan has no request template: add at least one (a GET of the URL's path will do)")]
     NoTemplates,
 
     #[error("request template {index} (`{method} {path}`) is not valid: {reason}")]
-    InvalidTemplate {
-        index: usize,
-        method: String,
-        path: String,
-        reason: String,
-    },
+    InvalidTemplate { index: usize, method: String, path: String, reason: String },
 
     #[error("{threads} generator threads is not usable: give between 1 and {max}")]
     InvalidThreads { threads: usize, max: usize },
 
-    #[error(
-        "core {core} is not available to this process (allowed: {allowed}): pick one of those"
-    )]
+    #[error("core {core} is not available to this process (allowed: {allowed}): pick one of those")]
     CoreUnavailable { core: usize, allowed: String },
 
     #[error("could not pin the generator to core {core}: {source}; check the core number or run without pinning")]
     Pin { core: usize, source: io::Error },
 
     #[error("could not start the generator's {what}: {source}; the process may be out of threads or file descriptors (check `ulimit -n`)")]
-    Runtime {
-        what: &'static str,
-        source: io::Error,
-    },
+    Runtime { what: &'static str, source: io::Error },
 
-    #[error(
-        "a generator thread panicked: {0}; this is a bug in claimbench-engine, please report it"
-    )]
+    #[error("a generator thread panicked: {0}; this is a bug in claimbench-engine, please report it")]
     WorkerPanicked(String),
 }
 
@@ -80,13 +64,8 @@ pub enum ExportError {
     #[error("could not write {path}: {source}; check that the folder exists and is writable")]
     Write { path: PathBuf, source: io::Error },
 
-    #[error(
-        "could not serialize the result as {format}: {reason}; this is a bug in claimbench-engine"
-    )]
-    Encode {
-        format: &'static str,
-        reason: String,
-    },
+    #[error("could not serialize the result as {format}: {reason}; this is a bug in claimbench-engine")]
+    Encode { format: &'static str, reason: String },
 }
 
 /// Why a histogram string from a result could not be read back.
@@ -98,8 +77,6 @@ pub enum HistogramError {
     #[error("the histogram `{prefix}...` does not decode as HdrHistogram V2: {reason}")]
     Decode { prefix: String, reason: String },
 
-    #[error(
-        "could not merge histograms: {reason}; were they written by different engine versions?"
-    )]
+    #[error("could not merge histograms: {reason}; were they written by different engine versions?")]
     Merge { reason: String },
 }

@@ -23,8 +23,7 @@ pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
 
 /// An empty histogram with the engine's configuration.
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS)
-        .expect("the engine's histogram bounds are valid")
+    Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS).expect("the engine's histogram bounds are valid")
 }
 
 /// The summary numbers of a histogram; all zero when it is empty.
@@ -69,9 +68,7 @@ pub fn distribution(h: &Histogram<u64>) -> Vec<PercentilePoint> {
 /// Base64 of the compressed V2 encoding.
 pub fn encode(h: &Histogram<u64>) -> String {
     let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
-        .expect("serializing into memory cannot fail");
+    V2DeflateSerializer::new().serialize(h, &mut buf).expect("serializing into memory cannot fail");
     STANDARD.encode(buf)
 }
 
@@ -81,28 +78,18 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, HistogramError> {
     let prefix: String = text.chars().take(12).collect();
     let bytes = STANDARD
         .decode(text.trim())
-        .map_err(|e| HistogramError::Base64 {
-            prefix: prefix.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| HistogramError::Base64 { prefix: prefix.clone(), reason: e.to_string() })?;
     let h: Histogram<u64> = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| HistogramError::Decode {
-            prefix,
-            reason: format!("{e:?}"),
-        })?;
+        .map_err(|e| HistogramError::Decode { prefix, reason: format!("{e:?}") })?;
     Ok(h)
 }
 
 /// Adds histograms together (e.g. the same endpoint measured by two runs).
-pub fn merge<'a>(
-    histograms: impl IntoIterator<Item = &'a Histogram<u64>>,
-) -> Result<Histogram<u64>, HistogramError> {
+pub fn merge<'a>(histograms: impl IntoIterator<Item = &'a Histogram<u64>>) -> Result<Histogram<u64>, HistogramError> {
     let mut total = new_histogram();
     for h in histograms {
-        total.add(h).map_err(|e| HistogramError::Merge {
-            reason: format!("{e:?}"),
-        })?;
+        total.add(h).map_err(|e| HistogramError::Merge { reason: format!("{e:?}") })?;
     }
     Ok(total)
 }
@@ -127,9 +114,7 @@ mod tests {
         let (mut a, mut b, mut both) = (new_histogram(), new_histogram(), new_histogram());
         for v in 1..5_000u64 {
             let value = v * 37 % 90_001 + 1;
-            if v % 3 == 0 { &mut a } else { &mut b }
-                .record(value)
-                .unwrap();
+            if v % 3 == 0 { &mut a } else { &mut b }.record(value).unwrap();
             both.record(value).unwrap();
         }
         let merged = merge([&a, &b]).unwrap();

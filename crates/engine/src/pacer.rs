@@ -60,16 +60,9 @@ impl Pacer {
         workers: usize,
         max_requests: Option<u64>,
     ) -> Pacer {
-        let rng =
-            poisson_seed.map(|seed| SplitMix::new(seed ^ (worker as u64).wrapping_mul(GOLDEN)));
+        let rng = poisson_seed.map(|seed| SplitMix::new(seed ^ (worker as u64).wrapping_mul(GOLDEN)));
         let last = phases.first().map_or(Duration::ZERO, |p| p.start);
-        Pacer::with(
-            phases,
-            Pacing::Open { rng, k: 0, last },
-            worker,
-            workers,
-            max_requests,
-        )
+        Pacer::with(phases, Pacing::Open { rng, k: 0, last }, worker, workers, max_requests)
     }
 
     /// A closed-loop pacer.
@@ -80,34 +73,14 @@ impl Pacer {
         workers: usize,
         max_requests: Option<u64>,
     ) -> Pacer {
-        Pacer::with(
-            phases,
-            Pacing::Closed { think },
-            worker,
-            workers,
-            max_requests,
-        )
+        Pacer::with(phases, Pacing::Closed { think }, worker, workers, max_requests)
     }
 
-    fn with(
-        phases: Vec<Phase>,
-        pacing: Pacing,
-        worker: usize,
-        workers: usize,
-        max_requests: Option<u64>,
-    ) -> Pacer {
+    fn with(phases: Vec<Phase>, pacing: Pacing, worker: usize, workers: usize, max_requests: Option<u64>) -> Pacer {
         let (worker, workers) = (worker as u64, workers.max(1) as u64);
         // The count is shared out so the workers' shares add up to it exactly.
         let measured_left = max_requests.map(|n| n / workers + u64::from(worker < n % workers));
-        Pacer {
-            phases,
-            pacing,
-            worker,
-            workers,
-            phase: 0,
-            measured_left,
-            seq: 0,
-        }
+        Pacer { phases, pacing, worker, workers, phase: 0, measured_left, seq: 0 }
     }
 
     /// True for open-loop pacing, where slots have intended times set in advance.
@@ -124,12 +97,7 @@ impl Pacer {
                 let rate = p.rate.expect("open-loop phases have a rate");
                 let t = match rng {
                     // Slot j + n*k of the whole schedule, computed from k so it never drifts.
-                    None => {
-                        p.start
-                            + Duration::from_secs_f64(
-                                (self.worker + self.workers * *k) as f64 / rate,
-                            )
-                    }
+                    None => p.start + Duration::from_secs_f64((self.worker + self.workers * *k) as f64 / rate),
                     // Independent Poisson streams of rate R/n add up to one of rate R.
                     Some(rng) => *last + rng.exponential(rate / self.workers as f64),
                 };
@@ -161,11 +129,7 @@ impl Pacer {
             }
         }
         self.seq += 1;
-        Some(Slot {
-            intended,
-            phase,
-            seq: self.seq,
-        })
+        Some(Slot { intended, phase, seq: self.seq })
     }
 }
 
@@ -209,12 +173,7 @@ mod tests {
     }
 
     fn measure(start: u64, end: Option<u64>, rate: Option<f64>) -> Phase {
-        Phase {
-            kind: PhaseKind::Measure { step: 0 },
-            start: ms(start),
-            end: end.map(ms),
-            rate,
-        }
+        Phase { kind: PhaseKind::Measure { step: 0 }, start: ms(start), end: end.map(ms), rate }
     }
 
     fn drain(p: &mut Pacer) -> Vec<Slot> {
@@ -229,10 +188,7 @@ mod tests {
         assert_eq!(slots[0].intended, ms(0));
         assert_eq!(slots[1].intended, ms(10));
         assert_eq!(slots[99].intended, ms(990));
-        assert!(
-            p.next(ms(5000)).is_none(),
-            "a finished pacer stays finished"
-        );
+        assert!(p.next(ms(5000)).is_none(), "a finished pacer stays finished");
     }
 
     #[test]
@@ -260,30 +216,18 @@ mod tests {
         assert_ne!(a, c);
         // 100 s at 1000/s: 100,000 arrivals, standard deviation about 316.
         assert!((a.len() as f64 - 100_000.0).abs() < 1_600.0, "{}", a.len());
-        let gaps: Vec<f64> = a
-            .windows(2)
-            .map(|w| (w[1].intended - w[0].intended).as_secs_f64())
-            .collect();
+        let gaps: Vec<f64> = a.windows(2).map(|w| (w[1].intended - w[0].intended).as_secs_f64()).collect();
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
         assert!((mean - 0.001).abs() < 0.00002, "mean gap {mean}");
         // Exponential gaps: the standard deviation equals the mean.
-        assert!(
-            (var.sqrt() / mean - 1.0).abs() < 0.03,
-            "cv {}",
-            var.sqrt() / mean
-        );
+        assert!((var.sqrt() / mean - 1.0).abs() < 0.03, "cv {}", var.sqrt() / mean);
     }
 
     #[test]
     fn steps_change_the_rate_at_their_boundaries() {
         let phases = vec![
-            Phase {
-                kind: PhaseKind::Warmup,
-                start: ms(0),
-                end: Some(ms(100)),
-                rate: Some(100.0),
-            },
+            Phase { kind: PhaseKind::Warmup, start: ms(0), end: Some(ms(100)), rate: Some(100.0) },
             measure(100, Some(200), Some(1000.0)),
         ];
         let slots = drain(&mut Pacer::open(phases, None, 0, 1, None));
@@ -296,20 +240,12 @@ mod tests {
     #[test]
     fn the_request_count_is_shared_between_workers_and_spares_the_warmup() {
         let phases = vec![
-            Phase {
-                kind: PhaseKind::Warmup,
-                start: ms(0),
-                end: Some(ms(100)),
-                rate: Some(1000.0),
-            },
+            Phase { kind: PhaseKind::Warmup, start: ms(0), end: Some(ms(100)), rate: Some(1000.0) },
             measure(100, None, Some(1000.0)),
         ];
         let counts: Vec<usize> = (0..3)
             .map(|w| {
-                drain(&mut Pacer::open(phases.clone(), None, w, 3, Some(100)))
-                    .iter()
-                    .filter(|s| s.phase == 1)
-                    .count()
+                drain(&mut Pacer::open(phases.clone(), None, w, 3, Some(100))).iter().filter(|s| s.phase == 1).count()
             })
             .collect();
         assert_eq!(counts.iter().sum::<usize>(), 100);
@@ -322,21 +258,13 @@ mod tests {
         let mut p = Pacer::closed(phases, ms(5), 0, 1, None);
         let s = p.next(ms(100)).unwrap();
         assert_eq!((s.intended, s.phase), (ms(105), 0));
-        assert!(
-            p.next(ms(996)).is_none(),
-            "a request that would start after the end is not sent"
-        );
+        assert!(p.next(ms(996)).is_none(), "a request that would start after the end is not sent");
     }
 
     #[test]
     fn closed_loop_moves_from_warmup_to_measurement_by_the_clock() {
         let phases = vec![
-            Phase {
-                kind: PhaseKind::Warmup,
-                start: ms(0),
-                end: Some(ms(100)),
-                rate: None,
-            },
+            Phase { kind: PhaseKind::Warmup, start: ms(0), end: Some(ms(100)), rate: None },
             measure(100, None, None),
         ];
         let mut p = Pacer::closed(phases, Duration::ZERO, 0, 1, Some(2));

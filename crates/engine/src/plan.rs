@@ -57,10 +57,7 @@ pub enum Mode {
     },
     /// `connections` connections, each sending its next request `think_time` after the last
     /// response.
-    ClosedLoop {
-        connections: usize,
-        think_time: Duration,
-    },
+    ClosedLoop { connections: usize, think_time: Duration },
 }
 
 /// One step of an open-loop rate staircase.
@@ -123,27 +120,17 @@ pub struct Target {
 impl Target {
     /// Parses an `http://` URL whose host is a loopback address or `localhost`.
     pub fn parse(url: &str) -> Result<Target, EngineError> {
-        let invalid = |reason: &str| EngineError::InvalidUrl {
-            url: url.to_string(),
-            reason: reason.to_string(),
-        };
-        let uri: Uri = url
-            .parse()
-            .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
+        let invalid = |reason: &str| EngineError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+        let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
-                return Err(invalid(
-                    "https is not supported, the engine speaks plain HTTP/1.1 on loopback",
-                ))
+                return Err(invalid("https is not supported, the engine speaks plain HTTP/1.1 on loopback"))
             }
             Some(other) => return Err(invalid(&format!("scheme `{other}` is not http"))),
             None => return Err(invalid("it has no scheme (start it with http://)")),
         }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| invalid("it has no host"))?
-            .clone();
+        let authority = uri.authority().ok_or_else(|| invalid("it has no host"))?.clone();
         if authority.as_str().contains('@') {
             return Err(invalid("credentials in the URL are not supported"));
         }
@@ -152,27 +139,16 @@ impl Target {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
             let bare = host.trim_start_matches('[').trim_end_matches(']');
-            bare.parse().map_err(|_| EngineError::NotLoopback {
-                url: url.to_string(),
-                host: host.to_string(),
-            })?
+            bare.parse().map_err(|_| EngineError::NotLoopback { url: url.to_string(), host: host.to_string() })?
         };
         if !ip.is_loopback() {
-            return Err(EngineError::NotLoopback {
-                url: url.to_string(),
-                host: host.to_string(),
-            });
+            return Err(EngineError::NotLoopback { url: url.to_string(), host: host.to_string() });
         }
         let port = authority.port_u16().unwrap_or(80);
         if port == 0 {
             return Err(invalid("port 0 cannot be connected to"));
         }
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .filter(|p| !p.is_empty())
-            .unwrap_or("/")
-            .to_string();
+        let path = uri.path_and_query().map(|p| p.as_str()).filter(|p| !p.is_empty()).unwrap_or("/").to_string();
         Ok(Target {
             url: url.to_string(),
             addr: SocketAddr::new(ip, port),
@@ -220,9 +196,7 @@ impl Plan {
     /// Keep-alive connections in the pool.
     pub fn connections(&self) -> usize {
         match self.mode {
-            Mode::OpenLoop { connections, .. } | Mode::ClosedLoop { connections, .. } => {
-                connections
-            }
+            Mode::OpenLoop { connections, .. } | Mode::ClosedLoop { connections, .. } => connections,
         }
     }
 
@@ -238,17 +212,11 @@ impl Plan {
     pub(crate) fn validate(&self) -> Result<Validated, EngineError> {
         let threads = self.threads();
         if threads == 0 || threads > MAX_THREADS {
-            return Err(EngineError::InvalidThreads {
-                threads,
-                max: MAX_THREADS,
-            });
+            return Err(EngineError::InvalidThreads { threads, max: MAX_THREADS });
         }
         let connections = self.connections();
         if connections == 0 || connections < threads {
-            return Err(EngineError::InvalidConnections {
-                connections,
-                threads,
-            });
+            return Err(EngineError::InvalidConnections { connections, threads });
         }
         for (d, what) in [
             (Some(self.interval), "the interval"),
@@ -263,92 +231,58 @@ impl Plan {
             return Err(EngineError::Unbounded);
         }
         let templates = self.prepare_templates()?;
-        let warmup = (!self.warmup.is_zero()).then_some(self.warmup);
-        let mut phases = Vec::new();
-        match &self.mode {
+        if self.rate_steps.is_empty() && self.duration.is_none() && self.max_requests.is_none() {
+            return Err(EngineError::Unbounded);
+        }
+        // Every run is a list of steps, each with its rate (open loop) and length: the rate
+        // steps, or one measurement.
+        let steps: Vec<(Option<f64>, Option<Duration>)> = match &self.mode {
             Mode::OpenLoop { rate, .. } => {
                 check_rate(*rate)?;
-                let steps: Vec<RateStep> = if self.rate_steps.is_empty() {
-                    if self.duration.is_none() && self.max_requests.is_none() {
-                        return Err(EngineError::Unbounded);
-                    }
-                    vec![RateStep {
-                        rate: *rate,
-                        duration: self.duration.unwrap_or(Duration::MAX),
-                    }]
+                if self.rate_steps.is_empty() {
+                    vec![(Some(*rate), self.duration)]
                 } else {
-                    self.rate_steps.clone()
-                };
-                for step in &steps {
-                    check_rate(step.rate)?;
-                    if step.duration.is_zero() {
-                        return Err(EngineError::ZeroDuration {
-                            what: "a rate step",
-                        });
-                    }
-                }
-                let mut start = Duration::ZERO;
-                if let Some(w) = warmup {
-                    phases.push(Phase {
-                        kind: PhaseKind::Warmup,
-                        start,
-                        end: Some(w),
-                        rate: Some(steps[0].rate),
-                    });
-                    start = w;
-                }
-                for (i, step) in steps.iter().enumerate() {
-                    let end = start.checked_add(step.duration);
-                    phases.push(Phase {
-                        kind: PhaseKind::Measure { step: i },
-                        start,
-                        end,
-                        rate: Some(step.rate),
-                    });
-                    start = end.unwrap_or(Duration::MAX);
+                    self.rate_steps
+                        .iter()
+                        .map(|step| {
+                            check_rate(step.rate)?;
+                            if step.duration.is_zero() {
+                                return Err(EngineError::ZeroDuration { what: "a rate step" });
+                            }
+                            Ok((Some(step.rate), Some(step.duration)))
+                        })
+                        .collect::<Result<_, _>>()?
                 }
             }
             Mode::ClosedLoop { .. } => {
                 if !self.rate_steps.is_empty() {
                     return Err(EngineError::StepsNeedOpenLoop);
                 }
-                if self.duration.is_none() && self.max_requests.is_none() {
-                    return Err(EngineError::Unbounded);
-                }
-                let mut start = Duration::ZERO;
-                if let Some(w) = warmup {
-                    phases.push(Phase {
-                        kind: PhaseKind::Warmup,
-                        start,
-                        end: Some(w),
-                        rate: None,
-                    });
-                    start = w;
-                }
-                phases.push(Phase {
-                    kind: PhaseKind::Measure { step: 0 },
-                    start,
-                    end: self.duration.and_then(|d| start.checked_add(d)),
-                    rate: None,
-                });
+                vec![(None, self.duration)]
             }
+        };
+        let mut phases = Vec::new();
+        let mut start = Duration::ZERO;
+        if !self.warmup.is_zero() {
+            phases.push(Phase { kind: PhaseKind::Warmup, start, end: Some(self.warmup), rate: steps[0].0 });
+            start = self.warmup;
         }
-        Ok(Validated {
-            phases,
-            templates,
-            stepped: !self.rate_steps.is_empty(),
-        })
+        for (step, (rate, duration)) in steps.into_iter().enumerate() {
+            let end = duration.and_then(|d| start.checked_add(d));
+            phases.push(Phase { kind: PhaseKind::Measure { step }, start, end, rate });
+            start = end.unwrap_or(Duration::MAX);
+        }
+        Ok(Validated { phases, templates, stepped: !self.rate_steps.is_empty() })
     }
 
     fn prepare_templates(&self) -> Result<Vec<PreparedTemplate>, EngineError> {
         if self.templates.is_empty() {
             return Err(EngineError::NoTemplates);
         }
-        let host =
-            HeaderValue::from_str(&self.target.authority).map_err(|e| EngineError::InvalidUrl {
-                url: self.target.url.clone(),
-                reason: format!("its host cannot be a Host header ({e})"),
-            })?;
+        let host = HeaderValue::from_str(&self.target.authority).map_err(|e| EngineError::InvalidUrl {
+            url: self.target.url.clone(),
+            reason: format!("its host cannot be a Host header ({e})"),
+        })?;
         self.templates
             .iter()
             .enumerate()
@@ -364,14 +298,10 @@ impl Plan {
                 if !t.path.starts_with('/') {
                     return Err(bad("the path must start with `/`".into()));
                 }
-                let uri: Uri = t
-                    .path
-                    .parse()
-                    .map_err(|e| bad(format!("the path is not a valid request target ({e})")))?;
+                let uri: Uri =
+                    t.path.parse().map_err(|e| bad(format!("the path is not a valid request target ({e})")))?;
                 if t.weight == 0 {
-                    return Err(bad(
-                        "its weight is 0; give it at least 1 or remove it".into()
-                    ));
+                    return Err(bad("its weight is 0; give it at least 1 or remove it".into()));
                 }
                 let mut headers = HeaderMap::new();
                 headers.insert(HOST, host.clone());
@@ -387,9 +317,7 @@ impl Plan {
                 }
                 if let Some(status) = t.expect.as_ref().and_then(|e| e.status) {
                     if !(100..=999).contains(&status) {
-                        return Err(bad(format!(
-                            "expected status {status} is not an HTTP status"
-                        )));
+                        return Err(bad(format!("expected status {status} is not an HTTP status")));
                     }
                 }
                 Ok(PreparedTemplate {
@@ -407,26 +335,16 @@ impl Plan {
     /// The plan as recorded in the result.
     pub(crate) fn summary(&self) -> model::PlanSummary {
         let (mode, target_rate, arrivals, poisson_seed, think) = match &self.mode {
-            Mode::OpenLoop {
-                rate, poisson_seed, ..
-            } => (
+            Mode::OpenLoop { rate, poisson_seed, .. } => (
                 model::LoadMode::OpenLoop,
                 Some(self.rate_steps.first().map_or(*rate, |s| s.rate)),
-                Some(if poisson_seed.is_some() {
-                    model::Arrivals::Poisson
-                } else {
-                    model::Arrivals::Constant
-                }),
+                Some(if poisson_seed.is_some() { model::Arrivals::Poisson } else { model::Arrivals::Constant }),
                 *poisson_seed,
                 0.0,
             ),
-            Mode::ClosedLoop { think_time, .. } => (
-                model::LoadMode::ClosedLoop,
-                None,
-                None,
-                None,
-                think_time.as_secs_f64(),
-            ),
+            Mode::ClosedLoop { think_time, .. } => {
+                (model::LoadMode::ClosedLoop, None, None, None, think_time.as_secs_f64())
+            }
         };
         model::PlanSummary {
             url: self.target.url.clone(),
@@ -440,12 +358,7 @@ impl Plan {
             duration_s: if self.rate_steps.is_empty() {
                 self.duration.map(|d| d.as_secs_f64())
             } else {
-                Some(
-                    self.rate_steps
-                        .iter()
-                        .map(|s| s.duration.as_secs_f64())
-                        .sum(),
-                )
+                Some(self.rate_steps.iter().map(|s| s.duration.as_secs_f64()).sum())
             },
             max_requests: self.max_requests,
             interval_s: self.interval.as_secs_f64(),
@@ -459,10 +372,7 @@ impl Plan {
             rate_steps: self
                 .rate_steps
                 .iter()
-                .map(|s| model::RateStepSummary {
-                    rate: s.rate,
-                    duration_s: s.duration.as_secs_f64(),
-                })
+                .map(|s| model::RateStepSummary { rate: s.rate, duration_s: s.duration.as_secs_f64() })
                 .collect(),
             templates: self
                 .templates
@@ -474,11 +384,7 @@ impl Plan {
                     body_bytes: t.body.len() as u64,
                     weight: t.weight,
                     expect_status: t.expect.as_ref().and_then(|e| e.status),
-                    expect_body_bytes: t
-                        .expect
-                        .as_ref()
-                        .and_then(|e| e.body.as_ref())
-                        .map(|b| b.len() as u64),
+                    expect_body_bytes: t.expect.as_ref().and_then(|e| e.body.as_ref()).map(|b| b.len() as u64),
                 })
                 .collect(),
         }
@@ -559,23 +465,12 @@ mod tests {
     fn https_and_garbage_urls_are_refused_with_an_example() {
         for url in ["https://127.0.0.1/", "127.0.0.1:80", "http://", "ht tp://x"] {
             let err = Target::parse(url).unwrap_err();
-            assert!(
-                err.to_string().contains("http://127.0.0.1:8080/path"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("http://127.0.0.1:8080/path"), "{err}");
         }
     }
 
     fn open(rate: f64) -> Plan {
-        Plan::new(
-            "http://127.0.0.1:1/",
-            Mode::OpenLoop {
-                rate,
-                poisson_seed: None,
-                connections: 4,
-            },
-        )
-        .unwrap()
+        Plan::new("http://127.0.0.1:1/", Mode::OpenLoop { rate, poisson_seed: None, connections: 4 }).unwrap()
     }
 
     #[test]
@@ -583,57 +478,32 @@ mod tests {
         let mut plan = open(100.0);
         plan.warmup = Duration::from_secs(2);
         plan.rate_steps = vec![
-            RateStep {
-                rate: 100.0,
-                duration: Duration::from_secs(3),
-            },
-            RateStep {
-                rate: 200.0,
-                duration: Duration::from_secs(4),
-            },
+            RateStep { rate: 100.0, duration: Duration::from_secs(3) },
+            RateStep { rate: 200.0, duration: Duration::from_secs(4) },
         ];
         let v = plan.validate().unwrap();
         let spans: Vec<_> = v.phases.iter().map(|p| (p.start, p.end, p.rate)).collect();
         let s = Duration::from_secs;
         assert_eq!(
             spans,
-            vec![
-                (s(0), Some(s(2)), Some(100.0)),
-                (s(2), Some(s(5)), Some(100.0)),
-                (s(5), Some(s(9)), Some(200.0)),
-            ]
+            vec![(s(0), Some(s(2)), Some(100.0)), (s(2), Some(s(5)), Some(100.0)), (s(5), Some(s(9)), Some(200.0)),]
         );
         assert_eq!(v.phases[0].kind, PhaseKind::Warmup);
     }
 
     #[test]
     fn bad_numbers_are_refused_before_anything_runs() {
-        assert!(matches!(
-            open(0.0).validate(),
-            Err(EngineError::InvalidRate { .. })
-        ));
-        assert!(matches!(
-            open(f64::NAN).validate(),
-            Err(EngineError::InvalidRate { .. })
-        ));
+        assert!(matches!(open(0.0).validate(), Err(EngineError::InvalidRate { .. })));
+        assert!(matches!(open(f64::NAN).validate(), Err(EngineError::InvalidRate { .. })));
         let mut p = open(10.0);
         p.duration = None;
         assert!(matches!(p.validate(), Err(EngineError::Unbounded)));
         let mut p = open(10.0);
         p.runtime = RuntimeChoice::Threads { threads: 8 };
-        assert!(matches!(
-            p.validate(),
-            Err(EngineError::InvalidConnections { .. })
-        ));
+        assert!(matches!(p.validate(), Err(EngineError::InvalidConnections { .. })));
         let mut p = open(10.0);
-        p.templates[0]
-            .headers
-            .push(("bad header".into(), "x".into()));
+        p.templates[0].headers.push(("bad header".into(), "x".into()));
         let err = p.validate().unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("`bad header` is not a valid header name"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("`bad header` is not a valid header name"), "{err}");
     }
 }

@@ -28,36 +28,22 @@ const TICK: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgressEvent {
     /// A phase began: `warmup`, `measure`, or `step N at R req/s`.
-    PhaseStarted {
-        name: String,
-        duration: Option<Duration>,
-    },
+    PhaseStarted { name: String, duration: Option<Duration> },
     /// About once a second: requests finished and failed so far, warm-up included.
-    Tick {
-        elapsed: Duration,
-        requests: u64,
-        errors: u64,
-    },
+    Tick { elapsed: Duration, requests: u64, errors: u64 },
     /// The cancel flag was seen; requests in flight are finishing.
     Stopping,
 }
 
 /// Runs a plan to its end (or until `cancel` is set) and returns what it measured.
-pub fn run(
-    plan: &Plan,
-    cancel: &AtomicBool,
-    progress: &dyn Fn(ProgressEvent),
-) -> Result<LoadResult, EngineError> {
+pub fn run(plan: &Plan, cancel: &AtomicBool, progress: &dyn Fn(ProgressEvent)) -> Result<LoadResult, EngineError> {
     let validated = plan.validate()?;
     let threads = plan.threads();
     let pin = match plan.runtime {
         RuntimeChoice::Pinned { core } => {
             let allowed = allowed_cpus();
             if !allowed.contains(&core) {
-                return Err(EngineError::CoreUnavailable {
-                    core,
-                    allowed: cpu_list(&allowed),
-                });
+                return Err(EngineError::CoreUnavailable { core, allowed: cpu_list(&allowed) });
             }
             Some(core)
         }
@@ -75,20 +61,12 @@ pub fn run(
         let handles: Vec<_> = (0..threads)
             .map(|index| {
                 let pacer = match &plan.mode {
-                    Mode::OpenLoop { poisson_seed, .. } => Pacer::open(
-                        phases.clone(),
-                        *poisson_seed,
-                        index,
-                        threads,
-                        plan.max_requests,
-                    ),
-                    Mode::ClosedLoop { think_time, .. } => Pacer::closed(
-                        phases.clone(),
-                        *think_time,
-                        index,
-                        threads,
-                        plan.max_requests,
-                    ),
+                    Mode::OpenLoop { poisson_seed, .. } => {
+                        Pacer::open(phases.clone(), *poisson_seed, index, threads, plan.max_requests)
+                    }
+                    Mode::ClosedLoop { think_time, .. } => {
+                        Pacer::closed(phases.clone(), *think_time, index, threads, plan.max_requests)
+                    }
                 };
                 let spec = WorkerSpec {
                     connections: connections / threads + usize::from(index < connections % threads),
@@ -112,19 +90,13 @@ pub fn run(
                     stop.store(true, Ordering::Relaxed);
                     start.abandon();
                 }
-                spawned.map_err(|source| EngineError::Runtime {
-                    what: "worker thread",
-                    source,
-                })
+                spawned.map_err(|source| EngineError::Runtime { what: "worker thread", source })
             })
             .collect();
 
         let mut announced = 0;
         let mut next_tick = TICK;
-        while handles
-            .iter()
-            .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
-        {
+        while handles.iter().any(|h| h.as_ref().is_ok_and(|h| !h.is_finished())) {
             thread::sleep(POLL);
             if !stopping && cancel.load(Ordering::Relaxed) {
                 stopping = true;
@@ -145,24 +117,15 @@ pub fn run(
                     }
                     (PhaseKind::Measure { .. }, _) => "measure".to_string(),
                 };
-                progress(ProgressEvent::PhaseStarted {
-                    name,
-                    duration: p.end.map(|e| e - p.start),
-                });
+                progress(ProgressEvent::PhaseStarted { name, duration: p.end.map(|e| e - p.start) });
                 announced += 1;
             }
             if elapsed >= next_tick {
                 next_tick = elapsed + TICK;
                 progress(ProgressEvent::Tick {
                     elapsed,
-                    requests: counters
-                        .iter()
-                        .map(|c| c.requests.load(Ordering::Relaxed))
-                        .sum(),
-                    errors: counters
-                        .iter()
-                        .map(|c| c.errors.load(Ordering::Relaxed))
-                        .sum(),
+                    requests: counters.iter().map(|c| c.requests.load(Ordering::Relaxed)).sum(),
+                    errors: counters.iter().map(|c| c.errors.load(Ordering::Relaxed)).sum(),
                 });
             }
         }
@@ -179,48 +142,31 @@ pub fn run(
     let open_loop = matches!(plan.mode, Mode::OpenLoop { .. });
     let cpu: Duration = outputs.iter().map(|o| o.cpu).sum();
     let wall: Duration = outputs.iter().map(|o| o.wall).sum();
-    let mut allowed: Vec<usize> = outputs
-        .iter()
-        .flat_map(|o| o.allowed_cpus.iter().copied())
-        .collect();
+    let mut allowed: Vec<usize> = outputs.iter().flat_map(|o| o.allowed_cpus.iter().copied()).collect();
     allowed.sort_unstable();
     allowed.dedup();
     let collectors = outputs.into_iter().map(|o| o.collector).collect();
     let assembled = assemble(collectors, phases, plan.interval, cancelled);
 
     let cores = threads as u32;
-    let cpu_fraction = if wall.is_zero() {
-        0.0
-    } else {
-        cpu.as_secs_f64() / wall.as_secs_f64()
-    };
+    let cpu_fraction = if wall.is_zero() { 0.0 } else { cpu.as_secs_f64() / wall.as_secs_f64() };
     let send_lag_p99_us = open_loop
         .then(|| assembled.totals.send_lag.value_at_quantile(0.99) as f64)
         .filter(|_| !assembled.totals.send_lag.is_empty());
     let warnings = judge(cpu_fraction, cores, send_lag_p99_us);
-    let measure_offset = phases
-        .iter()
-        .find(|p| p.kind != PhaseKind::Warmup)
-        .map_or(Duration::ZERO, |p| p.start);
+    let measure_offset = phases.iter().find(|p| p.kind != PhaseKind::Warmup).map_or(Duration::ZERO, |p| p.start);
     let started = wall_at_t0.unwrap_or_else(SystemTime::now) + measure_offset;
 
     let duration_s = assembled.duration.as_secs_f64();
     let mut result = LoadResult {
         schema_version: model::SCHEMA_VERSION,
         engine_version: format!("claimbench-engine {}", env!("CARGO_PKG_VERSION")),
-        started_at_unix_s: started
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64(),
+        started_at_unix_s: started.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64(),
         plan: plan.summary(),
         cancelled,
         duration_s,
         target_rate: assembled.target_rate,
-        achieved_rate: if duration_s > 0.0 {
-            assembled.totals.responses as f64 / duration_s
-        } else {
-            0.0
-        },
+        achieved_rate: if duration_s > 0.0 { assembled.totals.responses as f64 / duration_s } else { 0.0 },
         requests: 0,
         responses: 0,
         status_counts: Default::default(),
@@ -235,11 +181,7 @@ pub fn run(
         distribution: Vec::new(),
         distribution_uncorrected: Vec::new(),
         intervals: assembled.intervals,
-        steps: if validated.stepped {
-            assembled.steps
-        } else {
-            Vec::new()
-        },
+        steps: if validated.stepped { assembled.steps } else { Vec::new() },
         warmup: assembled.warmup,
         generator_saturated: !warnings.is_empty(),
         saturation_reasons: warnings.iter().map(ToString::to_string).collect(),
@@ -251,11 +193,7 @@ pub fn run(
             allowed_cpus: allowed,
             send_lag_p99_us,
         },
-        histograms: model::EncodedHistograms {
-            corrected: String::new(),
-            uncorrected: String::new(),
-            send_lag: None,
-        },
+        histograms: model::EncodedHistograms { corrected: String::new(), uncorrected: String::new(), send_lag: None },
     };
     fill_totals(&mut result, &assembled.totals, open_loop);
     Ok(result)

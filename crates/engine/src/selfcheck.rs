@@ -32,10 +32,7 @@ pub enum Warning {
 pub fn judge(cpu_fraction: f64, cores: u32, send_lag_p99_us: Option<f64>) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if cpu_fraction >= CPU_SATURATION {
-        warnings.push(Warning::CpuBound {
-            fraction: cpu_fraction,
-            cores,
-        });
+        warnings.push(Warning::CpuBound { fraction: cpu_fraction, cores });
     }
     if let Some(p99_us) = send_lag_p99_us.filter(|l| *l > SEND_LAG_SATURATION_US) {
         warnings.push(Warning::SendLag { p99_us });
@@ -45,10 +42,7 @@ pub fn judge(cpu_fraction: f64, cores: u32, send_lag_p99_us: Option<f64>) -> Vec
 
 /// CPU time (user + system) the calling thread has used so far.
 pub(crate) fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
@@ -62,8 +56,7 @@ pub(crate) fn allowed_cpus() -> Vec<usize> {
     // SAFETY: an all-zero cpu_set_t is a valid empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is valid and writable for `size_of::<cpu_set_t>()` bytes.
-    let rc =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {
         return Vec::new();
     }
@@ -76,10 +69,7 @@ pub(crate) fn allowed_cpus() -> Vec<usize> {
 /// Pins the calling thread to one CPU.
 pub(crate) fn pin_current_thread(core: usize) -> io::Result<()> {
     if core >= libc::CPU_SETSIZE as usize {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "core number out of range",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "core number out of range"));
     }
     // SAFETY: an all-zero cpu_set_t is a valid empty set; `core` was checked against its size.
     let rc = unsafe {
@@ -103,11 +93,7 @@ pub(crate) fn cpu_list(cpus: &[usize]) -> String {
         while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
             i += 1;
         }
-        parts.push(if cpus[i] == start {
-            start.to_string()
-        } else {
-            format!("{start}-{}", cpus[i])
-        });
+        parts.push(if cpus[i] == start { start.to_string() } else { format!("{start}-{}", cpus[i]) });
         i += 1;
     }
     parts.join(",")
@@ -121,11 +107,7 @@ mod tests {
     fn a_busy_generator_is_flagged_with_its_share_of_cpu() {
         let w = judge(0.95, 1, None);
         assert_eq!(w.len(), 1);
-        assert!(
-            w[0].to_string().contains("used 95% of its 1 core"),
-            "{}",
-            w[0]
-        );
+        assert!(w[0].to_string().contains("used 95% of its 1 core"), "{}", w[0]);
         assert!(judge(0.89, 1, Some(999.0)).is_empty());
     }
 

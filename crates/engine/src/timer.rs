@@ -21,12 +21,7 @@ impl PaceTimer {
     /// A disarmed timer registered with the current runtime.
     pub fn new() -> io::Result<PaceTimer> {
         // SAFETY: plain syscall with constant arguments; the result is checked below.
-        let raw = unsafe {
-            libc::timerfd_create(
-                libc::CLOCK_MONOTONIC,
-                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
-            )
-        };
+        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -44,19 +39,12 @@ impl PaceTimer {
             return Ok(());
         }
         let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
-            it_value: libc::timespec {
-                tv_sec: d.as_secs() as libc::time_t,
-                tv_nsec: d.subsec_nanos() as libc::c_long,
-            },
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec { tv_sec: d.as_secs() as libc::time_t, tv_nsec: d.subsec_nanos() as libc::c_long },
         };
         // Arming resets any expiry that was never read, so a stale wake-up cannot end this sleep.
         // SAFETY: the descriptor is a live timerfd and `spec` a valid itimerspec.
-        let rc =
-            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -65,13 +53,7 @@ impl PaceTimer {
             let read = guard.try_io(|fd| {
                 let mut expirations = [0u8; 8];
                 // SAFETY: reading 8 bytes into an 8-byte buffer from a live descriptor.
-                let n = unsafe {
-                    libc::read(
-                        fd.as_raw_fd(),
-                        expirations.as_mut_ptr().cast(),
-                        expirations.len(),
-                    )
-                };
+                let n = unsafe { libc::read(fd.as_raw_fd(), expirations.as_mut_ptr().cast(), expirations.len()) };
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
@@ -93,10 +75,7 @@ mod tests {
 
     #[test]
     fn sleeps_end_well_under_a_millisecond_late() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let timer = PaceTimer::new().unwrap();
             let mut lates = Vec::new();

@@ -6,8 +6,8 @@
 //! request picked by weight, wait for the whole response or the timeout, and hand the outcome
 //! to the worker's collector. Open and closed loop differ only in the pacer they get. A free
 //! connection takes the earliest slot nobody has taken, so a slot that finds every connection
-//! busy waits, and that wait is in its corrected latency. Nothing here locks: the pacer and
-//! collector are shared by the worker's own tasks only.
+//! busy waits, and that wait is in its corrected latency. Nothing on the request path locks:
+//! all of a worker's connections are polled by its one task, which owns the pacer and collector.
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -46,12 +46,7 @@ pub(crate) struct StartLine {
 
 impl StartLine {
     pub fn new(workers: usize) -> StartLine {
-        StartLine {
-            workers,
-            arrived: Mutex::new((0, false)),
-            all_there: Condvar::new(),
-            t0: OnceLock::new(),
-        }
+        StartLine { workers, arrived: Mutex::new((0, false)), all_there: Condvar::new(), t0: OnceLock::new() }
     }
 
     /// Blocks until every worker has arrived (or the start was abandoned), then gives the start.
@@ -60,10 +55,7 @@ impl StartLine {
         state.0 += 1;
         self.all_there.notify_all();
         while state.0 < self.workers && !state.1 {
-            state = self
-                .all_there
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = self.all_there.wait(state).unwrap_or_else(|e| e.into_inner());
         }
         *self.t0.get_or_init(Instant::now)
     }
@@ -176,17 +168,12 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
     });
     // The connections' loops are polled together by the worker's one task, not spawned: no
     // scheduler between a socket's wake-up and the loop that waits on it.
-    let mut loops: FuturesUnordered<_> = pool
-        .into_iter()
-        .map(|vc| connection_loop(ctx.clone(), vc))
-        .collect();
+    let mut loops: FuturesUnordered<_> = pool.into_iter().map(|vc| connection_loop(ctx.clone(), vc)).collect();
     rt.block_on(async { while loops.next().await.is_some() {} });
     drop(loops);
     // Dropping the event loop closes every socket and timer of this run.
     drop(rt);
-    let ctx = Rc::try_unwrap(ctx)
-        .ok()
-        .expect("every task holding the worker state has ended");
+    let ctx = Rc::try_unwrap(ctx).ok().expect("every task holding the worker state has ended");
     let mut collector = ctx.collector.into_inner();
     collector.finish();
     Ok(WorkerOutput {
@@ -206,30 +193,19 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|source| EngineError::Runtime {
-            what: "event loop",
-            source,
-        })?;
+        .map_err(|source| EngineError::Runtime { what: "event loop", source })?;
     let (addr, timeout) = (spec.addr, spec.timeout);
     let pool = rt.block_on(async move {
         let opening: FuturesUnordered<_> = (0..spec.connections)
             .map(|_| async move {
                 let counters = Rc::new(IoCounters::default());
-                let timer = PaceTimer::new().map_err(|source| EngineError::Runtime {
-                    what: "pacing timer",
-                    source,
-                })?;
+                let timer = PaceTimer::new().map_err(|source| EngineError::Runtime { what: "pacing timer", source })?;
                 // A failure here is not counted: the first request will retry and count it.
                 let conn = tokio::time::timeout(timeout, connection::open(addr, counters.clone()))
                     .await
                     .ok()
                     .and_then(Result::ok);
-                Ok(VirtualConnection {
-                    unrecorded_opens: u64::from(conn.is_some()),
-                    conn,
-                    counters,
-                    timer,
-                })
+                Ok(VirtualConnection { unrecorded_opens: u64::from(conn.is_some()), conn, counters, timer })
             })
             .collect();
         opening.try_collect::<Vec<_>>().await
@@ -252,7 +228,8 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         let Some(slot) = ctx.pacer.borrow_mut().next(now) else {
             break;
         };
-        if slot.intended > now && !wait_until(&ctx, &vc.timer, slot.intended).await {
+        let waits = slot.intended > now;
+        if waits && !wait_until(&ctx, &vc.timer, slot.intended).await {
             break;
         }
         // The earliest free connection takes the earliest open slot, so a slot whose connection
@@ -262,15 +239,12 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         let lag = (ctx.open_loop && !late).then(|| ctx.elapsed().saturating_sub(slot.intended));
 
         let template = &ctx.templates[ctx.picker.pick()];
-        let validate = ctx.validate_every > 0
-            && slot.seq % ctx.validate_every == 0
-            && template.expect.is_some();
+        let validate = ctx.validate_every > 0 && slot.seq % ctx.validate_every == 0 && template.expect.is_some();
         let mut sent = None;
         let mut opened = std::mem::take(&mut vc.unrecorded_opens);
-        let started = Instant::now();
-        deadline
-            .as_mut()
-            .reset(tokio::time::Instant::from_std(started + ctx.timeout));
+        // Without a wait, `now` is recent enough to start the timeout from: one clock read less.
+        let started = if waits { Instant::now() } else { ctx.t0 + now };
+        deadline.as_mut().reset(tokio::time::Instant::from_std(started + ctx.timeout));
         let result = tokio::select! {
             biased;
             r = exchange(&ctx, &mut vc, template, validate, &mut sent, &mut opened) => r,
@@ -305,14 +279,10 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         (seen_in, seen_out) = (read, written);
         ctx.collector.borrow_mut().record(&outcome);
         ctx.requests.set(ctx.requests.get() + 1);
-        ctx.progress
-            .requests
-            .store(ctx.requests.get(), Ordering::Relaxed);
+        ctx.progress.requests.store(ctx.requests.get(), Ordering::Relaxed);
         if error.is_some() {
             ctx.errors.set(ctx.errors.get() + 1);
-            ctx.progress
-                .errors
-                .store(ctx.errors.get(), Ordering::Relaxed);
+            ctx.progress.errors.store(ctx.errors.get(), Ordering::Relaxed);
         }
         if error == Some(ErrorClass::Connect) && !ctx.open_loop {
             tokio::time::sleep(CONNECT_BACKOFF).await;
@@ -357,9 +327,7 @@ async fn exchange(
     let Connection { sender, driver } = match &mut vc.conn {
         Some(c) => c,
         None => {
-            let c = connection::open(ctx.addr, vc.counters.clone())
-                .await
-                .map_err(|_| ErrorClass::Connect)?;
+            let c = connection::open(ctx.addr, vc.counters.clone()).await.map_err(|_| ErrorClass::Connect)?;
             *opened += 1;
             vc.conn.insert(c)
         }
@@ -367,10 +335,7 @@ async fn exchange(
     let exchange = async {
         sender.ready().await.map_err(|e| classify(&e))?;
         *sent = Some(ctx.elapsed());
-        let response = sender
-            .send_request(build(template))
-            .await
-            .map_err(|e| classify(&e))?;
+        let response = sender.send_request(build(template)).await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let expected = template.expect.as_ref();
         let mut error = status_error(status, expected.and_then(|e| e.status));
@@ -430,11 +395,7 @@ struct Picker {
 impl Picker {
     fn new(weights: impl IntoIterator<Item = u32>) -> Picker {
         let weights: Vec<i64> = weights.into_iter().map(i64::from).collect();
-        Picker {
-            total: weights.iter().sum(),
-            current: RefCell::new(vec![0; weights.len()]),
-            weights,
-        }
+        Picker { total: weights.iter().sum(), current: RefCell::new(vec![0; weights.len()]), weights }
     }
 
     fn pick(&self) -> usize {
@@ -463,10 +424,7 @@ mod tests {
         let p = Picker::new([3, 1]);
         let picks: Vec<usize> = (0..8).map(|_| p.pick()).collect();
         assert_eq!(picks.iter().filter(|&&i| i == 0).count(), 6);
-        assert!(
-            picks.windows(2).all(|w| w != [1, 1]),
-            "the light template never comes twice in a row: {picks:?}"
-        );
+        assert!(picks.windows(2).all(|w| w != [1, 1]), "the light template never comes twice in a row: {picks:?}");
     }
 
     #[test]
@@ -479,25 +437,10 @@ mod tests {
 
     #[test]
     fn a_sampled_response_must_match_status_and_body() {
-        let expect = Expect {
-            status: Some(200),
-            body: Some(Bytes::from_static(b"ok")),
-        };
-        assert!(matches_expectation(
-            Some(&expect),
-            200,
-            &Bytes::from_static(b"ok")
-        ));
-        assert!(!matches_expectation(
-            Some(&expect),
-            200,
-            &Bytes::from_static(b"no")
-        ));
-        assert!(!matches_expectation(
-            Some(&expect),
-            201,
-            &Bytes::from_static(b"ok")
-        ));
+        let expect = Expect { status: Some(200), body: Some(Bytes::from_static(b"ok")) };
+        assert!(matches_expectation(Some(&expect), 200, &Bytes::from_static(b"ok")));
+        assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(b"no")));
+        assert!(!matches_expectation(Some(&expect), 201, &Bytes::from_static(b"ok")));
         assert!(matches_expectation(None, 500, &Bytes::new()));
     }
 }

@@ -8,21 +8,7 @@ use std::time::Duration;
 
 use claimbench_engine::export::render_summary;
 use claimbench_engine::{run, Mode, Plan};
-use support::{load_lock, ms, Behaviour, TestServer};
-
-fn open_loop(url: &str, rate: f64, connections: usize, seconds: f64) -> Plan {
-    let mut plan = Plan::new(
-        url,
-        Mode::OpenLoop {
-            rate,
-            poisson_seed: None,
-            connections,
-        },
-    )
-    .unwrap();
-    plan.duration = Some(Duration::from_secs_f64(seconds));
-    plan
-}
+use support::{load_lock, ms, open_loop, Behaviour, TestServer};
 
 #[test]
 fn a_fixed_20ms_delay_is_measured_as_20_to_21_5ms_at_the_median() {
@@ -34,10 +20,7 @@ fn a_fixed_20ms_delay_is_measured_as_20_to_21_5ms_at_the_median() {
     eprintln!("{}", render_summary(&r));
     assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
     assert!(r.responses >= 395, "{}", r.responses);
-    for (name, l) in [
-        ("corrected", &r.latency),
-        ("uncorrected", &r.latency_uncorrected),
-    ] {
+    for (name, l) in [("corrected", &r.latency), ("uncorrected", &r.latency_uncorrected)] {
         let p50 = ms(l.p50_us);
         assert!((20.0..=21.5).contains(&p50), "{name} p50 {p50} ms");
     }
@@ -60,21 +43,15 @@ fn open_loop_at_2000_per_second_keeps_the_rate_and_count_within_1_percent() {
     let warmup = r.warmup.as_ref().unwrap();
     assert!((warmup.requests as i64 - 1000).abs() <= 10, "{warmup:?}");
     // One point per second, plus one if the last responses finished after the 5th second.
-    assert!(
-        (5..=6).contains(&r.intervals.len()),
-        "{}",
-        r.intervals.len()
-    );
+    assert!((5..=6).contains(&r.intervals.len()), "{}", r.intervals.len());
     assert!(r.send_lag.is_some());
 }
 
 #[test]
 fn open_loop_counts_the_stall_in_corrected_latency_only() {
     let _guard = load_lock();
-    let server = TestServer::start(Behaviour::StallOnce {
-        after: Duration::from_secs(3),
-        pause: Duration::from_secs(1),
-    });
+    let server =
+        TestServer::start(Behaviour::StallOnce { after: Duration::from_secs(3), pause: Duration::from_secs(1) });
     let plan = open_loop(&server.url(), 1000.0, 10, 6.0);
     let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
@@ -85,15 +62,8 @@ fn open_loop_counts_the_stall_in_corrected_latency_only() {
         uncorrected * 10.0 < corrected,
         "uncorrected p99 {uncorrected} ms should be far below corrected {corrected} ms"
     );
-    assert!(
-        ms(r.latency_uncorrected.max_us) >= 900.0,
-        "the stalled requests are still seen"
-    );
-    assert!(
-        r.late_sends > 500,
-        "requests queued behind the stall: {}",
-        r.late_sends
-    );
+    assert!(ms(r.latency_uncorrected.max_us) >= 900.0, "the stalled requests are still seen");
+    assert!(r.late_sends > 500, "requests queued behind the stall: {}", r.late_sends);
     assert!((r.responses as i64 - 6000).abs() <= 60, "{}", r.responses);
     let worst = r.intervals.iter().map(|i| i.p99_us).fold(0.0, f64::max);
     assert!(ms(worst) >= 500.0, "the time series shows the stall");
@@ -103,14 +73,8 @@ fn open_loop_counts_the_stall_in_corrected_latency_only() {
 fn closed_loop_with_think_time_paces_each_connection() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan = Plan::new(
-        &server.url(),
-        Mode::ClosedLoop {
-            connections: 4,
-            think_time: Duration::from_millis(10),
-        },
-    )
-    .unwrap();
+    let mut plan =
+        Plan::new(&server.url(), Mode::ClosedLoop { connections: 4, think_time: Duration::from_millis(10) }).unwrap();
     plan.duration = Some(Duration::from_secs(1));
     let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
@@ -125,24 +89,11 @@ fn closed_loop_with_think_time_paces_each_connection() {
 fn poisson_rate_steps_report_each_step() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan = Plan::new(
-        &server.url(),
-        Mode::OpenLoop {
-            rate: 200.0,
-            poisson_seed: Some(42),
-            connections: 8,
-        },
-    )
-    .unwrap();
+    let mut plan =
+        Plan::new(&server.url(), Mode::OpenLoop { rate: 200.0, poisson_seed: Some(42), connections: 8 }).unwrap();
     plan.rate_steps = vec![
-        claimbench_engine::RateStep {
-            rate: 200.0,
-            duration: Duration::from_secs(1),
-        },
-        claimbench_engine::RateStep {
-            rate: 800.0,
-            duration: Duration::from_secs(1),
-        },
+        claimbench_engine::RateStep { rate: 200.0, duration: Duration::from_secs(1) },
+        claimbench_engine::RateStep { rate: 800.0, duration: Duration::from_secs(1) },
     ];
     let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
@@ -150,10 +101,7 @@ fn poisson_rate_steps_report_each_step() {
     // Poisson counts: standard deviation sqrt(n); allow five of them.
     for (step, expected) in r.steps.iter().zip([200.0f64, 800.0]) {
         let n = step.responses as f64;
-        assert!(
-            (n - expected).abs() < 5.0 * expected.sqrt(),
-            "{n} vs {expected}"
-        );
+        assert!((n - expected).abs() < 5.0 * expected.sqrt(), "{n} vs {expected}");
     }
     assert_eq!(r.requests, r.steps.iter().map(|s| s.requests).sum::<u64>());
     assert!((r.target_rate.unwrap() - 500.0).abs() < 1.0);

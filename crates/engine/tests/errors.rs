@@ -9,21 +9,7 @@ use std::time::{Duration, Instant};
 use claimbench_engine::export::render_summary;
 use claimbench_engine::{run, Expect, Mode, Plan};
 use claimbench_model::load::LoadResult;
-use support::{load_lock, refused_url, Behaviour, TestServer};
-
-fn open_loop(url: &str, rate: f64, connections: usize, seconds: f64) -> Plan {
-    let mut plan = Plan::new(
-        url,
-        Mode::OpenLoop {
-            rate,
-            poisson_seed: None,
-            connections,
-        },
-    )
-    .unwrap();
-    plan.duration = Some(Duration::from_secs_f64(seconds));
-    plan
-}
+use support::{load_lock, open_loop, refused_url, Behaviour, TestServer};
 
 fn run_to_end(plan: &Plan) -> LoadResult {
     let r = run(plan, &AtomicBool::new(false), &|_| {}).unwrap();
@@ -34,11 +20,7 @@ fn run_to_end(plan: &Plan) -> LoadResult {
 fn only_errors_are(r: &LoadResult, class: &str) {
     for (name, n) in &r.errors {
         if name == class {
-            assert_eq!(
-                *n, r.requests,
-                "every request fails with {class}: {:?}",
-                r.errors
-            );
+            assert_eq!(*n, r.requests, "every request fails with {class}: {:?}", r.errors);
         } else {
             assert_eq!(*n, 0, "no {name} errors expected: {:?}", r.errors);
         }
@@ -59,14 +41,7 @@ fn refused_connections_are_counted_as_connect_errors() {
 #[test]
 fn refused_connections_do_not_spin_a_closed_loop() {
     let _guard = load_lock();
-    let mut plan = Plan::new(
-        &refused_url(),
-        Mode::ClosedLoop {
-            connections: 2,
-            think_time: Duration::ZERO,
-        },
-    )
-    .unwrap();
+    let mut plan = Plan::new(&refused_url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO }).unwrap();
     plan.duration = Some(Duration::from_millis(500));
     let r = run_to_end(&plan);
     only_errors_are(&r, "connect");
@@ -101,17 +76,11 @@ fn an_expected_error_status_is_not_an_error_but_a_wrong_body_is() {
     let server = TestServer::start(Behaviour::Status(404));
     let mut plan = open_loop(&server.url(), 200.0, 4, 0.5);
     plan.validate_every = 10;
-    plan.templates[0].expect = Some(Expect {
-        status: Some(404),
-        body: Some("not hello".into()),
-    });
+    plan.templates[0].expect = Some(Expect { status: Some(404), body: Some("not hello".into()) });
     let r = run_to_end(&plan);
     assert_eq!(r.requests, 100);
     assert_eq!(r.errors["status_4xx"], 0);
-    assert_eq!(
-        r.errors["body_mismatch"], 10,
-        "every 10th response is checked"
-    );
+    assert_eq!(r.errors["body_mismatch"], 10, "every 10th response is checked");
 }
 
 #[test]
@@ -125,13 +94,6 @@ fn requests_without_an_answer_time_out_and_the_run_still_ends() {
     assert_eq!(r.requests, 50);
     only_errors_are(&r, "timeout");
     // 50 requests, 5 connections, 200 ms each: about 2 s, not forever.
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        r.connections_opened >= 45,
-        "a timed-out connection is replaced"
-    );
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(r.connections_opened >= 45, "a timed-out connection is replaced");
 }

@@ -21,26 +21,13 @@ fn stepped_result() -> &'static LoadResult {
     RESULT.get_or_init(|| {
         let _guard = load_lock();
         let server = TestServer::start(Behaviour::Delay(Duration::from_millis(2)));
-        let mut plan = Plan::new(
-            &server.url(),
-            Mode::OpenLoop {
-                rate: 200.0,
-                poisson_seed: Some(3),
-                connections: 8,
-            },
-        )
-        .unwrap();
+        let mut plan =
+            Plan::new(&server.url(), Mode::OpenLoop { rate: 200.0, poisson_seed: Some(3), connections: 8 }).unwrap();
         plan.warmup = Duration::from_millis(200);
         plan.interval = Duration::from_millis(250);
         plan.rate_steps = vec![
-            RateStep {
-                rate: 200.0,
-                duration: Duration::from_millis(500),
-            },
-            RateStep {
-                rate: 400.0,
-                duration: Duration::from_millis(500),
-            },
+            RateStep { rate: 200.0, duration: Duration::from_millis(500) },
+            RateStep { rate: 400.0, duration: Duration::from_millis(500) },
         ];
         run(&plan, &AtomicBool::new(false), &|_| {}).unwrap()
     })
@@ -49,26 +36,15 @@ fn stepped_result() -> &'static LoadResult {
 fn closed_result() -> LoadResult {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan = Plan::new(
-        &server.url(),
-        Mode::ClosedLoop {
-            connections: 2,
-            think_time: Duration::ZERO,
-        },
-    )
-    .unwrap();
+    let mut plan = Plan::new(&server.url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO }).unwrap();
     plan.duration = None;
     plan.max_requests = Some(300);
     run(&plan, &AtomicBool::new(false), &|_| {}).unwrap()
 }
 
 fn schema() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/schema/load-result.schema.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/schema/load-result.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).unwrap()
 }
 
@@ -76,25 +52,17 @@ fn assert_valid(result: &LoadResult) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.json");
     export::write_json(result, &path).unwrap();
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let validator = schema();
-    let problems: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
+    let problems: Vec<String> =
+        validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
     assert!(problems.is_empty(), "{problems:#?}");
     // serde_json may move a float by one ulp, so compare what must be exact, and the rest closely.
     let back: LoadResult = serde_json::from_value(value).unwrap();
     assert_eq!(back.histograms, result.histograms);
     assert_eq!(
         (back.requests, &back.errors, &back.status_counts, &back.plan),
-        (
-            result.requests,
-            &result.errors,
-            &result.status_counts,
-            &result.plan
-        )
+        (result.requests, &result.errors, &result.status_counts, &result.plan)
     );
     assert!((back.latency.p99_us - result.latency.p99_us).abs() < 1e-9);
     assert_eq!(back.intervals.len(), result.intervals.len());
@@ -142,10 +110,7 @@ fn hgrm_output_parses_back_to_the_distribution() {
     assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
     assert_eq!(rows.len(), r.distribution.len());
     for (row, point) in rows.iter().zip(&r.distribution) {
-        assert!(
-            (row.0 * 1000.0 - point.value_us).abs() <= 0.5,
-            "{row:?} {point:?}"
-        );
+        assert!((row.0 * 1000.0 - point.value_us).abs() <= 0.5, "{row:?} {point:?}");
         assert!((row.1 * 100.0 - point.percentile).abs() < 1e-9);
         assert_eq!(row.2, point.total_count);
     }
@@ -163,9 +128,7 @@ fn the_interval_log_round_trips_through_hdrhistograms_reader() {
     let text = export::render_hlog(r).unwrap();
     assert!(text.contains("#[StartTime: "));
     assert!(text.contains("#[BaseTime: "));
-    assert!(text.contains(
-        "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
-    ));
+    assert!(text.contains("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""));
     let mut intervals = Vec::new();
     let mut start_time = None;
     for entry in IntervalLogIterator::new(text.as_bytes()) {
@@ -174,9 +137,7 @@ fn the_interval_log_round_trips_through_hdrhistograms_reader() {
             LogEntry::BaseTime(_) => {}
             LogEntry::Interval(i) => {
                 let bytes = base64_decode(i.encoded_histogram());
-                let h: hdrhistogram::Histogram<u64> = Deserializer::new()
-                    .deserialize(&mut bytes.as_slice())
-                    .unwrap();
+                let h: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap();
                 intervals.push((i.start_timestamp(), h));
             }
         }
@@ -194,27 +155,16 @@ fn the_interval_log_round_trips_through_hdrhistograms_reader() {
 
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }
 
 #[test]
 fn the_summary_shows_both_latencies_rates_steps_and_the_self_check() {
     let r = stepped_result();
     let text = export::render_summary(r);
-    for needle in [
-        "p99.99",
-        "corrected",
-        "uncorrected",
-        "req/s",
-        "Status",
-        "Errors",
-        "Generator",
-        "Steps",
-        "Warm-up",
-        "Send lag",
-    ] {
+    for needle in
+        ["p99.99", "corrected", "uncorrected", "req/s", "Status", "Errors", "Generator", "Steps", "Warm-up", "Send lag"]
+    {
         assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
     }
     let mut saturated = r.clone();
@@ -227,10 +177,6 @@ fn the_summary_shows_both_latencies_rates_steps_and_the_self_check() {
 
 #[test]
 fn writing_into_a_missing_folder_names_the_path() {
-    let err = export::write_json(
-        stepped_result(),
-        std::path::Path::new("/nonexistent/dir/x.json"),
-    )
-    .unwrap_err();
+    let err = export::write_json(stepped_result(), std::path::Path::new("/nonexistent/dir/x.json")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/dir/x.json"), "{err}");
 }

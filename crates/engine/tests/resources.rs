@@ -9,21 +9,8 @@ use std::time::{Duration, Instant};
 
 use claimbench_engine::export::render_summary;
 use claimbench_engine::histogram::{decode, merge};
-use claimbench_engine::{run, Mode, Plan, ProgressEvent};
-use support::{load_lock, rss_bytes, threads_and_fds, Behaviour, TestServer};
-
-fn closed_loop(url: &str, connections: usize, seconds: f64) -> Plan {
-    let mut plan = Plan::new(
-        url,
-        Mode::ClosedLoop {
-            connections,
-            think_time: Duration::ZERO,
-        },
-    )
-    .unwrap();
-    plan.duration = Some(Duration::from_secs_f64(seconds));
-    plan
-}
+use claimbench_engine::{run, ProgressEvent};
+use support::{closed_loop, load_lock, rss_bytes, threads_and_fds, Behaviour, TestServer};
 
 #[test]
 fn memory_stays_flat_over_a_long_fast_run() {
@@ -44,10 +31,7 @@ fn memory_stays_flat_over_a_long_fast_run() {
     // Every response is in the histograms and in the time series; nothing was dropped.
     assert_eq!(r.latency.count, r.responses);
     assert_eq!(decode(&r.histograms.corrected).unwrap().len(), r.responses);
-    assert_eq!(
-        r.intervals.iter().map(|i| i.requests).sum::<u64>(),
-        r.requests
-    );
+    assert_eq!(r.intervals.iter().map(|i| i.requests).sum::<u64>(), r.requests);
     assert_eq!(r.errors.values().sum::<u64>(), 0);
 
     // From the second second to the end, RSS may grow by an interval record a second (a few
@@ -58,10 +42,7 @@ fn memory_stays_flat_over_a_long_fast_run() {
     let requests = last_requests - first_requests;
     let growth = last_rss.saturating_sub(first_rss);
     assert!(requests >= 20_000, "too few requests to judge: {requests}");
-    assert!(
-        growth < 1 << 20,
-        "RSS grew {growth} bytes over {requests} requests"
-    );
+    assert!(growth < 1 << 20, "RSS grew {growth} bytes over {requests} requests");
 }
 
 #[test]
@@ -106,26 +87,16 @@ fn histograms_of_two_runs_merge_to_the_counts_of_both() {
     plan.runtime = claimbench_engine::RuntimeChoice::Threads { threads: 2 };
     let a = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
     let b = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
-    let (ha, hb) = (
-        decode(&a.histograms.corrected).unwrap(),
-        decode(&b.histograms.corrected).unwrap(),
-    );
+    let (ha, hb) = (decode(&a.histograms.corrected).unwrap(), decode(&b.histograms.corrected).unwrap());
     let merged = merge([&ha, &hb]).unwrap();
     assert_eq!(merged.len(), a.responses + b.responses);
     for v in ha.iter_recorded().chain(hb.iter_recorded()) {
         let value = v.value_iterated_to();
-        assert_eq!(
-            merged.count_at(value),
-            ha.count_at(value) + hb.count_at(value)
-        );
+        assert_eq!(merged.count_at(value), ha.count_at(value) + hb.count_at(value));
     }
     assert_eq!(merged.max(), ha.max().max(hb.max()));
     // The interval histograms of a run add up to its whole-run histogram.
-    let intervals: Vec<_> = a
-        .intervals
-        .iter()
-        .map(|i| decode(&i.histogram).unwrap())
-        .collect();
+    let intervals: Vec<_> = a.intervals.iter().map(|i| decode(&i.histogram).unwrap()).collect();
     assert_eq!(merge(&intervals).unwrap(), ha);
 }
 
@@ -142,11 +113,7 @@ fn cancelling_stops_a_run_early_with_what_it_measured() {
         }
     })
     .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert!(r.cancelled);
     assert!(r.responses > 0);
     assert!(r.duration_s > 0.5 && r.duration_s < 3.0, "{}", r.duration_s);

@@ -16,15 +16,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The error classes, in the order summaries print them; every class is a key of
 /// [`LoadResult::errors`], zero or not.
-pub const ERROR_CLASSES: [&str; 7] = [
-    "connect",
-    "timeout",
-    "reset",
-    "status_4xx",
-    "status_5xx",
-    "body_mismatch",
-    "other",
-];
+pub const ERROR_CLASSES: [&str; 7] =
+    ["connect", "timeout", "reset", "status_4xx", "status_5xx", "body_mismatch", "other"];
 
 /// Everything one load run measured; totals cover the measurement (every rate step), never the
 /// warm-up.

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use claimbench_model::load::{
-    EncodedHistograms, IntervalPoint, LatencySummary, LoadMode, LoadResult, PercentilePoint,
-    PlanSummary, RateStepSummary, SelfCheck, StepResult, TemplateSummary, ERROR_CLASSES,
+    EncodedHistograms, IntervalPoint, LatencySummary, LoadMode, LoadResult, PercentilePoint, PlanSummary,
+    RateStepSummary, SelfCheck, StepResult, TemplateSummary, ERROR_CLASSES,
 };
 use claimbench_model::run::{
-    ClaimResult, Environment, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method,
-    Outcome, RunResults, StackInfo, Verdict, SCHEMA_VERSION,
+    ClaimResult, Environment, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, RunResults,
+    StackInfo, Verdict, SCHEMA_VERSION,
 };
 use claimbench_model::stack::{Pinning, Runtime, Versions};
 
@@ -38,8 +38,8 @@ impl Rng {
 
 /// The percentile ranks an `.hgrm` prints, thinned.
 const RANKS: [f64; 22] = [
-    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 97.5, 99.0, 99.5, 99.75, 99.9,
-    99.95, 99.99, 99.995, 99.999, 99.9995, 100.0,
+    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 97.5, 99.0, 99.5, 99.75, 99.9, 99.95, 99.99,
+    99.995, 99.999, 99.9995, 100.0,
 ];
 
 /// Latency at percentile `p` for a distribution with median `p50` and tail weight `tail`.
@@ -146,11 +146,7 @@ fn load_result(rng: &mut Rng, s: &Shape, duration_s: f64) -> LoadResult {
         started_at_unix_s: 1_773_483_725.0,
         plan: PlanSummary {
             url: format!("http://127.0.0.1:18080{}", s.path),
-            mode: if s.rate.is_some() {
-                LoadMode::OpenLoop
-            } else {
-                LoadMode::ClosedLoop
-            },
+            mode: if s.rate.is_some() { LoadMode::OpenLoop } else { LoadMode::ClosedLoop },
             target_rate: s.rate,
             arrivals: None,
             poisson_seed: None,
@@ -164,14 +160,7 @@ fn load_result(rng: &mut Rng, s: &Shape, duration_s: f64) -> LoadResult {
             threads: 1,
             pinned_core: Some(0),
             validate_every: 100,
-            rate_steps: s
-                .steps
-                .iter()
-                .map(|st| RateStepSummary {
-                    rate: st.0,
-                    duration_s: 3.0,
-                })
-                .collect(),
+            rate_steps: s.steps.iter().map(|st| RateStepSummary { rate: st.0, duration_s: 3.0 }).collect(),
             templates: vec![TemplateSummary {
                 method: "GET".into(),
                 path: s.path.into(),
@@ -242,11 +231,7 @@ impl Builder {
         rss_mib: f64,
     ) {
         let w = self.rng.wobble(0.1);
-        let shape = Shape {
-            throughput: shape.throughput * w,
-            p50_us: shape.p50_us / w,
-            ..shape
-        };
+        let shape = Shape { throughput: shape.throughput * w, p50_us: shape.p50_us / w, ..shape };
         let load = load_result(&mut self.rng, &shape, 5.0);
         let canary = 11.8 * self.rng.wobble(0.05);
         let generator_bound = load.generator_saturated;
@@ -288,15 +273,7 @@ fn closed(path: &'static str, connections: u32, throughput: f64, tail: f64) -> S
     }
 }
 
-fn estimate(
-    num: &str,
-    den: &str,
-    quantity: &str,
-    median: f64,
-    lo: f64,
-    hi: f64,
-    rng: &mut Rng,
-) -> Estimate {
+fn estimate(num: &str, den: &str, quantity: &str, median: f64, lo: f64, hi: f64, rng: &mut Rng) -> Estimate {
     let spread: Vec<f64> = (0..6)
         .map(|i| {
             let base = if i % 2 == 0 { lo } else { hi };
@@ -323,12 +300,7 @@ fn verdict(outcome: Outcome, estimate: Option<Estimate>, reason: &str) -> Verdic
         ),
         None => String::new(),
     };
-    Verdict {
-        outcome,
-        estimate,
-        key_number,
-        reason: reason.into(),
-    }
+    Verdict { outcome, estimate, key_number, reason: reason.into() }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -355,31 +327,12 @@ fn claim(
 }
 
 fn main() {
-    let mut b = Builder {
-        rng: Rng(0x5eed_cafe_f00d),
-        out: Vec::new(),
-    };
+    let mut b = Builder { rng: Rng(0x5eed_cafe_f00d), out: Vec::new() };
     // E-overhead: /json, closed loop; express is faster per request and lighter.
     for c in [16, 64, 256] {
         for trial in 1..=3 {
-            b.load(
-                "E-overhead",
-                "express",
-                &format!("c={c}"),
-                trial,
-                closed("/json", c, 9_200.0, 0.8),
-                0.085,
-                72.0,
-            );
-            b.load(
-                "E-overhead",
-                "fastapi",
-                &format!("c={c}"),
-                trial,
-                closed("/json", c, 5_600.0, 1.1),
-                0.14,
-                58.0,
-            );
+            b.load("E-overhead", "express", &format!("c={c}"), trial, closed("/json", c, 9_200.0, 0.8), 0.085, 72.0);
+            b.load("E-overhead", "fastapi", &format!("c={c}"), trial, closed("/json", c, 5_600.0, 1.1), 0.14, 58.0);
         }
     }
     // E-io: closed-loop sweep; fastapi at 1000 connections is generator-bound (invalid).
@@ -402,38 +355,21 @@ fn main() {
                 shape.timeouts = 412;
                 shape.tail = 5.0;
             }
-            b.load(
-                "E-io",
-                "fastapi",
-                &format!("c={c}"),
-                trial,
-                shape,
-                0.11,
-                64.0 + f64::from(c) * 0.03,
-            );
+            b.load("E-io", "fastapi", &format!("c={c}"), trial, shape, 0.11, 64.0 + f64::from(c) * 0.03);
         }
     }
     // E-io: open-loop rate steps, the saturation search.
-    for (stack, capacity, cpu, rss) in [
-        ("express", 14_000.0, 0.07, 90.0),
-        ("fastapi", 9_000.0, 0.11, 70.0),
-    ] {
+    for (stack, capacity, cpu, rss) in [("express", 14_000.0, 0.07, 90.0), ("fastapi", 9_000.0, 0.11, 70.0)] {
         for trial in 1..=2 {
-            let steps: Vec<(f64, f64, f64)> =
-                [2_000.0, 5_000.0, 8_000.0, 11_000.0, 14_000.0, 17_000.0]
-                    .iter()
-                    .map(|&r: &f64| {
-                        let load = r / capacity;
-                        let achieved = if load > 1.0 { capacity } else { r };
-                        let p50 = 11_000.0
-                            * if load > 1.0 {
-                                40.0 * load
-                            } else {
-                                1.0 + load * load
-                            };
-                        (r, achieved, p50)
-                    })
-                    .collect();
+            let steps: Vec<(f64, f64, f64)> = [2_000.0, 5_000.0, 8_000.0, 11_000.0, 14_000.0, 17_000.0]
+                .iter()
+                .map(|&r: &f64| {
+                    let load = r / capacity;
+                    let achieved = if load > 1.0 { capacity } else { r };
+                    let p50 = 11_000.0 * if load > 1.0 { 40.0 * load } else { 1.0 + load * load };
+                    (r, achieved, p50)
+                })
+                .collect();
             let shape = Shape {
                 path: "/io/upstream?ms=20",
                 connections: 1_000,
@@ -472,10 +408,9 @@ fn main() {
         }
     }
     // E-hol: /json at a low fixed rate, alone and while /cpu/fib load runs.
-    for (label, ex_p50, fa_p50, ex_tail, fa_tail) in [
-        ("alone", 450.0, 900.0, 0.8, 0.9),
-        ("mixed", 2_600.0, 1_400.0, 8.0, 3.0),
-    ] {
+    for (label, ex_p50, fa_p50, ex_tail, fa_tail) in
+        [("alone", 450.0, 900.0, 0.8, 0.9), ("mixed", 2_600.0, 1_400.0, 8.0, 3.0)]
+    {
         for trial in 1..=2 {
             for (stack, p50, tail) in [("express", ex_p50, ex_tail), ("fastapi", fa_p50, fa_tail)] {
                 let shape = Shape {
@@ -524,13 +459,8 @@ fn main() {
         }
     }
     let rng = &mut b.rng;
-    let by_experiment = |id: &str| -> Vec<Measurement> {
-        measurements
-            .iter()
-            .filter(|m| m.experiment == id)
-            .cloned()
-            .collect()
-    };
+    let by_experiment =
+        |id: &str| -> Vec<Measurement> { measurements.iter().filter(|m| m.experiment == id).cloned().collect() };
     let experiments = vec![
         ExperimentResult {
             id: "E-overhead".into(),
@@ -693,7 +623,10 @@ fn main() {
         finished_at: Some("2026-03-14T10:26:41Z".into()),
         duration_s: Some(276.0),
         complete: true,
-        filters: vec!["--claims io-throughput,cpu-strength,execution-speed,non-blocking,cost,serverless,scalability,real-time".into()],
+        filters: vec![
+            "--claims io-throughput,cpu-strength,execution-speed,non-blocking,cost,serverless,scalability,real-time"
+                .into(),
+        ],
         method: Method {
             noise_threshold: 0.05,
             confidence: 0.95,
@@ -714,33 +647,42 @@ fn main() {
             generator_cores: "0".into(),
             pinning_note: Some("only 2 cores: the load generator and the upstream share CPU 0".into()),
             stacks: BTreeMap::from([
-                ("express".to_string(), StackInfo {
-                    runtime: Runtime::Node,
-                    framework: "express".into(),
-                    workers: 1,
-                    versions: Versions {
-                        runtime: BTreeMap::from([("node".into(), "v20.19.2".into())]),
-                        packages: BTreeMap::from([("express".into(), "4.21.2".into()), ("undici".into(), "6.21.1".into())]),
+                (
+                    "express".to_string(),
+                    StackInfo {
+                        runtime: Runtime::Node,
+                        framework: "express".into(),
+                        workers: 1,
+                        versions: Versions {
+                            runtime: BTreeMap::from([("node".into(), "v20.19.2".into())]),
+                            packages: BTreeMap::from([
+                                ("express".into(), "4.21.2".into()),
+                                ("undici".into(), "6.21.1".into()),
+                            ]),
+                        },
+                        pinning: Pinning { requested: Some("1".into()), actual: "1".into() },
                     },
-                    pinning: Pinning { requested: Some("1".into()), actual: "1".into() },
-                }),
-                ("fastapi".to_string(), StackInfo {
-                    runtime: Runtime::Python,
-                    framework: "fastapi".into(),
-                    workers: 1,
-                    versions: Versions {
-                        runtime: BTreeMap::from([("python".into(), "3.11.2".into())]),
-                        packages: BTreeMap::from([
-                            ("fastapi".into(), "0.115.12".into()),
-                            ("httptools".into(), "0.6.4".into()),
-                            ("httpx".into(), "0.28.1".into()),
-                            ("numpy".into(), "2.2.4".into()),
-                            ("uvicorn".into(), "0.34.0".into()),
-                            ("uvloop".into(), "0.21.0".into()),
-                        ]),
+                ),
+                (
+                    "fastapi".to_string(),
+                    StackInfo {
+                        runtime: Runtime::Python,
+                        framework: "fastapi".into(),
+                        workers: 1,
+                        versions: Versions {
+                            runtime: BTreeMap::from([("python".into(), "3.11.2".into())]),
+                            packages: BTreeMap::from([
+                                ("fastapi".into(), "0.115.12".into()),
+                                ("httptools".into(), "0.6.4".into()),
+                                ("httpx".into(), "0.28.1".into()),
+                                ("numpy".into(), "2.2.4".into()),
+                                ("uvicorn".into(), "0.34.0".into()),
+                                ("uvloop".into(), "0.21.0".into()),
+                            ]),
+                        },
+                        pinning: Pinning { requested: Some("1".into()), actual: "1".into() },
                     },
-                    pinning: Pinning { requested: Some("1".into()), actual: "1".into() },
-                }),
+                ),
             ]),
         },
         claims,

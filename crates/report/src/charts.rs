@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use claimbench_model::run::{
-    ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict,
-};
+use claimbench_model::run::{ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict};
 use plotters::style::RGBColor;
 
 use crate::error::ReportError;
@@ -118,12 +116,7 @@ fn trial_lines(
                 labelled.push(&m.stack);
                 m.stack.clone()
             });
-            Some(Line {
-                legend,
-                color: palette.color(&m.stack),
-                dashed: !m.valid,
-                points: pts,
-            })
+            Some(Line { legend, color: palette.color(&m.stack), dashed: !m.valid, points: pts })
         })
         .collect()
 }
@@ -142,10 +135,7 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
         let ms: Vec<&Measurement> = e.measurements.iter().filter(|m| m.label == label).collect();
         let mut charts = Vec::new();
         let dist = trial_lines(&ms, palette, |m| {
-            measure::distribution(m)
-                .into_iter()
-                .map(|q| (q.fraction, q.value_us))
-                .collect()
+            measure::distribution(m).into_iter().map(|q| (q.fraction, q.value_us)).collect()
         });
         if !dist.is_empty() {
             let svg = plot::percentiles::render(
@@ -163,18 +153,8 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
                 ),
             });
         }
-        let rate = trial_lines(&ms, palette, |m| {
-            measure::intervals(m)
-                .iter()
-                .map(|i| (i.t_s, i.rate))
-                .collect()
-        });
-        let p99 = trial_lines(&ms, palette, |m| {
-            measure::intervals(m)
-                .iter()
-                .map(|i| (i.t_s, i.p99_us))
-                .collect()
-        });
+        let rate = trial_lines(&ms, palette, |m| measure::intervals(m).iter().map(|i| (i.t_s, i.rate)).collect());
+        let p99 = trial_lines(&ms, palette, |m| measure::intervals(m).iter().map(|i| (i.t_s, i.p99_us)).collect());
         if !rate.is_empty() {
             let svg = plot::timeseries::render(
                 &format!("{label}: over time"),
@@ -185,17 +165,11 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
             charts.push(Chart {
                 kind: svg.kind,
                 svg: svg.text,
-                note: format!(
-                    "Throughput and p99 latency per interval, one line per trial.{}",
-                    invalid_note(&ms)
-                ),
+                note: format!("Throughput and p99 latency per interval, one line per trial.{}", invalid_note(&ms)),
             });
         }
         if !charts.is_empty() {
-            out.push(GroupView {
-                label: label.to_string(),
-                charts,
-            });
+            out.push(GroupView { label: label.to_string(), charts });
         }
     }
     Ok(out)
@@ -208,19 +182,12 @@ fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
+    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
 }
 
 /// Stacks in the order the palette lists them, restricted to those measured here.
 fn stacks_of<'a>(e: &ExperimentResult, palette: &'a Palette) -> Vec<&'a str> {
-    palette
-        .stacks()
-        .filter(|s| e.measurements.iter().any(|m| m.stack == *s))
-        .collect()
+    palette.stacks().filter(|s| e.measurements.iter().any(|m| m.stack == *s)).collect()
 }
 
 fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, ReportError> {
@@ -247,29 +214,14 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
         for c in mine.iter().filter(|c| c.0.valid) {
             by_count.entry(c.1 as u32).or_default().push(c.2);
         }
-        let points: Vec<(f64, f64)> = by_count
-            .iter_mut()
-            .filter_map(|(c, v)| median(v).map(|m| (*c as f64, m)))
-            .collect();
+        let points: Vec<(f64, f64)> =
+            by_count.iter_mut().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
         let color = palette.color(stack);
-        lines.push(Line {
-            legend: Some(stack.to_string()),
-            color,
-            dashed: false,
-            points,
-        });
+        lines.push(Line { legend: Some(stack.to_string()), color, dashed: false, points });
         dots.push(Dots {
             color,
-            points: mine
-                .iter()
-                .filter(|c| c.0.valid)
-                .map(|c| (c.1, c.2))
-                .collect(),
-            hollow: mine
-                .iter()
-                .filter(|c| !c.0.valid)
-                .map(|c| (c.1, c.2))
-                .collect(),
+            points: mine.iter().filter(|c| c.0.valid).map(|c| (c.1, c.2)).collect(),
+            hollow: mine.iter().filter(|c| !c.0.valid).map(|c| (c.1, c.2)).collect(),
         });
     }
     let svg = plot::scaling::render(
@@ -287,22 +239,10 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
     }))
 }
 
-fn saturation(
-    e: &ExperimentResult,
-    palette: &Palette,
-    method: &Method,
-) -> Result<Option<Chart>, ReportError> {
+fn saturation(e: &ExperimentResult, palette: &Palette, method: &Method) -> Result<Option<Chart>, ReportError> {
     let ms: Vec<&Measurement> = e.measurements.iter().collect();
-    let lines = trial_lines(&ms, palette, |m| {
-        measure::rate_points(m)
-            .iter()
-            .map(|r| (r.offered, r.p99_us))
-            .collect()
-    });
-    let mut rates: Vec<u64> = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.0.round() as u64))
-        .collect();
+    let lines = trial_lines(&ms, palette, |m| measure::rate_points(m).iter().map(|r| (r.offered, r.p99_us)).collect());
+    let mut rates: Vec<u64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0.round() as u64)).collect();
     rates.sort_unstable();
     rates.dedup();
     if rates.len() < 2 {
@@ -330,10 +270,7 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
         return Ok(None);
     }
     // CPU per 1,000 requests compares stacks at different throughputs; it needs load everywhere.
-    let per_request = e
-        .measurements
-        .iter()
-        .all(|m| measure::headline(m).is_some_and(|h| h.requests > 0));
+    let per_request = e.measurements.iter().all(|m| measure::headline(m).is_some_and(|h| h.requests > 0));
     let cpu_of = |m: &Measurement| -> f64 {
         match measure::headline(m) {
             Some(h) if per_request => m.app_cpu_s * 1_000.0 / h.requests as f64,
@@ -344,11 +281,8 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
     let mut rss = Vec::new();
     for label in labels(e) {
         for stack in stacks_of(e, palette) {
-            let ms: Vec<&Measurement> = e
-                .measurements
-                .iter()
-                .filter(|m| m.label == label && m.stack == stack)
-                .collect();
+            let ms: Vec<&Measurement> =
+                e.measurements.iter().filter(|m| m.label == label && m.stack == stack).collect();
             let valid: Vec<&&Measurement> = ms.iter().filter(|m| m.valid).collect();
             if valid.is_empty() {
                 continue;
@@ -375,11 +309,7 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
     if cpu.is_empty() {
         return Ok(None);
     }
-    let desc = if per_request {
-        "CPU seconds per 1,000 requests"
-    } else {
-        "CPU seconds"
-    };
+    let desc = if per_request { "CPU seconds per 1,000 requests" } else { "CPU seconds" };
     let svg = plot::resources::render(&cpu, desc, &rss)?;
     Ok(Some(Chart {
         kind: svg.kind,
@@ -390,10 +320,7 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
     }))
 }
 
-fn errors(
-    e: &ExperimentResult,
-    palette: &Palette,
-) -> Result<(Option<Chart>, Option<String>), ReportError> {
+fn errors(e: &ExperimentResult, palette: &Palette) -> Result<(Option<Chart>, Option<String>), ReportError> {
     let loaded = e.measurements.iter().filter(|m| m.load.is_some()).count();
     if loaded == 0 {
         return Ok((None, None));
@@ -401,20 +328,11 @@ fn errors(
     let mut by_class: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
     for m in &e.measurements {
         for (class, n) in measure::errors_by_class(m) {
-            *by_class
-                .entry(class)
-                .or_default()
-                .entry(&m.stack)
-                .or_default() += n;
+            *by_class.entry(class).or_default().entry(&m.stack).or_default() += n;
         }
     }
     if by_class.is_empty() {
-        return Ok((
-            None,
-            Some(format!(
-                "No failed requests in any of the {loaded} load runs."
-            )),
-        ));
+        return Ok((None, Some(format!("No failed requests in any of the {loaded} load runs."))));
     }
     let bars: Vec<Bar> = by_class
         .iter()

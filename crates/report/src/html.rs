@@ -21,9 +21,7 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
     env.set_lstrip_blocks(true);
     env.add_filter("code", inline_code);
     env.add_template("report.html.j2", TEMPLATE)?;
-    let html = env
-        .get_template("report.html.j2")?
-        .render(context! { r => report, css => STYLESHEET })?;
+    let html = env.get_template("report.html.j2")?.render(context! { r => report, css => STYLESHEET })?;
     Ok(html)
 }
 
@@ -70,10 +68,7 @@ mod tests {
     #[test]
     fn backticks_become_code_and_the_rest_is_escaped() {
         let html = inline_code("`/io/upstream?ms=20` & <b>".to_string());
-        assert_eq!(
-            html.to_string(),
-            "<code>/io/upstream?ms=20</code> &amp; &lt;b&gt;"
-        );
+        assert_eq!(html.to_string(), "<code>/io/upstream?ms=20</code> &amp; &lt;b&gt;");
     }
 
     #[test]

@@ -48,33 +48,20 @@ pub struct Written {
 pub fn write_report(results: &RunResults, dir: &Path) -> Result<Written, ReportError> {
     let html = render_html(results)?;
     let summary = render_markdown(results);
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let written = Written {
-        html: dir.join(HTML_FILE),
-        summary: dir.join(SUMMARY_FILE),
-    };
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+    let written = Written { html: dir.join(HTML_FILE), summary: dir.join(SUMMARY_FILE) };
     for (path, text) in [(&written.html, &html), (&written.summary, &summary)] {
-        std::fs::write(path, text).map_err(|source| ReportError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(path, text).map_err(|source| ReportError::Write { path: path.clone(), source })?;
     }
     Ok(written)
 }
 
 /// Reads a `results.json`, refusing a schema version this crate does not know.
 pub fn read_results(path: &Path) -> Result<RunResults, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
     // Check the version first, so an old file says "old version" rather than "missing field".
-    let version = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("schema_version")?.as_u64());
+    let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("schema_version")?.as_u64());
     if let Some(found) = version {
         if found != u64::from(SCHEMA_VERSION) {
             return Err(ReportError::Schema {
@@ -84,8 +71,5 @@ pub fn read_results(path: &Path) -> Result<RunResults, ReportError> {
             });
         }
     }
-    serde_json::from_str(&text).map_err(|source| ReportError::Parse {
-        path: path.to_path_buf(),
-        source,
-    })
+    serde_json::from_str(&text).map_err(|source| ReportError::Parse { path: path.to_path_buf(), source })
 }

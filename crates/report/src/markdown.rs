@@ -16,8 +16,7 @@ pub fn render(report: &Report) -> String {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_filter("cell", cell);
-    env.add_template("summary.md.j2", TEMPLATE)
-        .expect("the embedded summary template parses");
+    env.add_template("summary.md.j2", TEMPLATE).expect("the embedded summary template parses");
     env.get_template("summary.md.j2")
         .and_then(|t| t.render(context! { r => report }))
         .expect("the embedded summary template renders any view")
@@ -25,9 +24,7 @@ pub fn render(report: &Report) -> String {
 
 /// Makes text safe inside a markdown table cell.
 fn cell(text: String) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 #[cfg(test)]

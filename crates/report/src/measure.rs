@@ -64,13 +64,7 @@ pub fn distribution(m: &Measurement) -> Vec<Quantile> {
     let Some(load) = m.load.as_ref() else {
         return Vec::new();
     };
-    load.distribution
-        .iter()
-        .map(|p| Quantile {
-            fraction: p.percentile / 100.0,
-            value_us: p.value_us,
-        })
-        .collect()
+    load.distribution.iter().map(|p| Quantile { fraction: p.percentile / 100.0, value_us: p.value_us }).collect()
 }
 
 /// The per-interval series, in time order.
@@ -82,11 +76,7 @@ pub fn intervals(m: &Measurement) -> Vec<IntervalPoint> {
         .iter()
         .map(|i| {
             let width = (i.t_s - i.start_s).max(1e-3);
-            IntervalPoint {
-                t_s: i.t_s,
-                rate: i.requests as f64 / width,
-                p99_us: i.p99_us,
-            }
+            IntervalPoint { t_s: i.t_s, rate: i.requests as f64 / width, p99_us: i.p99_us }
         })
         .collect()
 }
@@ -100,19 +90,11 @@ pub fn rate_points(m: &Measurement) -> Vec<RatePoint> {
         return load
             .steps
             .iter()
-            .map(|s| RatePoint {
-                offered: s.target_rate,
-                achieved: s.achieved_rate,
-                p99_us: s.latency.p99_us,
-            })
+            .map(|s| RatePoint { offered: s.target_rate, achieved: s.achieved_rate, p99_us: s.latency.p99_us })
             .collect();
     }
     match m.offered_rate.or(load.target_rate) {
-        Some(offered) => vec![RatePoint {
-            offered,
-            achieved: load.achieved_rate,
-            p99_us: load.latency.p99_us,
-        }],
+        Some(offered) => vec![RatePoint { offered, achieved: load.achieved_rate, p99_us: load.latency.p99_us }],
         None => Vec::new(),
     }
 }
@@ -121,21 +103,14 @@ pub fn rate_points(m: &Measurement) -> Vec<RatePoint> {
 pub fn errors_by_class(m: &Measurement) -> BTreeMap<String, u64> {
     m.load
         .as_ref()
-        .map(|l| {
-            l.errors
-                .iter()
-                .filter(|(_, n)| **n > 0)
-                .map(|(k, n)| (k.clone(), *n))
-                .collect()
-        })
+        .map(|l| l.errors.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect())
         .unwrap_or_default()
 }
 
 /// Why the load generator could not keep up, if it could not.
 pub fn generator_saturation(m: &Measurement) -> Option<Vec<String>> {
     let load = m.load.as_ref()?;
-    load.generator_saturated
-        .then(|| load.saturation_reasons.clone())
+    load.generator_saturated.then(|| load.saturation_reasons.clone())
 }
 
 /// The share of its cores the generator used, if the measurement ran load.

@@ -234,10 +234,7 @@ impl Palette {
 
     /// The stack's colour; grey for a stack nobody described.
     pub fn color(&self, stack: &str) -> RGBColor {
-        self.colors
-            .get(stack)
-            .copied()
-            .unwrap_or(style::UNKNOWN_STACK)
+        self.colors.get(stack).copied().unwrap_or(style::UNKNOWN_STACK)
     }
 
     /// Stack names in colour order.
@@ -250,28 +247,12 @@ impl Report {
     /// Formats the results; the charts are left empty for `charts::attach` to draw.
     pub fn build(results: &RunResults) -> Self {
         let palette = Palette::new(results);
-        let experiment_ids: BTreeSet<&str> =
-            results.experiments.iter().map(|e| e.id.as_str()).collect();
-        let claims: Vec<ClaimRow> = results
-            .claims
-            .iter()
-            .map(|c| claim_row(c, &experiment_ids))
-            .collect();
-        let experiments = results
-            .experiments
-            .iter()
-            .map(|e| experiment_view(e, results, &palette))
-            .collect();
-        let measurements: Vec<&Measurement> = results
-            .experiments
-            .iter()
-            .flat_map(|e| &e.measurements)
-            .collect();
-        let invalid: Vec<String> = measurements
-            .iter()
-            .filter(|m| !m.valid)
-            .map(|m| format!("{}: {}", m.id, reasons_text(m)))
-            .collect();
+        let experiment_ids: BTreeSet<&str> = results.experiments.iter().map(|e| e.id.as_str()).collect();
+        let claims: Vec<ClaimRow> = results.claims.iter().map(|c| claim_row(c, &experiment_ids)).collect();
+        let experiments = results.experiments.iter().map(|e| experiment_view(e, results, &palette)).collect();
+        let measurements: Vec<&Measurement> = results.experiments.iter().flat_map(|e| &e.measurements).collect();
+        let invalid: Vec<String> =
+            measurements.iter().filter(|m| !m.valid).map(|m| format!("{}: {}", m.id, reasons_text(m))).collect();
         Report {
             title: format!("claimbench: {}", results.run_id),
             run_id: results.run_id.clone(),
@@ -312,26 +293,14 @@ pub fn badge(outcome: Outcome) -> Badge {
 
 /// An HTML id made of lowercase letters, digits and dashes.
 pub fn anchor(prefix: &str, id: &str) -> String {
-    let slug: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let slug: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     format!("{prefix}-{slug}")
 }
 
 fn partial_banner(results: &RunResults) -> Option<String> {
     (!results.complete).then(|| {
-        let measured: usize = results
-            .experiments
-            .iter()
-            .map(|e| e.measurements.len())
-            .sum();
+        let measured: usize = results.experiments.iter().map(|e| e.measurements.len()).sum();
         format!(
             "Partial run: it was interrupted before it finished. The report shows the {measured} \
              measurements taken; claims whose experiments did not run say so."
@@ -339,22 +308,13 @@ fn partial_banner(results: &RunResults) -> Option<String> {
     })
 }
 
-fn headline(
-    results: &RunResults,
-    palette: &Palette,
-    measurements: usize,
-    invalid: usize,
-) -> String {
+fn headline(results: &RunResults, palette: &Palette, measurements: usize, invalid: usize) -> String {
     let stacks: Vec<&str> = palette.stacks().collect();
     let mut parts = vec![format!("profile {}", results.profile)];
     if let Some(d) = results.duration_s {
         parts.push(format!("took {}", format::seconds(d)));
     }
-    parts.push(if stacks.is_empty() {
-        "no stacks".to_string()
-    } else {
-        format!("stacks {}", stacks.join(", "))
-    });
+    parts.push(if stacks.is_empty() { "no stacks".to_string() } else { format!("stacks {}", stacks.join(", ")) });
     parts.push(match invalid {
         0 => format!("{measurements} measurements"),
         n => format!("{measurements} measurements, {n} invalid"),
@@ -366,13 +326,7 @@ fn headline(
 fn stack_note(env: &Environment, name: &str) -> String {
     match env.stacks.get(name) {
         Some(info) => {
-            let runtime = info
-                .versions
-                .runtime
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let runtime = info.versions.runtime.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
             // The framework is worth naming only when the stack's name does not already say it.
             let framework = (info.framework != name).then_some(info.framework.as_str());
             match (framework, runtime.is_empty()) {
@@ -387,13 +341,7 @@ fn stack_note(env: &Environment, name: &str) -> String {
 }
 
 fn tally(claims: &[ClaimResult]) -> String {
-    let order = [
-        Outcome::Supported,
-        Outcome::Refuted,
-        Outcome::Inconclusive,
-        Outcome::Invalid,
-        Outcome::NotMeasured,
-    ];
+    let order = [Outcome::Supported, Outcome::Refuted, Outcome::Inconclusive, Outcome::Invalid, Outcome::NotMeasured];
     let parts: Vec<String> = order
         .iter()
         .filter_map(|o| {
@@ -426,11 +374,7 @@ fn spread_text(verdict: &Verdict) -> Option<String> {
 
 fn claim_row(c: &ClaimResult, experiments: &BTreeSet<&str>) -> ClaimRow {
     let anchor_id = anchor("claim", &c.id);
-    let tested_by: Vec<Link> = c
-        .tested_by
-        .iter()
-        .map(|e| experiment_link(e, experiments))
-        .collect();
+    let tested_by: Vec<Link> = c.tested_by.iter().map(|e| experiment_link(e, experiments)).collect();
     ClaimRow {
         id: c.id.clone(),
         evidence: format!("#{anchor_id}"),
@@ -453,22 +397,14 @@ fn claim_row(c: &ClaimResult, experiments: &BTreeSet<&str>) -> ClaimRow {
                 key_number: or_dash(&s.verdict.key_number),
                 reason: s.verdict.reason.clone(),
                 spread: spread_text(&s.verdict),
-                experiment: s
-                    .experiment
-                    .as_deref()
-                    .map(|e| experiment_link(e, experiments)),
+                experiment: s.experiment.as_deref().map(|e| experiment_link(e, experiments)),
             })
             .collect(),
     }
 }
 
 fn experiment_link(id: &str, experiments: &BTreeSet<&str>) -> Link {
-    Link {
-        text: id.to_string(),
-        href: experiments
-            .contains(id)
-            .then(|| format!("#{}", anchor("exp", id))),
-    }
+    Link { text: id.to_string(), href: experiments.contains(id).then(|| format!("#{}", anchor("exp", id))) }
 }
 
 fn method_lines(m: &Method) -> Vec<String> {
@@ -510,11 +446,7 @@ fn reasons_text(m: &Measurement) -> String {
     }
 }
 
-fn experiment_view(
-    e: &ExperimentResult,
-    results: &RunResults,
-    palette: &Palette,
-) -> ExperimentView {
+fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette) -> ExperimentView {
     let stacks: BTreeSet<&str> = e.measurements.iter().map(|m| m.stack.as_str()).collect();
     let invalid = e.measurements.iter().filter(|m| !m.valid).count();
     let summary = match (e.measurements.len(), invalid) {
@@ -526,23 +458,11 @@ fn experiment_view(
         .claims
         .iter()
         .filter(|c| c.tested_by.iter().any(|t| t == &e.id))
-        .map(|c| Link {
-            text: c.id.clone(),
-            href: Some(format!("#{}", anchor("claim", &c.id))),
-        })
+        .map(|c| Link { text: c.id.clone(), href: Some(format!("#{}", anchor("claim", &c.id))) })
         .collect();
-    let scalar_names: Vec<String> = e
-        .measurements
-        .iter()
-        .flat_map(|m| m.scalars.keys().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let rows = e
-        .measurements
-        .iter()
-        .map(|m| measurement_row(m, palette, &scalar_names))
-        .collect();
+    let scalar_names: Vec<String> =
+        e.measurements.iter().flat_map(|m| m.scalars.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let rows = e.measurements.iter().map(|m| measurement_row(m, palette, &scalar_names)).collect();
     ExperimentView {
         id: e.id.clone(),
         anchor: anchor("exp", &e.id),
@@ -565,21 +485,16 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
     let h = measure::headline(m);
     let dash = || "–".to_string();
     let canary = match (m.canary_before_ms, m.canary_after_ms) {
-        (Some(b), Some(a)) if b > 0.0 => format!(
-            "{} → {} ({:+.1}%)",
-            format::millis(b),
-            format::millis(a),
-            (a / b - 1.0) * 100.0
-        ),
+        (Some(b), Some(a)) if b > 0.0 => {
+            format!("{} → {} ({:+.1}%)", format::millis(b), format::millis(a), (a / b - 1.0) * 100.0)
+        }
         (Some(b), None) => format!("{} → –", format::millis(b)),
         _ => dash(),
     };
     let cpu = match h {
-        Some(h) if h.requests > 0 => format!(
-            "{:.2} s ({:.1} ms/1k req)",
-            m.app_cpu_s,
-            m.app_cpu_s * 1_000.0 / (h.requests as f64 / 1_000.0)
-        ),
+        Some(h) if h.requests > 0 => {
+            format!("{:.2} s ({:.1} ms/1k req)", m.app_cpu_s, m.app_cpu_s * 1_000.0 / (h.requests as f64 / 1_000.0))
+        }
         _ => format!("{:.2} s", m.app_cpu_s),
     };
     let label = match m.workers {
@@ -602,20 +517,13 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
             if h.errors == 0 {
                 "0".to_string()
             } else {
-                format!(
-                    "{} ({})",
-                    format::count(h.errors),
-                    format::percent(h.errors as f64 / h.requests.max(1) as f64)
-                )
+                format!("{} ({})", format::count(h.errors), format::percent(h.errors as f64 / h.requests.max(1) as f64))
             }
         }),
         cpu,
         rss: format::bytes(m.app_peak_rss_bytes as f64),
         canary,
-        scalars: scalar_names
-            .iter()
-            .map(|n| m.scalars.get(n).map_or_else(dash, |v| scalar_value(n, *v)))
-            .collect(),
+        scalars: scalar_names.iter().map(|n| m.scalars.get(n).map_or_else(dash, |v| scalar_value(n, *v))).collect(),
         valid: m.valid,
         invalid_reasons: if m.valid {
             Vec::new()
@@ -630,10 +538,7 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
 
 /// `cold_start_ms` -> "cold start".
 fn scalar_title(name: &str) -> String {
-    let base = ["_ms", "_us", "_s", "_bytes"]
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix))
-        .unwrap_or(name);
+    let base = ["_ms", "_us", "_s", "_bytes"].iter().find_map(|suffix| name.strip_suffix(suffix)).unwrap_or(name);
     base.replace('_', " ")
 }
 
@@ -648,23 +553,13 @@ fn scalar_value(name: &str, v: f64) -> String {
     } else if name.ends_with("_s") {
         format::seconds(v)
     } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
-fn environment_view(
-    results: &RunResults,
-    palette: &Palette,
-    measurements: &[&Measurement],
-) -> EnvironmentView {
+fn environment_view(results: &RunResults, palette: &Palette, measurements: &[&Measurement]) -> EnvironmentView {
     let env = &results.environment;
-    let fact = |name: &str, value: String| Fact {
-        name: name.to_string(),
-        value,
-    };
+    let fact = |name: &str, value: String| Fact { name: name.to_string(), value };
     let mut machine = vec![
         fact("CPU", env.cpu_model.clone()),
         fact("cores", env.cores.to_string()),
@@ -675,22 +570,14 @@ fn environment_view(
     }
     machine.push(fact(
         "pinning",
-        format!(
-            "apps on CPU {}; load generator and upstream on CPU {}",
-            env.app_cores, env.generator_cores
-        ),
+        format!("apps on CPU {}; load generator and upstream on CPU {}", env.app_cores, env.generator_cores),
     ));
     if let Some(note) = &env.pinning_note {
         machine.push(fact("pinning note", note.clone()));
     }
     let software = vec![
         fact("claimbench", env.claimbench_version.clone()),
-        fact(
-            "git commit",
-            env.git_commit
-                .clone()
-                .unwrap_or_else(|| "not a git checkout".to_string()),
-        ),
+        fact("git commit", env.git_commit.clone().unwrap_or_else(|| "not a git checkout".to_string())),
     ];
     let stacks = palette
         .stacks()
@@ -707,12 +594,7 @@ fn environment_view(
                     Some(r) => format!("asked for CPU {r}, got CPU {}", info.pinning.actual),
                     None => format!("not pinned (CPU {})", info.pinning.actual),
                 },
-                packages: info
-                    .versions
-                    .packages
-                    .iter()
-                    .map(|(k, v)| fact(k, v.clone()))
-                    .collect(),
+                packages: info.versions.packages.iter().map(|(k, v)| fact(k, v.clone())).collect(),
             },
             None => StackRow {
                 name: name.to_string(),
@@ -765,10 +647,7 @@ fn environment_view(
         summary: if loaded == 0 {
             "No load runs, so no generator self-check.".to_string()
         } else if bound.is_empty() {
-            let busiest = measurements
-                .iter()
-                .filter_map(|m| measure::generator_cpu_fraction(m))
-                .fold(0.0, f64::max);
+            let busiest = measurements.iter().filter_map(|m| measure::generator_cpu_fraction(m)).fold(0.0, f64::max);
             format!(
                 "The load generator kept up in all {loaded} load runs (at most {} of its CPU).",
                 format::percent(busiest)
@@ -782,23 +661,14 @@ fn environment_view(
         },
         bound,
     };
-    EnvironmentView {
-        machine,
-        software,
-        stacks,
-        run,
-        self_check,
-    }
+    EnvironmentView { machine, software, stacks, run, self_check }
 }
 
 fn join_map(map: &BTreeMap<String, String>) -> String {
     if map.is_empty() {
         "not recorded".to_string()
     } else {
-        map.iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
     }
 }
 

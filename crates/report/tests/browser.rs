@@ -49,10 +49,7 @@ fn chromium() -> Option<PathBuf> {
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).find_map(|dir| {
-        ["chromium", "chromium-browser", "google-chrome"]
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|p| p.is_file())
+        ["chromium", "chromium-browser", "google-chrome"].iter().map(|name| dir.join(name)).find(|p| p.is_file())
     })
 }
 
@@ -98,11 +95,7 @@ fn run_chromium(browser: &Path, page: &Path, profile: &Path, limit: Duration) ->
     });
     let started = Instant::now();
     loop {
-        if child
-            .try_wait()
-            .expect("chromium can be waited for")
-            .is_some()
-        {
+        if child.try_wait().expect("chromium can be waited for").is_some() {
             break;
         }
         if started.elapsed() > limit {
@@ -122,19 +115,13 @@ fn probe_result(dom: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("the probe did not run; the DOM was:\n{}", tail(dom)));
     let rest = &dom[start + "<pre id=\"claimbench-probe\">".len()..];
     let text = &rest[..rest.find("</pre>").expect("the probe's element closes")];
-    let json = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&");
+    let json = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
     serde_json::from_str(&json).expect("the probe wrote JSON")
 }
 
 fn tail(text: &str) -> &str {
     let cut = text.len().saturating_sub(2_000);
-    let cut = (cut..text.len())
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0);
+    let cut = (cut..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
     &text[cut..]
 }
 
@@ -148,63 +135,37 @@ fn the_report_renders_in_chromium_with_every_chart_visible_and_no_console_errors
         }
         // Straight to stderr: the test harness captures `eprintln!` of passing tests.
         let ruler = "=".repeat(78);
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n{ruler}\nSKIPPED: {message}\n{ruler}\n"
-        );
+        let _ = writeln!(std::io::stderr(), "\n{ruler}\nSKIPPED: {message}\n{ruler}\n");
         return;
     };
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json");
     let results = read_results(&fixture).unwrap();
     let html = render_html(&results).unwrap();
     let charts_rendered = html.matches("data-chart=\"").count();
-    assert!(
-        charts_rendered >= 10,
-        "only {charts_rendered} charts rendered"
-    );
+    assert!(charts_rendered >= 10, "only {charts_rendered} charts rendered");
 
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("index.html");
     let probed = html.replacen("<head>", &format!("<head>\n{PROBE}"), 1);
     std::fs::write(&page, probed).unwrap();
-    let (dom, stderr) = run_chromium(
-        &browser,
-        &page,
-        &dir.path().join("profile"),
-        Duration::from_secs(120),
-    );
+    let (dom, stderr) = run_chromium(&browser, &page, &dir.path().join("profile"), Duration::from_secs(120));
 
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(
-        console.is_empty(),
-        "the console was not quiet:\n{}",
-        console.join("\n")
-    );
+    assert!(console.is_empty(), "the console was not quiet:\n{}", console.join("\n"));
     let probe = probe_result(&dom);
     assert_eq!(probe["errors"], serde_json::json!([]), "page errors");
 
-    let table = probe["table"]
-        .as_array()
-        .expect("the claims table is in the page");
+    let table = probe["table"].as_array().expect("the claims table is in the page");
     assert!(
         table[0].as_f64().unwrap() > 300.0 && table[1].as_f64().unwrap() > 100.0,
         "the claims table is {table:?} px"
     );
     let rows = probe["rows"].as_u64().unwrap() as usize;
-    let expected_rows: usize = results
-        .claims
-        .iter()
-        .map(|c| 1 + c.sub_verdicts.len())
-        .sum();
+    let expected_rows: usize = results.claims.iter().map(|c| 1 + c.sub_verdicts.len()).sum();
     assert_eq!(rows, expected_rows, "claims table rows");
 
     let svgs = probe["svgs"].as_array().unwrap();
-    assert_eq!(
-        svgs.len(),
-        charts_rendered,
-        "every chart is an <svg> in the page"
-    );
+    assert_eq!(svgs.len(), charts_rendered, "every chart is an <svg> in the page");
     for svg in svgs {
         let (w, h) = (svg[1].as_f64().unwrap(), svg[2].as_f64().unwrap());
         assert!(w > 100.0 && h > 100.0, "chart {} is {w}x{h} px", svg[0]);

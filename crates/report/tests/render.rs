@@ -25,19 +25,14 @@ fn escaped(text: &str) -> String {
 
 /// The part of `html` from the element with `id` to the first `end` tag after it.
 fn element<'a>(html: &'a str, id: &str, end: &str) -> &'a str {
-    let start = html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no element with id {id}"));
+    let start = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no element with id {id}"));
     let rest = &html[start..];
     &rest[..rest.find(end).unwrap_or(rest.len())]
 }
 
 /// The `data-chart` kinds of the SVGs in `html`, in order.
 fn chart_kinds(html: &str) -> Vec<&str> {
-    html.split("data-chart=\"")
-        .skip(1)
-        .map(|s| &s[..s.find('"').unwrap()])
-        .collect()
+    html.split("data-chart=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect()
 }
 
 #[test]
@@ -46,11 +41,7 @@ fn every_claim_is_in_the_claims_table_with_its_verdict_and_a_link_to_its_evidenc
     let html = render_html(&results).unwrap();
     let table = element(&html, "claims-table", "</table>");
     for claim in &results.claims {
-        assert!(
-            table.contains(&escaped(&claim.quote)),
-            "{} missing from the claims table",
-            claim.id
-        );
+        assert!(table.contains(&escaped(&claim.quote)), "{} missing from the claims table", claim.id);
         assert!(html.contains(&format!("id=\"claim-{}\"", claim.id)));
     }
     for (class, text) in [
@@ -60,15 +51,10 @@ fn every_claim_is_in_the_claims_table_with_its_verdict_and_a_link_to_its_evidenc
         ("invalid", "invalid"),
         ("not-measured", "not yet measured"),
     ] {
-        assert!(
-            table.contains(&format!("<span class=\"badge {class}\">{text}</span>")),
-            "no {class} badge"
-        );
+        assert!(table.contains(&format!("<span class=\"badge {class}\">{text}</span>")), "no {class} badge");
     }
     assert!(table.contains("href=\"#claim-io-throughput\""));
-    assert!(table.contains(&escaped(
-        "express/fastapi throughput 1.52× (95% CI 1.38–1.71)"
-    )));
+    assert!(table.contains(&escaped("express/fastapi throughput 1.52× (95% CI 1.38–1.71)")));
 }
 
 #[test]
@@ -82,16 +68,11 @@ fn a_claim_not_measured_gives_its_reason() {
 #[test]
 fn an_invalid_measurement_is_shown_as_invalid_with_its_reasons() {
     let html = render_html(&fixture()).unwrap();
-    let row_start = html
-        .find("id=\"m-e-io-fastapi-c-1000-2\"")
-        .expect("the generator-bound measurement has a row");
+    let row_start = html.find("id=\"m-e-io-fastapi-c-1000-2\"").expect("the generator-bound measurement has a row");
     let row = &html[html[..row_start].rfind("<tr").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains("class=\"invalid\""), "{row}");
-    assert!(
-        row.contains("the load generator used 97% of its core"),
-        "{row}"
-    );
+    assert!(row.contains("the load generator used 97% of its core"), "{row}");
     let env = element(&html, "environment", "</section>");
     assert!(env.contains("could not keep up in 1 of"));
 }
@@ -101,28 +82,18 @@ fn each_experiment_gets_the_charts_its_data_supports() {
     let html = render_html(&fixture()).unwrap();
     let charts = |id: &str| chart_kinds(element(&html, id, "</section>"));
     let io = charts("exp-e-io");
-    for kind in [
-        "scaling",
-        "saturation",
-        "resources",
-        "errors",
-        "percentiles",
-        "timeseries",
-    ] {
+    for kind in ["scaling", "saturation", "resources", "errors", "percentiles", "timeseries"] {
         assert!(io.contains(&kind), "E-io lacks a {kind} chart: {io:?}");
     }
     let overhead = charts("exp-e-overhead");
     assert!(!overhead.contains(&"errors"), "{overhead:?}");
     assert!(!overhead.contains(&"saturation"), "{overhead:?}");
-    assert!(element(&html, "exp-e-overhead", "</section>")
-        .contains("No failed requests in any of the 18 load runs."));
+    assert!(element(&html, "exp-e-overhead", "</section>").contains("No failed requests in any of the 18 load runs."));
     let cold = charts("exp-e-coldstart");
     assert!(cold.contains(&"scalars"), "{cold:?}");
     assert!(!cold.contains(&"percentiles"), "{cold:?}");
     assert!(charts("exp-e-workers").is_empty());
-    assert!(
-        element(&html, "exp-e-workers", "</section>").contains("Not run: the machine has 2 cores")
-    );
+    assert!(element(&html, "exp-e-workers", "</section>").contains("Not run: the machine has 2 cores"));
     assert!(html.contains("data-chart=\"ratios\""));
 }
 
@@ -132,10 +103,7 @@ fn the_page_is_self_contained_and_script_free() {
     assert!(!html.contains("<script"));
     assert!(!html.contains("<link"));
     assert!(!html.contains("src="));
-    let outside = html
-        .match_indices("://")
-        .filter(|(i, _)| !html[..*i].ends_with("xmlns=\"http"))
-        .count();
+    let outside = html.match_indices("://").filter(|(i, _)| !html[..*i].ends_with("xmlns=\"http")).count();
     assert_eq!(outside, 0, "the page refers to the network");
 }
 
@@ -206,20 +174,13 @@ fn write_report_writes_the_page_and_the_summary() {
 fn results_of_another_schema_version_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("results.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
     json["schema_version"] = 99.into();
     std::fs::write(&path, json.to_string()).unwrap();
     let err = read_results(&path).unwrap_err();
-    assert!(
-        matches!(err, ReportError::Schema { found: 99, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ReportError::Schema { found: 99, .. }), "{err}");
     assert!(err.to_string().contains("schema version 99"));
 
     std::fs::write(&path, "{ not json").unwrap();
-    assert!(matches!(
-        read_results(&path),
-        Err(ReportError::Parse { .. })
-    ));
+    assert!(matches!(read_results(&path), Err(ReportError::Parse { .. })));
 }

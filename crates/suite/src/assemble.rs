@@ -11,13 +11,20 @@ use crate::experiments::Experiment;
 
 /// Which stack stands for node and which for python: the first of each runtime in the header.
 pub fn sides_of(header: &RunResults) -> Sides {
-    let first = |runtime: Runtime| header.environment.stacks.iter().find(|(_, s)| s.runtime == runtime).map(|(name, _)| name.clone());
+    let first = |runtime: Runtime| {
+        header.environment.stacks.iter().find(|(_, s)| s.runtime == runtime).map(|(name, _)| name.clone())
+    };
     Sides { node: first(Runtime::Node), python: first(Runtime::Python) }
 }
 
 /// Fills `header` with the experiments (in catalogue order, measurements in arrival order) and
 /// a verdict for every claim.
-pub fn assemble(mut header: RunResults, measurements: Vec<Measurement>, catalogue: &[Experiment], claims: &ClaimsFile) -> RunResults {
+pub fn assemble(
+    mut header: RunResults,
+    measurements: Vec<Measurement>,
+    catalogue: &[Experiment],
+    claims: &ClaimsFile,
+) -> RunResults {
     let mut experiments: Vec<ExperimentResult> = catalogue
         .iter()
         .map(|e| ExperimentResult {
@@ -32,7 +39,9 @@ pub fn assemble(mut header: RunResults, measurements: Vec<Measurement>, catalogu
     for m in measurements {
         match experiments.iter_mut().find(|e| e.id == m.experiment) {
             Some(e) => e.measurements.push(m),
-            None => header.warnings.push(format!("measurement {} belongs to no known experiment and was left out", m.id)),
+            None => {
+                header.warnings.push(format!("measurement {} belongs to no known experiment and was left out", m.id))
+            }
         }
     }
     for e in experiments.iter_mut().filter(|e| e.measurements.is_empty()) {

@@ -120,13 +120,18 @@ impl Operand {
 
 /// Reads and checks the claims file.
 pub fn load_claims(path: &Path) -> Result<ClaimsFile, SuiteError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
-    let file: ClaimsFile = toml::from_str(&text).map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
+    let file: ClaimsFile =
+        toml::from_str(&text).map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
     for claim in &file.claims {
         if claim.evidence.is_empty() && claim.not_measured.is_none() {
             return Err(SuiteError::Claims {
                 path: path.to_path_buf(),
-                message: format!("claim '{}' has no evidence and no not_measured reason; give it one or the other", claim.id),
+                message: format!(
+                    "claim '{}' has no evidence and no not_measured reason; give it one or the other",
+                    claim.id
+                ),
             });
         }
     }

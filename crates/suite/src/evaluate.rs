@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use claimbench_model::run::{ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Verdict};
+use claimbench_model::run::{
+    ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Verdict,
+};
 
 use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side};
 use crate::runner::{error_ratio, ok_responses};
@@ -33,7 +35,12 @@ pub const MIN_PAIRS: usize = 3;
 const SEED: u64 = 0x00c1_a1b5;
 
 /// A verdict for every claim, in file order.
-pub fn evaluate(claims: &ClaimsFile, experiments: &[ExperimentResult], sides: &Sides, method: &Method) -> Vec<ClaimResult> {
+pub fn evaluate(
+    claims: &ClaimsFile,
+    experiments: &[ExperimentResult],
+    sides: &Sides,
+    method: &Method,
+) -> Vec<ClaimResult> {
     claims.claims.iter().map(|claim| evaluate_claim(claim, experiments, sides, method)).collect()
 }
 
@@ -83,9 +90,19 @@ fn not_measured(reason: String) -> Verdict {
 }
 
 /// The verdict of one piece of evidence.
-pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], sides: &Sides, method: &Method) -> Verdict {
-    let (Some(num_stack), Some(den_stack)) = (sides.stack(evidence.numerator.side), sides.stack(evidence.denominator.side)) else {
-        return not_measured("this run has no stack for one side of the comparison (use --stacks with one node and one python stack)".into());
+pub fn evaluate_evidence(
+    evidence: &Evidence,
+    experiments: &[ExperimentResult],
+    sides: &Sides,
+    method: &Method,
+) -> Verdict {
+    let (Some(num_stack), Some(den_stack)) =
+        (sides.stack(evidence.numerator.side), sides.stack(evidence.denominator.side))
+    else {
+        return not_measured(
+            "this run has no stack for one side of the comparison (use --stacks with one node and one python stack)"
+                .into(),
+        );
     };
     let Some(experiment) = experiments.iter().find(|x| x.id == evidence.experiment) else {
         return not_measured(format!("{} was not run (filtered out)", evidence.experiment));
@@ -112,7 +129,10 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
         .filter_map(|(trial, n)| den.get(trial).map(|d| n / d))
         .filter(|r| r.is_finite() && *r > 0.0)
         .collect();
-    let left_out = invalid_reasons(&experiment.measurements, &[(num_stack, &evidence.numerator), (den_stack, &evidence.denominator)]);
+    let left_out = invalid_reasons(
+        &experiment.measurements,
+        &[(num_stack, &evidence.numerator), (den_stack, &evidence.denominator)],
+    );
     if ratios.is_empty() {
         return Verdict {
             outcome: Outcome::Invalid,
@@ -127,7 +147,11 @@ pub fn evaluate_evidence(evidence: &Evidence, experiments: &[ExperimentResult], 
     }
     let m = median(&ratios).expect("ratios is not empty");
     let (low, high) = bootstrap_median_ci(&ratios, method.confidence, RESAMPLES, SEED).expect("ratios is not empty");
-    let outcome = if ratios.len() < MIN_PAIRS { Outcome::Inconclusive } else { decide(low, high, evidence.claimed, method.noise_threshold) };
+    let outcome = if ratios.len() < MIN_PAIRS {
+        Outcome::Inconclusive
+    } else {
+        decide(low, high, evidence.claimed, method.noise_threshold)
+    };
     let quantity = evidence.metric.quantity();
     let names = if num_stack == den_stack {
         format!("{num_stack} {}/{}", short_unit(&evidence.numerator), short_unit(&evidence.denominator))
@@ -180,14 +204,21 @@ fn short_unit(operand: &Operand) -> String {
 fn invalid_reasons(measurements: &[Measurement], operands: &[(&str, &Operand)]) -> Vec<String> {
     measurements
         .iter()
-        .filter(|m| !m.valid && operands.iter().any(|(stack, op)| m.stack == *stack && op.units().contains(&m.label.as_str())))
+        .filter(|m| {
+            !m.valid && operands.iter().any(|(stack, op)| m.stack == *stack && op.units().contains(&m.label.as_str()))
+        })
         .map(|m| format!("{}: {}", m.id, m.invalid_reasons.first().map(String::as_str).unwrap_or("invalid")))
         .collect()
 }
 
 /// Metric values of one operand by trial number, from valid measurements only; an error names
 /// why nothing valid was found.
-fn operand_values(measurements: &[Measurement], stack: &str, operand: &Operand, metric: Metric) -> Result<BTreeMap<u32, f64>, String> {
+fn operand_values(
+    measurements: &[Measurement],
+    stack: &str,
+    operand: &Operand,
+    metric: Metric,
+) -> Result<BTreeMap<u32, f64>, String> {
     let units = operand.units();
     let mut per_unit: Vec<BTreeMap<u32, f64>> = Vec::new();
     for unit in &units {
@@ -195,13 +226,15 @@ fn operand_values(measurements: &[Measurement], stack: &str, operand: &Operand, 
         if all.is_empty() {
             return Err(format!("'{unit}' was not measured"));
         }
-        let valid: BTreeMap<u32, f64> = all
-            .iter()
-            .filter(|m| m.valid)
-            .filter_map(|m| metric_value(m, metric).map(|v| (m.trial, v)))
-            .collect();
+        let valid: BTreeMap<u32, f64> =
+            all.iter().filter(|m| m.valid).filter_map(|m| metric_value(m, metric).map(|v| (m.trial, v))).collect();
         if valid.is_empty() {
-            let reason = all.iter().flat_map(|m| m.invalid_reasons.first()).next().cloned().unwrap_or_else(|| "no usable value".into());
+            let reason = all
+                .iter()
+                .flat_map(|m| m.invalid_reasons.first())
+                .next()
+                .cloned()
+                .unwrap_or_else(|| "no usable value".into());
             return Err(format!("every '{unit}' measurement is invalid: {reason}"));
         }
         per_unit.push(valid);

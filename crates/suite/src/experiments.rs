@@ -106,7 +106,9 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "closed loop at 16, 64 and 256 connections",
         [16, 64, 256]
             .iter()
-            .map(|&n| unit(&format!("c={n}"), "/json", Load::Closed { request: Request::get("/json"), connections: c(n) }))
+            .map(|&n| {
+                unit(&format!("c={n}"), "/json", Load::Closed { request: Request::get("/json"), connections: c(n) })
+            })
             .collect(),
     ));
 
@@ -169,7 +171,11 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "alone, then while closed-loop `/cpu/fib?n=25` load runs; /json p99 mixed over alone",
         vec![
             unit("alone", "/json", probe.clone()),
-            unit("mixed", "/json + /cpu/fib?n=25", Load::Mixed { probe: Box::new(probe), background: Box::new(background) }),
+            unit(
+                "mixed",
+                "/json + /cpu/fib?n=25",
+                Load::Mixed { probe: Box::new(probe), background: Box::new(background) },
+            ),
         ],
     ));
 
@@ -190,7 +196,15 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "Cost at a fixed rate",
         "`GET /io/upstream?ms=20` at 300 req/s",
         "open loop at a rate both stacks sustain: app CPU-seconds per 1,000 requests, peak RSS",
-        vec![unit("fixed-rate", io, Load::Open { request: Request::get(io), rate: COST_RATE * profile.connection_scale.max(0.2), connections: c(64) })],
+        vec![unit(
+            "fixed-rate",
+            io,
+            Load::Open {
+                request: Request::get(io),
+                rate: COST_RATE * profile.connection_scale.max(0.2),
+                connections: c(64),
+            },
+        )],
     ));
 
     list.push(experiment(

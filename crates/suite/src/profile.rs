@@ -97,7 +97,12 @@ mod tests {
     fn profiles_grow_from_smoke_to_nightly() {
         let p: Vec<Profile> = Profile::NAMES.iter().map(|n| Profile::named(n).unwrap()).collect();
         for pair in p.windows(2) {
-            assert!(pair[0].reps <= pair[1].reps && pair[0].trial < pair[1].trial, "{} then {}", pair[0].name, pair[1].name);
+            assert!(
+                pair[0].reps <= pair[1].reps && pair[0].trial < pair[1].trial,
+                "{} then {}",
+                pair[0].name,
+                pair[1].name
+            );
         }
     }
 

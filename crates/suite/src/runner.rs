@@ -44,7 +44,13 @@ pub trait Lab {
     /// Makes sure `instance` is running, ready and warmed up (a no-op when it already is).
     fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure>;
     /// Applies `load` to `instance` for `trial` after `warmup`.
-    fn measure(&mut self, instance: &Instance, load: &Load, trial: Duration, warmup: Duration) -> Result<Measured, LabFailure>;
+    fn measure(
+        &mut self,
+        instance: &Instance,
+        load: &Load,
+        trial: Duration,
+        warmup: Duration,
+    ) -> Result<Measured, LabFailure>;
     /// Spawns `stack` afresh, times it to the first 200, records idle RSS, stops it.
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure>;
     /// Runs the fixed speed canary on the app's core; milliseconds, `None` if unavailable.
@@ -265,7 +271,13 @@ impl Runner<'_> {
                 m.app_cpu_s = measured.app_cpu_s;
                 m.app_peak_rss_bytes = measured.app_peak_rss_bytes;
                 m.scalars = measured.scalars.clone();
-                derive_scalars(&mut m, unit, &measured, self.options.method.slo_p99_ms, self.options.method.max_error_ratio);
+                derive_scalars(
+                    &mut m,
+                    unit,
+                    &measured,
+                    self.options.method.slo_p99_ms,
+                    self.options.method.max_error_ratio,
+                );
                 m.load = measured.load;
                 check_validity(&mut m, self.options.method.max_error_ratio);
             }
@@ -331,13 +343,19 @@ fn check_validity(m: &mut Measurement, max_error_ratio: f64) {
     let Some(load) = &m.load else { return };
     if load.generator_saturated {
         m.valid = false;
-        let why = if load.saturation_reasons.is_empty() { "no reason given".to_string() } else { load.saturation_reasons.join("; ") };
-        m.invalid_reasons.push(format!("the load generator was saturated ({why}): the numbers measure claimbench, not the app"));
+        let why = if load.saturation_reasons.is_empty() {
+            "no reason given".to_string()
+        } else {
+            load.saturation_reasons.join("; ")
+        };
+        m.invalid_reasons
+            .push(format!("the load generator was saturated ({why}): the numbers measure claimbench, not the app"));
     }
     let ratio = error_ratio(load);
     if ratio > max_error_ratio {
         m.valid = false;
-        let classes: Vec<String> = load.errors.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+        let classes: Vec<String> =
+            load.errors.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();
         m.invalid_reasons.push(format!(
             "{:.1}% of requests failed ({}), above the {:.1}% limit",
             ratio * 100.0,

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
-use claimbench_suite::{assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, Progress, RunOptions, Runner};
+use claimbench_suite::{
+    assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, Progress, RunOptions, Runner,
+};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -45,22 +47,39 @@ impl Lab for MockLab {
 
     fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
         if self.broken.as_deref() == Some(instance.stack.as_str()) {
-            return Err(LabFailure { message: format!("{} exited during startup", instance.stack), stderr_tail: Some("ImportError: no module named fastapi".into()) });
+            return Err(LabFailure {
+                message: format!("{} exited during startup", instance.stack),
+                stderr_tail: Some("ImportError: no module named fastapi".into()),
+            });
         }
         Ok(())
     }
 
-    fn measure(&mut self, instance: &Instance, _load: &Load, _trial: Duration, _warmup: Duration) -> Result<Measured, LabFailure> {
+    fn measure(
+        &mut self,
+        instance: &Instance,
+        _load: &Load,
+        _trial: Duration,
+        _warmup: Duration,
+    ) -> Result<Measured, LabFailure> {
         self.calls += 1;
         let noise = 1.0 + 0.02 * ((self.calls % 5) as f64 - 2.0);
         let (rate, p50) = if instance.stack == "express" { (1500.0 * noise, 2.0) } else { (1000.0, 3.0 * noise) };
-        Ok(Measured { load: Some(load_result(rate, p50)), app_cpu_s: rate / 2000.0, app_peak_rss_bytes: 50 << 20, ..Measured::default() })
+        Ok(Measured {
+            load: Some(load_result(rate, p50)),
+            app_cpu_s: rate / 2000.0,
+            app_peak_rss_bytes: 50 << 20,
+            ..Measured::default()
+        })
     }
 
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
         self.calls += 1;
         let ms = if stack == "express" { 120.0 } else { 900.0 };
-        Ok(Measured { scalars: BTreeMap::from([("cold_start_ms".to_string(), ms), ("idle_rss_bytes".to_string(), 40e6)]), ..Measured::default() })
+        Ok(Measured {
+            scalars: BTreeMap::from([("cold_start_ms".to_string(), ms), ("idle_rss_bytes".to_string(), 40e6)]),
+            ..Measured::default()
+        })
     }
 
     fn canary_ms(&mut self) -> Option<f64> {
@@ -75,12 +94,21 @@ impl Lab for MockLab {
 }
 
 fn method() -> Method {
-    Method { noise_threshold: 0.05, confidence: 0.95, slo_p99_ms: 100.0, max_error_ratio: 0.01, canary_max_drift: 0.25, warmup_s: 0.0, trial_s: 1.0 }
+    Method {
+        noise_threshold: 0.05,
+        confidence: 0.95,
+        slo_p99_ms: 100.0,
+        max_error_ratio: 0.01,
+        canary_max_drift: 0.25,
+        warmup_s: 0.0,
+        trial_s: 1.0,
+    }
 }
 
 fn run_with(lab: &mut MockLab, experiment_ids: &[&str]) -> (Vec<Measurement>, Vec<String>) {
     let profile = Profile::named("quick").unwrap();
-    let experiments: Vec<_> = catalogue(&profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
+    let experiments: Vec<_> =
+        catalogue(&profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
     let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method() };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
@@ -105,7 +133,10 @@ fn header(measured_stacks: &[(&str, claimbench_model::stack::Runtime)]) -> RunRe
     run.complete = true;
     run.method = method();
     let template = run.environment.stacks.values().next().unwrap().clone();
-    run.environment.stacks = measured_stacks.iter().map(|(n, r)| (n.to_string(), claimbench_model::run::StackInfo { runtime: *r, ..template.clone() })).collect();
+    run.environment.stacks = measured_stacks
+        .iter()
+        .map(|(n, r)| (n.to_string(), claimbench_model::run::StackInfo { runtime: *r, ..template.clone() }))
+        .collect();
     run
 }
 
@@ -128,7 +159,8 @@ fn a_clear_advantage_over_enough_pairs_supports_the_claim() {
     let mut lab = MockLab { calls: 0, canary_calls: 0, broken: None, stop_after: None };
     let (measurements, _) = run_with(&mut lab, &["E-io", "E-coldstart"]);
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    let stacks = [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
+    let stacks =
+        [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
     let results = assemble(header(&stacks), measurements, &catalogue(&Profile::named("quick").unwrap()), &claims);
     let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
     assert_eq!(io.verdict.outcome, Outcome::Supported, "{:?}", io.verdict);
@@ -156,7 +188,8 @@ fn a_failing_app_fails_its_measurements_with_its_stderr_and_the_run_goes_on() {
     assert!(measurements.iter().filter(|m| m.stack == "express").count() >= 12, "express kept being measured");
     assert!(notes.iter().any(|n| n.contains("exited during startup")), "{notes:?}");
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    let stacks = [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
+    let stacks =
+        [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
     let results = assemble(header(&stacks), measurements, &catalogue(&Profile::named("quick").unwrap()), &claims);
     let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
     let fanout = io.sub_verdicts.iter().find(|v| v.experiment.as_deref() == Some("E-io-fanout")).unwrap();
@@ -171,7 +204,8 @@ fn an_interrupted_run_keeps_what_it_measured_and_says_where_it_stopped() {
     assert_eq!(lab.calls, 5);
     assert!(measurements.len() >= 5);
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    let stacks = [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
+    let stacks =
+        [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
     let mut head = header(&stacks);
     head.complete = false;
     let results = assemble(head, measurements, &catalogue(&Profile::named("quick").unwrap()), &claims);

@@ -48,7 +48,11 @@ pub fn examine(supervisor: &Supervisor) -> Vec<Finding> {
             } {
                 let v = versions::versions(supervisor.root(), spec, &toolchain);
                 let list: Vec<String> = v.packages.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                findings.push(Finding { what: format!("  {} packages", spec.name), value: list.join(", "), problem: None });
+                findings.push(Finding {
+                    what: format!("  {} packages", spec.name),
+                    value: list.join(", "),
+                    problem: None,
+                });
             }
         }
     }
@@ -57,13 +61,15 @@ pub fn examine(supervisor: &Supervisor) -> Vec<Finding> {
     findings.push(Finding {
         what: "cores".into(),
         value: cores.to_string(),
-        problem: (cores < 2).then(|| "one core: the app and the load generator will share it, and results are flagged".into()),
+        problem: (cores < 2)
+            .then(|| "one core: the app and the load generator will share it, and results are flagged".into()),
     });
     let pin = pinning_works();
     findings.push(Finding {
         what: "cpu pinning".into(),
         value: if pin { "works".into() } else { "not permitted".into() },
-        problem: (!pin).then(|| "sched_setaffinity is refused here: apps and the generator will float across cores".into()),
+        problem: (!pin)
+            .then(|| "sched_setaffinity is refused here: apps and the generator will float across cores".into()),
     });
     findings
 }

@@ -104,21 +104,15 @@ fn run_step(what: &str, mut cmd: Command) -> Result<(), SupervisorError> {
     spinner.enable_steady_tick(Duration::from_millis(120));
     let command = format!("{cmd:?}");
     let tail = OutputTail::default();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| SupervisorError::InstallFailed {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| {
+        SupervisorError::InstallFailed {
             what: what.to_string(),
             command: command.clone(),
             status: format!("could not start: {e}"),
             tail: Tail::default(),
-        })?;
-    let readers = [
-        child.stdout.take().map(|s| tail.follow(s)),
-        child.stderr.take().map(|s| tail.follow(s)),
-    ];
+        }
+    })?;
+    let readers = [child.stdout.take().map(|s| tail.follow(s)), child.stderr.take().map(|s| tail.follow(s))];
     let status = child.wait().map_err(|e| SupervisorError::io(format!("waiting for {command}"), e))?;
     for reader in readers.into_iter().flatten() {
         let _ = reader.join();

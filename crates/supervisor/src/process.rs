@@ -146,7 +146,11 @@ impl RunningStack {
                 let status = stack.wait_exit(Duration::from_millis(500));
                 // Let the reader threads drain the last lines before quoting them.
                 std::thread::sleep(Duration::from_millis(50));
-                return Err(SupervisorError::ExitedAtStartup { stack: spec.name.clone(), status, tail: Tail(stack.tail.text()) });
+                return Err(SupervisorError::ExitedAtStartup {
+                    stack: spec.name.clone(),
+                    status,
+                    tail: Tail(stack.tail.text()),
+                });
             }
             Readiness::TimedOut => {
                 return Err(SupervisorError::NotReady {
@@ -219,9 +223,11 @@ impl RunningStack {
     pub fn check_alive(&self) -> Result<(), SupervisorError> {
         match self.exit_status() {
             None => Ok(()),
-            Some(status) => {
-                Err(SupervisorError::Died { stack: self.name.clone(), status: status.to_string(), tail: Tail(self.tail.text()) })
-            }
+            Some(status) => Err(SupervisorError::Died {
+                stack: self.name.clone(),
+                status: status.to_string(),
+                tail: Tail(self.tail.text()),
+            }),
         }
     }
 
@@ -302,7 +308,11 @@ impl Drop for RunningStack {
 
 impl std::fmt::Debug for RunningStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningStack").field("name", &self.name).field("url", &self.url).field("pid", &self.pgid).finish()
+        f.debug_struct("RunningStack")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("pid", &self.pgid)
+            .finish()
     }
 }
 

@@ -48,8 +48,8 @@ impl Supervisor {
         let path = root.join(REGISTRY_PATH);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
-        let registry: Registry =
-            toml::from_str(&text).map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
+        let registry: Registry = toml::from_str(&text)
+            .map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
         let installer = Installer::new(root.clone());
         Ok(Supervisor { root, registry, installer })
     }

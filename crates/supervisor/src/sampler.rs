@@ -34,7 +34,8 @@ pub struct Sampler {
 impl Sampler {
     /// Samples process group `pgid` and watches `child` until stopped.
     pub fn start(pgid: i32, spawned_at: Instant, child: Arc<Mutex<Child>>) -> Sampler {
-        let shared = Arc::new(Shared { samples: Mutex::new(Vec::new()), exit: Mutex::new(None), stop: AtomicBool::new(false) });
+        let shared =
+            Arc::new(Shared { samples: Mutex::new(Vec::new()), exit: Mutex::new(None), stop: AtomicBool::new(false) });
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(format!("sampler-{pgid}"))
@@ -139,13 +140,21 @@ pub fn parse_stat(stat: &str) -> Option<StatFields> {
 fn clock_ticks() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
 }
 
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 { size as u64 } else { 4096 }
+    if size > 0 {
+        size as u64
+    } else {
+        4096
+    }
 }
 
 #[cfg(test)]

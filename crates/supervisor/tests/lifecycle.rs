@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use claimbench_model::stack::{Runtime, StackSpec};
-use claimbench_supervisor::{Supervisor, StackConfig, SupervisorError, Toolchain};
+use claimbench_supervisor::{StackConfig, Supervisor, SupervisorError, Toolchain};
 
 // These tests spawn processes and look for them in /proc: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -35,10 +35,7 @@ pub const MAX_DELAY_MS: u64 = 10_000;
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("the upstream service could not bind {addr}: {source}; pick another port or free this one")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the upstream service thread could not start: {0}")]
     Thread(std::io::Error),
 }
@@ -62,9 +59,7 @@ impl Upstream {
     /// Starts the service on `addr` (port 0 picks a free port), optionally pinned to `cpus`.
     pub fn start(addr: SocketAddr, cpus: Option<&[usize]>) -> Result<Upstream, UpstreamError> {
         let std_listener = std::net::TcpListener::bind(addr).map_err(|source| UpstreamError::Bind { addr, source })?;
-        std_listener
-            .set_nonblocking(true)
-            .map_err(|source| UpstreamError::Bind { addr, source })?;
+        std_listener.set_nonblocking(true).map_err(|source| UpstreamError::Bind { addr, source })?;
         let addr = std_listener.local_addr().map_err(|source| UpstreamError::Bind { addr, source })?;
         let counters = Arc::new(Counters::default());
         let (tx, rx) = oneshot::channel();
@@ -83,12 +78,7 @@ impl Upstream {
                 runtime.block_on(serve(std_listener, thread_counters, rx));
             })
             .map_err(UpstreamError::Thread)?;
-        Ok(Upstream {
-            addr,
-            counters,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        })
+        Ok(Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread) })
     }
 
     /// The address it listens on.
@@ -167,10 +157,9 @@ async fn handle(req: Request<Incoming>, counters: Arc<Counters>) -> Result<Respo
                 }
                 json(StatusCode::OK, Bytes::from_static(BODY))
             }
-            None => json(
-                StatusCode::BAD_REQUEST,
-                Bytes::from_static(br#"{"error":"ms must be an integer in 0..=10000"}"#),
-            ),
+            None => {
+                json(StatusCode::BAD_REQUEST, Bytes::from_static(br#"{"error":"ms must be an integer in 0..=10000"}"#))
+            }
         },
         "/stats" => {
             let body = format!(
@@ -219,7 +208,9 @@ mod tests {
 
     #[test]
     fn body_length_matches_the_contract() {
-        let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/contract/contract.json")).unwrap();
+        let contract =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/contract/contract.json"))
+                .unwrap();
         let needle = format!("\"upstream_body_bytes\": {}", BODY.len());
         assert!(contract.contains(&needle), "contract must say {needle}");
     }

@@ -23,34 +23,15 @@ impl Exporter for Hlog {
         let mut out = String::new();
         let _ = writeln!(out, "#[Logged with {}]", r.engine_version);
         let _ = writeln!(out, "#[Histogram log format version 1.3]");
-        let _ = writeln!(
-            out,
-            "#[Corrected latency of {} in microseconds; intervals by response completion]",
-            r.plan.url
-        );
-        let _ = writeln!(
-            out,
-            "#[StartTime: {:.3} (seconds since epoch)]",
-            r.started_at_unix_s
-        );
-        let _ = writeln!(
-            out,
-            "#[BaseTime: {:.3} (seconds since epoch)]",
-            r.started_at_unix_s
-        );
-        let _ = writeln!(
-            out,
-            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
-        );
+        let _ =
+            writeln!(out, "#[Corrected latency of {} in microseconds; intervals by response completion]", r.plan.url);
+        let _ = writeln!(out, "#[StartTime: {:.3} (seconds since epoch)]", r.started_at_unix_s);
+        let _ = writeln!(out, "#[BaseTime: {:.3} (seconds since epoch)]", r.started_at_unix_s);
+        let _ =
+            writeln!(out, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"");
         for i in &r.intervals {
-            let _ = writeln!(
-                out,
-                "{:.3},{:.3},{:.3},{}",
-                i.start_s,
-                (i.t_s - i.start_s).max(0.0),
-                i.max_us,
-                i.histogram
-            );
+            let _ =
+                writeln!(out, "{:.3},{:.3},{:.3},{}", i.start_s, (i.t_s - i.start_s).max(0.0), i.max_us, i.histogram);
         }
         Ok(out.into_bytes())
     }

@@ -16,10 +16,8 @@ impl Exporter for Json {
     }
 
     fn render(&self, result: &LoadResult) -> Result<Vec<u8>, ExportError> {
-        let mut bytes = serde_json::to_vec_pretty(result).map_err(|e| ExportError::Encode {
-            format: self.name(),
-            reason: e.to_string(),
-        })?;
+        let mut bytes = serde_json::to_vec_pretty(result)
+            .map_err(|e| ExportError::Encode { format: self.name(), reason: e.to_string() })?;
         bytes.push(b'\n');
         Ok(bytes)
     }

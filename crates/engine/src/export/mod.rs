@@ -32,24 +32,14 @@ trait Exporter {
     fn render(&self, result: &LoadResult) -> Result<Vec<u8>, ExportError>;
 }
 
-fn write_with(
-    exporter: &dyn Exporter,
-    result: &LoadResult,
-    path: &Path,
-) -> Result<(), ExportError> {
+fn write_with(exporter: &dyn Exporter, result: &LoadResult, path: &Path) -> Result<(), ExportError> {
     let bytes = exporter.render(result)?;
-    std::fs::write(path, bytes).map_err(|source| ExportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::write(path, bytes).map_err(|source| ExportError::Write { path: path.to_path_buf(), source })
 }
 
 fn render_text(exporter: &dyn Exporter, result: &LoadResult) -> Result<String, ExportError> {
     let bytes = exporter.render(result)?;
-    String::from_utf8(bytes).map_err(|e| ExportError::Encode {
-        format: exporter.name(),
-        reason: e.to_string(),
-    })
+    String::from_utf8(bytes).map_err(|e| ExportError::Encode { format: exporter.name(), reason: e.to_string() })
 }
 
 /// Writes the result as pretty-printed, versioned JSON.

@@ -78,12 +78,7 @@ fn render(r: &LoadResult) -> String {
         ("stdev", |l| l.stdev_us),
     ];
     for (name, f) in rows {
-        let _ = writeln!(
-            out,
-            "    {name:<7} {:>12} {:>12}",
-            us(f(&r.latency)),
-            us(f(&r.latency_uncorrected))
-        );
+        let _ = writeln!(out, "    {name:<7} {:>12} {:>12}", us(f(&r.latency)), us(f(&r.latency_uncorrected)));
     }
 
     let _ = write!(
@@ -96,47 +91,24 @@ fn render(r: &LoadResult) -> String {
     );
     match r.target_rate {
         Some(target) if target > 0.0 => {
-            let _ = writeln!(
-                out,
-                " achieved of {} req/s target ({:.1}%)",
-                num(target),
-                100.0 * r.achieved_rate / target
-            );
+            let _ =
+                writeln!(out, " achieved of {} req/s target ({:.1}%)", num(target), 100.0 * r.achieved_rate / target);
         }
         _ => out.push('\n'),
     }
-    let statuses: Vec<String> = r
-        .status_counts
-        .iter()
-        .map(|(s, n)| format!("{s}: {n}"))
-        .collect();
+    let statuses: Vec<String> = r.status_counts.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let _ = writeln!(
         out,
         "  Status    {}",
-        if statuses.is_empty() {
-            "no responses".to_string()
-        } else {
-            statuses.join(", ")
-        }
+        if statuses.is_empty() { "no responses".to_string() } else { statuses.join(", ") }
     );
     let failed: u64 = r.errors.values().sum();
-    let errors: Vec<String> = ERROR_CLASSES
-        .iter()
-        .filter_map(|c| {
-            r.errors
-                .get(*c)
-                .filter(|n| **n > 0)
-                .map(|n| format!("{c} {n}"))
-        })
-        .collect();
+    let errors: Vec<String> =
+        ERROR_CLASSES.iter().filter_map(|c| r.errors.get(*c).filter(|n| **n > 0).map(|n| format!("{c} {n}"))).collect();
     let _ = writeln!(
         out,
         "  Errors    {}",
-        if failed == 0 {
-            "none".to_string()
-        } else {
-            format!("{failed} ({})", errors.join(", "))
-        }
+        if failed == 0 { "none".to_string() } else { format!("{failed} ({})", errors.join(", ")) }
     );
     let _ = writeln!(
         out,
@@ -197,10 +169,8 @@ fn render(r: &LoadResult) -> String {
     if r.generator_saturated {
         let bar = "!".repeat(78);
         let _ = writeln!(out, "\n{bar}");
-        let _ = writeln!(
-            out,
-            "!! WARNING: THE LOAD GENERATOR WAS SATURATED; these numbers may measure it, not the server"
-        );
+        let _ =
+            writeln!(out, "!! WARNING: THE LOAD GENERATOR WAS SATURATED; these numbers may measure it, not the server");
         for reason in &r.saturation_reasons {
             let _ = writeln!(out, "!!   - {reason}");
         }

@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use claimbench_engine::{Mode, Plan};
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -66,16 +67,9 @@ impl TestServer {
         let first_request = Arc::new(OnceLock::new());
         let acceptor = {
             let served = served.clone();
-            std::thread::spawn(move || {
-                accept_loop(listener, behaviour, watcher, served, first_request)
-            })
+            std::thread::spawn(move || accept_loop(listener, behaviour, watcher, served, first_request))
         };
-        TestServer {
-            addr,
-            served,
-            shutdown,
-            acceptor: Some(acceptor),
-        }
+        TestServer { addr, served, shutdown, acceptor: Some(acceptor) }
     }
 
     pub fn url(&self) -> String {
@@ -99,10 +93,7 @@ fn accept_loop(
     served: Arc<AtomicU64>,
     first_request: Arc<OnceLock<Instant>>,
 ) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut connections = Vec::new();
     rt.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
@@ -140,10 +131,7 @@ fn serve_connection(
         served.fetch_add(1, Ordering::Relaxed);
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         stream.set_nonblocking(true).unwrap();
         let stream = tokio::net::TcpStream::from_std(stream).unwrap();
@@ -186,6 +174,20 @@ fn serve_connection(
             _ = shutdown.changed() => {}
         }
     });
+}
+
+/// An open-loop plan at `rate` over `connections` connections for `seconds`.
+pub fn open_loop(url: &str, rate: f64, connections: usize, seconds: f64) -> Plan {
+    let mut plan = Plan::new(url, Mode::OpenLoop { rate, poisson_seed: None, connections }).unwrap();
+    plan.duration = Some(Duration::from_secs_f64(seconds));
+    plan
+}
+
+/// A closed-loop plan without think time over `connections` connections for `seconds`.
+pub fn closed_loop(url: &str, connections: usize, seconds: f64) -> Plan {
+    let mut plan = Plan::new(url, Mode::ClosedLoop { connections, think_time: Duration::ZERO }).unwrap();
+    plan.duration = Some(Duration::from_secs_f64(seconds));
+    plan
 }
 
 /// A loopback port nothing listens on.

@@ -8,15 +8,9 @@ use crate::error::ReportError;
 
 /// Draws one bar per (error class, stack).
 pub fn render(bars: &[Bar]) -> Result<Svg, ReportError> {
-    let groups = bars
-        .iter()
-        .map(|b| &b.group)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let groups = bars.iter().map(|b| &b.group).collect::<std::collections::BTreeSet<_>>().len();
     let height = bar_chart_height(bars.len(), groups);
     draw_svg("errors", (style::WIDE, height), |root| {
-        draw_hbars(root, "Errors by class", bars, "failed requests", &|v| {
-            format!("{v:.0}")
-        })
+        draw_hbars(root, "Errors by class", bars, "failed requests", &|v| format!("{v:.0}"))
     })
 }

@@ -77,30 +77,20 @@ fn draw_svg(
         draw(&root).map_err(|e| chart_error(kind, e))?;
         root.present().map_err(|e| chart_error(kind, e))?;
     }
-    let text = text.replacen(
-        "<svg ",
-        &format!("<svg data-chart=\"{kind}\" role=\"img\" "),
-        1,
-    );
+    let text = text.replacen("<svg ", &format!("<svg data-chart=\"{kind}\" role=\"img\" "), 1);
     Ok(Svg { kind, text })
 }
 
 fn chart_error(kind: &'static str, e: impl std::fmt::Display) -> ReportError {
-    ReportError::Chart {
-        chart: kind,
-        message: e.to_string(),
-    }
+    ReportError::Chart { chart: kind, message: e.to_string() }
 }
 
 /// The smallest and largest finite values, or `None` if there are none.
 fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
-    values
-        .into_iter()
-        .filter(|v| v.is_finite())
-        .fold(None, |acc, v| match acc {
-            None => Some((v, v)),
-            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-        })
+    values.into_iter().filter(|v| v.is_finite()).fold(None, |acc, v| match acc {
+        None => Some((v, v)),
+        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+    })
 }
 
 /// A tick value with at most `decimals` decimals and no trailing zeros: 0.05, 12, 2.5.
@@ -138,20 +128,16 @@ where
         };
         if let Some(name) = &line.legend {
             let legend_color = line.color;
-            series.label(name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], legend_color.stroke_width(3))
-            });
+            series
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], legend_color.stroke_width(3)));
         }
     }
     Ok(())
 }
 
 /// Draws the legend box when any line carries a name.
-fn draw_legend<'a, DB, CT>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    any: bool,
-    position: SeriesLabelPosition,
-) -> DrawResult
+fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, any: bool, position: SeriesLabelPosition) -> DrawResult
 where
     DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
@@ -207,16 +193,8 @@ fn draw_hbars(
             (name.clone(), total - start - count / 2.0)
         })
         .collect();
-    let (_, x_max) = extent(
-        bars.iter()
-            .flat_map(|b| b.dots.iter().copied().chain([b.value])),
-    )
-    .unwrap_or((0.0, 1.0));
-    let longest = groups
-        .iter()
-        .map(|g| g.0.chars().count())
-        .max()
-        .unwrap_or(4);
+    let (_, x_max) = extent(bars.iter().flat_map(|b| b.dots.iter().copied().chain([b.value]))).unwrap_or((0.0, 1.0));
+    let longest = groups.iter().map(|g| g.0.chars().count()).max().unwrap_or(4);
     let mut chart = ChartBuilder::on(area)
         .caption(title, style::title_font())
         .margin(10)
@@ -238,16 +216,9 @@ fn draw_hbars(
     draw_row_labels(area, &chart, &centers)?;
     for (top, bar) in &rows {
         let (y1, y0) = (total - top - 0.1, total - top - 0.9);
-        chart.draw_series([Rectangle::new(
-            [(0.0, y0), (bar.value, y1)],
-            bar.color.filled(),
-        )])?;
+        chart.draw_series([Rectangle::new([(0.0, y0), (bar.value, y1)], bar.color.filled())])?;
         let ymid = (y0 + y1) / 2.0;
-        chart.draw_series(
-            bar.dots
-                .iter()
-                .map(|&d| Circle::new((d, ymid), 3, BLACK.mix(0.55).filled())),
-        )?;
+        chart.draw_series(bar.dots.iter().map(|&d| Circle::new((d, ymid), 3, BLACK.mix(0.55).filled())))?;
     }
     let mut key: Vec<(&str, RGBColor)> = Vec::new();
     for bar in bars {
@@ -261,18 +232,13 @@ fn draw_hbars(
 /// A colour key in the top-right corner of `area`, beside the title rather than over the data.
 fn draw_key(area: &DrawingArea<SVGBackend, Shift>, items: &[(&str, RGBColor)]) -> DrawResult {
     let (width, _) = area.dim_in_pixel();
-    let font = style::label_font()
-        .color(&style::AXIS)
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let font = style::label_font().color(&style::AXIS).pos(Pos::new(HPos::Left, VPos::Center));
     // Right to left, so the key hugs the right edge whatever the names' lengths.
     let mut right = width as i32 - 10;
     for (name, color) in items.iter().rev() {
         let text_width = (name.chars().count() as f64 * f64::from(style::LABEL_SIZE) * 0.5) as i32;
         let left = right - text_width - 18;
-        area.draw(&Rectangle::new(
-            [(left, 8), (left + 11, 19)],
-            color.filled(),
-        ))?;
+        area.draw(&Rectangle::new([(left, 8), (left + 11, 19)], color.filled()))?;
         area.draw(&Text::new(name.to_string(), (left + 15, 14), font.clone()))?;
         right = left - 12;
     }
@@ -288,11 +254,7 @@ fn draw_row_labels(
     rows: &[(String, f64)],
 ) -> DrawResult {
     let x0 = chart.x_range().start;
-    row_labels(
-        area,
-        rows.iter()
-            .map(|(name, y)| (name.as_str(), chart.backend_coord(&(x0, *y)))),
-    )
+    row_labels(area, rows.iter().map(|(name, y)| (name.as_str(), chart.backend_coord(&(x0, *y)))))
 }
 
 /// Draws `(text, backend pixel of the axis point)` labels just left of that point.
@@ -301,15 +263,9 @@ fn row_labels<'t>(
     labels: impl Iterator<Item = (&'t str, (i32, i32))>,
 ) -> DrawResult {
     let base = area.get_base_pixel();
-    let font = style::label_font()
-        .color(&style::AXIS)
-        .pos(Pos::new(HPos::Right, VPos::Center));
+    let font = style::label_font().color(&style::AXIS).pos(Pos::new(HPos::Right, VPos::Center));
     for (text, (x, y)) in labels {
-        area.draw(&Text::new(
-            text.to_string(),
-            (x - base.0 - 8, y - base.1),
-            font.clone(),
-        ))?;
+        area.draw(&Text::new(text.to_string(), (x - base.0 - 8, y - base.1), font.clone()))?;
     }
     Ok(())
 }

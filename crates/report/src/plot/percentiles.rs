@@ -28,8 +28,7 @@ pub fn render(title: &str, lines: &[Line], size: (u32, u32)) -> Result<Svg, Repo
             ..l.clone()
         })
         .collect();
-    let (_, y_max) =
-        extent(mapped.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+    let (_, y_max) = extent(mapped.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
     let key_points: Vec<f64> = (0..=decades).map(|d| 10f64.powi(d)).collect();
 
     draw_svg("percentiles", size, |root| {
@@ -39,10 +38,7 @@ pub fn render(title: &str, lines: &[Line], size: (u32, u32)) -> Result<Svg, Repo
             .margin_right(28)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(
-                (1f64..x_max).log_scale().with_key_points(key_points),
-                0f64..headroom(y_max),
-            )?;
+            .build_cartesian_2d((1f64..x_max).log_scale().with_key_points(key_points), 0f64..headroom(y_max))?;
         chart
             .configure_mesh()
             .light_line_style(style::GRID.mix(0.5))
@@ -56,21 +52,13 @@ pub fn render(title: &str, lines: &[Line], size: (u32, u32)) -> Result<Svg, Repo
             .y_label_formatter(&|y| format!("{y}"))
             .draw()?;
         draw_lines(&mut chart, &mapped)?;
-        draw_legend(
-            &mut chart,
-            mapped.iter().any(|l| l.legend.is_some()),
-            SeriesLabelPosition::UpperLeft,
-        )
+        draw_legend(&mut chart, mapped.iter().any(|l| l.legend.is_some()), SeriesLabelPosition::UpperLeft)
     })
 }
 
 /// Enough decades for the deepest percentile measured, at least to 99.9%.
 fn decades_needed(lines: &[Line]) -> i32 {
-    let deepest = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.0))
-        .filter(|p| *p < 1.0)
-        .fold(0.0f64, f64::max);
+    let deepest = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).filter(|p| *p < 1.0).fold(0.0f64, f64::max);
     // The tolerance keeps 99.99% (10^4 give or take rounding) at 4 decades rather than 5.
     let decades = ((1.0 / (1.0 - deepest)).log10() - 1e-6).ceil() as i32;
     decades.clamp(3, MAX_DECADES)
@@ -116,22 +104,13 @@ mod tests {
             legend: Some("express".into()),
             color: style::stack_color(style::Family::Node, 0),
             dashed: false,
-            points: vec![
-                (0.0, 900.0),
-                (0.5, 1_000.0),
-                (0.9, 1_500.0),
-                (0.99, 3_000.0),
-                (0.999, 9_000.0),
-            ],
+            points: vec![(0.0, 900.0), (0.5, 1_000.0), (0.9, 1_500.0), (0.99, 3_000.0), (0.999, 9_000.0)],
         };
         let svg = render("E-io c=100", &[line], (style::HALF, style::HEIGHT)).unwrap();
         assert!(svg.text.starts_with("<svg data-chart=\"percentiles\""));
         for mark in ["90%", "99%", "99.9%", "express"] {
             // Plotters writes each text on a line of its own.
-            assert!(
-                svg.text.contains(&format!(">\n{mark}\n</text>")),
-                "missing {mark}"
-            );
+            assert!(svg.text.contains(&format!(">\n{mark}\n</text>")), "missing {mark}");
         }
     }
 }

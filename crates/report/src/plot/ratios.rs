@@ -37,11 +37,7 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
     let x_range = (lo / 1.15)..(hi * 1.15);
     let n = rows.len().max(1) as f64;
     let height = 90 + ROW * rows.len().max(1) as u32;
-    let longest = rows
-        .iter()
-        .map(|r| r.label.chars().count())
-        .max()
-        .unwrap_or(8);
+    let longest = rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(8);
     let centers: Vec<f64> = (0..rows.len()).map(|i| n - i as f64 - 0.5).collect();
 
     draw_svg("ratios", (style::WIDE, height), |root| {
@@ -64,29 +60,16 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
             .x_label_formatter(&|x| format!("{x:.2}"))
             .draw()?;
         let x0 = x_range.start;
-        row_labels(
-            root,
-            rows.iter()
-                .zip(&centers)
-                .map(|(r, y)| (r.label.as_str(), chart.backend_coord(&(x0, *y)))),
-        )?;
-        chart.draw_series([Rectangle::new(
-            [(band.0, 0.0), (band.1, n)],
-            style::GRID.mix(0.6).filled(),
-        )])?;
-        chart.draw_series(LineSeries::new(
-            [(1.0, 0.0), (1.0, n)],
-            style::REFERENCE.stroke_width(1),
-        ))?;
+        row_labels(root, rows.iter().zip(&centers).map(|(r, y)| (r.label.as_str(), chart.backend_coord(&(x0, *y)))))?;
+        chart.draw_series([Rectangle::new([(band.0, 0.0), (band.1, n)], style::GRID.mix(0.6).filled())])?;
+        chart.draw_series(LineSeries::new([(1.0, 0.0), (1.0, n)], style::REFERENCE.stroke_width(1)))?;
         for (row, y) in rows.iter().zip(&centers) {
             let pairs = row.pairs.len().max(1) as f64;
-            chart.draw_series(row.pairs.iter().enumerate().filter(|(_, v)| **v > 0.0).map(
-                |(i, &v)| {
-                    // Spread the dots a little vertically so equal ratios stay distinguishable.
-                    let jitter = (i as f64 / pairs - 0.5) * 0.5;
-                    Circle::new((v, y + jitter), 3, style::faint(row.color).filled())
-                },
-            ))?;
+            chart.draw_series(row.pairs.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(i, &v)| {
+                // Spread the dots a little vertically so equal ratios stay distinguishable.
+                let jitter = (i as f64 / pairs - 0.5) * 0.5;
+                Circle::new((v, y + jitter), 3, style::faint(row.color).filled())
+            }))?;
             if row.low > 0.0 && row.high > 0.0 {
                 chart.draw_series([Rectangle::new(
                     [(row.low, y - 0.12), (row.high, y + 0.12)],

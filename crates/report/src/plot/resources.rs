@@ -9,19 +9,11 @@ use crate::error::ReportError;
 
 /// Draws `cpu` bars (seconds, under `cpu_desc`) beside `rss` bars (bytes).
 pub fn render(cpu: &[Bar], cpu_desc: &str, rss: &[Bar]) -> Result<Svg, ReportError> {
-    let groups = cpu
-        .iter()
-        .map(|b| &b.group)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let groups = cpu.iter().map(|b| &b.group).collect::<std::collections::BTreeSet<_>>().len();
     let height = bar_chart_height(cpu.len().max(rss.len()), groups);
     let mib: Vec<Bar> = rss
         .iter()
-        .map(|b| Bar {
-            value: b.value / MIB,
-            dots: b.dots.iter().map(|d| d / MIB).collect(),
-            ..b.clone()
-        })
+        .map(|b| Bar { value: b.value / MIB, dots: b.dots.iter().map(|d| d / MIB).collect(), ..b.clone() })
         .collect();
     draw_svg("resources", (style::WIDE, height), |root| {
         let (left, right) = root.split_horizontally(style::WIDE / 2);

@@ -9,29 +9,13 @@ use super::{draw_legend, draw_lines, draw_svg, extent, style, Line, Svg};
 use crate::error::ReportError;
 
 /// Draws the trials' `(offered req/s, p99 µs)` lines and the SLO at `slo_ms`.
-pub fn render(
-    title: &str,
-    lines: &[Line],
-    slo_ms: Option<f64>,
-    size: (u32, u32),
-) -> Result<Svg, ReportError> {
+pub fn render(title: &str, lines: &[Line], slo_ms: Option<f64>, size: (u32, u32)) -> Result<Svg, ReportError> {
     let ms: Vec<Line> = lines
         .iter()
-        .map(|l| Line {
-            points: l
-                .points
-                .iter()
-                .map(|&(r, us)| (r, (us / 1_000.0).max(0.01)))
-                .collect(),
-            ..l.clone()
-        })
+        .map(|l| Line { points: l.points.iter().map(|&(r, us)| (r, (us / 1_000.0).max(0.01))).collect(), ..l.clone() })
         .collect();
-    let (x_min, x_max) =
-        extent(ms.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
-    let ys = ms
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .chain(slo_ms);
+    let (x_min, x_max) = extent(ms.iter().flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
+    let ys = ms.iter().flat_map(|l| l.points.iter().map(|p| p.1)).chain(slo_ms);
     let (y_min, y_max) = extent(ys).unwrap_or((0.1, 1.0));
     let x_pad = ((x_max - x_min) * 0.05).max(1.0);
     let x_range = (x_min - x_pad).max(0.0)..(x_max + x_pad);
@@ -64,9 +48,7 @@ pub fn render(
                     style::REFERENCE.stroke_width(1),
                 ))?
                 .label(format!("SLO p99 ≤ {slo} ms"))
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], style::REFERENCE.stroke_width(1))
-                });
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style::REFERENCE.stroke_width(1)));
         }
         draw_lines(&mut chart, &ms)?;
         for l in &ms {

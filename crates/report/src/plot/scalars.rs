@@ -21,9 +21,7 @@ pub fn render(panels: &[Panel]) -> Result<Svg, ReportError> {
     let n = panels.len().max(1) as u32;
     draw_svg("scalars", (style::WIDE, height), |root| {
         for (area, panel) in root.split_evenly((1, n as usize)).iter().zip(panels) {
-            draw_hbars(area, &panel.title, &panel.bars, &panel.unit, &|v| {
-                trim_decimals(*v, 1)
-            })?;
+            draw_hbars(area, &panel.title, &panel.bars, &panel.unit, &|v| trim_decimals(*v, 1))?;
         }
         Ok(())
     })

@@ -9,33 +9,19 @@ use super::{draw_legend, draw_lines, draw_svg, extent, headroom, style, Dots, Li
 use crate::error::ReportError;
 
 /// Draws the summary `lines` (`(connections, req/s)`) over the trial `dots`.
-pub fn render(
-    title: &str,
-    lines: &[Line],
-    dots: &[Dots],
-    size: (u32, u32),
-) -> Result<Svg, ReportError> {
+pub fn render(title: &str, lines: &[Line], dots: &[Dots], size: (u32, u32)) -> Result<Svg, ReportError> {
     let xs = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))
-        .chain(
-            dots.iter()
-                .flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.0)),
-        );
+        .chain(dots.iter().flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.0)));
     let (x_min, x_max) = extent(xs).unwrap_or((1.0, 10.0));
     let ys = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
-        .chain(
-            dots.iter()
-                .flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.1)),
-        );
+        .chain(dots.iter().flat_map(|d| d.points.iter().chain(&d.hollow).map(|p| p.1)));
     let (_, y_max) = extent(ys).unwrap_or((0.0, 1.0));
     let x_range = (x_min.max(1.0) / 1.5)..(x_max.max(1.0) * 1.5);
-    let mut ticks: Vec<f64> = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.0))
-        .collect();
+    let mut ticks: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
     ticks.sort_by(f64::total_cmp);
     ticks.dedup();
 
@@ -45,10 +31,7 @@ pub fn render(
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(
-                x_range.log_scale().with_key_points(ticks),
-                0f64..headroom(y_max),
-            )?;
+            .build_cartesian_2d(x_range.log_scale().with_key_points(ticks), 0f64..headroom(y_max))?;
         chart
             .configure_mesh()
             .light_line_style(style::GRID.mix(0.5))
@@ -64,17 +47,9 @@ pub fn render(
         for d in dots {
             let color = style::faint(d.color);
             chart.draw_series(d.points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-            chart.draw_series(
-                d.hollow
-                    .iter()
-                    .map(|&p| Circle::new(p, 4, d.color.stroke_width(1))),
-            )?;
+            chart.draw_series(d.hollow.iter().map(|&p| Circle::new(p, 4, d.color.stroke_width(1))))?;
         }
         draw_lines(&mut chart, lines)?;
-        draw_legend(
-            &mut chart,
-            lines.iter().any(|l| l.legend.is_some()),
-            SeriesLabelPosition::UpperLeft,
-        )
+        draw_legend(&mut chart, lines.iter().any(|l| l.legend.is_some()), SeriesLabelPosition::UpperLeft)
     })
 }

@@ -30,16 +30,8 @@ pub const REFERENCE: RGBColor = RGBColor(200, 40, 40);
 /// A stack the run does not describe.
 pub const UNKNOWN_STACK: RGBColor = RGBColor(120, 120, 120);
 
-const NODE: [RGBColor; 3] = [
-    RGBColor(46, 125, 50),
-    RGBColor(139, 195, 74),
-    RGBColor(0, 105, 92),
-];
-const PYTHON: [RGBColor; 3] = [
-    RGBColor(21, 101, 192),
-    RGBColor(123, 87, 194),
-    RGBColor(0, 131, 143),
-];
+const NODE: [RGBColor; 3] = [RGBColor(46, 125, 50), RGBColor(139, 195, 74), RGBColor(0, 105, 92)];
+const PYTHON: [RGBColor; 3] = [RGBColor(21, 101, 192), RGBColor(123, 87, 194), RGBColor(0, 131, 143)];
 
 /// Which family of colours a stack draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,25 +9,15 @@ use super::{draw_key, draw_lines, draw_svg, extent, headroom, style, Line, Svg};
 use crate::error::ReportError;
 
 /// Draws `throughput` (points `(t_s, req/s)`) above `latency` (points `(t_s, p99 µs)`).
-pub fn render(
-    title: &str,
-    throughput: &[Line],
-    latency: &[Line],
-    size: (u32, u32),
-) -> Result<Svg, ReportError> {
+pub fn render(title: &str, throughput: &[Line], latency: &[Line], size: (u32, u32)) -> Result<Svg, ReportError> {
     let all = throughput.iter().chain(latency);
     let (_, t_max) = extent(all.flat_map(|l| l.points.iter().map(|p| p.0))).unwrap_or((0.0, 1.0));
-    let (_, rate_max) =
-        extent(throughput.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+    let (_, rate_max) = extent(throughput.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
     let latency_ms: Vec<Line> = latency
         .iter()
-        .map(|l| Line {
-            points: l.points.iter().map(|&(t, us)| (t, us / 1_000.0)).collect(),
-            ..l.clone()
-        })
+        .map(|l| Line { points: l.points.iter().map(|&(t, us)| (t, us / 1_000.0)).collect(), ..l.clone() })
         .collect();
-    let (_, lat_max) =
-        extent(latency_ms.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
+    let (_, lat_max) = extent(latency_ms.iter().flat_map(|l| l.points.iter().map(|p| p.1))).unwrap_or((0.0, 1.0));
     let t_max = if t_max > 0.0 { t_max } else { 1.0 };
 
     draw_svg("timeseries", size, |root| {
@@ -71,10 +61,8 @@ pub fn render(
             .label_style(style::label_font())
             .draw()?;
         draw_lines(&mut lower, &latency_ms)?;
-        let key: Vec<(&str, RGBColor)> = throughput
-            .iter()
-            .filter_map(|l| Some((l.legend.as_deref()?, l.color)))
-            .collect();
+        let key: Vec<(&str, RGBColor)> =
+            throughput.iter().filter_map(|l| Some((l.legend.as_deref()?, l.color))).collect();
         draw_key(root, &key)
     })
 }

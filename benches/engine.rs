@@ -1,0 +1,109 @@
+//! `cargo bench --bench engine`: the load engine's hot path, through its public API.
+//!
+//! - `recording/histogram_record`: recording latencies into the engine's histogram
+//!   configuration, reported per value.
+//! - `histogram/*`: the summary and the encodings done once per measurement, on 100,000 values.
+//! - `loop/closed_c1`: a whole closed-loop run of 500 requests on one keep-alive connection to
+//!   the in-process upstream service, which covers encoding each request, parsing each response
+//!   and recording it, as the engine does them. Reported per request.
+//!
+//! The engine's request builder, response check and per-outcome collector are crate-private, so
+//! they are measured inside `loop/closed_c1` rather than one by one.
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use claimbench_engine::histogram::{decode, encode, new_histogram, summarize};
+use claimbench_engine::{Mode, Plan, RuntimeChoice};
+use claimbench_supervisor::Upstream;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+/// Latencies in microseconds shaped like a loopback run: mostly 100 µs to 2 ms, a long tail.
+fn latencies(n: usize) -> Vec<u64> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            // Exponential around 400 µs, floored at 80 µs.
+            (80.0 - 400.0 * (1.0 - u).ln()) as u64
+        })
+        .collect()
+}
+
+fn histogram(c: &mut Criterion) {
+    let values = latencies(4_096);
+    let mut group = c.benchmark_group("recording");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(values.len() as u64));
+    group.bench_function("histogram_record", |b| {
+        let mut h = new_histogram();
+        b.iter(|| {
+            for &v in &values {
+                h.record(black_box(v)).expect("values are inside the histogram's range");
+            }
+        })
+    });
+
+    group.finish();
+
+    let mut full = new_histogram();
+    for &v in latencies(100_000).iter() {
+        full.record(v).expect("values are inside the histogram's range");
+    }
+    let mut group = c.benchmark_group("histogram");
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    group.bench_function("summarize", |b| b.iter(|| summarize(black_box(&full))));
+    group.bench_function("encode", |b| b.iter(|| encode(black_box(&full))));
+    let encoded = encode(&full);
+    group.bench_function("decode", |b| b.iter(|| decode(black_box(&encoded))));
+    group.finish();
+}
+
+fn closed_loop(c: &mut Criterion) {
+    const REQUESTS: u64 = 500;
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("a literal address parses");
+    let upstream = match Upstream::start(addr, None) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("\n==== SKIPPED: loop/closed_c1 needs a loopback listener: {e}\n");
+            return;
+        }
+    };
+    let url = format!("{}/delay?ms=0", upstream.url());
+    let mut plan = Plan::new(&url, Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO })
+        .expect("a loopback URL makes a plan");
+    plan.duration = Some(Duration::from_secs(30));
+    plan.max_requests = Some(REQUESTS);
+    plan.interval = Duration::from_secs(1);
+    plan.runtime = RuntimeChoice::Threads { threads: 1 };
+
+    let mut group = c.benchmark_group("loop");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(REQUESTS));
+    group.bench_function("closed_c1", |b| {
+        b.iter_batched(
+            || AtomicBool::new(false),
+            |cancel| {
+                let result = claimbench_engine::run(&plan, &cancel, &|_| {})
+                    .unwrap_or_else(|e| panic!("the engine failed against {url}: {e}"));
+                black_box(result)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, histogram, closed_loop);
+criterion_main!(benches);

@@ -1,0 +1,194 @@
+//! `reports/history.jsonl`: one summary line per run, appended after each run, read back to draw
+//! the trends.
+//!
+//! A line holds what the index page and its trend charts need (run id, time, profile, commit,
+//! runtimes, and per claim the outcome and ratio with its interval), so the index renders even
+//! after old run folders are deleted. Appending writes one whole line with one `write`; a line
+//! torn by a crash is skipped on reading with a warning, and the next append starts on a fresh
+//! line. Drawing the index is `index.rs`'s business.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use claimbench_model::run::{Outcome, RunResults};
+use serde::{Deserialize, Serialize};
+
+use crate::compare::ratio_name;
+use crate::error::{HistoryError, HistoryWarning};
+
+/// The file name under the reports folder.
+pub const HISTORY_FILE: &str = "history.jsonl";
+
+/// The `v` this crate writes; lines with another version are skipped with a warning.
+pub const HISTORY_VERSION: u32 = 1;
+
+/// One run, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// [`HISTORY_VERSION`] at the time of writing.
+    pub v: u32,
+    /// The run folder's name under `reports/`.
+    pub run_id: String,
+    /// When the run started, RFC 3339.
+    pub started_at: String,
+    pub profile: String,
+    #[serde(default)]
+    pub git_commit: Option<String>,
+    /// False for an interrupted run.
+    pub complete: bool,
+    /// Each stack's runtime versions, e.g. `express` -> `node v20.19.2`.
+    #[serde(default)]
+    pub runtimes: BTreeMap<String, String>,
+    /// Every claim of the run, in its order.
+    pub claims: Vec<ClaimPoint>,
+}
+
+/// One claim of one run: what the trend chart plots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimPoint {
+    pub id: String,
+    pub outcome: Outcome,
+    /// What the ratio is, e.g. "express/fastapi throughput"; `None` without an estimate.
+    #[serde(default)]
+    pub ratio: Option<String>,
+    #[serde(default)]
+    pub ratio_median: Option<f64>,
+    #[serde(default)]
+    pub ci_low: Option<f64>,
+    #[serde(default)]
+    pub ci_high: Option<f64>,
+}
+
+/// The history as read back, oldest run first.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub entries: Vec<HistoryEntry>,
+    /// Lines that were skipped, and why.
+    pub warnings: Vec<HistoryWarning>,
+}
+
+/// What [`append`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The line was written to this file.
+    Written(PathBuf),
+    /// The run was already in the history (e.g. a re-rendered run); nothing was written.
+    AlreadyThere(PathBuf),
+}
+
+impl HistoryEntry {
+    /// The summary line of a run.
+    pub fn from_results(results: &RunResults) -> HistoryEntry {
+        HistoryEntry {
+            v: HISTORY_VERSION,
+            run_id: results.run_id.clone(),
+            started_at: results.started_at.clone(),
+            profile: results.profile.clone(),
+            git_commit: results.environment.git_commit.clone(),
+            complete: results.complete,
+            runtimes: results
+                .environment
+                .stacks
+                .iter()
+                .map(|(stack, info)| {
+                    let versions: Vec<String> =
+                        info.versions.runtime.iter().map(|(name, version)| format!("{name} {version}")).collect();
+                    (stack.clone(), versions.join(", "))
+                })
+                .collect(),
+            claims: results
+                .claims
+                .iter()
+                .map(|c| {
+                    let e = c.verdict.estimate.as_ref();
+                    ClaimPoint {
+                        id: c.id.clone(),
+                        outcome: c.verdict.outcome,
+                        ratio: e.map(ratio_name),
+                        ratio_median: e.map(|e| e.ratio_median),
+                        ci_low: e.map(|e| e.ci_low),
+                        ci_high: e.map(|e| e.ci_high),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Appends the run's summary line to `<reports_dir>/history.jsonl`, creating it if needed; a
+/// run already in the history is not appended twice.
+pub fn append(reports_dir: &Path, results: &RunResults) -> Result<Appended, HistoryError> {
+    let path = reports_dir.join(HISTORY_FILE);
+    let write_error = |source| HistoryError::Write { path: path.clone(), source };
+    if read(reports_dir)?.entries.iter().any(|e| e.run_id == results.run_id) {
+        return Ok(Appended::AlreadyThere(path));
+    }
+    std::fs::create_dir_all(reports_dir)
+        .map_err(|source| HistoryError::Write { path: reports_dir.to_path_buf(), source })?;
+    let mut line =
+        serde_json::to_string(&HistoryEntry::from_results(results)).expect("a history entry always serializes");
+    line.push('\n');
+    let mut file = OpenOptions::new().create(true).append(true).read(true).open(&path).map_err(write_error)?;
+    // A torn last line (a crash mid-write) must not swallow this one.
+    if ends_without_newline(&mut file).map_err(write_error)? {
+        line.insert(0, '\n');
+    }
+    file.write_all(line.as_bytes()).map_err(write_error)?;
+    file.sync_data().map_err(write_error)?;
+    Ok(Appended::Written(path))
+}
+
+fn ends_without_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Reads `<reports_dir>/history.jsonl`, oldest run first (by start time); an absent file is an
+/// empty history. Unreadable lines are skipped with a warning; for a run listed twice the last
+/// line wins.
+pub fn read(reports_dir: &Path) -> Result<History, HistoryError> {
+    let path = reports_dir.join(HISTORY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
+        Err(source) => return Err(HistoryError::Read { path, source }),
+    };
+    let mut history = History::default();
+    let torn_tail = !text.is_empty() && !text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let number = i + 1;
+        match serde_json::from_str::<HistoryEntry>(line) {
+            Ok(entry) if entry.v == HISTORY_VERSION => {
+                history.entries.retain(|e| e.run_id != entry.run_id);
+                history.entries.push(entry);
+            }
+            Ok(entry) => {
+                history.warnings.push(HistoryWarning::Version { path: path.clone(), line: number, found: entry.v })
+            }
+            Err(e) if torn_tail && number == lines.len() => history.warnings.push(HistoryWarning::TornLastLine {
+                path: path.clone(),
+                line: number,
+                reason: e.to_string(),
+            }),
+            Err(e) => history.warnings.push(HistoryWarning::BadLine {
+                path: path.clone(),
+                line: number,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    history.entries.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    Ok(history)
+}

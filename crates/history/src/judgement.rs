@@ -1,0 +1,146 @@
+//! The rule that turns a ratio's movement and a verdict's flip into improved / regressed / no
+//! change, from the claim's point of view. Pure functions, tested with plain values.
+//!
+//! The rule, as the README states it:
+//! - A ratio **moved** when the whole interval of its change NEW/BASE lies beyond the noise
+//!   threshold (`change::movement`).
+//! - A movement **towards** the claimed side is an improvement, **against** it a regression
+//!   (`claimed::Favoured`). When the claimed side is unknown, the movement is reported as
+//!   "changed" and is neither.
+//! - A **verdict flip** is any change of outcome. It is a regression when the evidence for the
+//!   claim weakened (supported → inconclusive or refuted, inconclusive → refuted) or when a valid
+//!   verdict became invalid; it is an improvement the other way. A claim that became or stopped
+//!   being measured is a coverage change, neither.
+//!
+//! A row is a regression when either its ratio regressed or its verdict weakened.
+
+use claimbench_model::run::Outcome;
+use serde::Serialize;
+
+use crate::change::Movement;
+use crate::claimed::Favoured;
+
+/// What a ratio's movement means for its claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// Moved beyond the threshold towards the claimed side.
+    Improved,
+    /// Moved beyond the threshold against the claimed side.
+    Regressed,
+    /// Moved beyond the threshold; the claimed side is unknown.
+    Changed,
+    /// Stayed within the noise band.
+    NoChange,
+    /// No ratio in one of the runs, or the runs measured different ratios.
+    NotComparable,
+}
+
+/// Judges a movement against the side that favours the claim.
+pub fn judge(movement: Movement, favoured: Favoured) -> Judgement {
+    match (movement, favoured) {
+        (Movement::None, _) => Judgement::NoChange,
+        (_, Favoured::Unknown) => Judgement::Changed,
+        (Movement::Up, Favoured::Up) | (Movement::Down, Favoured::Down) => Judgement::Improved,
+        (Movement::Up, Favoured::Down) | (Movement::Down, Favoured::Up) => Judgement::Regressed,
+    }
+}
+
+/// What a change of outcome means for the claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlipKind {
+    /// The evidence for the claim weakened, or a valid verdict became invalid: a regression.
+    Weakened,
+    /// The evidence strengthened, or an invalid verdict became valid.
+    Strengthened,
+    /// The claim became measured or stopped being measured (e.g. a filtered run).
+    Coverage,
+}
+
+/// Classifies a flip `from` → `to`; `None` when the outcome did not change.
+pub fn flip(from: Outcome, to: Outcome) -> Option<FlipKind> {
+    if from == to {
+        return None;
+    }
+    Some(match (support(from), support(to)) {
+        (Some(a), Some(b)) if b < a => FlipKind::Weakened,
+        (Some(_), Some(_)) => FlipKind::Strengthened,
+        _ if from == Outcome::NotMeasured || to == Outcome::NotMeasured => FlipKind::Coverage,
+        _ if to == Outcome::Invalid => FlipKind::Weakened,
+        _ => FlipKind::Strengthened,
+    })
+}
+
+/// How much an outcome supports the claim; `None` for outcomes that decide nothing.
+fn support(outcome: Outcome) -> Option<u8> {
+    match outcome {
+        Outcome::Refuted => Some(0),
+        Outcome::Inconclusive => Some(1),
+        Outcome::Supported => Some(2),
+        Outcome::Invalid | Outcome::NotMeasured => None,
+    }
+}
+
+/// The README's rule: a row is a regression when its ratio regressed or its verdict weakened.
+pub fn is_regression(judgement: Judgement, flip: Option<FlipKind>) -> bool {
+    judgement == Judgement::Regressed || flip == Some(FlipKind::Weakened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Outcome::*;
+
+    #[test]
+    fn a_movement_towards_the_claim_is_an_improvement_and_against_it_a_regression() {
+        assert_eq!(judge(Movement::Up, Favoured::Up), Judgement::Improved);
+        assert_eq!(judge(Movement::Down, Favoured::Down), Judgement::Improved);
+        assert_eq!(judge(Movement::Down, Favoured::Up), Judgement::Regressed);
+        assert_eq!(judge(Movement::Up, Favoured::Down), Judgement::Regressed);
+    }
+
+    #[test]
+    fn noise_is_no_change_whatever_the_claim() {
+        for favoured in [Favoured::Up, Favoured::Down, Favoured::Unknown] {
+            assert_eq!(judge(Movement::None, favoured), Judgement::NoChange);
+        }
+    }
+
+    #[test]
+    fn a_movement_of_a_claim_without_a_known_side_is_only_a_change() {
+        assert_eq!(judge(Movement::Up, Favoured::Unknown), Judgement::Changed);
+        assert!(!is_regression(Judgement::Changed, None));
+    }
+
+    #[test]
+    fn weaker_evidence_and_lost_validity_are_weakened_flips() {
+        assert_eq!(flip(Supported, Refuted), Some(FlipKind::Weakened));
+        assert_eq!(flip(Supported, Inconclusive), Some(FlipKind::Weakened));
+        assert_eq!(flip(Inconclusive, Refuted), Some(FlipKind::Weakened));
+        assert_eq!(flip(Supported, Invalid), Some(FlipKind::Weakened));
+        assert_eq!(flip(Refuted, Invalid), Some(FlipKind::Weakened));
+    }
+
+    #[test]
+    fn stronger_evidence_and_regained_validity_are_strengthened_flips() {
+        assert_eq!(flip(Refuted, Supported), Some(FlipKind::Strengthened));
+        assert_eq!(flip(Inconclusive, Supported), Some(FlipKind::Strengthened));
+        assert_eq!(flip(Invalid, Refuted), Some(FlipKind::Strengthened));
+    }
+
+    #[test]
+    fn becoming_measured_or_not_is_coverage_and_no_outcome_change_is_no_flip() {
+        assert_eq!(flip(NotMeasured, Supported), Some(FlipKind::Coverage));
+        assert_eq!(flip(Invalid, NotMeasured), Some(FlipKind::Coverage));
+        assert_eq!(flip(Supported, Supported), None);
+    }
+
+    #[test]
+    fn a_row_regresses_through_its_ratio_or_its_verdict() {
+        assert!(is_regression(Judgement::Regressed, None));
+        assert!(is_regression(Judgement::NoChange, Some(FlipKind::Weakened)));
+        assert!(!is_regression(Judgement::Improved, Some(FlipKind::Strengthened)));
+        assert!(!is_regression(Judgement::NoChange, Some(FlipKind::Coverage)));
+    }
+}

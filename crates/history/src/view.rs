@@ -1,0 +1,288 @@
+//! The comparison as a reader sees it: every number formatted, every badge chosen, so the
+//! templates hold only loops and ifs. The index page's view lives in `index.rs`.
+
+use claimbench_model::run::{Estimate, Outcome};
+use serde::Serialize;
+
+use crate::change::{Change, Method};
+use crate::compare::{Comparison, Row, RunInfo, Side};
+use crate::judgement::{FlipKind, Judgement};
+
+/// A coloured label: `class` is the CSS class, `text` what it says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Badge {
+    pub class: &'static str,
+    pub text: &'static str,
+}
+
+/// The comparison page and its markdown twin.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareView {
+    /// "1 regression, 2 improvements, 1 verdict flip" or "no regression".
+    pub headline: String,
+    pub regressed: bool,
+    pub base: RunView,
+    pub new: RunView,
+    /// "±5%".
+    pub threshold: String,
+    /// "95%".
+    pub confidence: String,
+    pub notes: Vec<String>,
+    pub rows: Vec<RowView>,
+    pub flips: Vec<FlipView>,
+}
+
+/// One run's identity, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunView {
+    pub run_id: String,
+    pub profile: String,
+    pub started_at: String,
+    /// The commit, or "unknown commit".
+    pub commit: String,
+    pub partial: bool,
+}
+
+/// One table row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowView {
+    /// The claim id, or "↳ label" for a sub-verdict.
+    pub name: String,
+    pub sub: bool,
+    pub ratio: String,
+    /// "1.52× (1.38–1.71)" or "–".
+    pub base: String,
+    pub base_badge: Option<Badge>,
+    pub new: String,
+    pub new_badge: Option<Badge>,
+    /// "−20.0% (−23.9% to −16.2%)" or "–".
+    pub change: String,
+    pub judgement: Badge,
+    /// "supported → refuted", when the outcome changed.
+    pub flip: Option<String>,
+    /// The judgement and the flip in one phrase, for markdown: "no change · verdict supported →
+    /// inconclusive".
+    pub verdict_text: String,
+    pub regression: bool,
+    /// Why not comparable, or how the interval was taken when it is not the bootstrap.
+    pub note: Option<String>,
+}
+
+/// One verdict flip, for the list under the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlipView {
+    pub name: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    /// "weakened: a regression", "strengthened", "coverage".
+    pub kind: &'static str,
+    pub class: &'static str,
+}
+
+impl CompareView {
+    /// Formats a comparison.
+    pub fn build(c: &Comparison) -> CompareView {
+        let regressions = c.regressions().count();
+        let improvements = c.improvements().count();
+        let flips = c.flips().count();
+        let mut parts = vec![plural(regressions, "regression", "regressions")];
+        parts.push(plural(improvements, "improvement", "improvements"));
+        parts.push(plural(flips, "verdict flip", "verdict flips"));
+        CompareView {
+            headline: parts.join(", "),
+            regressed: regressions > 0,
+            base: run_view(&c.base),
+            new: run_view(&c.new),
+            threshold: format!("±{}", percent(c.options.threshold)),
+            confidence: percent(c.options.confidence),
+            notes: c.notes.clone(),
+            rows: c.rows.iter().map(row_view).collect(),
+            flips: c.rows.iter().filter_map(flip_view).collect(),
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    match n {
+        0 => format!("no {one}"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+fn run_view(r: &RunInfo) -> RunView {
+    RunView {
+        run_id: r.run_id.clone(),
+        profile: r.profile.clone(),
+        started_at: r.started_at.clone(),
+        commit: r.git_commit.clone().unwrap_or_else(|| "unknown commit".to_string()),
+        partial: !r.complete,
+    }
+}
+
+fn name(r: &Row) -> String {
+    match &r.label {
+        Some(label) => format!("↳ {label}"),
+        None => r.claim.clone(),
+    }
+}
+
+fn row_view(r: &Row) -> RowView {
+    let side = |s: &Option<Side>| match s {
+        Some(s) => (s.estimate.as_ref().map_or("–".to_string(), estimate), Some(outcome_badge(s.outcome))),
+        None => ("absent".to_string(), None),
+    };
+    let (base, base_badge) = side(&r.base);
+    let (new, new_badge) = side(&r.new);
+    let method_note = r
+        .change
+        .filter(|c| c.method == Method::Intervals)
+        .map(|_| "fewer than 3 pairs: the change interval is the widest the two runs' intervals allow".to_string());
+    let flip = match (&r.base, &r.new, r.flip) {
+        (Some(b), Some(n), Some(_)) => {
+            Some(format!("{} → {}", outcome_badge(b.outcome).text, outcome_badge(n.outcome).text))
+        }
+        _ => None,
+    };
+    let judgement = judgement_badge(r.judgement);
+    let verdict_text = match &flip {
+        Some(flip) => format!("{} · verdict {flip}", judgement.text),
+        None => judgement.text.to_string(),
+    };
+    RowView {
+        name: name(r),
+        sub: r.label.is_some(),
+        ratio: r.ratio.clone(),
+        base,
+        base_badge,
+        new,
+        new_badge,
+        change: r.change.as_ref().map_or("–".to_string(), change),
+        judgement,
+        flip,
+        verdict_text,
+        regression: r.regression,
+        note: r.note.clone().or(method_note),
+    }
+}
+
+fn flip_view(r: &Row) -> Option<FlipView> {
+    let (b, n, kind) = (r.base.as_ref()?, r.new.as_ref()?, r.flip?);
+    let (kind, class) = match kind {
+        FlipKind::Weakened => ("weakened: a regression", "regressed"),
+        FlipKind::Strengthened => ("strengthened", "improved"),
+        FlipKind::Coverage => ("became measured or stopped being measured", "changed"),
+    };
+    Some(FlipView {
+        name: name(r),
+        from: outcome_badge(b.outcome).text,
+        to: outcome_badge(n.outcome).text,
+        kind,
+        class,
+    })
+}
+
+/// The badge of an outcome, with the report's classes and words.
+pub fn outcome_badge(outcome: Outcome) -> Badge {
+    let (class, text) = match outcome {
+        Outcome::Supported => ("supported", "supported"),
+        Outcome::Refuted => ("refuted", "refuted"),
+        Outcome::Inconclusive => ("inconclusive", "inconclusive"),
+        Outcome::Invalid => ("invalid", "invalid"),
+        Outcome::NotMeasured => ("not-measured", "not yet measured"),
+    };
+    Badge { class, text }
+}
+
+fn judgement_badge(j: Judgement) -> Badge {
+    let (class, text) = match j {
+        Judgement::Improved => ("improved", "improved"),
+        Judgement::Regressed => ("regressed", "regressed"),
+        Judgement::Changed => ("changed", "changed"),
+        Judgement::NoChange => ("no-change", "no change"),
+        Judgement::NotComparable => ("not-comparable", "not comparable"),
+    };
+    Badge { class, text }
+}
+
+/// "1.52× (1.38–1.71)".
+pub fn estimate(e: &Estimate) -> String {
+    format!("{}× ({}–{})", sig3(e.ratio_median), sig3(e.ci_low), sig3(e.ci_high))
+}
+
+/// "−20.0% (−23.9% to −16.2%)": the change as a signed percentage with its interval.
+pub fn change(c: &Change) -> String {
+    format!("{} ({} to {})", signed_percent(c.median), signed_percent(c.low), signed_percent(c.high))
+}
+
+fn signed_percent(ratio: f64) -> String {
+    let p = (ratio - 1.0) * 100.0;
+    if !p.is_finite() {
+        "–".to_string()
+    } else if p.abs() < 0.05 {
+        "±0.0%".to_string()
+    } else if p < 0.0 {
+        format!("−{:.1}%", -p)
+    } else {
+        format!("+{p:.1}%")
+    }
+}
+
+fn percent(fraction: f64) -> String {
+    let s = format!("{:.1}", fraction * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// Three significant digits without trailing zeros: 1.52, 19.8, 0.045, 123.
+pub fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let a = v.abs();
+    let decimals = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 || a == 0.0 {
+        2
+    } else {
+        // 0.045 keeps three significant digits, not two decimals.
+        (2 - a.log10().floor() as i32).clamp(2, 6) as usize
+    };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_three_significant_digits() {
+        assert_eq!(sig3(1.52), "1.52");
+        assert_eq!(sig3(19.8), "19.8");
+        assert_eq!(sig3(0.045), "0.045");
+        assert_eq!(sig3(0.0561), "0.0561");
+        assert_eq!(sig3(2.0), "2");
+        assert_eq!(sig3(123.4), "123");
+    }
+
+    #[test]
+    fn changes_read_as_signed_percentages() {
+        let c = Change { median: 0.8, low: 0.761, high: 0.838, method: Method::Bootstrap };
+        assert_eq!(change(&c), "−20.0% (−23.9% to −16.2%)");
+        assert_eq!(signed_percent(1.0), "±0.0%");
+        assert_eq!(signed_percent(1.05), "+5.0%");
+    }
+
+    #[test]
+    fn thresholds_read_as_short_percentages() {
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(0.025), "2.5%");
+        assert_eq!(percent(0.95), "95%");
+    }
+}

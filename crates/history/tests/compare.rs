@@ -1,0 +1,198 @@
+//! `compare` on the recorded fixture run: injected regressions are found, noise is not, verdict
+//! flips are highlighted, and the outputs say so.
+
+use claimbench_history::{compare, render_html, render_markdown, CompareOptions, FlipKind, Judgement};
+use claimbench_model::run::{Estimate, Outcome, RunResults, Verdict};
+
+fn fixture() -> RunResults {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/quick-run.json");
+    let text = std::fs::read_to_string(path).expect("the results fixture is readable");
+    serde_json::from_str(&text).expect("the results fixture parses")
+}
+
+fn scale(e: &mut Estimate, factor: f64) {
+    e.ratio_median *= factor;
+    e.ci_low *= factor;
+    e.ci_high *= factor;
+    for v in &mut e.spread {
+        *v *= factor;
+    }
+}
+
+/// Scales the ratio of the claim `id` (its verdict and every sub-verdict) by `factor`.
+fn scale_claim(run: &mut RunResults, id: &str, factor: f64) {
+    let claim = run.claims.iter_mut().find(|c| c.id == id).expect("the claim is in the fixture");
+    let verdicts = std::iter::once(&mut claim.verdict).chain(claim.sub_verdicts.iter_mut().map(|s| &mut s.verdict));
+    for v in verdicts {
+        if let Some(e) = v.estimate.as_mut() {
+            scale(e, factor);
+        }
+    }
+}
+
+fn scale_all(run: &mut RunResults, factor: f64) {
+    let ids: Vec<String> = run.claims.iter().map(|c| c.id.clone()).collect();
+    for id in ids {
+        scale_claim(run, &id, factor);
+    }
+}
+
+fn renamed(mut run: RunResults) -> RunResults {
+    run.run_id = "2026-03-15T10-22-05Z-quick".to_string();
+    run.started_at = "2026-03-15T10:22:05Z".to_string();
+    run
+}
+
+fn judgement_of(c: &claimbench_history::Comparison, claim: &str, label: Option<&str>) -> Judgement {
+    c.rows
+        .iter()
+        .find(|r| r.claim == claim && r.label.as_deref() == label)
+        .unwrap_or_else(|| panic!("no row for {claim} {label:?}"))
+        .judgement
+}
+
+#[test]
+fn a_twenty_percent_drop_in_a_claimed_higher_ratio_is_a_regression() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    scale_claim(&mut new, "io-throughput", 0.8);
+
+    let c = compare(&base, &new, &CompareOptions::default());
+
+    assert!(c.has_regression());
+    assert_eq!(judgement_of(&c, "io-throughput", None), Judgement::Regressed);
+    assert_eq!(judgement_of(&c, "io-throughput", Some("E-io closed loop")), Judgement::Regressed);
+    assert_eq!(judgement_of(&c, "io-throughput", Some("E-overhead /json")), Judgement::Regressed);
+    let row = c.rows.iter().find(|r| r.claim == "io-throughput" && r.label.is_none()).unwrap();
+    let change = row.change.expect("both runs have a ratio");
+    assert!((change.median - 0.8).abs() < 1e-9, "{change:?}");
+    assert!(change.low < 0.8 && change.high > 0.8 && change.high < 1.0 / 1.05, "{change:?}");
+    let others: Vec<_> = c.regressions().filter(|r| r.claim != "io-throughput").collect();
+    assert!(others.is_empty(), "only io-throughput changed: {others:?}");
+}
+
+#[test]
+fn a_twenty_percent_drop_in_a_claimed_lower_ratio_is_an_improvement() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    // serverless: express < fastapi on cold start, so a lower ratio favours the claim.
+    scale_claim(&mut new, "serverless", 0.8);
+
+    let c = compare(&base, &new, &CompareOptions::default());
+
+    assert_eq!(judgement_of(&c, "serverless", None), Judgement::Improved);
+    assert!(!c.has_regression());
+}
+
+#[test]
+fn two_percent_noise_either_way_is_no_change() {
+    let base = fixture();
+    for factor in [0.98, 1.02] {
+        let mut new = renamed(base.clone());
+        scale_all(&mut new, factor);
+
+        let c = compare(&base, &new, &CompareOptions::default());
+
+        assert!(!c.has_regression(), "{factor}: {:?}", c.regressions().collect::<Vec<_>>());
+        for r in &c.rows {
+            assert!(
+                matches!(r.judgement, Judgement::NoChange | Judgement::NotComparable),
+                "{factor}: {} {:?} judged {:?} from {:?}",
+                r.claim,
+                r.label,
+                r.judgement,
+                r.change
+            );
+        }
+    }
+}
+
+#[test]
+fn a_verdict_flip_is_highlighted_and_a_weakened_one_is_a_regression() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    let claim = new.claims.iter_mut().find(|c| c.id == "execution-speed").unwrap();
+    claim.verdict.outcome = Outcome::Refuted;
+    let cost = new.claims.iter_mut().find(|c| c.id == "cost").unwrap();
+    cost.verdict.outcome = Outcome::Supported;
+
+    let c = compare(&base, &new, &CompareOptions::default());
+
+    let speed = c.rows.iter().find(|r| r.claim == "execution-speed").unwrap();
+    assert_eq!(speed.flip, Some(FlipKind::Weakened));
+    assert!(speed.regression);
+    let cost = c.rows.iter().find(|r| r.claim == "cost" && r.label.is_none()).unwrap();
+    assert_eq!(cost.flip, Some(FlipKind::Strengthened));
+    assert!(!cost.regression);
+    let md = render_markdown(&c).unwrap();
+    assert!(md.contains("### Verdict flips"), "{md}");
+    assert!(md.contains("**execution-speed**: supported → refuted (weakened: a regression)"), "{md}");
+    assert!(md.contains("**cost**: inconclusive → supported (strengthened)"), "{md}");
+}
+
+#[test]
+fn claims_and_sub_verdicts_found_in_one_run_only_are_listed_not_compared() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    new.claims.retain(|c| c.id != "cost");
+    new.claims[0].sub_verdicts.push(claimbench_model::run::LabeledVerdict {
+        label: "E-io-fanout".to_string(),
+        experiment: Some("E-io-fanout".to_string()),
+        verdict: Verdict {
+            outcome: Outcome::Inconclusive,
+            estimate: None,
+            key_number: String::new(),
+            reason: String::new(),
+        },
+    });
+
+    let c = compare(&base, &new, &CompareOptions::default());
+
+    let cost = c.rows.iter().find(|r| r.claim == "cost").unwrap();
+    assert_eq!(cost.judgement, Judgement::NotComparable);
+    assert_eq!(cost.note.as_deref(), Some("only in BASE"));
+    let fanout = c.rows.iter().find(|r| r.label.as_deref() == Some("E-io-fanout")).unwrap();
+    assert_eq!(fanout.note.as_deref(), Some("only in NEW"));
+    assert!(!c.has_regression());
+}
+
+#[test]
+fn the_markdown_names_the_runs_the_threshold_and_each_change() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    scale_claim(&mut new, "io-throughput", 0.8);
+    new.profile = "nightly".to_string();
+
+    let md = render_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
+
+    assert!(md.starts_with("## claimbench compare: 3 regressions"), "{md}");
+    assert!(md.contains("BASE `2026-03-14T10-22-05Z-quick`"), "{md}");
+    assert!(md.contains("beyond ±5%"), "{md}");
+    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.52× (1.38–1.71) supported | 1.22× (1.1–1.37) supported | −20.0% ("), "{md}");
+    assert!(md.contains("**regressed**"), "{md}");
+    assert!(md.contains("BASE is a quick run and NEW a nightly run"), "{md}");
+}
+
+#[test]
+fn the_html_is_self_contained_and_escapes_what_it_shows() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    new.claims[0].sub_verdicts[0].label = "<script>alert(1)</script>".to_string();
+
+    let html = render_html(&compare(&base, &new, &CompareOptions::default())).unwrap();
+
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<style>"));
+    assert!(!html.contains("<script"), "a label must not become markup");
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
+}
+
+#[test]
+fn the_same_run_compared_with_itself_changes_nothing() {
+    let base = fixture();
+    let c = compare(&base, &base, &CompareOptions::default());
+    assert!(!c.has_regression());
+    assert_eq!(c.improvements().count(), 0);
+    assert!(c.notes.iter().any(|n| n.contains("the same run")));
+}

@@ -1,0 +1,63 @@
+//! `claimbench history [DIR]`: brings `DIR/history.jsonl` up to date with the finished run
+//! folders in `DIR`, then re-renders `DIR/index.html` (the run list and the trend charts).
+//!
+//! Glue only: finding and reading the run folders is here, the history file and the page are the
+//! history crate's. `claimbench run` already records each run it makes; this command is for
+//! folders assembled by hand or by CI (the nightly job merges its matrix cells with it).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use claimbench_history::{append, render_index, Appended};
+use claimbench_model::run::RunResults;
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The reports folder holding the run folders and history.jsonl.
+    #[arg(default_value = "reports")]
+    dir: PathBuf,
+}
+
+pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
+    if !args.dir.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder: pass the reports folder that holds the run folders (default: reports)",
+            args.dir.display()
+        );
+    }
+    let mut runs = finished_runs(&args.dir)?;
+    runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    let mut added = 0;
+    for run in &runs {
+        if let Appended::Written(_) = append(&args.dir, run)? {
+            added += 1;
+        }
+    }
+    let written = render_index(&args.dir)?;
+    for warning in &written.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!("history: {} run(s), {added} added from run folders; index: {}", written.runs, written.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The results of every run folder under `dir` that has a `results.json`; `latest` (a link to
+/// one of them) is skipped, and unreadable results are skipped with a warning.
+fn finished_runs(dir: &Path) -> anyhow::Result<Vec<RunResults>> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    let mut runs = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+        let results = entry.path().join("results.json");
+        if is_link || !results.is_file() {
+            continue;
+        }
+        match claimbench_report::read_results(&results) {
+            Ok(run) => runs.push(run),
+            Err(e) => eprintln!("warning: {} was left out of the history: {e}", results.display()),
+        }
+    }
+    Ok(runs)
+}
