@@ -366,7 +366,9 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc() {
         let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-        assert_eq!(timestamp(t), "2026-11-19T08:26:40Z");
+        assert_eq!(timestamp(t), "2026-11-18T11:06:40Z");
+        let leap_day = std::time::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(timestamp(leap_day), "2000-02-29T00:00:00Z");
         assert_eq!(timestamp(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
     }
 }
