@@ -184,3 +184,35 @@ fn results_of_another_schema_version_are_refused_by_name() {
     std::fs::write(&path, "{ not json").unwrap();
     assert!(matches!(read_results(&path), Err(ReportError::Parse { .. })));
 }
+
+/// A real `claimbench run --profile smoke` on this project's 2-core machine, recorded as is.
+fn recorded() -> RunResults {
+    read_results(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/recorded-smoke.json"))
+        .expect("the recorded smoke run reads")
+}
+
+#[test]
+fn a_recorded_real_run_renders_every_claim_every_experiment_and_every_measurement() {
+    let results = recorded();
+    let html = render_html(&results).unwrap();
+    let table = element(&html, "claims-table", "</table>");
+    for claim in &results.claims {
+        assert!(table.contains(&escaped(&claim.quote)), "{} missing from the claims table", claim.id);
+        assert!(table.contains(&escaped(&claim.verdict.key_number)), "{}'s key number is shown", claim.id);
+    }
+    for experiment in results.experiments.iter().filter(|e| !e.measurements.is_empty()) {
+        let id = format!("exp-{}", experiment.id.to_lowercase());
+        let section = element(&html, &id, "</section>");
+        let kinds = chart_kinds(section);
+        let has_load = experiment.measurements.iter().any(|m| m.load.is_some());
+        if has_load {
+            assert!(kinds.contains(&"percentiles") && kinds.contains(&"timeseries"), "{id}: {kinds:?}");
+        } else {
+            assert!(kinds.contains(&"scalars"), "{id}: {kinds:?}");
+        }
+    }
+    let measured: usize = results.experiments.iter().map(|e| e.measurements.len()).sum();
+    assert_eq!(html.matches("id=\"m-").count(), measured, "one table row per measurement");
+    let markdown = render_markdown(&results);
+    assert!(results.claims.iter().all(|c| markdown.contains(&c.id)));
+}
