@@ -16,6 +16,8 @@ mod connection;
 mod error;
 pub mod export;
 pub mod histogram;
+#[doc(hidden)]
+pub mod hotpath;
 mod pacer;
 mod plan;
 mod runner;

@@ -356,7 +356,7 @@ async fn exchange(
 }
 
 /// A request from a template: cheap clones of prepared parts (the body and URI are shared).
-fn build(t: &PreparedTemplate) -> Request<Full<Bytes>> {
+pub(crate) fn build(t: &PreparedTemplate) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(t.body.clone()));
     *request.method_mut() = t.method.clone();
     *request.uri_mut() = t.uri.clone();
@@ -365,7 +365,7 @@ fn build(t: &PreparedTemplate) -> Request<Full<Bytes>> {
 }
 
 /// The error class of a status: 4xx and 5xx count as errors unless the template expected them.
-fn status_error(status: u16, expected: Option<u16>) -> Option<ErrorClass> {
+pub(crate) fn status_error(status: u16, expected: Option<u16>) -> Option<ErrorClass> {
     if expected == Some(status) {
         None
     } else if status >= 500 {
@@ -377,7 +377,7 @@ fn status_error(status: u16, expected: Option<u16>) -> Option<ErrorClass> {
     }
 }
 
-fn matches_expectation(expect: Option<&Expect>, status: u16, body: &Bytes) -> bool {
+pub(crate) fn matches_expectation(expect: Option<&Expect>, status: u16, body: &Bytes) -> bool {
     let Some(expect) = expect else {
         return true;
     };
