@@ -1,13 +1,14 @@
 //! Which way a ratio has to move to favour its claim, read from what the results already say.
 //!
-//! The results carry the claimed direction only in words (`direction`, e.g. "express >
+//! Results from this version on record the claimed side on each estimate (`claimed`), and that
+//! decides. Older results carry the claimed direction only in words (`direction`, e.g. "express >
 //! fastapi") next to an estimate that names its numerator and denominator. This file turns the
 //! two into [`Favoured`]: up when a larger ratio favours the claim, down when a smaller one
 //! does. When the words do not say (no comparator, no stack named), a decisive verdict does:
 //! a supported claim with a ratio above 1 favours up, and so on. Otherwise it is unknown, and
 //! a change is reported as a change without calling it better or worse.
 
-use claimbench_model::run::{Estimate, Outcome};
+use claimbench_model::run::{Claimed, Estimate, Outcome};
 use serde::Serialize;
 
 /// Which way a ratio must move to favour its claim.
@@ -41,6 +42,12 @@ const COMPARATORS: [(&str, bool); 11] = [
 /// Reads `direction` against the estimate's numerator and denominator; falls back to the
 /// decisive `verdicts` given (each an outcome with its ratio median), in order.
 pub fn favoured(direction: &str, estimate: &Estimate, verdicts: &[(Outcome, f64)]) -> Favoured {
+    // Results that record the claimed side say it outright; the words are for older results.
+    match estimate.claimed {
+        Some(Claimed::Greater) => return Favoured::Up,
+        Some(Claimed::Less) | Some(Claimed::NotGreater) => return Favoured::Down,
+        None => {}
+    }
     match from_words(direction, &estimate.numerator, &estimate.denominator) {
         Favoured::Unknown => verdicts
             .iter()
@@ -133,10 +140,31 @@ mod tests {
             ci_high: 0.6,
             pairs: 3,
             spread: vec![],
+            claimed: None,
         };
         let refuted = [(Outcome::Supported, 0.5)];
         assert_eq!(favoured("express > fastapi", &estimate, &refuted), Favoured::Up);
         assert_eq!(favoured("—", &estimate, &refuted), Favoured::Down);
         assert_eq!(favoured("—", &estimate, &[]), Favoured::Unknown);
+    }
+
+    #[test]
+    fn a_recorded_claimed_side_wins_over_the_words() {
+        let mut estimate = Estimate {
+            numerator: "express".into(),
+            denominator: "express".into(),
+            quantity: "throughput".into(),
+            ratio_median: 1.7,
+            ci_low: 1.5,
+            ci_high: 1.9,
+            pairs: 3,
+            spread: vec![],
+            claimed: Some(Claimed::Greater),
+        };
+        assert_eq!(favoured("2 workers > 1 worker", &estimate, &[]), Favoured::Up);
+        estimate.claimed = Some(Claimed::NotGreater);
+        assert_eq!(favoured("mixed ≈ alone", &estimate, &[]), Favoured::Down);
+        estimate.claimed = None;
+        assert_eq!(favoured("2 workers > 1 worker", &estimate, &[]), Favoured::Unknown);
     }
 }

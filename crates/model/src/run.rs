@@ -190,6 +190,21 @@ pub struct Estimate {
     pub pairs: u32,
     /// Every per-pair ratio, in trial order: the spread the report shows.
     pub spread: Vec<f64>,
+    /// What the claim says about this ratio; `None` in results written before it was recorded.
+    #[serde(default)]
+    pub claimed: Option<Claimed>,
+}
+
+/// What a claim says about a ratio `r` (numerator over denominator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Claimed {
+    /// The claim says `r > 1`: the numerator is ahead.
+    Greater,
+    /// The claim says `r < 1`: the numerator is behind (e.g. less CPU, lower latency).
+    Less,
+    /// The claim says `r` is not above 1: e.g. "nothing blocks", p99 mixed / p99 alone stays ~1.
+    NotGreater,
 }
 
 /// One experiment and all its measurements.

@@ -289,6 +289,7 @@ fn estimate(num: &str, den: &str, quantity: &str, median: f64, lo: f64, hi: f64,
         ci_high: hi,
         pairs: spread.len() as u32,
         spread,
+        claimed: None,
     }
 }
 

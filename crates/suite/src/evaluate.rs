@@ -190,6 +190,7 @@ pub fn evaluate_evidence(
             ci_high: high,
             pairs: ratios.len() as u32,
             spread: ratios,
+            claimed: Some(evidence.claimed),
         }),
         key_number,
         reason,

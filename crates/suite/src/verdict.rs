@@ -1,20 +1,8 @@
 //! The verdict: one small pure function comparing a ratio's confidence interval with the claimed
 //! side and a noise threshold, the way criterion decides improved / regressed / no change.
 
+pub use claimbench_model::run::Claimed;
 use claimbench_model::run::Outcome;
-use serde::{Deserialize, Serialize};
-
-/// What a claim says about a ratio `r` (numerator over denominator, as the evidence defines it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Claimed {
-    /// The claim says `r > 1`: the numerator is ahead.
-    Greater,
-    /// The claim says `r < 1`: the numerator is behind (e.g. less CPU, lower latency).
-    Less,
-    /// The claim says `r` is not above 1: e.g. "nothing blocks", p99 mixed / p99 alone stays ~1.
-    NotGreater,
-}
 
 /// Decides a verdict from the interval `[low, high]` of a ratio whose neutral value is 1.
 ///
