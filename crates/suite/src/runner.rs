@@ -6,7 +6,7 @@
 //! or a mock in tests). Checking a measurement (saturated generator, errors, canary drift, a dead
 //! app) and deriving its scalars happen here, identically for every lab.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
@@ -371,13 +371,4 @@ fn check_validity(m: &mut Measurement, max_error_ratio: f64) {
         m.valid = false;
         m.invalid_reasons.push("no response arrived during the trial".into());
     }
-}
-
-/// Groups measurements by (stack, label): used by tests and the CLI's summary.
-pub fn by_stack_and_label(measurements: &[Measurement]) -> HashMap<(String, String), Vec<&Measurement>> {
-    let mut map: HashMap<(String, String), Vec<&Measurement>> = HashMap::new();
-    for m in measurements {
-        map.entry((m.stack.clone(), m.label.clone())).or_default().push(m);
-    }
-    map
 }
