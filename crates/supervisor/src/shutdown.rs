@@ -36,9 +36,7 @@ pub fn install_handlers() {
 fn on_signal() {
     INTERRUPTED.store(true, Ordering::SeqCst);
     if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
-        eprintln!(
-            "\ninterrupted: stopping the apps and keeping what was measured (press Ctrl-C again to quit at once)"
-        );
+        eprintln!("\ninterrupted: stopping the apps (press Ctrl-C again to quit at once)");
         signal_all(libc::SIGTERM);
         std::thread::spawn(|| {
             std::thread::sleep(Duration::from_secs(3));
