@@ -52,7 +52,7 @@ impl Lab {
         let others: Vec<usize> = (0..cores.saturating_sub(1)).collect();
         let generator = if others.is_empty() { app_cpus.clone() } else { others };
         // This thread is the client: keep it off the app's core, with the upstream.
-        pin_current_thread(&generator);
+        claimbench_upstream::pin_current_thread(&generator);
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("a literal address parses");
         let upstream = Upstream::start(addr, Some(&generator)).map_err(|e| e.to_string())?;
         let stacks = std::env::var("CLAIMBENCH_BENCH_STACKS")
@@ -157,19 +157,6 @@ fn warm_up(app: &mut App, requests: &[Request], stack: &str) {
         for req in requests {
             app.client.send(req).unwrap_or_else(|e| panic!("{stack}: warming up with {}: {e}", req.line));
         }
-    }
-}
-
-fn pin_current_thread(cpus: &[usize]) {
-    // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it, and
-    // sched_setaffinity(0, ...) applies to the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        for &cpu in cpus {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 

@@ -113,7 +113,8 @@ impl Drop for Upstream {
     }
 }
 
-fn pin_current_thread(cpus: &[usize]) {
+/// Pins the calling thread to `cpus` (best effort: a refused pinning leaves it floating).
+pub fn pin_current_thread(cpus: &[usize]) {
     // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it, and
     // sched_setaffinity(0, ...) applies to the calling thread.
     unsafe {
