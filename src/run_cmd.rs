@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_model::run::{Environment, Method, Outcome, RunResults, StackInfo, SCHEMA_VERSION};
+use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
 use claimbench_supervisor::{doctor, shutdown, StackConfig, Supervisor};
@@ -256,13 +256,7 @@ fn environment(supervisor: &Supervisor, split: &CoreSplit, stacks: BTreeMap<Stri
 fn print_verdicts(results: &RunResults) {
     println!("\n{:<16} {:<14} key number", "claim", "verdict");
     for claim in &results.claims {
-        let outcome = match claim.verdict.outcome {
-            Outcome::Supported => "supported",
-            Outcome::Refuted => "refuted",
-            Outcome::Inconclusive => "inconclusive",
-            Outcome::Invalid => "invalid",
-            Outcome::NotMeasured => "not measured",
-        };
+        let outcome = claim.verdict.outcome.label();
         println!("{:<16} {:<14} {}", claim.id, outcome, claim.verdict.key_number);
     }
 }

@@ -184,14 +184,7 @@ fn flip_view(r: &Row) -> Option<FlipView> {
 
 /// The badge of an outcome, with the report's classes and words.
 pub fn outcome_badge(outcome: Outcome) -> Badge {
-    let (class, text) = match outcome {
-        Outcome::Supported => ("supported", "supported"),
-        Outcome::Refuted => ("refuted", "refuted"),
-        Outcome::Inconclusive => ("inconclusive", "inconclusive"),
-        Outcome::Invalid => ("invalid", "invalid"),
-        Outcome::NotMeasured => ("not-measured", "not yet measured"),
-    };
-    Badge { class, text }
+    Badge { class: outcome.slug(), text: outcome.label() }
 }
 
 fn judgement_badge(j: Judgement) -> Badge {

@@ -171,6 +171,27 @@ pub enum Outcome {
     NotMeasured,
 }
 
+impl Outcome {
+    /// How the outcome reads to a user, e.g. "not yet measured".
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Supported => "supported",
+            Outcome::Refuted => "refuted",
+            Outcome::Inconclusive => "inconclusive",
+            Outcome::Invalid => "invalid",
+            Outcome::NotMeasured => "not yet measured",
+        }
+    }
+
+    /// A short identifier for styling and anchors, e.g. "not-measured".
+    pub fn slug(self) -> &'static str {
+        match self {
+            Outcome::NotMeasured => "not-measured",
+            other => other.label(),
+        }
+    }
+}
+
 /// A paired-ratio estimate: median of per-pair ratios and its bootstrap interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {

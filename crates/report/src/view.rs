@@ -281,14 +281,7 @@ impl Report {
 
 /// The badge of an outcome.
 pub fn badge(outcome: Outcome) -> Badge {
-    let (class, text) = match outcome {
-        Outcome::Supported => ("supported", "supported"),
-        Outcome::Refuted => ("refuted", "refuted"),
-        Outcome::Inconclusive => ("inconclusive", "inconclusive"),
-        Outcome::Invalid => ("invalid", "invalid"),
-        Outcome::NotMeasured => ("not-measured", "not yet measured"),
-    };
-    Badge { class, text }
+    Badge { class: outcome.slug(), text: outcome.label() }
 }
 
 /// An HTML id made of lowercase letters, digits and dashes.

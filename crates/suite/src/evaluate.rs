@@ -58,14 +58,14 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
         (Some(reason), _) => Verdict {
             outcome: Outcome::NotMeasured,
             estimate: None,
-            key_number: "not yet measured".into(),
+            key_number: Outcome::NotMeasured.label().into(),
             reason: reason.clone(),
         },
         (None, Some(first)) => first.verdict.clone(),
         (None, None) => Verdict {
             outcome: Outcome::NotMeasured,
             estimate: None,
-            key_number: "not yet measured".into(),
+            key_number: Outcome::NotMeasured.label().into(),
             reason: "no evidence is defined for this claim".into(),
         },
     };
@@ -86,7 +86,7 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
 }
 
 fn not_measured(reason: String) -> Verdict {
-    Verdict { outcome: Outcome::NotMeasured, estimate: None, key_number: "not measured".into(), reason }
+    Verdict { outcome: Outcome::NotMeasured, estimate: None, key_number: Outcome::NotMeasured.label().into(), reason }
 }
 
 /// The verdict of one piece of evidence.
@@ -118,7 +118,7 @@ pub fn evaluate_evidence(
             return Verdict {
                 outcome: Outcome::Invalid,
                 estimate: None,
-                key_number: "invalid".into(),
+                key_number: Outcome::Invalid.label().into(),
                 reason: format!("{stack}: {reason}"),
             };
         }
@@ -137,7 +137,7 @@ pub fn evaluate_evidence(
         return Verdict {
             outcome: Outcome::Invalid,
             estimate: None,
-            key_number: "invalid".into(),
+            key_number: Outcome::Invalid.label().into(),
             reason: format!(
                 "no valid trial of one side has a valid partner trial of the other; {} trial(s) were invalid{}",
                 left_out.len(),
