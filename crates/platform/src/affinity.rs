@@ -1,0 +1,126 @@
+//! CPU affinity: the CPUs the calling thread may use, and pinning it (or a child between fork and
+//! exec) to a set of them. Which CPUs each part of the lab gets is the lab's topology, not here.
+
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+use nix::unistd::Pid;
+
+use crate::PlatformError;
+
+/// A CPU set built ahead of time, so that applying it allocates nothing (safe in `pre_exec`).
+#[derive(Clone, Copy)]
+pub struct CpuMask(CpuSet);
+
+impl CpuMask {
+    /// The set of `cpus`; fails on an empty list or a CPU beyond what a set can hold.
+    pub fn new(cpus: &[usize]) -> Result<CpuMask, PlatformError> {
+        if cpus.is_empty() {
+            return Err(PlatformError::NoCpus);
+        }
+        let mut set = CpuSet::new();
+        for &cpu in cpus {
+            set.set(cpu).map_err(|_| PlatformError::CpuOutOfRange { cpu, max: CpuSet::count() })?;
+        }
+        Ok(CpuMask(set))
+    }
+
+    /// Moves the calling thread onto this set. Async-signal-safe: one system call, no allocation.
+    pub fn apply(&self) -> nix::Result<()> {
+        sched_setaffinity(Pid::from_raw(0), &self.0)
+    }
+
+    fn cpus(&self) -> Vec<usize> {
+        (0..CpuSet::count()).filter(|&c| self.0.is_set(c).unwrap_or(false)).collect()
+    }
+}
+
+impl std::fmt::Debug for CpuMask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CpuMask({})", cpu_list(&self.cpus()))
+    }
+}
+
+/// The CPUs the calling thread may run on, ascending.
+pub fn allowed_cpus() -> Result<Vec<usize>, PlatformError> {
+    let set = sched_getaffinity(Pid::from_raw(0)).map_err(PlatformError::Affinity)?;
+    Ok(CpuMask(set).cpus())
+}
+
+/// Pins the calling thread to `cpus`.
+pub fn pin_current_thread(cpus: &[usize]) -> Result<(), PlatformError> {
+    CpuMask::new(cpus)?.apply().map_err(|source| PlatformError::Pin { cpus: cpu_list(cpus), source })
+}
+
+/// Restores the thread's previous CPU set when dropped.
+#[must_use = "the thread returns to its old CPUs when the guard is dropped"]
+pub struct PinGuard {
+    original: CpuMask,
+}
+
+impl PinGuard {
+    /// Pins the calling thread to `cpus` until the guard is dropped.
+    pub fn pin(cpus: &[usize]) -> Result<PinGuard, PlatformError> {
+        let original = CpuMask(sched_getaffinity(Pid::from_raw(0)).map_err(PlatformError::Affinity)?);
+        pin_current_thread(cpus)?;
+        Ok(PinGuard { original })
+    }
+}
+
+impl Drop for PinGuard {
+    fn drop(&mut self) {
+        // The original set was ours a moment ago; the kernel refuses it only if the cgroup shrank,
+        // and then there is nothing better to go back to.
+        let _ = self.original.apply();
+    }
+}
+
+/// True if this thread may pin itself to one of its CPUs (containers sometimes forbid it).
+pub fn pinning_works() -> bool {
+    let Ok(allowed) = allowed_cpus() else { return false };
+    let Some(&first) = allowed.first() else { return false };
+    PinGuard::pin(&[first]).is_ok()
+}
+
+/// A CPU list in the kernel's compact form, e.g. `0-3,6`.
+pub fn cpu_list(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let start = cpus[i];
+        while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
+            i += 1;
+        }
+        parts.push(if cpus[i] == start { start.to_string() } else { format!("{start}-{}", cpus[i]) });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists_are_compact() {
+        assert_eq!(cpu_list(&[0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
+        assert_eq!(cpu_list(&[]), "");
+    }
+
+    #[test]
+    fn masks_refuse_empty_lists_and_cpus_beyond_the_set() {
+        assert!(matches!(CpuMask::new(&[]), Err(PlatformError::NoCpus)));
+        let err = CpuMask::new(&[1 << 20]).unwrap_err();
+        assert!(err.to_string().contains("beyond"), "{err}");
+        assert_eq!(format!("{:?}", CpuMask::new(&[0, 1, 3]).unwrap()), "CpuMask(0-1,3)");
+    }
+
+    #[test]
+    fn a_guard_pins_the_thread_and_puts_it_back() {
+        let before = allowed_cpus().unwrap();
+        assert!(!before.is_empty());
+        {
+            let _guard = PinGuard::pin(&before[..1]).unwrap();
+            assert_eq!(allowed_cpus().unwrap(), before[..1]);
+        }
+        assert_eq!(allowed_cpus().unwrap(), before);
+    }
+}

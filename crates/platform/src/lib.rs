@@ -1,0 +1,35 @@
+//! The Linux calls claimbench needs, behind safe functions: which CPUs a thread may use and
+//! pinning it there ([`affinity`]), the open-file limit ([`limits`]), and what `/proc` and
+//! `/etc/os-release` say about processes and the machine ([`procfs`]).
+//!
+//! The system calls come from `nix`; this crate only decides their shape for claimbench and
+//! turns failures into errors that say what was asked. It knows nothing of stacks, plans or
+//! results: the supervisor, the engine, the upstream and the lab call it.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod affinity;
+pub mod limits;
+pub mod procfs;
+
+pub use affinity::{allowed_cpus, cpu_list, pin_current_thread, pinning_works, CpuMask, PinGuard};
+pub use limits::raise_open_file_limit;
+
+/// What went wrong in a platform call.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("CPU {cpu} is beyond the {max} CPUs a CPU set can hold: pick a CPU number below {max}")]
+    CpuOutOfRange { cpu: usize, max: usize },
+
+    #[error("an empty CPU list cannot be pinned to: give at least one CPU")]
+    NoCpus,
+
+    #[error("pinning to CPUs {cpus} was refused ({source}): the container or cgroup may forbid them; pick CPUs from `taskset -p $$`")]
+    Pin { cpus: String, source: nix::Error },
+
+    #[error("reading this thread's allowed CPUs failed: {0}")]
+    Affinity(nix::Error),
+
+    #[error("the open-file limit could not be read or raised: {0}")]
+    Rlimit(nix::Error),
+}
