@@ -14,13 +14,13 @@
 
 use std::hint::black_box;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
+
 use std::time::Duration;
 
 use bytes::Bytes;
 use claimbench_engine::histogram::{decode, encode, new_histogram, summarize};
 use claimbench_engine::hotpath::Prepared;
-use claimbench_engine::{Expect, Mode, Plan, RuntimeChoice};
+use claimbench_engine::{Cancel, Expect, Mode, Plan, RuntimeChoice};
 use claimbench_supervisor::Upstream;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use http_body_util::BodyExt;
@@ -99,7 +99,7 @@ fn closed_loop(c: &mut Criterion) {
         .throughput(Throughput::Elements(REQUESTS));
     group.bench_function("closed_c1", |b| {
         b.iter_batched(
-            || AtomicBool::new(false),
+            Cancel::new,
             |cancel| {
                 let result = claimbench_engine::run(&plan, &cancel, &|_| {})
                     .unwrap_or_else(|e| panic!("the engine failed against {url}: {e}"));

@@ -52,7 +52,7 @@ impl Lab {
         let others: Vec<usize> = (0..cores.saturating_sub(1)).collect();
         let generator = if others.is_empty() { app_cpus.clone() } else { others };
         // This thread is the client: keep it off the app's core, with the upstream.
-        claimbench_upstream::pin_current_thread(&generator);
+        claimbench_platform::pin_current_thread(&generator).map_err(|e| e.to_string())?;
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("a literal address parses");
         let upstream = Upstream::start(addr, Some(&generator)).map_err(|e| e.to_string())?;
         let stacks = std::env::var("CLAIMBENCH_BENCH_STACKS")

@@ -11,6 +11,7 @@
 //! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
 //! `runner` ties one run together.
 
+mod cancel;
 mod collector;
 mod connection;
 mod error;
@@ -25,6 +26,7 @@ mod selfcheck;
 mod timer;
 mod worker;
 
+pub use cancel::Cancel;
 pub use error::{EngineError, ExportError, HistogramError};
 pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Target, MAX_THREADS};
 pub use runner::{run, ProgressEvent};

@@ -1,7 +1,7 @@
 //! One run from start to result: spawn the workers, watch them, add up what they recorded.
 //!
 //! `run` blocks the calling thread. It splits the plan between worker threads (each with its own
-//! pacer share and connections), passes the caller's cancel flag on to them, reports progress
+//! pacer share and connections), stops them when the caller's [`Cancel`] fires, reports progress
 //! from the calling thread, and joins every thread before returning, so nothing of a run
 //! outlives it. The numbers come from `collector`, the saturation verdict from `selfcheck`.
 
@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use claimbench_model::load::{self as model, LoadResult, SelfCheck};
 
+use crate::cancel::Cancel;
 use crate::collector::{assemble, fill_totals};
 use crate::error::EngineError;
 use crate::pacer::Pacer;
@@ -19,7 +20,7 @@ use crate::plan::{Mode, PhaseKind, Plan, RuntimeChoice};
 use crate::selfcheck::{allowed_cpus, cpu_list, judge};
 use crate::worker::{self, StartLine, WorkerProgress, WorkerSpec};
 
-/// How often the calling thread looks at the workers and the cancel flag.
+/// How often the calling thread looks at the workers and the cancel token.
 const POLL: Duration = Duration::from_millis(20);
 /// How often a `Tick` progress event is sent.
 const TICK: Duration = Duration::from_secs(1);
@@ -31,12 +32,12 @@ pub enum ProgressEvent {
     PhaseStarted { name: String, duration: Option<Duration> },
     /// About once a second: requests finished and failed so far, warm-up included.
     Tick { elapsed: Duration, requests: u64, errors: u64 },
-    /// The cancel flag was seen; requests in flight are finishing.
+    /// The cancel token fired; requests in flight are finishing.
     Stopping,
 }
 
-/// Runs a plan to its end (or until `cancel` is set) and returns what it measured.
-pub fn run(plan: &Plan, cancel: &AtomicBool, progress: &dyn Fn(ProgressEvent)) -> Result<LoadResult, EngineError> {
+/// Runs a plan to its end (or until `cancel` fires) and returns what it measured.
+pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Result<LoadResult, EngineError> {
     let validated = plan.validate()?;
     let threads = plan.threads();
     let pin = match plan.runtime {
@@ -98,7 +99,7 @@ pub fn run(plan: &Plan, cancel: &AtomicBool, progress: &dyn Fn(ProgressEvent)) -
         let mut next_tick = TICK;
         while handles.iter().any(|h| h.as_ref().is_ok_and(|h| !h.is_finished())) {
             thread::sleep(POLL);
-            if !stopping && cancel.load(Ordering::Relaxed) {
+            if !stopping && cancel.is_cancelled() {
                 stopping = true;
                 stop.store(true, Ordering::Relaxed);
                 progress(ProgressEvent::Stopping);

@@ -2,7 +2,7 @@
 //!
 //! The load generator shares a small machine with the server under test, so a result is only
 //! trustworthy if the generator had headroom. This module reads per-thread CPU time and CPU
-//! affinity from the kernel, pins threads, and decides saturation in one pure function
+//! affinity (through `claimbench-platform`), pins threads, and decides saturation in one pure function
 //! (`judge`): CPU at 90% or more of the cores it had, or open-loop p99 send lag above 1 ms.
 
 use std::io;
@@ -42,62 +42,22 @@ pub fn judge(cpu_fraction: f64, cores: u32, send_lag_p99_us: Option<f64>) -> Vec
 
 /// CPU time (user + system) the calling thread has used so far.
 pub(crate) fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    claimbench_platform::procfs::thread_cpu_time()
 }
 
-/// The CPUs the calling thread may run on.
+/// The CPUs the calling thread may run on (none when the kernel will not say).
 pub(crate) fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: an all-zero cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is valid and writable for `size_of::<cpu_set_t>()` bytes.
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
-    if rc != 0 {
-        return Vec::new();
-    }
-    (0..libc::CPU_SETSIZE as usize)
-        // SAFETY: `cpu` is below CPU_SETSIZE, the size of the set.
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect()
+    claimbench_platform::allowed_cpus().unwrap_or_default()
 }
 
 /// Pins the calling thread to one CPU.
 pub(crate) fn pin_current_thread(core: usize) -> io::Result<()> {
-    if core >= libc::CPU_SETSIZE as usize {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "core number out of range"));
-    }
-    // SAFETY: an all-zero cpu_set_t is a valid empty set; `core` was checked against its size.
-    let rc = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(core, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    let mask = claimbench_platform::CpuMask::new(&[core])
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    mask.apply().map_err(io::Error::from)
 }
 
-/// A CPU list in the kernel's compact form, e.g. `0-3,6`.
-pub(crate) fn cpu_list(cpus: &[usize]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < cpus.len() {
-        let start = cpus[i];
-        while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
-            i += 1;
-        }
-        parts.push(if cpus[i] == start { start.to_string() } else { format!("{start}-{}", cpus[i]) });
-        i += 1;
-    }
-    parts.join(",")
-}
+pub(crate) use claimbench_platform::cpu_list;
 
 #[cfg(test)]
 mod tests {
@@ -116,12 +76,6 @@ mod tests {
         let w = judge(0.2, 2, Some(1_500.0));
         assert_eq!(w, vec![Warning::SendLag { p99_us: 1_500.0 }]);
         assert!(w[0].to_string().contains("1.50 ms"));
-    }
-
-    #[test]
-    fn cpu_lists_are_compact() {
-        assert_eq!(cpu_list(&[0, 1, 2, 5, 7, 8]), "0-2,5,7-8");
-        assert_eq!(cpu_list(&[]), "");
     }
 
     #[test]

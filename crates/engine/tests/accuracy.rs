@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use claimbench_engine::export::render_summary;
-use claimbench_engine::{run, Mode, Plan};
+use claimbench_engine::{run, Cancel, Mode, Plan};
 use support::{load_lock, ms, open_loop, Behaviour, TestServer};
 
 #[test]
@@ -16,7 +15,7 @@ fn a_fixed_20ms_delay_is_measured_as_20_to_21_5ms_at_the_median() {
     let server = TestServer::start(Behaviour::Delay(Duration::from_millis(20)));
     let mut plan = open_loop(&server.url(), 200.0, 10, 2.0);
     plan.warmup = Duration::from_millis(300);
-    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
     assert!(r.responses >= 395, "{}", r.responses);
@@ -32,7 +31,7 @@ fn open_loop_at_2000_per_second_keeps_the_rate_and_count_within_1_percent() {
     let server = TestServer::start(Behaviour::Fast);
     let mut plan = open_loop(&server.url(), 2000.0, 20, 5.0);
     plan.warmup = Duration::from_millis(500);
-    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     let rate_error = (r.achieved_rate - 2000.0).abs() / 2000.0;
     let count_error = (r.responses as f64 - 10_000.0).abs() / 10_000.0;
@@ -53,7 +52,7 @@ fn open_loop_counts_the_stall_in_corrected_latency_only() {
     let server =
         TestServer::start(Behaviour::StallOnce { after: Duration::from_secs(3), pause: Duration::from_secs(1) });
     let plan = open_loop(&server.url(), 1000.0, 10, 6.0);
-    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     let corrected = ms(r.latency.p99_us);
     let uncorrected = ms(r.latency_uncorrected.p99_us);
@@ -76,7 +75,7 @@ fn closed_loop_with_think_time_paces_each_connection() {
     let mut plan =
         Plan::new(&server.url(), Mode::ClosedLoop { connections: 4, think_time: Duration::from_millis(10) }).unwrap();
     plan.duration = Some(Duration::from_secs(1));
-    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     // 4 connections, each one request per ~10 ms: at most 400, and well over half that.
     assert!((250..=404).contains(&r.responses), "{}", r.responses);
@@ -95,7 +94,7 @@ fn poisson_rate_steps_report_each_step() {
         claimbench_engine::RateStep { rate: 200.0, duration: Duration::from_secs(1) },
         claimbench_engine::RateStep { rate: 800.0, duration: Duration::from_secs(1) },
     ];
-    let r = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     assert_eq!(r.steps.len(), 2);
     // Poisson counts: standard deviation sqrt(n); allow five of them.

@@ -3,16 +3,15 @@
 
 mod support;
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use claimbench_engine::export::render_summary;
-use claimbench_engine::{run, Expect, Mode, Plan};
+use claimbench_engine::{run, Cancel, Expect, Mode, Plan};
 use claimbench_model::load::LoadResult;
 use support::{load_lock, open_loop, refused_url, Behaviour, TestServer};
 
 fn run_to_end(plan: &Plan) -> LoadResult {
-    let r = run(plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let r = run(plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     r
 }

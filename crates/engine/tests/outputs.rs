@@ -3,13 +3,12 @@
 
 mod support;
 
-use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use claimbench_engine::export::{self, Latency};
 use claimbench_engine::histogram::{decode, merge};
-use claimbench_engine::{run, Mode, Plan, RateStep};
+use claimbench_engine::{run, Cancel, Mode, Plan, RateStep};
 use claimbench_model::load::LoadResult;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use hdrhistogram::serialization::Deserializer;
@@ -29,7 +28,7 @@ fn stepped_result() -> &'static LoadResult {
             RateStep { rate: 200.0, duration: Duration::from_millis(500) },
             RateStep { rate: 400.0, duration: Duration::from_millis(500) },
         ];
-        run(&plan, &AtomicBool::new(false), &|_| {}).unwrap()
+        run(&plan, &Cancel::new(), &|_| {}).unwrap()
     })
 }
 
@@ -39,7 +38,7 @@ fn closed_result() -> LoadResult {
     let mut plan = Plan::new(&server.url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO }).unwrap();
     plan.duration = None;
     plan.max_requests = Some(300);
-    run(&plan, &AtomicBool::new(false), &|_| {}).unwrap()
+    run(&plan, &Cancel::new(), &|_| {}).unwrap()
 }
 
 fn schema() -> jsonschema::Validator {

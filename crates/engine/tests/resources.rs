@@ -4,12 +4,12 @@
 mod support;
 
 use std::cell::RefCell;
-use std::sync::atomic::AtomicBool;
+
 use std::time::{Duration, Instant};
 
 use claimbench_engine::export::render_summary;
 use claimbench_engine::histogram::{decode, merge};
-use claimbench_engine::{run, ProgressEvent};
+use claimbench_engine::{run, Cancel, ProgressEvent};
 use support::{closed_loop, load_lock, rss_bytes, threads_and_fds, Behaviour, TestServer};
 
 #[test]
@@ -18,7 +18,7 @@ fn memory_stays_flat_over_a_long_fast_run() {
     let server = TestServer::start(Behaviour::Fast);
     let plan = closed_loop(&server.url(), 8, 8.0);
     let samples = RefCell::new(Vec::new());
-    let r = run(&plan, &AtomicBool::new(false), &|event| {
+    let r = run(&plan, &Cancel::new(), &|event| {
         if let ProgressEvent::Tick { requests, .. } = event {
             samples.borrow_mut().push((requests, rss_bytes()));
         }
@@ -50,7 +50,7 @@ fn repeated_runs_leave_no_threads_or_sockets_behind() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
     let plan = closed_loop(&server.url(), 16, 0.3);
-    run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    run(&plan, &Cancel::new(), &|_| {}).unwrap();
     // The server's connection threads end a moment after the engine hangs up: wait for the
     // counts to hold still, or to come back to where they were.
     let settle = |target: Option<(usize, usize)>| {
@@ -73,7 +73,7 @@ fn repeated_runs_leave_no_threads_or_sockets_behind() {
     };
     let before = settle(None);
     for _ in 0..3 {
-        run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+        run(&plan, &Cancel::new(), &|_| {}).unwrap();
     }
     let after = settle(Some(before));
     assert_eq!(after, before, "(threads, fds) after three more runs");
@@ -85,8 +85,8 @@ fn histograms_of_two_runs_merge_to_the_counts_of_both() {
     let server = TestServer::start(Behaviour::Fast);
     let mut plan = closed_loop(&server.url(), 2, 0.5);
     plan.runtime = claimbench_engine::RuntimeChoice::Threads { threads: 2 };
-    let a = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
-    let b = run(&plan, &AtomicBool::new(false), &|_| {}).unwrap();
+    let a = run(&plan, &Cancel::new(), &|_| {}).unwrap();
+    let b = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     let (ha, hb) = (decode(&a.histograms.corrected).unwrap(), decode(&b.histograms.corrected).unwrap());
     let merged = merge([&ha, &hb]).unwrap();
     assert_eq!(merged.len(), a.responses + b.responses);
@@ -105,11 +105,11 @@ fn cancelling_stops_a_run_early_with_what_it_measured() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
     let plan = closed_loop(&server.url(), 4, 30.0);
-    let cancel = AtomicBool::new(false);
+    let cancel = Cancel::new();
     let started = Instant::now();
     let r = run(&plan, &cancel, &|event| {
         if let ProgressEvent::Tick { .. } = event {
-            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            cancel.cancel();
         }
     })
     .unwrap();

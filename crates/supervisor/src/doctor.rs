@@ -3,7 +3,8 @@
 
 use claimbench_model::stack::Runtime;
 
-use crate::process::pinning_works;
+use claimbench_platform::pinning_works;
+
 use crate::registry::Supervisor;
 use crate::versions;
 
@@ -76,13 +77,5 @@ pub fn examine(supervisor: &Supervisor) -> Vec<Finding> {
 
 /// The CPU model from /proc/cpuinfo.
 pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    claimbench_platform::procfs::cpu_model().unwrap_or_else(|| "unknown".into())
 }

@@ -31,8 +31,14 @@ pub enum SupervisorError {
     #[error("{stack} exited during startup ({status}) before /health answered{tail}")]
     ExitedAtStartup { stack: String, status: String, tail: Tail },
 
-    #[error("{stack} did not answer 200 on {url} within {timeout:?}: raise the readiness timeout if the machine is slow{tail}")]
+    #[error("{stack} did not answer 200 on {url} within {timeout:?}: if the machine is slow, raise the readiness timeout with {env}=SECONDS{tail}", env = crate::readiness::READY_TIMEOUT_ENV)]
     NotReady { stack: String, url: String, timeout: Duration, tail: Tail },
+
+    #[error("{var}={value:?} is not a readiness timeout: give whole seconds from 1 to {max}", var = crate::readiness::READY_TIMEOUT_ENV, max = crate::readiness::MAX_READY_TIMEOUT_S)]
+    BadReadyTimeout { value: String },
+
+    #[error("{stack} cannot be pinned to CPUs {cpus}: {message}")]
+    Pin { stack: String, cpus: String, message: String },
 
     #[error("{stack} died ({status}){tail}")]
     Died { stack: String, status: String, tail: Tail },

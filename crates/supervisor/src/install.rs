@@ -1,5 +1,6 @@
 //! First-use installation of the apps' dependencies: `npm ci` for node-app and a venv plus
-//! `pip install -r requirements.lock` for python-app, with a spinner while it runs.
+//! `pip install -r requirements.lock` for python-app. Progress goes to an [`InstallObserver`]
+//! (the binary draws a spinner from it); this crate prints nothing.
 //!
 //! An install is redone only when its lock file changed: a stamp beside the installed tree records
 //! a hash of the lock it was made from. Finding and version-checking the runtimes is in
@@ -8,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use claimbench_model::stack::{Runtime, StackSpec};
 
@@ -16,12 +17,31 @@ use crate::error::{SupervisorError, Tail};
 use crate::stderr::OutputTail;
 use crate::versions::{self, Toolchain};
 
+/// One step of a first-use install, as it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstallEvent {
+    /// `what` (e.g. "node-app dependencies (npm ci)") began.
+    Started { what: String },
+    /// `what` succeeded after `took`.
+    Finished { what: String, took: Duration },
+}
+
+/// Told of every install step; the binary draws from it.
+pub type InstallObserver = Arc<dyn Fn(&InstallEvent) + Send + Sync>;
+
 /// Installs app dependencies once per process and per lock file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Installer {
     root: PathBuf,
     // Tests start stacks from several threads; one install at a time keeps npm and pip sane.
     lock: Arc<Mutex<()>>,
+    observer: Option<InstallObserver>,
+}
+
+impl std::fmt::Debug for Installer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installer").field("root", &self.root).field("observed", &self.observer.is_some()).finish()
+    }
 }
 
 /// The stamp file written after a successful install.
@@ -30,7 +50,25 @@ const STAMP: &str = ".claimbench-installed";
 impl Installer {
     /// An installer for the checkout at `root`.
     pub fn new(root: PathBuf) -> Installer {
-        Installer { root, lock: Arc::new(Mutex::new(())) }
+        Installer { root, lock: Arc::new(Mutex::new(())), observer: None }
+    }
+
+    /// The same installer, telling `observer` about each step.
+    pub fn observed(self, observer: InstallObserver) -> Installer {
+        Installer { observer: Some(observer), ..self }
+    }
+
+    fn step(&self, what: &str, cmd: Command) -> Result<(), SupervisorError> {
+        let tell = |event: InstallEvent| {
+            if let Some(observer) = &self.observer {
+                observer(&event);
+            }
+        };
+        tell(InstallEvent::Started { what: what.to_string() });
+        let started = Instant::now();
+        run_step(what, cmd)?;
+        tell(InstallEvent::Finished { what: what.to_string(), took: started.elapsed() });
+        Ok(())
     }
 
     /// Checks the runtime and installs the app's dependencies if they are missing or stale.
@@ -46,7 +84,7 @@ impl Installer {
                     let npm = std::env::var_os("CLAIMBENCH_NPM").map(PathBuf::from).unwrap_or_else(|| "npm".into());
                     let mut cmd = Command::new(npm);
                     cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&app);
-                    run_step(&format!("{} dependencies (npm ci)", spec.dir), cmd)?;
+                    self.step(&format!("{} dependencies (npm ci)", spec.dir), cmd)?;
                     write_stamp(&lock, &installed)?;
                 }
                 Ok(node)
@@ -58,12 +96,12 @@ impl Installer {
                 if is_stale(&lock, &venv)? {
                     let mut create = Command::new(&python.interpreter);
                     create.args(["-m", "venv", "--clear"]).arg(&venv).current_dir(&app);
-                    run_step(&format!("{} virtualenv (python -m venv)", spec.dir), create)?;
+                    self.step(&format!("{} virtualenv (python -m venv)", spec.dir), create)?;
                     let mut pip = Command::new(venv.join("bin/python"));
                     pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r"])
                         .arg(&lock)
                         .current_dir(&app);
-                    run_step(&format!("{} dependencies (pip install -r requirements.lock)", spec.dir), pip)?;
+                    self.step(&format!("{} dependencies (pip install -r requirements.lock)", spec.dir), pip)?;
                     write_stamp(&lock, &venv)?;
                 }
                 Ok(Toolchain { interpreter: venv.join("bin/python"), version: python.version })
@@ -93,15 +131,8 @@ fn lock_hash(lock: &Path) -> Result<String, SupervisorError> {
     Ok(format!("{hash:016x}"))
 }
 
-/// Runs one install command with a spinner, keeping its output for the error message.
+/// Runs one install command, keeping its output for the error message.
 fn run_step(what: &str, mut cmd: Command) -> Result<(), SupervisorError> {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} installing {msg} ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    spinner.set_message(what.to_string());
-    spinner.enable_steady_tick(Duration::from_millis(120));
     let command = format!("{cmd:?}");
     let tail = OutputTail::default();
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| {
@@ -117,9 +148,7 @@ fn run_step(what: &str, mut cmd: Command) -> Result<(), SupervisorError> {
     for reader in readers.into_iter().flatten() {
         let _ = reader.join();
     }
-    spinner.finish_and_clear();
     if status.success() {
-        eprintln!("installed {what} in {:.1}s", spinner.elapsed().as_secs_f64());
         Ok(())
     } else {
         Err(SupervisorError::InstallFailed {

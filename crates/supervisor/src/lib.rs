@@ -3,7 +3,10 @@
 //! A [`Supervisor`] knows the repository layout and the stack registry; [`Supervisor::start`]
 //! turns a [`StackConfig`] into a [`RunningStack`] that is ready (its `/health` answered 200), pinned
 //! where asked, sampled from `/proc`, and killed as a whole process group when dropped. What the
-//! apps answer is the conformance crate's business, and load is the engine's.
+//! apps answer is the conformance crate's business, and load is the engine's. It prints nothing:
+//! installs are reported to an observer, failures come back as [`SupervisorError`].
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
 mod install;
@@ -17,10 +20,10 @@ mod versions;
 
 pub mod doctor;
 
-pub use claimbench_upstream::Upstream;
 pub use error::SupervisorError;
-pub use install::Installer;
-pub use process::{parse_cpu_list, pinning_works, RunningStack};
+pub use install::{InstallEvent, InstallObserver, Installer};
+pub use process::{parse_cpu_list, RunningStack};
+pub use readiness::{MAX_READY_TIMEOUT_S, READY_TIMEOUT_ENV};
 pub use registry::{find_root, Supervisor};
 pub use versions::{runtime_version, Toolchain};
 
@@ -41,7 +44,7 @@ pub struct StackConfig {
     pub upstream_url: Option<String>,
     /// Extra environment variables, applied last.
     pub env: Vec<(String, String)>,
-    /// How long `/health` may take to answer 200 after spawn.
+    /// How long `/health` may take to answer 200 after spawn (`CLAIMBENCH_READY_TIMEOUT` overrides it).
     pub ready_timeout: Duration,
 }
 

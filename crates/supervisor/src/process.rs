@@ -2,8 +2,8 @@
 //! and stopping it: SIGTERM to the whole group, SIGKILL after a grace period.
 //!
 //! A [`RunningStack`] owns its process group: dropping it (normal end, error, panic unwinding)
-//! kills the group, and `shutdown` kills it on SIGINT/SIGTERM. Readiness polling is in
-//! `readiness`, resource sampling in `sampler`.
+//! kills the group, and `shutdown` lets the binary's signal handler kill it. Readiness polling is
+//! in `readiness`, resource sampling in `sampler`, the system calls in `claimbench-platform`.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -12,6 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use claimbench_model::stack::{Pinning, ResourceSample, StackSpec, Versions};
+use claimbench_platform::{cpu_list, procfs, CpuMask};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 
 use crate::error::{SupervisorError, Tail};
 use crate::readiness::{wait_ready, Readiness};
@@ -47,7 +51,7 @@ impl RunningStack {
         toolchain: &Toolchain,
         config: &StackConfig,
     ) -> Result<RunningStack, SupervisorError> {
-        shutdown::install_handlers();
+        let ready_timeout = crate::readiness::timeout_from_env(config.ready_timeout)?;
         let port = match config.port {
             Some(port) => port,
             None => free_port()?,
@@ -87,21 +91,23 @@ impl RunningStack {
         for (key, value) in &config.env {
             cmd.env(key, value);
         }
-        let cpus = config.cpus.clone();
-        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
-        // syscalls (prctl, sched_setaffinity) on stack data.
+        // Built before the fork: applying it in the child allocates nothing.
+        let mask = match &config.cpus {
+            Some(cpus) => Some(CpuMask::new(cpus).map_err(|e| SupervisorError::Pin {
+                stack: spec.name.clone(),
+                cpus: cpu_list(cpus),
+                message: e.to_string(),
+            })?),
+            None => None,
+        };
+        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe system
+        // calls (prctl, sched_setaffinity) on data prepared before the fork.
         unsafe {
             cmd.pre_exec(move || {
                 // If claimbench dies without running its handlers, the app dies with it.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if let Some(cpus) = &cpus {
-                    let mut set: libc::cpu_set_t = std::mem::zeroed();
-                    for &cpu in cpus {
-                        libc::CPU_SET(cpu, &mut set);
-                    }
-                    if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
+                set_pdeathsig(Signal::SIGKILL)?;
+                if let Some(mask) = &mask {
+                    mask.apply()?;
                 }
                 Ok(())
             });
@@ -140,7 +146,7 @@ impl RunningStack {
             stopped: false,
         };
         let health = format!("{}/health", stack.url);
-        match wait_ready(&health, spawned_at, config.ready_timeout, || stack.exit_status().is_some()) {
+        match wait_ready(&health, spawned_at, ready_timeout, || stack.exit_status().is_some()) {
             Readiness::Ready(cold_start) => stack.cold_start = cold_start,
             Readiness::Exited => {
                 let status = stack.wait_exit(Duration::from_millis(500));
@@ -156,14 +162,14 @@ impl RunningStack {
                 return Err(SupervisorError::NotReady {
                     stack: spec.name.clone(),
                     url: health,
-                    timeout: config.ready_timeout,
+                    timeout: ready_timeout,
                     tail: Tail(stack.tail.text()),
                 })
             }
         }
         stack.pinning = Pinning {
             requested: config.cpus.as_ref().map(|c| c.iter().map(usize::to_string).collect::<Vec<_>>().join(",")),
-            actual: cpus_allowed(pgid).unwrap_or_else(|| "unknown".into()),
+            actual: procfs::cpus_allowed_list(pgid).unwrap_or_else(|| "unknown".into()),
         };
         stack.versions = versions(root, spec, toolchain);
         Ok(stack)
@@ -254,20 +260,14 @@ impl RunningStack {
             return String::from("already stopped");
         }
         self.stopped = true;
-        // SAFETY: killpg only sends signals to our own child's group.
-        unsafe {
-            libc::killpg(self.pgid, libc::SIGTERM);
-        }
+        let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGTERM);
         let status = self.wait_exit(STOP_GRACE);
         let deadline = Instant::now() + STOP_GRACE;
         while group_alive(self.pgid) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         if group_alive(self.pgid) {
-            // SAFETY: as above.
-            unsafe {
-                libc::killpg(self.pgid, libc::SIGKILL);
-            }
+            let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGKILL);
             let _ = self.child.lock().unwrap_or_else(|e| e.into_inner()).wait();
             let deadline = Instant::now() + Duration::from_secs(2);
             while group_alive(self.pgid) && Instant::now() < deadline {
@@ -288,10 +288,7 @@ impl RunningStack {
                 return status.to_string();
             }
             if Instant::now() >= deadline {
-                // SAFETY: killpg only sends signals to our own child's group.
-                unsafe {
-                    libc::killpg(self.pgid, libc::SIGKILL);
-                }
+                let _ = killpg(Pid::from_raw(self.pgid), Signal::SIGKILL);
                 return child.wait().map(|s| format!("{s} after SIGKILL")).unwrap_or_else(|e| e.to_string());
             }
             drop(child);
@@ -318,20 +315,12 @@ impl std::fmt::Debug for RunningStack {
 
 /// True while any process of group `pgid` exists.
 pub fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::killpg(pgid, 0) };
-    if rc != 0 {
+    // No signal only checks for existence.
+    if killpg(Pid::from_raw(pgid), None).is_err() {
         return false;
     }
     // killpg(…, 0) also succeeds for zombies that nobody has reaped yet; count only live members.
-    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
-    entries.flatten().any(|entry| {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { return false };
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| crate::sampler::parse_stat(&s))
-            .is_some_and(|f| f.pgrp == pgid && f.state != 'Z')
-    })
+    procfs::processes().any(|(_, f)| f.pgrp == pgid && f.state != 'Z')
 }
 
 /// A port that was free a moment ago, from the kernel's ephemeral range.
@@ -339,12 +328,6 @@ fn free_port() -> Result<u16, SupervisorError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| SupervisorError::io("finding a free port on 127.0.0.1", e))?;
     listener.local_addr().map(|a| a.port()).map_err(|e| SupervisorError::io("finding a free port on 127.0.0.1", e))
-}
-
-/// `Cpus_allowed_list` of a process, as the kernel reports it.
-fn cpus_allowed(pid: i32) -> Option<String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(|v| v.trim().to_string())
 }
 
 /// Parses a CPU list such as `0`, `1,3` or `0-2,5`.
@@ -367,25 +350,6 @@ pub fn parse_cpu_list(text: &str) -> Result<Vec<usize>, String> {
         return Err(format!("CPU list '{text}' is empty; give CPUs like 1 or 0-1"));
     }
     Ok(cpus)
-}
-
-/// True if this process may pin a child to CPU 0 (containers sometimes forbid it).
-pub fn pinning_works() -> bool {
-    // SAFETY: the set is plain data; sched_getaffinity/sched_setaffinity act on this thread only,
-    // and the original mask is restored.
-    unsafe {
-        let mut original: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut original) != 0 {
-            return false;
-        }
-        let mut one: libc::cpu_set_t = std::mem::zeroed();
-        let first = (0..libc::CPU_SETSIZE as usize).find(|&c| libc::CPU_ISSET(c, &original));
-        let Some(first) = first else { return false };
-        libc::CPU_SET(first, &mut one);
-        let ok = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) == 0;
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &original);
-        ok
-    }
 }
 
 #[cfg(test)]

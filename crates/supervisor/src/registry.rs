@@ -69,6 +69,11 @@ impl Supervisor {
         &self.registry
     }
 
+    /// The same supervisor, telling `observer` about first-use installs.
+    pub fn observe_installs(self, observer: crate::install::InstallObserver) -> Supervisor {
+        Supervisor { installer: self.installer.observed(observer), ..self }
+    }
+
     /// The installer for the apps' dependencies.
     pub fn installer(&self) -> &Installer {
         &self.installer

@@ -95,10 +95,7 @@ fn an_app_killed_mid_run_is_detected_within_a_second() {
     let marker = "cb-test-killed-mid-run";
     let stack = supervisor().start_prepared(&fake(marker, SERVER), &node(), &StackConfig::new("fake")).unwrap();
     assert!(stack.check_alive().is_ok());
-    // SAFETY: sends SIGKILL to the process this test just started.
-    unsafe {
-        libc::kill(stack.pid(), libc::SIGKILL);
-    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(stack.pid()), nix::sys::signal::Signal::SIGKILL).unwrap();
     let killed_at = Instant::now();
     while stack.check_alive().is_ok() && killed_at.elapsed() < Duration::from_secs(3) {
         std::thread::sleep(Duration::from_millis(10));
@@ -134,7 +131,7 @@ fn stopping_kills_the_whole_process_tree_and_reports_resources() {
 #[test]
 fn pinning_is_applied_and_read_back_from_the_kernel() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !claimbench_supervisor::pinning_works() {
+    if !claimbench_platform::pinning_works() {
         eprintln!("SKIPPED: sched_setaffinity is not permitted here");
         return;
     }

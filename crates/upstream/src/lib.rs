@@ -8,6 +8,8 @@
 //! apps report (an app that cached upstream answers would be caught there). Starting, pinning and
 //! stopping the apps is the supervisor's job, not this crate's.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +40,8 @@ pub enum UpstreamError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the upstream service thread could not start: {0}")]
     Thread(std::io::Error),
+    #[error("the upstream service could not be pinned: {0}")]
+    Pin(#[from] claimbench_platform::PlatformError),
 }
 
 /// Counters shared between the server and its owner.
@@ -65,11 +69,15 @@ impl Upstream {
         let (tx, rx) = oneshot::channel();
         let thread_counters = Arc::clone(&counters);
         let cpus = cpus.map(<[usize]>::to_vec);
+        let (pinned_tx, pinned_rx) = std::sync::mpsc::sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("claimbench-upstream".into())
             .spawn(move || {
-                if let Some(cpus) = cpus {
-                    pin_current_thread(&cpus);
+                let pinned = cpus.map_or(Ok(()), |cpus| claimbench_platform::pin_current_thread(&cpus));
+                let failed = pinned.is_err();
+                let _ = pinned_tx.send(pinned);
+                if failed {
+                    return;
                 }
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -78,7 +86,10 @@ impl Upstream {
                 runtime.block_on(serve(std_listener, thread_counters, rx));
             })
             .map_err(UpstreamError::Thread)?;
-        Ok(Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread) })
+        let upstream = Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread) };
+        // A thread that dies before it reports is a panic, which `join` in `drop` absorbs.
+        pinned_rx.recv().unwrap_or(Ok(()))?;
+        Ok(upstream)
     }
 
     /// The address it listens on.
@@ -110,20 +121,6 @@ impl Drop for Upstream {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-/// Pins the calling thread to `cpus` (best effort: a refused pinning leaves it floating).
-pub fn pin_current_thread(cpus: &[usize]) {
-    // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it, and
-    // sched_setaffinity(0, ...) applies to the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        for &cpu in cpus {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 
@@ -214,5 +211,14 @@ mod tests {
                 .unwrap();
         let needle = format!("\"upstream_body_bytes\": {}", BODY.len());
         assert!(contract.contains(&needle), "contract must say {needle}");
+    }
+
+    #[test]
+    fn a_refused_pinning_is_an_error_not_a_floating_upstream() {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let err = Upstream::start(addr, Some(&[1 << 20])).err().expect("a CPU beyond any set cannot be pinned to");
+        assert!(matches!(err, UpstreamError::Pin(_)), "{err}");
+        let allowed = claimbench_platform::allowed_cpus().unwrap();
+        assert!(Upstream::start(addr, Some(&allowed[..1])).is_ok());
     }
 }
