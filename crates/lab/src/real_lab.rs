@@ -1,27 +1,34 @@
 //! The real [`Lab`]: apps from the supervisor, load from the engine, the upstream in-process.
 //! The suite decides what to run; this file only translates its requests into processes and
-//! engine plans.
+//! engine plans. Ctrl-C reaches it as the [`Cancel`] token it was given; a background load runs
+//! on a child token, so "the probe is done" stops it without stopping the run.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use claimbench_engine::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice};
+use claimbench_engine::{Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice};
 use claimbench_model::load::LoadResult;
+use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
-use claimbench_supervisor::{shutdown, RunningStack, StackConfig, Supervisor, SupervisorError, Upstream};
+use claimbench_supervisor::{RunningStack, StackConfig, Supervisor, SupervisorError};
+use claimbench_upstream::Upstream;
 
-use crate::lab::CoreSplit;
+use crate::Topology;
+
+/// Told how far the current measurement is, about once a second (time since its load began).
+pub type TrialProgress = Box<dyn Fn(Duration) + Send + Sync>;
 
 /// Supervisor + engine + upstream.
 pub struct RealLab {
     supervisor: Supervisor,
     upstream: Upstream,
-    split: CoreSplit,
+    topology: Topology,
     stack_warmup: Duration,
+    cancel: Cancel,
+    on_progress: Option<TrialProgress>,
     running: BTreeMap<Instance, RunningStack>,
     bodies: HashMap<String, Bytes>,
 }
@@ -43,15 +50,35 @@ fn app_failure(e: SupervisorError) -> LabFailure {
 }
 
 impl RealLab {
-    pub fn new(supervisor: Supervisor, upstream: Upstream, split: CoreSplit, stack_warmup: Duration) -> RealLab {
-        RealLab { supervisor, upstream, split, stack_warmup, running: BTreeMap::new(), bodies: HashMap::new() }
+    /// A lab on `topology` that stops measuring once `cancel` fires.
+    pub fn new(
+        supervisor: Supervisor,
+        upstream: Upstream,
+        topology: Topology,
+        stack_warmup: Duration,
+        cancel: Cancel,
+    ) -> RealLab {
+        RealLab {
+            supervisor,
+            upstream,
+            topology,
+            stack_warmup,
+            cancel,
+            on_progress: None,
+            running: BTreeMap::new(),
+            bodies: HashMap::new(),
+        }
+    }
+
+    /// The same lab, telling `on_progress` how far each measurement's probe load is.
+    pub fn with_progress(self, on_progress: TrialProgress) -> RealLab {
+        RealLab { on_progress: Some(on_progress), ..self }
     }
 
     fn config(&self, instance: &Instance) -> StackConfig {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         StackConfig {
             workers: instance.workers,
-            cpus: Some(if instance.wide { (0..cores).collect() } else { self.split.app.clone() }),
+            cpus: Some(if instance.wide { self.topology.allowed.clone() } else { self.topology.app.clone() }),
             upstream_url: Some(self.upstream.url()),
             ..StackConfig::new(&instance.stack)
         }
@@ -109,12 +136,22 @@ impl RealLab {
         plan.duration = Some(trial);
         plan.timeout = Duration::from_secs(10);
         plan.validate_every = 50;
-        plan.runtime = RuntimeChoice::Pinned { core: self.split.generator[0] };
+        plan.runtime = RuntimeChoice::Pinned { core: self.topology.generator[0] };
         Ok(plan)
     }
 
-    fn run_plan(plan: &Plan, cancel: &AtomicBool) -> Result<LoadResult, LabFailure> {
+    fn run_plan(plan: &Plan, cancel: &Cancel) -> Result<LoadResult, LabFailure> {
         claimbench_engine::run(plan, cancel, &|_| {}).map_err(failure)
+    }
+
+    /// Runs the probe plan, forwarding the engine's ticks to the progress callback.
+    fn run_probe(&self, plan: &Plan) -> Result<LoadResult, LabFailure> {
+        let progress = |event: ProgressEvent| {
+            if let (ProgressEvent::Tick { elapsed, .. }, Some(tell)) = (event, &self.on_progress) {
+                tell(elapsed);
+            }
+        };
+        claimbench_engine::run(plan, &self.cancel, &progress).map_err(failure)
     }
 }
 
@@ -141,7 +178,7 @@ impl Lab for RealLab {
         };
         let plan = self.plan(&url, &warm, self.stack_warmup, Duration::ZERO)?;
         self.running.insert(instance.clone(), stack);
-        Self::run_plan(&plan, shutdown::flag())?;
+        Self::run_plan(&plan, &self.cancel)?;
         Ok(())
     }
 
@@ -171,30 +208,18 @@ impl Lab for RealLab {
         let before = stack.sample_now();
         let window_start = before.t_s;
         let started = Instant::now();
-        let stop_background = AtomicBool::new(false);
+        let stop_background = self.cancel.child();
         let result = std::thread::scope(|scope| {
             let handle = background_plan.as_ref().map(|plan| {
                 let stop = &stop_background;
-                scope.spawn(move || {
-                    let either = AtomicBool::new(false);
-                    // Stop on the user's Ctrl-C or when the probe is done.
-                    std::thread::scope(|inner| {
-                        inner.spawn(|| {
-                            while !stop.load(Ordering::Relaxed) && !shutdown::interrupted() {
-                                std::thread::sleep(Duration::from_millis(10));
-                            }
-                            either.store(true, Ordering::Relaxed);
-                        });
-                        Self::run_plan(plan, &either)
-                    })
-                })
+                scope.spawn(move || Self::run_plan(plan, stop))
             });
             if handle.is_some() {
                 // Let the background load reach its steady state before probing.
                 std::thread::sleep(Duration::from_millis(300));
             }
-            let probe_result = Self::run_plan(&probe_plan, shutdown::flag());
-            stop_background.store(true, Ordering::Relaxed);
+            let probe_result = self.run_probe(&probe_plan);
+            stop_background.cancel();
             let background_result =
                 handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
             (probe_result, background_result)
@@ -247,47 +272,46 @@ impl Lab for RealLab {
     }
 
     fn canary_ms(&mut self) -> Option<f64> {
-        canary_on(&self.split.app)
+        canary_on(&self.topology.app)
     }
 
     fn interrupted(&self) -> bool {
-        shutdown::interrupted()
+        self.cancel.is_cancelled()
     }
 }
 
-/// Times a fixed integer workload on `cpus` (this thread is moved there and back).
+/// Times a fixed integer workload on `cpus` (this thread is moved there and back); `None` when
+/// the thread may not move there, since a canary on the wrong core measures nothing useful.
 pub fn canary_on(cpus: &[usize]) -> Option<f64> {
-    // SAFETY: cpu_set_t is plain data; the affinity calls act on this thread only, and the
-    // original mask is restored before returning.
-    unsafe {
-        let size = std::mem::size_of::<libc::cpu_set_t>();
-        let mut original: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size, &mut original) != 0 {
-            return None;
+    let _pinned = PinGuard::pin(cpus).ok()?;
+    // The fastest of several short runs: a run that was preempted says nothing about the
+    // machine's speed, only about who else was on the core at that moment.
+    let mut best = f64::INFINITY;
+    for _ in 0..7 {
+        let started = Instant::now();
+        let mut x: u64 = std::hint::black_box(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..300_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
         }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for &cpu in cpus {
-            libc::CPU_SET(cpu, &mut set);
-        }
-        let pinned = libc::sched_setaffinity(0, size, &set) == 0;
-        // The fastest of several short runs: a run that was preempted says nothing about the
-        // machine's speed, only about who else was on the core at that moment.
-        let mut best = f64::INFINITY;
-        for _ in 0..7 {
-            let started = Instant::now();
-            let mut x: u64 = std::hint::black_box(0x9E37_79B9_7F4A_7C15);
-            for _ in 0..300_000u32 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-            }
-            std::hint::black_box(x);
-            best = best.min(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        let ms = best;
-        if pinned {
-            libc::sched_setaffinity(0, size, &original);
-        }
-        Some(ms)
+        std::hint::black_box(x);
+        best = best.min(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Some(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_canary_runs_on_an_allowed_cpu_and_refuses_a_forbidden_one() {
+        let allowed = claimbench_platform::allowed_cpus().unwrap();
+        let before = allowed.clone();
+        let ms = canary_on(&allowed[..1]).expect("pinning to an allowed CPU works");
+        assert!(ms > 0.0 && ms.is_finite());
+        assert_eq!(claimbench_platform::allowed_cpus().unwrap(), before, "the thread goes back");
+        assert_eq!(canary_on(&[1 << 20]), None);
     }
 }
