@@ -21,7 +21,7 @@ use bytes::Bytes;
 use claimbench_engine::histogram::{decode, encode, new_histogram, summarize};
 use claimbench_engine::hotpath::Prepared;
 use claimbench_engine::{Cancel, Expect, Mode, Plan, RuntimeChoice};
-use claimbench_supervisor::Upstream;
+use claimbench_upstream::Upstream;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;

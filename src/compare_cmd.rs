@@ -13,7 +13,6 @@ use claimbench_history::{compare, render_html, render_markdown, CompareOptions};
 use claimbench_model::run::RunResults;
 
 /// The results file inside a run folder.
-const RESULTS: &str = "results.json";
 
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
@@ -64,22 +63,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
 
 /// Reads a run's results from a run folder or a `results.json`.
 fn read_run(path: &Path) -> anyhow::Result<RunResults> {
-    let file = if path.is_dir() {
-        let file = path.join(RESULTS);
-        if !file.is_file() {
-            anyhow::bail!(
-                "{} has no {RESULTS}: it is not a finished run's folder (an interrupted run \
-                 writes none); pass a finished run's folder or its {RESULTS}",
-                path.display()
-            );
-        }
-        file
-    } else if path.exists() {
-        path.to_path_buf()
-    } else {
-        anyhow::bail!("{} does not exist: pass a run folder such as reports/latest, or a {RESULTS}", path.display());
-    };
-    Ok(claimbench_report::read_results(&file)?)
+    Ok(claimbench_lab::RunDir::open(path)?.read_results()?)
 }
 
 #[cfg(test)]
@@ -104,7 +88,7 @@ mod tests {
             e.ci_high *= factor;
             e.spread.iter_mut().for_each(|v| *v *= factor);
         }
-        std::fs::write(dir.join(RESULTS), serde_json::to_string(&run).unwrap()).unwrap();
+        std::fs::write(dir.join("results.json"), serde_json::to_string(&run).unwrap()).unwrap();
         dir.to_path_buf()
     }
 

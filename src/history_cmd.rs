@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use claimbench_history::{append, render_index, Appended};
 use claimbench_model::run::RunResults;
 
@@ -42,22 +41,11 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The results of every run folder under `dir` that has a `results.json`; `latest` (a link to
-/// one of them) is skipped, and unreadable results are skipped with a warning.
+/// The results of every finished run folder under `dir`; unreadable ones are left out with a warning.
 fn finished_runs(dir: &Path) -> anyhow::Result<Vec<RunResults>> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
-    let mut runs = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
-        let results = entry.path().join("results.json");
-        if is_link || !results.is_file() {
-            continue;
-        }
-        match claimbench_report::read_results(&results) {
-            Ok(run) => runs.push(run),
-            Err(e) => eprintln!("warning: {} was left out of the history: {e}", results.display()),
-        }
+    let (runs, unreadable) = claimbench_lab::finished_runs(dir)?;
+    for e in unreadable {
+        eprintln!("warning: a run was left out of the history: {e}");
     }
     Ok(runs)
 }

@@ -1,44 +1,46 @@
-//! Glue shared by the commands that start apps: the supervisor, the upstream service, and which
-//! cores the apps and the generator get.
+//! Glue shared by the commands that start apps: the supervisor (with a spinner while it installs
+//! dependencies), and the lab topology from a `--cpus` flag. The lab itself is `claimbench-lab`.
 
-use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
-use claimbench_supervisor::{parse_cpu_list, Supervisor, Upstream};
+use claimbench_lab::Topology;
+use claimbench_supervisor::{parse_cpu_list, InstallEvent, Supervisor};
+use indicatif::{ProgressBar, ProgressStyle};
 
-/// Which CPUs the app and the generator side (load generator + upstream) get.
-#[derive(Debug, Clone)]
-pub struct CoreSplit {
-    pub app: Vec<usize>,
-    pub generator: Vec<usize>,
-}
+/// What a first Ctrl-C does in a command that runs apps.
+pub const STOPPING_APPS: &str = "stopping the apps";
 
-/// The default split: the last core for the app, the rest for the generator and upstream; on a
-/// single core both share it.
-pub fn core_split(app_cpus: Option<&str>) -> anyhow::Result<CoreSplit> {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let app = match app_cpus {
-        Some(list) => parse_cpu_list(list).map_err(anyhow::Error::msg).context("--cpus")?,
-        None if cores >= 2 => vec![cores - 1],
-        None => vec![0],
-    };
-    if let Some(bad) = app.iter().find(|&&c| c >= cores) {
-        anyhow::bail!("--cpus names CPU {bad}, but this machine has CPUs 0-{}; pick CPUs in that range", cores - 1);
-    }
-    let mut generator: Vec<usize> = (0..cores).filter(|c| !app.contains(c)).collect();
-    if generator.is_empty() {
-        generator = app.clone();
-    }
-    Ok(CoreSplit { app, generator })
-}
-
-/// The supervisor for this checkout.
+/// The supervisor for this checkout, drawing a spinner while it installs an app's dependencies.
 pub fn supervisor() -> anyhow::Result<Supervisor> {
-    Ok(Supervisor::discover()?)
+    let spinner: Mutex<Option<ProgressBar>> = Mutex::new(None);
+    let draw = move |event: &InstallEvent| {
+        let mut current = spinner.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            InstallEvent::Started { what } => {
+                let bar = ProgressBar::new_spinner().with_message(what.clone());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} installing {msg} ({elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.enable_steady_tick(Duration::from_millis(120));
+                *current = Some(bar);
+            }
+            InstallEvent::Finished { what, took } => {
+                if let Some(bar) = current.take() {
+                    bar.finish_and_clear();
+                }
+                eprintln!("installed {what} in {:.1}s", took.as_secs_f64());
+            }
+        }
+    };
+    Ok(Supervisor::discover()?.observe_installs(Arc::new(draw)))
 }
 
-/// Starts the upstream service on a free loopback port, pinned to `cpus`.
-pub fn start_upstream(cpus: &[usize]) -> anyhow::Result<Upstream> {
-    let addr: SocketAddr = "127.0.0.1:0".parse().expect("a literal socket address parses");
-    Upstream::start(addr, Some(cpus)).context("starting the upstream service")
+/// The lab topology for the CPUs this process may use; `cpus` (a `--cpus` list) picks the app's.
+pub fn topology(cpus: Option<&str>) -> anyhow::Result<Topology> {
+    let app = cpus.map(|list| parse_cpu_list(list).map_err(anyhow::Error::msg).context("--cpus")).transpose()?;
+    let topology = Topology::detect(app.as_deref());
+    Ok(if cpus.is_some() { topology.context("--cpus")? } else { topology? })
 }

@@ -13,7 +13,6 @@ use anyhow::Context;
 use bytes::Bytes;
 use claimbench_engine::export::{self, Latency};
 use claimbench_engine::{Expect, Mode, Plan, ProgressEvent, RateStep, RuntimeChoice};
-use claimbench_supervisor::shutdown;
 
 /// Connections when neither --rate nor --connections says otherwise (wrk's default).
 const DEFAULT_CONNECTIONS: usize = 10;
@@ -117,9 +116,9 @@ pub struct LoadArgs {
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
-    shutdown::install_handlers();
+    let cancel = crate::interrupt::install("finishing the requests in flight");
     let live = std::io::stderr().is_terminal();
-    let result = claimbench_engine::run(&plan, shutdown::flag(), &|event| report(event, live))
+    let result = claimbench_engine::run(&plan, &cancel, &|event| report(event, live))
         .with_context(|| format!("running load against {}", args.url))?;
     print!("{}", export::render_summary(&result));
     if let Some(path) = &args.json {

@@ -5,11 +5,10 @@
 mod compare_cmd;
 mod doctor_cmd;
 mod history_cmd;
+mod interrupt;
 mod lab;
 mod load_cmd;
-mod real_lab;
 mod report_cmd;
-mod results_dir;
 mod run_cmd;
 mod serve_cmd;
 mod verify_cmd;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use claimbench_suite::{assemble, catalogue, load_claims, Profile};
 
+use claimbench_lab::RunDir;
+
 use crate::lab;
-use crate::results_dir::{read_partial, RESULTS};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -17,17 +18,17 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let results_path = args.dir.join(RESULTS);
-    let results = if results_path.is_file() {
-        claimbench_report::read_results(&results_path)?
+    let dir = RunDir::open(&args.dir)?;
+    let results = if dir.is_finished() {
+        dir.read_results()?
     } else {
-        let (mut header, measurements) = read_partial(&args.dir)?;
+        let (mut header, measurements) = dir.read_partial()?;
         header.complete = false;
         let profile = Profile::named(&header.profile).unwrap_or(Profile::named("quick")?);
         let root = lab::supervisor()?.root().to_path_buf();
         let claims = load_claims(&root.join("fixtures/claims.toml"))?;
         eprintln!(
-            "{} has no {RESULTS} (interrupted run): rendering its {} measurement(s)",
+            "{} has no results.json (interrupted run): rendering its {} measurement(s)",
             args.dir.display(),
             measurements.len()
         );

@@ -1,22 +1,25 @@
 //! `claimbench run`: checks the stacks against the contract, runs the experiments the chosen
 //! claims need, writes every measurement as it finishes, and renders the verdicts.
+//!
+//! Glue only, in the order it happens: profile, verify, run, write, render. The lab (topology,
+//! stacks, run folder) is `claimbench-lab`, the plan and verdicts are the suite's.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
+use claimbench_conformance::render_table;
+use claimbench_lab::{capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, Topology};
+use claimbench_model::run::{Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
-use claimbench_supervisor::{doctor, shutdown, StackConfig, Supervisor};
+use claimbench_supervisor::Supervisor;
+use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::lab::{self, CoreSplit};
-use crate::real_lab::RealLab;
-use crate::results_dir::{write_json, RunDir, RESULTS};
+use crate::interrupt;
+use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -41,8 +44,10 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    shutdown::install_handlers();
-    raise_open_file_limit();
+    let cancel = interrupt::install(STOPPING_APPS);
+    if let Err(e) = claimbench_platform::raise_open_file_limit(65_536) {
+        eprintln!("warning: {e}; runs with many connections may fail");
+    }
     let supervisor = lab::supervisor()?;
     let profile = Profile::named(&args.profile)?;
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
@@ -56,11 +61,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.slo_ms.is_finite() || args.slo_ms <= 0.0 {
         anyhow::bail!("--slo-ms must be a positive number of milliseconds");
     }
-    let split = lab::core_split(None)?;
-    let upstream = lab::start_upstream(&split.generator)?;
-
-    eprintln!("checking {} against the contract before any load ...", args.stacks.join(", "));
-    let stacks_info = verify_all(&supervisor, &args.stacks, &upstream.url(), &split)?;
+    let topology = Topology::detect(None)?;
+    let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    let stacks = verify_before_run(&supervisor, &upstream, &topology, &args.stacks)?;
 
     let method = Method {
         noise_threshold: args.threshold,
@@ -71,16 +74,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
     };
-    let started_at = std::time::SystemTime::now();
-    let run_id = format!("{}-{}", timestamp(started_at).replace(':', "-"), profile.name);
-    let mut filters = Vec::new();
-    if !args.claims.is_empty() {
-        filters.push(format!("--claims {}", args.claims.join(",")));
-    }
+    let started_at = SystemTime::now();
+    let mut filters: Vec<String> =
+        (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();
     filters.push(format!("--stacks {}", args.stacks.join(",")));
     let header = RunResults {
         schema_version: SCHEMA_VERSION,
-        run_id: run_id.clone(),
+        run_id: run_id(started_at, &profile.name),
         profile: profile.name.clone(),
         started_at: timestamp(started_at),
         finished_at: None,
@@ -88,49 +88,49 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         complete: false,
         filters,
         method: method.clone(),
-        environment: environment(&supervisor, &split, stacks_info),
+        environment: capture_environment(supervisor.root(), &topology, stacks),
         claims: Vec::new(),
         experiments: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut dir = RunDir::create(&args.out, &run_id, &header)?;
-    eprintln!("writing results to {} as they are measured", dir.path.display());
+    let mut writer = claimbench_lab::RunDir::create(&args.out, &header.run_id, &header)?;
+    eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
-    let mut real_lab = RealLab::new(supervisor.clone(), upstream, split, profile.stack_warmup);
-    let options = RunOptions { stacks: args.stacks.clone(), method };
     let bars = Bars::new();
-    let mut write_error: Option<anyhow::Error> = None;
+    let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
+        .with_progress(bars.trial_progress());
+    let options = RunOptions { stacks: args.stacks.clone(), method };
+    let mut write_error = None;
     let mut measurements = Vec::new();
     let clock = Instant::now();
-    {
-        let mut sink = |m: &claimbench_model::run::Measurement| {
-            if let Err(e) = dir.append(m) {
+    Runner {
+        lab: &mut real_lab,
+        profile: &profile,
+        options: &options,
+        sink: &mut |m| {
+            if let Err(e) = writer.append(m) {
                 write_error.get_or_insert(e);
             }
             measurements.push(m.clone());
-        };
-        let mut progress = |p: Progress| bars.update(p);
-        let mut runner = Runner {
-            lab: &mut real_lab,
-            profile: &profile,
-            options: &options,
-            sink: &mut sink,
-            progress: &mut progress,
-        };
-        runner.run(&experiments);
+        },
+        progress: &mut |p| bars.update(p),
     }
+    .run(&experiments);
     bars.finish();
     if let Some(e) = write_error {
-        return Err(e.context("results could not be written as they were measured"));
+        return Err(anyhow::Error::new(e).context("results could not be written as they were measured"));
     }
-    let interrupted = shutdown::interrupted();
-    let mut header = header;
-    header.complete = !interrupted;
-    header.finished_at = (!interrupted).then(|| timestamp(std::time::SystemTime::now()));
-    header.duration_s = Some(clock.elapsed().as_secs_f64());
+
+    let interrupted = cancel.is_cancelled();
+    let header = RunResults {
+        complete: !interrupted,
+        finished_at: (!interrupted).then(|| timestamp(SystemTime::now())),
+        duration_s: Some(clock.elapsed().as_secs_f64()),
+        ..header
+    };
     let results = assemble(header, measurements, &catalogue(&profile), &claims);
-    write_json(&dir.path.join(RESULTS), &results)?;
-    let written = claimbench_report::write_report(&results, &dir.path).context("rendering the report")?;
+    let dir = writer.finish(&results)?;
+    let written = claimbench_report::write_report(&results, dir.path()).context("rendering the report")?;
     match claimbench_history::record_run(&args.out, &results) {
         Ok(index) => {
             for w in &index.warnings {
@@ -172,85 +172,25 @@ fn select_experiments(
     Ok(all.into_iter().filter(|e| needed.contains(&e.id.as_str())).collect())
 }
 
-/// Starts each stack once, checks it against the contract, and records its versions.
-fn verify_all(
+/// Checks every stack against the contract before any load, refusing to measure stacks that differ.
+fn verify_before_run(
     supervisor: &Supervisor,
+    upstream: &Upstream,
+    topology: &Topology,
     stacks: &[String],
-    upstream_url: &str,
-    split: &CoreSplit,
-) -> anyhow::Result<BTreeMap<String, StackInfo>> {
-    let contract = load_contract(&supervisor.root().join("fixtures/contract/contract.json"))?;
-    let mut infos = BTreeMap::new();
-    let mut results = Vec::new();
-    for name in stacks {
-        let config = StackConfig {
-            cpus: Some(split.app.clone()),
-            upstream_url: Some(upstream_url.to_string()),
-            ..StackConfig::new(name)
-        };
-        let stack = supervisor.start(&config).with_context(|| format!("starting {name} for the conformance check"))?;
-        results.extend(check_stack(&contract, supervisor.root(), name, stack.url(), Some(upstream_url))?);
-        let spec = supervisor.spec(name)?;
-        infos.insert(
-            name.clone(),
-            StackInfo {
-                runtime: spec.runtime,
-                framework: spec.framework.clone(),
-                workers: 1,
-                versions: stack.versions().clone(),
-                pinning: stack.pinning().clone(),
-            },
-        );
-        stack.stop();
-    }
-    if results.iter().any(|r| !r.passed()) {
+) -> anyhow::Result<std::collections::BTreeMap<String, StackInfo>> {
+    eprintln!("checking {} against the contract before any load ...", stacks.join(", "));
+    let verified = verify_stacks(supervisor, upstream, topology, stacks, &[1], &mut |_, _, _| {})?;
+    if !verified.passed() {
+        let results: Vec<_> = verified.checks.into_iter().flat_map(|c| c.results).collect();
         eprint!("{}", render_table(&results));
         anyhow::bail!("the stacks do not meet the contract, so comparing them would be meaningless; run `claimbench verify` and fix the apps");
     }
-    let runtimes: Vec<Runtime> = infos.values().map(|i| i.runtime).collect();
+    let runtimes: Vec<Runtime> = verified.stacks.values().map(|i| i.runtime).collect();
     if !(runtimes.contains(&Runtime::Node) && runtimes.contains(&Runtime::Python)) {
         eprintln!("warning: --stacks has no node or no python stack; comparative claims will be 'not measured'");
     }
-    Ok(infos)
-}
-
-fn environment(supervisor: &Supervisor, split: &CoreSplit, stacks: BTreeMap<String, StackInfo>) -> Environment {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u32;
-    let list = |c: &[usize]| c.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-    let pinning_note = if cores <= 2 {
-        Some(format!(
-            "only {cores} core(s): the app gets core {}, the load generator and the upstream share core {}; E-workers lets the app use every core, so there it shares them with the generator",
-            list(&split.app),
-            list(&split.generator)
-        ))
-    } else {
-        None
-    };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| format!("Linux {}", s.trim()))
-        .unwrap_or_else(|_| "unknown".into());
-    let os = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()));
-    let git_commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(supervisor.root())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    Environment {
-        cpu_model: doctor::cpu_model(),
-        cores,
-        kernel,
-        os,
-        claimbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit,
-        app_cores: list(&split.app),
-        generator_cores: list(&split.generator),
-        pinning_note,
-        stacks,
-    }
+    Ok(verified.stacks)
 }
 
 fn print_verdicts(results: &RunResults) {
@@ -261,7 +201,8 @@ fn print_verdicts(results: &RunResults) {
     }
 }
 
-/// The overall bar (trials, time left) and the current measurement's bar.
+/// The overall bar (trials, time left) and the current trial's bar, which the engine's progress
+/// ticks fill; a steady tick redraws both, so no thread of ours polls.
 struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
@@ -291,6 +232,12 @@ impl Bars {
         Bars { multi, overall, current }
     }
 
+    /// The callback the lab calls with the current load's elapsed time.
+    fn trial_progress(&self) -> Box<dyn Fn(Duration) + Send + Sync> {
+        let current = self.current.clone();
+        Box::new(move |elapsed| current.set_position(elapsed.as_millis() as u64))
+    }
+
     fn update(&self, event: Progress) {
         match event {
             Progress::Plan { trials, estimate } => {
@@ -302,15 +249,6 @@ impl Bars {
                 self.current.reset();
                 self.current.set_length((length.as_millis() as u64).max(1));
                 self.current.set_message(format!("{experiment} {stack} {label} #{trial}"));
-                let bar = self.current.clone();
-                // Fill the trial bar over the trial's length; it stops when the next trial resets it.
-                std::thread::spawn(move || {
-                    let started = Instant::now();
-                    while started.elapsed() < length && !bar.is_finished() {
-                        bar.set_position(started.elapsed().as_millis() as u64);
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                });
             }
             Progress::Note(note) => {
                 let _ = self.multi.println(format!("note: {note}"));
@@ -321,48 +259,5 @@ impl Bars {
     fn finish(&self) {
         self.overall.finish_and_clear();
         self.current.finish_and_clear();
-    }
-}
-
-/// 1,000 connections need 1,000+ descriptors in claimbench and in the apps (which inherit it).
-fn raise_open_file_limit() {
-    // SAFETY: getrlimit/setrlimit read and write a plain struct for this process.
-    unsafe {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max.min(65_536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
-/// RFC 3339 UTC timestamp with second precision, from the system clock.
-pub fn timestamp(t: std::time::SystemTime) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-        assert_eq!(timestamp(t), "2026-11-18T11:06:40Z");
-        let leap_day = std::time::UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(timestamp(leap_day), "2000-02-29T00:00:00Z");
-        assert_eq!(timestamp(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
     }
 }

@@ -3,9 +3,12 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use claimbench_supervisor::{shutdown, StackConfig};
+use anyhow::Context;
+use claimbench_lab::start_upstream;
+use claimbench_supervisor::StackConfig;
 
-use crate::lab;
+use crate::interrupt;
+use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -23,15 +26,15 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    shutdown::install_handlers();
+    let cancel = interrupt::install(STOPPING_APPS);
     let supervisor = lab::supervisor()?;
     supervisor.spec(&args.stack)?;
-    let split = lab::core_split(args.cpus.as_deref())?;
-    let upstream = lab::start_upstream(&split.generator)?;
+    let topology = lab::topology(args.cpus.as_deref())?;
+    let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let config = StackConfig {
         port: args.port,
         workers: args.workers,
-        cpus: Some(split.app.clone()),
+        cpus: Some(topology.app.clone()),
         upstream_url: Some(upstream.url()),
         ..StackConfig::new(&args.stack)
     };
@@ -52,7 +55,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("  try: curl {}/json", stack.url());
     println!("press Ctrl-C to stop");
     loop {
-        if shutdown::interrupted() {
+        if cancel.is_cancelled() {
             stack.stop();
             eprintln!("stopped");
             return Ok(ExitCode::SUCCESS);

@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claimbench_conformance::{check_stack, load_contract, render_table, CheckResult};
-use claimbench_supervisor::StackConfig;
+use claimbench_conformance::{render_table, CheckResult};
+use claimbench_lab::{start_upstream, verify_stacks};
 
-use crate::lab;
+use crate::interrupt;
+use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
@@ -20,6 +21,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    interrupt::install(STOPPING_APPS);
     let supervisor = lab::supervisor()?;
     let stacks: Vec<String> = if args.stacks.is_empty() {
         supervisor.registry().names().into_iter().map(String::from).collect()
@@ -32,29 +34,20 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(bad) = args.workers.iter().find(|w| **w == 0) {
         anyhow::bail!("--workers {bad}: a stack needs at least 1 worker");
     }
-    let contract_path = supervisor.root().join("fixtures/contract/contract.json");
-    let contract = load_contract(&contract_path)?;
-    let split = lab::core_split(None)?;
-    let upstream = lab::start_upstream(&split.generator)?;
-    let mut results = Vec::new();
-    for name in &stacks {
-        for &workers in &args.workers {
-            let config = StackConfig {
-                workers,
-                cpus: Some(split.app.clone()),
-                upstream_url: Some(upstream.url()),
-                ..StackConfig::new(name)
-            };
-            let stack =
-                supervisor.start(&config).with_context(|| format!("starting {name} with {workers} worker(s)"))?;
-            let label = format!("{name}/w{workers}");
-            eprintln!("checking {label} at {} ...", stack.url());
-            let checked = check_stack(&contract, supervisor.root(), name, stack.url(), Some(&upstream.url()))?;
-            results.extend(checked.into_iter().map(|r| CheckResult { stack: label.clone(), ..r }));
-            stack.check_alive()?;
-            stack.stop();
-        }
-    }
+    let topology = lab::topology(None)?;
+    let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    let verified =
+        verify_stacks(&supervisor, &upstream, &topology, &stacks, &args.workers, &mut |name, workers, url| {
+            eprintln!("checking {name}/w{workers} at {url} ...");
+        })?;
+    let results: Vec<CheckResult> = verified
+        .checks
+        .into_iter()
+        .flat_map(|c| {
+            let label = format!("{}/w{}", c.stack, c.workers);
+            c.results.into_iter().map(move |r| CheckResult { stack: label.clone(), ..r })
+        })
+        .collect();
     print!("{}", render_table(&results));
     let all_passed = results.iter().all(|r| r.passed());
     Ok(if all_passed { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -18,7 +18,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use claimbench_model::contract::{Contract, Endpoint, Example};
-use claimbench_supervisor::{RunningStack, StackConfig, Supervisor, Upstream};
+use claimbench_supervisor::{RunningStack, StackConfig, Supervisor};
+use claimbench_upstream::Upstream;
 use client::{Client, Request};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 

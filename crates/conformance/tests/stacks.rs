@@ -4,7 +4,8 @@
 use std::sync::Mutex;
 
 use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_supervisor::{StackConfig, Supervisor, Upstream};
+use claimbench_supervisor::{StackConfig, Supervisor};
+use claimbench_upstream::Upstream;
 
 // Stacks compete for the same two cores: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -182,8 +182,8 @@ pub fn finished_runs(reports: &Path) -> Result<(Vec<RunResults>, Vec<RunDirError
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), RunDirError> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|source| RunDirError::Parse { path: path.to_path_buf(), source })?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|source| RunDirError::Parse { path: path.to_path_buf(), source })?;
     std::fs::write(path, text).map_err(io("writing", path))
 }
 
@@ -196,9 +196,8 @@ pub fn parse_jsonl<T: DeserializeOwned>(text: &str) -> (Vec<T>, Vec<String>) {
     for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match serde_json::from_str(line) {
             Ok(value) => values.push(value),
-            Err(e) if torn_tail && i + 1 == lines.len() => {
-                warnings.push(format!("line {} was cut short (the run was stopped mid-write) and was skipped: {e}", i + 1))
-            }
+            Err(e) if torn_tail && i + 1 == lines.len() => warnings
+                .push(format!("line {} was cut short (the run was stopped mid-write) and was skipped: {e}", i + 1)),
             Err(e) => warnings.push(format!("line {} is unreadable and was skipped: {e}", i + 1)),
         }
     }

@@ -46,11 +46,7 @@ impl Topology {
         let app = match app {
             Some(asked) => {
                 if let Some(&cpu) = asked.iter().find(|c| !allowed.contains(c)) {
-                    return Err(TopologyError::NotAllowed {
-                        asked: cpu_list(asked),
-                        cpu,
-                        allowed: cpu_list(&allowed),
-                    });
+                    return Err(TopologyError::NotAllowed { asked: cpu_list(asked), cpu, allowed: cpu_list(&allowed) });
                 }
                 asked.to_vec()
             }
