@@ -6,6 +6,8 @@
 //! upstream hit counts. Starting the stacks is the supervisor's job; this crate only talks HTTP
 //! to a base URL it is given.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod check;
 mod compare;
 mod table;

@@ -11,6 +11,8 @@
 //! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
 //! `runner` ties one run together.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod cancel;
 mod collector;
 mod connection;

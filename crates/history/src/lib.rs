@@ -8,6 +8,8 @@
 //! claim and sub-verdict. `journal` keeps the history file, `index` and `plot/` draw the page,
 //! `view` and `render` format and fill the templates under `templates/`.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod change;
 mod claimed;
 mod compare;

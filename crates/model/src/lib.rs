@@ -3,6 +3,8 @@
 //! The end crates (engine, supervisor, conformance, suite, report) depend on this crate and not
 //! on each other, so a report can be re-rendered from serialized results without running anything.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod contract;
 pub mod load;
 pub mod run;

@@ -5,6 +5,8 @@
 //! `charts` picks the charts and `plot/` draws them as inline SVG, one chart per file; the
 //! templates under `templates/` hold only loops and ifs.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod charts;
 mod error;
 mod format;

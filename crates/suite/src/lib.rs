@@ -6,6 +6,8 @@
 //! supervisor and the engine, and tests implement it with a mock. Results are the model crate's
 //! `run` types, so the report can render them without this crate.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod assemble;
 pub mod claims;
 pub mod evaluate;
