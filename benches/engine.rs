@@ -14,7 +14,6 @@
 
 use std::hint::black_box;
 use std::net::SocketAddr;
-
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use claimbench_conformance::render_table;
-use claimbench_lab::{capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, Topology};
-use claimbench_model::run::{Method, RunResults, StackInfo, SCHEMA_VERSION};
+use claimbench_lab::{
+    capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
+};
+use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
 use claimbench_supervisor::Supervisor;
@@ -65,41 +67,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let stacks = verify_before_run(&supervisor, &upstream, &topology, &args.stacks)?;
 
-    let method = Method {
-        noise_threshold: args.threshold,
-        confidence: 0.95,
-        slo_p99_ms: args.slo_ms,
-        max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
-        warmup_s: profile.stack_warmup.as_secs_f64(),
-        trial_s: profile.trial.as_secs_f64(),
-    };
     let started_at = SystemTime::now();
-    let mut filters: Vec<String> =
-        (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();
-    filters.push(format!("--stacks {}", args.stacks.join(",")));
-    let header = RunResults {
-        schema_version: SCHEMA_VERSION,
-        run_id: run_id(started_at, &profile.name),
-        profile: profile.name.clone(),
-        started_at: timestamp(started_at),
-        finished_at: None,
-        duration_s: None,
-        complete: false,
-        filters,
-        method: method.clone(),
-        environment: capture_environment(supervisor.root(), &topology, stacks),
-        claims: Vec::new(),
-        experiments: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut writer = claimbench_lab::RunDir::create(&args.out, &header.run_id, &header)?;
+    let header = header(&args, &profile, started_at, capture_environment(supervisor.root(), &topology, stacks));
+    let mut writer = RunDir::create(&args.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
         .with_progress(bars.trial_progress());
-    let options = RunOptions { stacks: args.stacks.clone(), method };
+    let options = RunOptions { stacks: args.stacks.clone(), method: header.method.clone() };
     let mut write_error = None;
     let mut measurements = Vec::new();
     let clock = Instant::now();
@@ -170,6 +146,37 @@ fn select_experiments(
         needed.extend(claim.evidence.iter().map(|e| e.experiment.as_str()));
     }
     Ok(all.into_iter().filter(|e| needed.contains(&e.id.as_str())).collect())
+}
+
+/// The run's header: what was asked for, the method, and the machine, before any measurement.
+fn header(args: &RunArgs, profile: &Profile, started_at: SystemTime, environment: Environment) -> RunResults {
+    let method = Method {
+        noise_threshold: args.threshold,
+        confidence: 0.95,
+        slo_p99_ms: args.slo_ms,
+        max_error_ratio: 0.01,
+        canary_max_drift: 0.25,
+        warmup_s: profile.stack_warmup.as_secs_f64(),
+        trial_s: profile.trial.as_secs_f64(),
+    };
+    let mut filters: Vec<String> =
+        (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();
+    filters.push(format!("--stacks {}", args.stacks.join(",")));
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        run_id: run_id(started_at, &profile.name),
+        profile: profile.name.clone(),
+        started_at: timestamp(started_at),
+        finished_at: None,
+        duration_s: None,
+        complete: false,
+        filters,
+        method,
+        environment,
+        claims: Vec::new(),
+        experiments: Vec::new(),
+        warnings: Vec::new(),
+    }
 }
 
 /// Checks every stack against the contract before any load, refusing to measure stacks that differ.

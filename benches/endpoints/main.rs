@@ -13,7 +13,7 @@
 
 mod client;
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -48,14 +48,11 @@ impl Lab {
         let supervisor = Supervisor::discover().map_err(|e| e.to_string())?;
         let contract_path = supervisor.root().join("fixtures/contract/contract.json");
         let contract = claimbench_conformance::load_contract(&contract_path).map_err(|e| e.to_string())?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let app_cpus = vec![cores - 1];
-        let others: Vec<usize> = (0..cores.saturating_sub(1)).collect();
-        let generator = if others.is_empty() { app_cpus.clone() } else { others };
+        let topology = claimbench_lab::Topology::detect(None).map_err(|e| e.to_string())?;
         // This thread is the client: keep it off the app's core, with the upstream.
-        claimbench_platform::pin_current_thread(&generator).map_err(|e| e.to_string())?;
-        let addr: SocketAddr = "127.0.0.1:0".parse().expect("a literal address parses");
-        let upstream = Upstream::start(addr, Some(&generator)).map_err(|e| e.to_string())?;
+        claimbench_platform::pin_current_thread(&topology.generator).map_err(|e| e.to_string())?;
+        let upstream = claimbench_lab::start_upstream(&topology).map_err(|e| e.to_string())?;
+        let app_cpus = topology.app;
         let stacks = std::env::var("CLAIMBENCH_BENCH_STACKS")
             .unwrap_or_else(|_| "express,fastapi".to_string())
             .split(',')

@@ -4,7 +4,6 @@
 mod support;
 
 use std::cell::RefCell;
-
 use std::time::{Duration, Instant};
 
 use claimbench_engine::export::render_summary;

@@ -58,7 +58,8 @@ pub fn examine(supervisor: &Supervisor) -> Vec<Finding> {
         }
     }
     findings.push(Finding { what: "cpu".into(), value: cpu_model(), problem: None });
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // The CPUs this process may use, which is what the lab splits (not every CPU online).
+    let cores = claimbench_platform::allowed_cpus().map_or(1, |cpus| cpus.len().max(1));
     findings.push(Finding {
         what: "cores".into(),
         value: cores.to_string(),
