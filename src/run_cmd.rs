@@ -131,7 +131,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let results = assemble(header, measurements, &catalogue(&profile), &claims);
     write_json(&dir.path.join(RESULTS), &results)?;
     let written = claimbench_report::write_report(&results, &dir.path).context("rendering the report")?;
-    match claimbench_history::record_run(&args.out, &results) {
+    match crate::history_cmd::record_run(&args.out, &results) {
         Ok(index) => {
             for w in &index.warnings {
                 eprintln!("warning: {w}");

@@ -3,7 +3,11 @@
 //! The end crates (engine, supervisor, conformance, suite, report) depend on this crate and not
 //! on each other, so a report can be re-rendered from serialized results without running anything.
 
+pub mod compare;
 pub mod contract;
+pub mod format;
+pub mod history;
 pub mod load;
 pub mod run;
 pub mod stack;
+pub mod stats;

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use claimbench_model::format;
 use claimbench_model::run::{ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict};
+use claimbench_model::stats::median;
 use plotters::style::RGBColor;
 
 use crate::error::ReportError;
@@ -55,10 +57,10 @@ fn ratios(claims: &[ClaimResult], method: &Method) -> Result<Option<Chart>, Repo
         svg: svg.text,
         note: format!(
             "Each row is one estimate: dots are the ratios of adjacent trial pairs, the bar is the \
-             {} interval and the thick tick its median. The shaded band is the ±{} noise \
+             {} interval and the thick tick its median. The shaded band is the {} noise \
              threshold around 1.",
-            crate::format::percent(method.confidence),
-            crate::format::percent(method.noise_threshold)
+            format::percent(method.confidence),
+            format::band(method.noise_threshold)
         ),
     }))
 }
@@ -173,16 +175,6 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
         }
     }
     Ok(out)
-}
-
-/// The median of a non-empty list; used only to place a summary line among dots.
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
 }
 
 /// Stacks in the order the palette lists them, restricted to those measured here.

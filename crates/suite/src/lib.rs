@@ -8,6 +8,7 @@
 
 pub mod assemble;
 pub mod claims;
+pub mod compare;
 pub mod evaluate;
 pub mod experiments;
 pub mod profile;
@@ -17,6 +18,7 @@ pub mod verdict;
 
 pub use assemble::{assemble, sides_of};
 pub use claims::{load_claims, ClaimSpec, ClaimsFile};
+pub use compare::{compare, CompareOptions, Comparison};
 pub use evaluate::evaluate;
 pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
 pub use profile::Profile;

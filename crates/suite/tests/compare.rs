@@ -1,8 +1,8 @@
-//! `compare` on the recorded fixture run: injected regressions are found, noise is not, verdict
-//! flips are highlighted, and the outputs say so.
+//! `compare` on the fixture run: injected regressions are found, noise is not, verdict flips are
+//! classified. How the pages word them is tested in the root package's `tests/compare_pages.rs`.
 
-use claimbench_history::{compare, render_html, render_markdown, CompareOptions, FlipKind, Judgement};
 use claimbench_model::run::{Estimate, Outcome, RunResults, Verdict};
+use claimbench_suite::compare::{compare, CompareOptions, Comparison, FlipKind, Judgement};
 
 fn fixture() -> RunResults {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/quick-run.json");
@@ -43,7 +43,7 @@ fn renamed(mut run: RunResults) -> RunResults {
     run
 }
 
-fn judgement_of(c: &claimbench_history::Comparison, claim: &str, label: Option<&str>) -> Judgement {
+fn judgement_of(c: &Comparison, claim: &str, label: Option<&str>) -> Judgement {
     c.rows
         .iter()
         .find(|r| r.claim == claim && r.label.as_deref() == label)
@@ -124,10 +124,6 @@ fn a_verdict_flip_is_highlighted_and_a_weakened_one_is_a_regression() {
     let cost = c.rows.iter().find(|r| r.claim == "cost" && r.label.is_none()).unwrap();
     assert_eq!(cost.flip, Some(FlipKind::Strengthened));
     assert!(!cost.regression);
-    let md = render_markdown(&c).unwrap();
-    assert!(md.contains("### Verdict flips"), "{md}");
-    assert!(md.contains("**execution-speed**: supported → refuted (weakened: a regression)"), "{md}");
-    assert!(md.contains("**cost**: inconclusive → supported (strengthened)"), "{md}");
 }
 
 #[test]
@@ -154,38 +150,6 @@ fn claims_and_sub_verdicts_found_in_one_run_only_are_listed_not_compared() {
     let fanout = c.rows.iter().find(|r| r.label.as_deref() == Some("E-io-fanout")).unwrap();
     assert_eq!(fanout.note.as_deref(), Some("only in NEW"));
     assert!(!c.has_regression());
-}
-
-#[test]
-fn the_markdown_names_the_runs_the_threshold_and_each_change() {
-    let base = fixture();
-    let mut new = renamed(base.clone());
-    scale_claim(&mut new, "io-throughput", 0.8);
-    new.profile = "nightly".to_string();
-
-    let md = render_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
-
-    assert!(md.starts_with("## claimbench compare: 3 regressions"), "{md}");
-    assert!(md.contains("BASE `2026-03-14T10-22-05Z-quick`"), "{md}");
-    assert!(md.contains("beyond ±5%"), "{md}");
-    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.52× (1.38–1.71) supported | 1.22× (1.1–1.37) supported | −20.0% ("), "{md}");
-    assert!(md.contains("**regressed**"), "{md}");
-    assert!(md.contains("BASE is a quick run and NEW a nightly run"), "{md}");
-}
-
-#[test]
-fn the_html_is_self_contained_and_escapes_what_it_shows() {
-    let base = fixture();
-    let mut new = renamed(base.clone());
-    new.claims[0].sub_verdicts[0].label = "<script>alert(1)</script>".to_string();
-
-    let html = render_html(&compare(&base, &new, &CompareOptions::default())).unwrap();
-
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<style>"));
-    assert!(!html.contains("<script"), "a label must not become markup");
-    assert!(html.contains("&lt;script&gt;"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
 }
 
 #[test]
