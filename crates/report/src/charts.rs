@@ -207,7 +207,7 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
             by_count.entry(c.1 as u32).or_default().push(c.2);
         }
         let points: Vec<(f64, f64)> =
-            by_count.iter_mut().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
+            by_count.iter().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
         let color = palette.color(stack);
         lines.push(Line { legend: Some(stack.to_string()), color, dashed: false, points });
         dots.push(Dots {
@@ -280,20 +280,20 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
                 continue;
             }
             let color = palette.color(stack);
-            let mut cpus: Vec<f64> = valid.iter().map(|m| cpu_of(m)).collect();
-            let mut rsss: Vec<f64> = valid.iter().map(|m| m.app_peak_rss_bytes as f64).collect();
+            let cpus: Vec<f64> = valid.iter().map(|m| cpu_of(m)).collect();
+            let rsss: Vec<f64> = valid.iter().map(|m| m.app_peak_rss_bytes as f64).collect();
             cpu.push(Bar {
                 group: label.to_string(),
                 series: stack.to_string(),
                 color,
-                value: median(&mut cpus).unwrap_or(0.0),
+                value: median(&cpus).unwrap_or(0.0),
                 dots: cpus,
             });
             rss.push(Bar {
                 group: label.to_string(),
                 series: stack.to_string(),
                 color,
-                value: median(&mut rsss).unwrap_or(0.0),
+                value: median(&rsss).unwrap_or(0.0),
                 dots: rsss,
             });
         }
@@ -363,13 +363,13 @@ fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, Report
         let (title, unit, scale) = scalar_axis(name);
         let mut bars = Vec::new();
         for stack in stacks_of(e, palette) {
-            let mut values: Vec<f64> = e
+            let values: Vec<f64> = e
                 .measurements
                 .iter()
                 .filter(|m| m.valid && m.stack == stack)
                 .filter_map(|m| m.scalars.get(name).map(|v| v / scale))
                 .collect();
-            if let Some(value) = median(&mut values) {
+            if let Some(value) = median(&values) {
                 bars.push(Bar {
                     group: stack.to_string(),
                     series: stack.to_string(),
