@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod experiments;
 pub mod profile;
 pub mod runner;
+pub mod scripted;
 pub mod stats;
 pub mod verdict;
 
