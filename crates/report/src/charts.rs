@@ -206,8 +206,7 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
         for c in mine.iter().filter(|c| c.0.valid) {
             by_count.entry(c.1 as u32).or_default().push(c.2);
         }
-        let points: Vec<(f64, f64)> =
-            by_count.iter().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
+        let points: Vec<(f64, f64)> = by_count.iter().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
         let color = palette.color(stack);
         lines.push(Line { legend: Some(stack.to_string()), color, dashed: false, points });
         dots.push(Dots {

@@ -1,5 +1,8 @@
 //! `compare` on the fixture run: injected regressions are found, noise is not, verdict flips are
-//! classified. How the pages word them is tested in the root package's `tests/compare_pages.rs`.
+//! classified. `quick-run.json` is frozen in the older shape (no recorded claimed side), so these
+//! tests cover reading the claim from its words; `scripted-run.json`, which the suite generates,
+//! covers the recorded side. How the pages word them is tested in the root package's
+//! `tests/compare_pages.rs`.
 
 use claimbench_model::run::{Estimate, Outcome, RunResults, Verdict};
 use claimbench_suite::compare::{compare, CompareOptions, Comparison, FlipKind, Judgement};
@@ -159,4 +162,36 @@ fn the_same_run_compared_with_itself_changes_nothing() {
     assert!(!c.has_regression());
     assert_eq!(c.improvements().count(), 0);
     assert!(c.notes.iter().any(|n| n.contains("the same run")));
+}
+
+/// The run the suite generates over the scripted lab: its estimates record the claimed side.
+fn scripted() -> RunResults {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/scripted-run.json");
+    let text = std::fs::read_to_string(path).expect("the scripted run fixture is readable");
+    serde_json::from_str(&text).expect("the scripted run fixture parses")
+}
+
+#[test]
+fn the_recorded_claimed_side_decides_which_way_is_a_regression() {
+    // Inconclusive outcomes and words that say nothing: only the recorded claimed side can decide.
+    let mut base = scripted();
+    for c in &mut base.claims {
+        c.direction = "—".to_string();
+        c.verdict.outcome = Outcome::Inconclusive;
+    }
+    // cpu-strength claims fastapi > express on fastapi/express throughput: lower is worse for it;
+    // serverless claims express < fastapi on cold start: lower is better for it.
+    for (claim, factor, expected) in [
+        ("io-throughput", 0.8, Judgement::Regressed),
+        ("io-throughput", 1.25, Judgement::Improved),
+        ("cpu-strength", 0.8, Judgement::Regressed),
+        ("serverless", 0.8, Judgement::Improved),
+    ] {
+        let mut new = renamed(base.clone());
+        scale_claim(&mut new, claim, factor);
+
+        let c = compare(&base, &new, &CompareOptions::default());
+
+        assert_eq!(judgement_of(&c, claim, None), expected, "{claim} × {factor}");
+    }
 }

@@ -42,8 +42,7 @@ fn method() -> Method {
 /// start; the canary jumps once, so one trial is repeated.
 fn generate() -> RunResults {
     let recorded = recorded();
-    let mut template =
-        recorded.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
+    let mut template = recorded.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
     // Every fifth point of the percentile curves is enough to draw them, and keeps the file small.
     for curve in [&mut template.distribution, &mut template.distribution_uncorrected] {
         *curve = curve.iter().step_by(5).cloned().collect();
