@@ -1,7 +1,7 @@
 //! `claimbench compare BASE NEW`: what changed between two runs, per claim and sub-verdict.
 //!
-//! Glue only: reads the two `results.json` (run folders are accepted), lets the history crate
-//! compare and render, prints the markdown, writes the optional files, and turns "any
+//! Glue only: reads the two `results.json` (run folders are accepted), lets the suite compare
+//! and the report crate render, prints the markdown, writes the optional files, and turns "any
 //! regression" into exit code 1. Errors (unreadable input, a bad threshold) return `Err`, which
 //! `main` turns into exit code 2.
 
@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claimbench_history::{compare, render_html, render_markdown, CompareOptions};
+use claimbench_model::format;
 use claimbench_model::run::RunResults;
+use claimbench_report::{render_compare_html, render_compare_markdown};
+use claimbench_suite::{compare, CompareOptions};
 
 /// The results file inside a run folder.
 
@@ -40,21 +42,21 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let new = read_run(&args.new).context("reading NEW")?;
     let options = CompareOptions { threshold: args.threshold, ..CompareOptions::default() };
     let comparison = compare(&base, &new, &options);
-    let markdown = render_markdown(&comparison)?;
+    let markdown = render_compare_markdown(&comparison)?;
     print!("{markdown}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &markdown)
             .with_context(|| format!("writing the markdown comparison to {}", path.display()))?;
     }
     if let Some(path) = &args.html {
-        let html = render_html(&comparison)?;
+        let html = render_compare_html(&comparison)?;
         std::fs::write(path, html).with_context(|| format!("writing the HTML comparison to {}", path.display()))?;
     }
     let regressions = comparison.regressions().count();
     if regressions > 0 {
         eprintln!(
-            "compare: {regressions} regression(s) beyond ±{}% or weakened verdicts: exit 1",
-            args.threshold * 100.0
+            "compare: {regressions} regression(s) beyond {} or weakened verdicts: exit 1",
+            format::band(args.threshold)
         );
         return Ok(ExitCode::from(1));
     }

@@ -107,7 +107,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let results = assemble(header, measurements, &catalogue(&profile), &claims);
     let dir = writer.finish(&results)?;
     let written = claimbench_report::write_report(&results, dir.path()).context("rendering the report")?;
-    match claimbench_history::record_run(&args.out, &results) {
+    match crate::history_cmd::record_run(&args.out, &results) {
         Ok(index) => {
             for w in &index.warnings {
                 eprintln!("warning: {w}");

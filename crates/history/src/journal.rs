@@ -1,65 +1,23 @@
 //! `reports/history.jsonl`: one summary line per run, appended after each run, read back to draw
 //! the trends.
 //!
-//! A line holds what the index page and its trend charts need (run id, time, profile, commit,
-//! runtimes, and per claim the outcome and ratio with its interval), so the index renders even
-//! after old run folders are deleted. Appending writes one whole line with one `write`; a line
-//! torn by a crash is skipped on reading with a warning, and the next append starts on a fresh
-//! line. Drawing the index is `index.rs`'s business.
+//! A line is the model's [`HistoryEntry`] (run id, time, profile, commit, runtimes, and per
+//! claim the outcome and ratio with its interval), so the index renders even after old run
+//! folders are deleted. Appending writes one whole line with one `write`; a line torn by a crash
+//! is skipped on reading with a warning, and the next append starts on a fresh line. Drawing the
+//! index page is the report crate's business.
 
-use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use claimbench_model::run::{Outcome, RunResults};
-use serde::{Deserialize, Serialize};
+pub use claimbench_model::history::{ClaimPoint, HistoryEntry, HISTORY_VERSION};
+use claimbench_model::run::RunResults;
 
-use crate::compare::ratio_name;
 use crate::error::{HistoryError, HistoryWarning};
 
 /// The file name under the reports folder.
 pub const HISTORY_FILE: &str = "history.jsonl";
-
-/// The `v` this crate writes; lines with another version are skipped with a warning.
-pub const HISTORY_VERSION: u32 = 1;
-
-/// One run, summarised.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// [`HISTORY_VERSION`] at the time of writing.
-    pub v: u32,
-    /// The run folder's name under `reports/`.
-    pub run_id: String,
-    /// When the run started, RFC 3339.
-    pub started_at: String,
-    pub profile: String,
-    #[serde(default)]
-    pub git_commit: Option<String>,
-    /// False for an interrupted run.
-    pub complete: bool,
-    /// Each stack's runtime versions, e.g. `express` -> `node v20.19.2`.
-    #[serde(default)]
-    pub runtimes: BTreeMap<String, String>,
-    /// Every claim of the run, in its order.
-    pub claims: Vec<ClaimPoint>,
-}
-
-/// One claim of one run: what the trend chart plots.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClaimPoint {
-    pub id: String,
-    pub outcome: Outcome,
-    /// What the ratio is, e.g. "express/fastapi throughput"; `None` without an estimate.
-    #[serde(default)]
-    pub ratio: Option<String>,
-    #[serde(default)]
-    pub ratio_median: Option<f64>,
-    #[serde(default)]
-    pub ci_low: Option<f64>,
-    #[serde(default)]
-    pub ci_high: Option<f64>,
-}
 
 /// The history as read back, oldest run first.
 #[derive(Debug, Clone, Default)]
@@ -76,45 +34,6 @@ pub enum Appended {
     Written(PathBuf),
     /// The run was already in the history (e.g. a re-rendered run); nothing was written.
     AlreadyThere(PathBuf),
-}
-
-impl HistoryEntry {
-    /// The summary line of a run.
-    pub fn from_results(results: &RunResults) -> HistoryEntry {
-        HistoryEntry {
-            v: HISTORY_VERSION,
-            run_id: results.run_id.clone(),
-            started_at: results.started_at.clone(),
-            profile: results.profile.clone(),
-            git_commit: results.environment.git_commit.clone(),
-            complete: results.complete,
-            runtimes: results
-                .environment
-                .stacks
-                .iter()
-                .map(|(stack, info)| {
-                    let versions: Vec<String> =
-                        info.versions.runtime.iter().map(|(name, version)| format!("{name} {version}")).collect();
-                    (stack.clone(), versions.join(", "))
-                })
-                .collect(),
-            claims: results
-                .claims
-                .iter()
-                .map(|c| {
-                    let e = c.verdict.estimate.as_ref();
-                    ClaimPoint {
-                        id: c.id.clone(),
-                        outcome: c.verdict.outcome,
-                        ratio: e.map(ratio_name),
-                        ratio_median: e.map(|e| e.ratio_median),
-                        ci_low: e.map(|e| e.ci_low),
-                        ci_high: e.map(|e| e.ci_high),
-                    }
-                })
-                .collect(),
-        }
-    }
 }
 
 /// Appends the run's summary line to `<reports_dir>/history.jsonl`, creating it if needed; a

@@ -1,9 +1,9 @@
-//! The history file and its index page, in a temporary reports folder: append and read back,
-//! torn lines, and the rendered index with its links and trend charts.
+//! The history file in a temporary reports folder: append and read back, runs listed twice,
+//! torn and foreign lines.
 
 use std::io::Write;
 
-use claimbench_history::{append, read, record_run, render_index, Appended, HistoryWarning};
+use claimbench_history::{append, read, Appended, HistoryWarning};
 use claimbench_model::run::RunResults;
 
 fn fixture() -> RunResults {
@@ -83,51 +83,4 @@ fn a_torn_last_line_is_skipped_with_a_warning_and_the_next_append_starts_fresh()
     let history = read(dir.path()).unwrap();
     assert_eq!(history.entries.len(), 2, "the new line did not join the torn one");
     assert!(matches!(&history.warnings[..], [HistoryWarning::BadLine { line: 2, .. }]), "{:?}", history.warnings);
-}
-
-#[test]
-fn the_index_links_each_kept_run_and_draws_a_trend_per_claim() {
-    let dir = tempfile::tempdir().unwrap();
-    for (day, factor) in [(14, 1.0), (15, 0.95), (16, 1.05)] {
-        let run = run_on(day, factor);
-        if day != 15 {
-            // Only some run folders are kept; the index must not link the others.
-            let folder = dir.path().join(&run.run_id);
-            std::fs::create_dir_all(&folder).unwrap();
-            std::fs::write(folder.join("index.html"), "<html></html>").unwrap();
-        }
-        record_run(dir.path(), &run).unwrap();
-    }
-
-    let written = render_index(dir.path()).unwrap();
-
-    assert_eq!(written.path, dir.path().join("index.html"));
-    assert_eq!(written.runs, 3);
-    let html = std::fs::read_to_string(&written.path).unwrap();
-    assert!(html.contains(r#"<a href="2026-03-16T10-22-05Z-quick/index.html">"#));
-    assert!(html.contains(r#"<a href="2026-03-14T10-22-05Z-quick/index.html">"#));
-    assert!(html.contains("2026-03-15T10-22-05Z-quick <span class=\"muted\">(report not kept)</span>"));
-    let newest = html.find("2026-03-16T10-22-05Z-quick").unwrap();
-    let oldest = html.rfind("2026-03-14T10-22-05Z-quick").unwrap();
-    assert!(newest < oldest, "the newest run is listed first");
-
-    let start = html.find(r#"data-claim="io-throughput""#).expect("a trend chart for io-throughput");
-    let svg = &html[html[..start].rfind("<svg").unwrap()..];
-    let svg = &svg[..svg.find("</svg>").unwrap()];
-    assert!(svg.contains("<polygon"), "the confidence band is drawn");
-    assert!(svg.contains("<polyline"), "the ratio line is drawn");
-    assert_eq!(svg.matches("<circle").count(), 3, "one point per run");
-    assert!(svg.contains("quick · node 20 · python 3.11"), "the series is named in the legend");
-    assert!(html.contains(r#"data-claim="cpu-strength""#));
-    assert!(!html.contains(r#"data-claim="scalability""#), "no chart without a ratio");
-    assert!(html.contains("No run has measured a ratio for this claim yet."));
-    assert!(!html.contains("<script") && !html.contains("https://"), "self-contained");
-}
-
-#[test]
-fn an_empty_history_renders_an_index_that_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let written = render_index(dir.path()).unwrap();
-    let html = std::fs::read_to_string(written.path).unwrap();
-    assert!(html.contains("No runs yet"));
 }

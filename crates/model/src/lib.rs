@@ -5,7 +5,11 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod compare;
 pub mod contract;
+pub mod format;
+pub mod history;
 pub mod load;
 pub mod run;
 pub mod stack;
+pub mod stats;

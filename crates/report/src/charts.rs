@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use claimbench_model::format;
 use claimbench_model::run::{ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict};
+use claimbench_model::stats::median;
 use plotters::style::RGBColor;
 
 use crate::error::ReportError;
@@ -55,10 +57,10 @@ fn ratios(claims: &[ClaimResult], method: &Method) -> Result<Option<Chart>, Repo
         svg: svg.text,
         note: format!(
             "Each row is one estimate: dots are the ratios of adjacent trial pairs, the bar is the \
-             {} interval and the thick tick its median. The shaded band is the ±{} noise \
+             {} interval and the thick tick its median. The shaded band is the {} noise \
              threshold around 1.",
-            crate::format::percent(method.confidence),
-            crate::format::percent(method.noise_threshold)
+            format::percent(method.confidence),
+            format::band(method.noise_threshold)
         ),
     }))
 }
@@ -175,16 +177,6 @@ fn groups(e: &ExperimentResult, palette: &Palette) -> Result<Vec<GroupView>, Rep
     Ok(out)
 }
 
-/// The median of a non-empty list; used only to place a summary line among dots.
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
-}
-
 /// Stacks in the order the palette lists them, restricted to those measured here.
 fn stacks_of<'a>(e: &ExperimentResult, palette: &'a Palette) -> Vec<&'a str> {
     palette.stacks().filter(|s| e.measurements.iter().any(|m| m.stack == *s)).collect()
@@ -214,8 +206,7 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
         for c in mine.iter().filter(|c| c.0.valid) {
             by_count.entry(c.1 as u32).or_default().push(c.2);
         }
-        let points: Vec<(f64, f64)> =
-            by_count.iter_mut().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
+        let points: Vec<(f64, f64)> = by_count.iter().filter_map(|(c, v)| median(v).map(|m| (*c as f64, m))).collect();
         let color = palette.color(stack);
         lines.push(Line { legend: Some(stack.to_string()), color, dashed: false, points });
         dots.push(Dots {
@@ -288,20 +279,20 @@ fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, R
                 continue;
             }
             let color = palette.color(stack);
-            let mut cpus: Vec<f64> = valid.iter().map(|m| cpu_of(m)).collect();
-            let mut rsss: Vec<f64> = valid.iter().map(|m| m.app_peak_rss_bytes as f64).collect();
+            let cpus: Vec<f64> = valid.iter().map(|m| cpu_of(m)).collect();
+            let rsss: Vec<f64> = valid.iter().map(|m| m.app_peak_rss_bytes as f64).collect();
             cpu.push(Bar {
                 group: label.to_string(),
                 series: stack.to_string(),
                 color,
-                value: median(&mut cpus).unwrap_or(0.0),
+                value: median(&cpus).unwrap_or(0.0),
                 dots: cpus,
             });
             rss.push(Bar {
                 group: label.to_string(),
                 series: stack.to_string(),
                 color,
-                value: median(&mut rsss).unwrap_or(0.0),
+                value: median(&rsss).unwrap_or(0.0),
                 dots: rsss,
             });
         }
@@ -371,13 +362,13 @@ fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, Report
         let (title, unit, scale) = scalar_axis(name);
         let mut bars = Vec::new();
         for stack in stacks_of(e, palette) {
-            let mut values: Vec<f64> = e
+            let values: Vec<f64> = e
                 .measurements
                 .iter()
                 .filter(|m| m.valid && m.stack == stack)
                 .filter_map(|m| m.scalars.get(name).map(|v| v / scale))
                 .collect();
-            if let Some(value) = median(&mut values) {
+            if let Some(value) = median(&values) {
                 bars.push(Bar {
                     group: stack.to_string(),
                     series: stack.to_string(),

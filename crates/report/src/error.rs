@@ -21,7 +21,7 @@ pub enum ReportError {
     #[error("cannot draw the {chart} chart: {message}")]
     Chart { chart: &'static str, message: String },
     /// A template failed to render; a bug in claimbench, not in the results.
-    #[error("cannot render the report template: {0:#}")]
+    #[error("cannot render a report template: {0:#}")]
     Template(#[from] minijinja::Error),
     /// The report folder or a file in it could not be written.
     #[error("cannot write {path}: {source}")]

@@ -1,26 +1,34 @@
-//! Renders a claimbench run's results: one self-contained `index.html` and a `summary.md`.
+//! Everything claimbench shows a reader: the run report (`index.html` and `summary.md`), the
+//! compare page and its markdown twin, and the history index with its trend charts.
 //!
-//! The crate reads only serialized [`RunResults`]; it runs nothing and computes no statistics,
-//! so an old or interrupted run re-renders as it was. `view` formats everything a reader sees,
-//! `charts` picks the charts and `plot/` draws them as inline SVG, one chart per file; the
-//! templates under `templates/` hold only loops and ifs.
+//! The crate reads only plain model data ([`RunResults`], the suite's
+//! [`Comparison`](claimbench_model::compare::Comparison), the history's
+//! [`HistoryEntry`](claimbench_model::history::HistoryEntry)); it runs nothing and decides
+//! nothing, so an old or interrupted run re-renders as it was. It depends on the model only,
+//! not on the suite or the history. `view`, `compare` and `index` build the already-formatted
+//! view structs (numbers through `claimbench_model::format`), `charts` picks the run report's
+//! charts and `plot/` draws them as inline SVG, one chart per file with shared looks in
+//! `plot/style`; `render` holds the one template environment and stylesheet under `templates/`.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod charts;
+mod compare;
 mod error;
-mod format;
-mod html;
-mod markdown;
+mod index;
 mod measure;
 mod plot;
+mod render;
 mod view;
 
 use std::path::{Path, PathBuf};
 
 use claimbench_model::run::{RunResults, SCHEMA_VERSION};
 
+pub use compare::{render_html as render_compare_html, render_markdown as render_compare_markdown, CompareView};
 pub use error::ReportError;
+pub use index::{render_index, write_index, INDEX_FILE};
+pub use view::Report;
 
 /// The file names [`write_report`] writes into the report folder.
 pub const HTML_FILE: &str = "index.html";
@@ -31,12 +39,13 @@ pub const SUMMARY_FILE: &str = "summary.md";
 pub fn render_html(results: &RunResults) -> Result<String, ReportError> {
     let mut report = view::Report::build(results);
     charts::attach(&mut report, results)?;
-    html::render(&report)
+    render::render("report.html.j2", &report)
 }
 
 /// Renders the short markdown summary (claims and verdicts) meant for CI job summaries.
 pub fn render_markdown(results: &RunResults) -> String {
-    markdown::render(&view::Report::build(results))
+    render::render("summary.md.j2", &view::Report::build(results))
+        .expect("the embedded summary template renders any view")
 }
 
 /// The files [`write_report`] wrote.

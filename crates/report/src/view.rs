@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use claimbench_model::format;
 use claimbench_model::run::{
     ClaimResult, Environment, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict,
 };
@@ -13,8 +14,8 @@ use claimbench_model::stack::Runtime;
 use plotters::style::RGBColor;
 use serde::Serialize;
 
+use crate::measure;
 use crate::plot::style::{self, Family};
-use crate::{format, measure};
 
 /// The whole report.
 #[derive(Debug, Serialize)]
@@ -479,7 +480,7 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
     let dash = || "–".to_string();
     let canary = match (m.canary_before_ms, m.canary_after_ms) {
         (Some(b), Some(a)) if b > 0.0 => {
-            format!("{} → {} ({:+.1}%)", format::millis(b), format::millis(a), (a / b - 1.0) * 100.0)
+            format!("{} → {} ({})", format::millis(b), format::millis(a), format::signed_percent(a / b))
         }
         (Some(b), None) => format!("{} → –", format::millis(b)),
         _ => dash(),
@@ -502,10 +503,10 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
         label,
         trial: m.trial,
         throughput: h.map_or_else(dash, |h| format::rate(h.throughput)),
-        p50: h.map_or_else(dash, |h| format::latency_us(h.p50_us)),
-        p99: h.map_or_else(dash, |h| format::latency_us(h.p99_us)),
-        p999: h.map_or_else(dash, |h| format::latency_us(h.p999_us)),
-        max: h.map_or_else(dash, |h| format::latency_us(h.max_us)),
+        p50: h.map_or_else(dash, |h| format::micros(h.p50_us)),
+        p99: h.map_or_else(dash, |h| format::micros(h.p99_us)),
+        p999: h.map_or_else(dash, |h| format::micros(h.p999_us)),
+        max: h.map_or_else(dash, |h| format::micros(h.max_us)),
         errors: h.map_or_else(dash, |h| {
             if h.errors == 0 {
                 "0".to_string()
@@ -540,7 +541,7 @@ fn scalar_value(name: &str, v: f64) -> String {
     if name.ends_with("_ms") {
         format::millis(v)
     } else if name.ends_with("_us") {
-        format::latency_us(v)
+        format::micros(v)
     } else if name.ends_with("_bytes") {
         format::bytes(v)
     } else if name.ends_with("_s") {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use claimbench_model::format;
 use claimbench_model::run::{
     ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Verdict,
 };
@@ -159,20 +160,20 @@ pub fn evaluate_evidence(
         format!("{num_stack}/{den_stack}")
     };
     let key_number = format!(
-        "{names} {quantity} {m:.2}× ({:.0}% CI {low:.2}–{high:.2}, {} pair{})",
-        method.confidence * 100.0,
+        "{names} {quantity} {m:.2}× ({} CI {low:.2}–{high:.2}, {} pair{})",
+        format::percent(method.confidence),
         ratios.len(),
         if ratios.len() == 1 { "" } else { "s" }
     );
-    let band = method.noise_threshold * 100.0;
+    let band = format::band(method.noise_threshold);
     let reason = match outcome {
-        Outcome::Supported => format!("the whole interval lies on the claimed side, beyond the ±{band:.0}% noise band"),
-        Outcome::Refuted => format!("the whole interval lies on the other side of the claim, beyond the ±{band:.0}% noise band"),
+        Outcome::Supported => format!("the whole interval lies on the claimed side, beyond the {band} noise band"),
+        Outcome::Refuted => format!("the whole interval lies on the other side of the claim, beyond the {band} noise band"),
         _ if ratios.len() < MIN_PAIRS => format!(
             "only {} pair(s), and {MIN_PAIRS} are needed to decide: too few to separate the stacks from noise; run a longer profile",
             ratios.len()
         ),
-        _ => format!("the interval reaches into the ±{band:.0}% noise band or crosses it"),
+        _ => format!("the interval reaches into the {band} noise band or crosses it"),
     };
     let reason = if left_out.is_empty() {
         reason

@@ -1,24 +1,29 @@
 //! The article's claims as experiments: which trials to run ([`experiments`]), in what order and
-//! with which checks ([`runner`], through the [`Lab`] seam), and what they conclude
-//! ([`evaluate`], [`stats`], [`verdict`]).
+//! with which checks ([`runner`], through the [`Lab`] seam), what they conclude ([`evaluate`],
+//! [`stats`], [`verdict`]), and what changed between two runs ([`compare`], which reuses the
+//! same statistics and noise band).
 //!
 //! The suite never starts a process or opens a socket itself: the CLI implements [`Lab`] with the
-//! supervisor and the engine, and tests implement it with a mock. Results are the model crate's
-//! `run` types, so the report can render them without this crate.
+//! supervisor and the engine, and tests and fixture generators use [`scripted::ScriptedLab`].
+//! Results and comparisons are the model crate's plain types (`run`, `compare`), so the report
+//! renders them without this crate.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod assemble;
 pub mod claims;
+pub mod compare;
 pub mod evaluate;
 pub mod experiments;
 pub mod profile;
 pub mod runner;
+pub mod scripted;
 pub mod stats;
 pub mod verdict;
 
 pub use assemble::{assemble, sides_of};
 pub use claims::{load_claims, ClaimSpec, ClaimsFile};
+pub use compare::{compare, CompareOptions, Comparison};
 pub use evaluate::evaluate;
 pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
 pub use profile::Profile;

@@ -1,16 +1,8 @@
-//! Small pure statistics over per-pair ratios: median, geometric mean, and a seeded percentile
-//! bootstrap of the median. No I/O, no clocks; tested with plain numbers.
+//! Small pure statistics over per-pair ratios: median (the model's, shared with the report),
+//! geometric mean, and the one seeded percentile bootstrap (of the median here, of a ratio of
+//! medians in `compare`). No I/O, no clocks; tested with plain numbers.
 
-/// The median of `values` (the mean of the middle two for an even count); `None` when empty.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
-        return None;
-    }
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 { (sorted[mid - 1] + sorted[mid]) / 2.0 } else { sorted[mid] })
-}
+pub use claimbench_model::stats::median;
 
 /// The geometric mean of positive `values`; `None` when empty or any value is not positive.
 pub fn geometric_mean(values: &[f64]) -> Option<f64> {
@@ -42,25 +34,43 @@ pub fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: usize, se
     if values.len() == 1 {
         return Some((values[0], values[0]));
     }
-    let mut rng = SplitMix64(seed);
-    let mut medians = Vec::with_capacity(resamples);
     let mut sample = vec![0.0; values.len()];
-    for _ in 0..resamples.max(1) {
+    percentile_bootstrap(confidence, resamples, seed, |rng| {
         for slot in sample.iter_mut() {
-            *slot = values[(rng.next() % values.len() as u64) as usize];
+            *slot = values[rng.below(values.len())];
         }
-        medians.push(median(&sample).expect("a non-empty sample has a median"));
+        median(&sample)
+    })
+}
+
+/// The percentile-bootstrap interval of a statistic: `draw` computes it on one resample (drawing
+/// indices from the seeded generator it is given), `resamples` times. `None` when a draw fails.
+pub(crate) fn percentile_bootstrap(
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+    mut draw: impl FnMut(&mut SplitMix64) -> Option<f64>,
+) -> Option<(f64, f64)> {
+    let mut rng = SplitMix64(seed);
+    let mut draws = Vec::with_capacity(resamples.max(1));
+    for _ in 0..resamples.max(1) {
+        draws.push(draw(&mut rng)?);
     }
-    medians.sort_by(f64::total_cmp);
+    draws.sort_by(f64::total_cmp);
     let alpha = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
-    let at = |q: f64| medians[((q * (medians.len() - 1) as f64).round() as usize).min(medians.len() - 1)];
+    let at = |q: f64| draws[((q * (draws.len() - 1) as f64).round() as usize).min(draws.len() - 1)];
     Some((at(alpha), at(1.0 - alpha)))
 }
 
 /// SplitMix64: tiny, seedable, good enough to draw bootstrap indices.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(u64);
 
 impl SplitMix64 {
+    /// An index in `0..n`; `n` must not be 0.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -73,14 +83,6 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
-        assert_eq!(median(&[f64::NAN, 5.0]), Some(5.0));
-    }
 
     #[test]
     fn geometric_mean_rejects_non_positive_values() {

@@ -4,32 +4,57 @@
 pub use claimbench_model::run::Claimed;
 use claimbench_model::run::Outcome;
 
+/// Where an interval `[low, high]` of a ratio lies against the noise band
+/// `[1 / (1 + threshold), 1 + threshold]` around 1. The band is symmetric on a log scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// Wholly above the band: `low > 1 + t`.
+    Above,
+    /// Wholly below the band: `high < 1 / (1 + t)`.
+    Below,
+    /// Reaching into the band from below, or inside it, but not above its top: `high < 1 + t`.
+    UnderTop,
+    /// Crossing the band's top edge.
+    AcrossTop,
+}
+
+/// Places `[low, high]` against the noise band of `threshold` (0.05 = 5%); `None` for nonsense
+/// intervals (not finite, or `low > high`). The verdicts and the comparison's movement both
+/// read this one function.
+pub fn band(low: f64, high: f64, threshold: f64) -> Option<Band> {
+    if !(low.is_finite() && high.is_finite()) || low > high {
+        return None;
+    }
+    let above = 1.0 + threshold;
+    Some(if low > above {
+        Band::Above
+    } else if high < 1.0 / above {
+        Band::Below
+    } else if high < above {
+        Band::UnderTop
+    } else {
+        Band::AcrossTop
+    })
+}
+
 /// Decides a verdict from the interval `[low, high]` of a ratio whose neutral value is 1.
 ///
 /// `threshold` is the noise band as a fraction (0.05 = 5%): a ratio counts as above 1 only when
-/// it exceeds `1 + threshold`, and as below 1 only under `1 / (1 + threshold)`.
+/// it exceeds `1 + threshold`, and as below 1 only under `1 / (1 + threshold)` ([`band`]).
 /// - Greater: supported if `low > 1 + t`, refuted if `high < 1 / (1 + t)`.
 /// - Less: supported if `high < 1 / (1 + t)`, refuted if `low > 1 + t`.
 /// - NotGreater: supported if `high < 1 + t`, refuted if `low > 1 + t`.
 ///
 /// Everything else is inconclusive.
 pub fn decide(low: f64, high: f64, claimed: Claimed, threshold: f64) -> Outcome {
-    if !(low.is_finite() && high.is_finite()) || low > high {
+    let Some(band) = band(low, high, threshold) else {
         return Outcome::Inconclusive;
-    }
-    let above = 1.0 + threshold;
-    let below = 1.0 / (1.0 + threshold);
-    let (supported, refuted) = match claimed {
-        Claimed::Greater => (low > above, high < below),
-        Claimed::Less => (high < below, low > above),
-        Claimed::NotGreater => (high < above, low > above),
     };
-    if supported {
-        Outcome::Supported
-    } else if refuted {
-        Outcome::Refuted
-    } else {
-        Outcome::Inconclusive
+    match (claimed, band) {
+        (Claimed::Greater, Band::Above) | (Claimed::Less, Band::Below) => Outcome::Supported,
+        (Claimed::NotGreater, Band::Below | Band::UnderTop) => Outcome::Supported,
+        (Claimed::Greater, Band::Below) | (Claimed::Less | Claimed::NotGreater, Band::Above) => Outcome::Refuted,
+        _ => Outcome::Inconclusive,
     }
 }
 
@@ -73,5 +98,14 @@ mod tests {
     fn nonsense_intervals_decide_nothing() {
         assert_eq!(decide(f64::NAN, 2.0, Claimed::Greater, T), Outcome::Inconclusive);
         assert_eq!(decide(2.0, 1.5, Claimed::Greater, T), Outcome::Inconclusive);
+        assert_eq!(band(f64::INFINITY, f64::INFINITY, T), None);
+    }
+
+    #[test]
+    fn the_band_places_an_interval_by_its_edges() {
+        assert_eq!(band(1.06, 1.2, T), Some(Band::Above));
+        assert_eq!(band(0.8, 0.95, T), Some(Band::Below));
+        assert_eq!(band(0.9, 1.04, T), Some(Band::UnderTop));
+        assert_eq!(band(0.9, 1.2, T), Some(Band::AcrossTop));
     }
 }

@@ -1,96 +1,31 @@
-//! The runner and the verdicts against a mock lab: no process, no socket, deterministic numbers.
+//! The runner and the verdicts against the scripted lab: no process, no socket, deterministic
+//! numbers.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
-use claimbench_suite::{
-    assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, Progress, RunOptions, Runner,
-};
+use claimbench_suite::scripted::{ScriptedLab, StackScript};
+use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// A load result from the recorded fixture, reshaped to `rate` req/s of 200s and `p50_ms`.
-fn load_result(rate: f64, p50_ms: f64) -> LoadResult {
+/// A load result from the recorded fixture, for the scripted lab to reshape.
+fn template() -> LoadResult {
     let text = std::fs::read_to_string(root().join("fixtures/results/quick-run.json")).unwrap();
     let run: RunResults = serde_json::from_str(&text).unwrap();
-    let mut load = run.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
-    load.duration_s = 1.0;
-    load.requests = rate as u64;
-    load.responses = rate as u64;
-    load.achieved_rate = rate;
-    load.status_counts = BTreeMap::from([(200, rate as u64)]);
-    load.errors = BTreeMap::new();
-    load.generator_saturated = false;
-    load.saturation_reasons.clear();
-    load.cancelled = false;
-    load.latency.p50_us = p50_ms * 1000.0;
-    load.latency.p99_us = p50_ms * 3000.0;
-    load
+    run.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap()
 }
 
-/// Express is 1.5× faster than fastapi everywhere, with a little noise per trial; `broken`
-/// never starts; the canary jumps once; the lab stops after `stop_after` trials.
-struct MockLab {
-    calls: u32,
-    canary_calls: u32,
-    broken: Option<String>,
-    stop_after: Option<u32>,
-}
-
-impl Lab for MockLab {
-    fn retain(&mut self, _keep: &[Instance]) {}
-
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
-        if self.broken.as_deref() == Some(instance.stack.as_str()) {
-            return Err(LabFailure {
-                message: format!("{} exited during startup", instance.stack),
-                stderr_tail: Some("ImportError: no module named fastapi".into()),
-            });
-        }
-        Ok(())
-    }
-
-    fn measure(
-        &mut self,
-        instance: &Instance,
-        _load: &Load,
-        _trial: Duration,
-        _warmup: Duration,
-    ) -> Result<Measured, LabFailure> {
-        self.calls += 1;
-        let noise = 1.0 + 0.02 * ((self.calls % 5) as f64 - 2.0);
-        let (rate, p50) = if instance.stack == "express" { (1500.0 * noise, 2.0) } else { (1000.0, 3.0 * noise) };
-        Ok(Measured {
-            load: Some(load_result(rate, p50)),
-            app_cpu_s: rate / 2000.0,
-            app_peak_rss_bytes: 50 << 20,
-            ..Measured::default()
-        })
-    }
-
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
-        self.calls += 1;
-        let ms = if stack == "express" { 120.0 } else { 900.0 };
-        Ok(Measured {
-            scalars: BTreeMap::from([("cold_start_ms".to_string(), ms), ("idle_rss_bytes".to_string(), 40e6)]),
-            ..Measured::default()
-        })
-    }
-
-    fn canary_ms(&mut self) -> Option<f64> {
-        self.canary_calls += 1;
-        // The second trial's "after" reading is twice as slow: that trial must be repeated.
-        Some(if self.canary_calls == 4 { 2.0 } else { 1.0 })
-    }
-
-    fn interrupted(&self) -> bool {
-        self.stop_after.is_some_and(|n| self.calls >= n)
-    }
+/// Express is 1.5× faster than fastapi everywhere, with a little noise per trial; the canary
+/// jumps once (its fourth reading).
+fn lab() -> ScriptedLab {
+    ScriptedLab::new(template())
+        .stack("express", StackScript { rate: 1500.0, p50_ms: 2.0, cold_start_ms: 120.0, wobbles_rate: true })
+        .stack("fastapi", StackScript { rate: 1000.0, p50_ms: 3.0, cold_start_ms: 900.0, wobbles_rate: false })
+        .canary_jump(4, 2.0)
 }
 
 fn method() -> Method {
@@ -105,7 +40,7 @@ fn method() -> Method {
     }
 }
 
-fn run_with(lab: &mut MockLab, experiment_ids: &[&str]) -> (Vec<Measurement>, Vec<String>) {
+fn run_with(lab: &mut ScriptedLab, experiment_ids: &[&str]) -> (Vec<Measurement>, Vec<String>) {
     let profile = Profile::named("quick").unwrap();
     let experiments: Vec<_> =
         catalogue(&profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
@@ -142,7 +77,7 @@ fn header(measured_stacks: &[(&str, claimbench_model::stack::Runtime)]) -> RunRe
 
 #[test]
 fn trials_alternate_a_b_b_a_and_a_canary_jump_repeats_the_trial() {
-    let mut lab = MockLab { calls: 0, canary_calls: 0, broken: None, stop_after: None };
+    let mut lab = lab();
     let (measurements, _) = run_with(&mut lab, &["E-io-fanout"]);
     let order: Vec<&str> = measurements.iter().map(|m| m.stack.as_str()).collect();
     assert_eq!(order, ["express", "fastapi", "fastapi", "fastapi", "express", "express", "fastapi"]);
@@ -156,7 +91,7 @@ fn trials_alternate_a_b_b_a_and_a_canary_jump_repeats_the_trial() {
 
 #[test]
 fn a_clear_advantage_over_enough_pairs_supports_the_claim() {
-    let mut lab = MockLab { calls: 0, canary_calls: 0, broken: None, stop_after: None };
+    let mut lab = lab();
     let (measurements, _) = run_with(&mut lab, &["E-io", "E-coldstart"]);
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let stacks =
@@ -180,7 +115,7 @@ fn a_clear_advantage_over_enough_pairs_supports_the_claim() {
 
 #[test]
 fn a_failing_app_fails_its_measurements_with_its_stderr_and_the_run_goes_on() {
-    let mut lab = MockLab { calls: 0, canary_calls: 0, broken: Some("fastapi".into()), stop_after: None };
+    let mut lab = lab().broken("fastapi", "fastapi exited during startup", "ImportError: no module named fastapi");
     let (measurements, notes) = run_with(&mut lab, &["E-io-fanout", "E-overhead"]);
     let fastapi: Vec<&Measurement> = measurements.iter().filter(|m| m.stack == "fastapi").collect();
     assert!(!fastapi.is_empty() && fastapi.iter().all(|m| !m.valid));
@@ -199,9 +134,9 @@ fn a_failing_app_fails_its_measurements_with_its_stderr_and_the_run_goes_on() {
 
 #[test]
 fn an_interrupted_run_keeps_what_it_measured_and_says_where_it_stopped() {
-    let mut lab = MockLab { calls: 0, canary_calls: 0, broken: None, stop_after: Some(5) };
+    let mut lab = lab().stop_after(5);
     let (measurements, _) = run_with(&mut lab, &["E-overhead", "E-io"]);
-    assert_eq!(lab.calls, 5);
+    assert_eq!(lab.calls(), 5);
     assert!(measurements.len() >= 5);
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let stacks =

@@ -1,9 +1,11 @@
 //! The terminal summary, in the spirit of wrk2's: what ran, latency percentiles up to p99.99
 //! (corrected and uncorrected side by side), rates, statuses, errors, and the self-check, with
-//! a warning nobody can miss when the generator was saturated.
+//! a warning nobody can miss when the generator was saturated. Numbers are written by
+//! `claimbench_model::format`, as the report writes them.
 
 use std::fmt::Write as _;
 
+use claimbench_model::format::{bytes, micros as us, millis, percent, seconds, sig3 as num};
 use claimbench_model::load::{LatencySummary, LoadMode, LoadResult, ERROR_CLASSES};
 
 use super::Exporter;
@@ -24,9 +26,9 @@ impl Exporter for Summary {
 fn render(r: &LoadResult) -> String {
     let mut out = String::new();
     let p = &r.plan;
-    let _ = write!(out, "claimbench load {} for {:.2}s", p.url, r.duration_s);
+    let _ = write!(out, "claimbench load {} for {}", p.url, seconds(r.duration_s));
     if p.warmup_s > 0.0 {
-        let _ = write!(out, " (after {:.2}s warm-up)", p.warmup_s);
+        let _ = write!(out, " (after {} warm-up)", seconds(p.warmup_s));
     }
     if r.cancelled {
         let _ = write!(out, " -- stopped early");
@@ -53,9 +55,9 @@ fn render(r: &LoadResult) -> String {
         LoadMode::ClosedLoop => {
             let _ = writeln!(
                 out,
-                "  closed loop, {} connections, think time {:.1} ms, {threads}",
+                "  closed loop, {} connections, think time {}, {threads}",
                 p.connections,
-                p.think_time_s * 1000.0
+                millis(p.think_time_s * 1000.0)
             );
         }
     }
@@ -83,16 +85,15 @@ fn render(r: &LoadResult) -> String {
 
     let _ = write!(
         out,
-        "\n  Requests  {} in {:.2}s, {} responses: {} req/s",
+        "\n  Requests  {} in {}, {} responses: {} req/s",
         r.requests,
-        r.duration_s,
+        seconds(r.duration_s),
         r.responses,
         num(r.achieved_rate)
     );
     match r.target_rate {
         Some(target) if target > 0.0 => {
-            let _ =
-                writeln!(out, " achieved of {} req/s target ({:.1}%)", num(target), 100.0 * r.achieved_rate / target);
+            let _ = writeln!(out, " achieved of {} req/s target ({})", num(target), percent(r.achieved_rate / target));
         }
         _ => out.push('\n'),
     }
@@ -113,8 +114,8 @@ fn render(r: &LoadResult) -> String {
     let _ = writeln!(
         out,
         "  Transfer  {} in, {} out, {} connections opened",
-        bytes(r.bytes_in),
-        bytes(r.bytes_out),
+        bytes(r.bytes_in as f64),
+        bytes(r.bytes_out as f64),
         r.connections_opened
     );
     if let Some(lag) = &r.send_lag {
@@ -130,9 +131,9 @@ fn render(r: &LoadResult) -> String {
     if let Some(w) = &r.warmup {
         let _ = writeln!(
             out,
-            "  Warm-up   {} requests in {:.2}s ({} errors), p99 {}, not counted above",
+            "  Warm-up   {} requests in {} ({} errors), p99 {}, not counted above",
             w.requests,
-            w.duration_s,
+            seconds(w.duration_s),
             w.errors,
             us(w.latency.p99_us)
         );
@@ -140,11 +141,11 @@ fn render(r: &LoadResult) -> String {
     let c = &r.self_check;
     let _ = writeln!(
         out,
-        "  Generator {:.2} CPU-s over {:.2}s on {} core(s): {:.0}% busy",
-        c.cpu_s,
-        c.wall_s,
+        "  Generator {} CPU-s over {} on {} core(s): {} busy",
+        num(c.cpu_s),
+        seconds(c.wall_s),
         c.cores,
-        c.cpu_fraction * 100.0
+        percent(c.cpu_fraction)
     );
 
     if !r.steps.is_empty() {
@@ -182,43 +183,15 @@ fn render(r: &LoadResult) -> String {
 /// Picks one number out of a latency summary.
 type Pick = fn(&LatencySummary) -> f64;
 
-/// A latency in the unit that reads best.
-fn us(v: f64) -> String {
-    if v < 1_000.0 {
-        format!("{v:.0}us")
-    } else if v < 1_000_000.0 {
-        format!("{:.2}ms", v / 1_000.0)
-    } else {
-        format!("{:.2}s", v / 1_000_000.0)
-    }
-}
-
-fn num(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-fn bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.2} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.2} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn latencies_read_in_their_best_unit() {
-        assert_eq!(us(850.0), "850us");
-        assert_eq!(us(20_346.0), "20.35ms");
-        assert_eq!(us(1_270_000.0), "1.27s");
-        assert_eq!(bytes(3 << 20), "3.00 MiB");
+    fn latencies_and_sizes_read_as_the_report_writes_them() {
+        assert_eq!(us(850.0), "850 µs");
+        assert_eq!(us(20_346.0), "20.3 ms");
+        assert_eq!(us(1_270_000.0), "1.27 s");
+        assert_eq!(bytes((3 << 20) as f64), "3 MiB");
     }
 }

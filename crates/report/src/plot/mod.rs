@@ -13,6 +13,7 @@ pub mod scalars;
 pub mod scaling;
 pub mod style;
 pub mod timeseries;
+pub mod trend;
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -91,16 +92,6 @@ fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
         None => Some((v, v)),
         Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
     })
-}
-
-/// A tick value with at most `decimals` decimals and no trailing zeros: 0.05, 12, 2.5.
-fn trim_decimals(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 /// An upper axis bound with headroom, never zero.
@@ -201,16 +192,10 @@ fn draw_hbars(
         .x_label_area_size(40)
         .y_label_area_size((longest as u32 * 7 + 16).clamp(50, 260))
         .build_cartesian_2d(0f64..headroom(x_max), 0f64..total)?;
-    chart
-        .configure_mesh()
+    style::mesh(&mut chart.configure_mesh())
         .disable_y_mesh()
         .y_labels(0)
-        .light_line_style(style::GRID.mix(0.5))
-        .bold_line_style(style::GRID)
-        .axis_style(style::AXIS)
         .x_desc(x_desc)
-        .axis_desc_style(style::axis_font())
-        .label_style(style::label_font())
         .x_label_formatter(value_label)
         .draw()?;
     draw_row_labels(area, &chart, &centers)?;

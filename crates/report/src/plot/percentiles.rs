@@ -39,15 +39,9 @@ pub fn render(title: &str, lines: &[Line], size: (u32, u32)) -> Result<Svg, Repo
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d((1f64..x_max).log_scale().with_key_points(key_points), 0f64..headroom(y_max))?;
-        chart
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
+        style::mesh(&mut chart.configure_mesh())
             .x_desc("percentile")
             .y_desc("latency (ms)")
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .x_label_formatter(&|x| percentile_tick(*x))
             .y_label_formatter(&|y| format!("{y}"))
             .draw()?;

@@ -47,16 +47,10 @@ pub fn render(rows: &[Row], noise_threshold: f64) -> Result<Svg, ReportError> {
             .x_label_area_size(40)
             .y_label_area_size((longest as u32 * 7 + 16).clamp(60, 320))
             .build_cartesian_2d(x_range.clone().log_scale(), 0f64..n)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart.configure_mesh())
             .disable_y_mesh()
             .y_labels(0)
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
             .x_desc("ratio (log scale); dots are paired trials, bars the 95% interval")
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .x_label_formatter(&|x| format!("{x:.2}"))
             .draw()?;
         let x0 = x_range.start;

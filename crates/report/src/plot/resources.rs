@@ -4,7 +4,9 @@
 //! CPU seconds; memory is the peak RSS. Bars are the values `charts.rs` summarised (the median
 //! of valid trials); the dots are the trials.
 
-use super::{bar_chart_height, draw_hbars, draw_svg, style, trim_decimals, Bar, Svg};
+use claimbench_model::format::trimmed;
+
+use super::{bar_chart_height, draw_hbars, draw_svg, style, Bar, Svg};
 use crate::error::ReportError;
 
 /// Draws `cpu` bars (seconds, under `cpu_desc`) beside `rss` bars (bytes).
@@ -17,8 +19,8 @@ pub fn render(cpu: &[Bar], cpu_desc: &str, rss: &[Bar]) -> Result<Svg, ReportErr
         .collect();
     draw_svg("resources", (style::WIDE, height), |root| {
         let (left, right) = root.split_horizontally(style::WIDE / 2);
-        draw_hbars(&left, "App CPU", cpu, cpu_desc, &|v| trim_decimals(*v, 2))?;
-        draw_hbars(&right, "Peak RSS", &mib, "MiB", &|v| trim_decimals(*v, 2))
+        draw_hbars(&left, "App CPU", cpu, cpu_desc, &|v| trimmed(*v, 2))?;
+        draw_hbars(&right, "Peak RSS", &mib, "MiB", &|v| trimmed(*v, 2))
     })
 }
 

@@ -27,15 +27,9 @@ pub fn render(title: &str, lines: &[Line], slo_ms: Option<f64>, size: (u32, u32)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(x_range.clone(), ((y_min / 1.5)..(y_max * 1.5)).log_scale())?;
-        chart
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
+        style::mesh(&mut chart.configure_mesh())
             .x_desc("offered rate (req/s)")
             .y_desc("p99 latency (ms)")
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y}"))
             .draw()?;

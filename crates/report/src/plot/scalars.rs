@@ -3,7 +3,9 @@
 //! One panel per quantity, side by side, since their units differ; each bar is the value
 //! `charts.rs` summarised over a stack's valid trials, with the trials as dots.
 
-use super::{bar_chart_height, draw_hbars, draw_svg, style, trim_decimals, Bar, Svg};
+use claimbench_model::format::trimmed;
+
+use super::{bar_chart_height, draw_hbars, draw_svg, style, Bar, Svg};
 use crate::error::ReportError;
 
 /// One quantity: its title, its axis description and its bars (already in the axis unit).
@@ -21,7 +23,7 @@ pub fn render(panels: &[Panel]) -> Result<Svg, ReportError> {
     let n = panels.len().max(1) as u32;
     draw_svg("scalars", (style::WIDE, height), |root| {
         for (area, panel) in root.split_evenly((1, n as usize)).iter().zip(panels) {
-            draw_hbars(area, &panel.title, &panel.bars, &panel.unit, &|v| trim_decimals(*v, 1))?;
+            draw_hbars(area, &panel.title, &panel.bars, &panel.unit, &|v| trimmed(*v, 1))?;
         }
         Ok(())
     })

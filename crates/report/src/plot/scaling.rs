@@ -32,15 +32,9 @@ pub fn render(title: &str, lines: &[Line], dots: &[Dots], size: (u32, u32)) -> R
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(x_range.log_scale().with_key_points(ticks), 0f64..headroom(y_max))?;
-        chart
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
+        style::mesh(&mut chart.configure_mesh())
             .x_desc("connections")
             .y_desc("throughput (req/s)")
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;

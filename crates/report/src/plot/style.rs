@@ -3,6 +3,9 @@
 //! A stack's colour follows its runtime (greens for Node, blues for Python), so a reader
 //! learns it once. The charts themselves live one per file beside this one.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
+use plotters::prelude::DrawingBackend;
 use plotters::style::{Color, RGBAColor, RGBColor, TextStyle};
 
 /// Font family written into the SVG; the browser picks the face.
@@ -32,6 +35,22 @@ pub const UNKNOWN_STACK: RGBColor = RGBColor(120, 120, 120);
 
 const NODE: [RGBColor; 3] = [RGBColor(46, 125, 50), RGBColor(139, 195, 74), RGBColor(0, 105, 92)];
 const PYTHON: [RGBColor; 3] = [RGBColor(21, 101, 192), RGBColor(123, 87, 194), RGBColor(0, 131, 143)];
+
+/// Colours of the history's trend series (one per profile and runtime pair), in the order the
+/// series first appear.
+const SERIES: [RGBColor; 6] = [
+    RGBColor(21, 101, 192),
+    RGBColor(46, 125, 50),
+    RGBColor(239, 108, 0),
+    RGBColor(123, 87, 194),
+    RGBColor(0, 131, 143),
+    RGBColor(173, 20, 87),
+];
+
+/// The colour of the `index`-th trend series.
+pub fn series_color(index: usize) -> RGBColor {
+    SERIES[index % SERIES.len()]
+}
 
 /// Which family of colours a stack draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,4 +92,16 @@ pub fn axis_font() -> TextStyle<'static> {
 /// Style of tick labels and legends.
 pub fn label_font() -> TextStyle<'static> {
     (FONT, LABEL_SIZE).into()
+}
+
+/// The house style of a chart's mesh (grid lines, axis, fonts), so every chart sets it the same
+/// way; the caller adds its labels and descriptions, then draws.
+pub fn mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.light_line_style(GRID.mix(0.5))
+        .bold_line_style(GRID)
+        .axis_style(AXIS)
+        .axis_desc_style(axis_font())
+        .label_style(label_font())
 }

@@ -29,16 +29,10 @@ pub fn render(title: &str, throughput: &[Line], latency: &[Line], size: (u32, u3
             .x_label_area_size(20)
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..t_max, 0f64..headroom(rate_max))?;
-        upper
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
+        style::mesh(&mut upper.configure_mesh())
             .y_desc("req/s")
             .y_labels(5)
             .y_label_formatter(&|v| short(*v))
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .x_labels(0)
             .draw()?;
         draw_lines(&mut upper, throughput)?;
@@ -48,17 +42,11 @@ pub fn render(title: &str, throughput: &[Line], latency: &[Line], size: (u32, u3
             .x_label_area_size(36)
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..t_max, 0f64..headroom(lat_max))?;
-        lower
-            .configure_mesh()
-            .light_line_style(style::GRID.mix(0.5))
-            .bold_line_style(style::GRID)
-            .axis_style(style::AXIS)
+        style::mesh(&mut lower.configure_mesh())
             .x_desc("seconds into the trial")
             .y_desc("p99 (ms)")
             .y_labels(5)
             .y_label_formatter(&|v| short(*v))
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
             .draw()?;
         draw_lines(&mut lower, &latency_ms)?;
         let key: Vec<(&str, RGBColor)> =

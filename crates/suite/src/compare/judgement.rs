@@ -14,27 +14,8 @@
 //!
 //! A row is a regression when either its ratio regressed or its verdict weakened.
 
+use claimbench_model::compare::{Favoured, FlipKind, Judgement, Movement};
 use claimbench_model::run::Outcome;
-use serde::Serialize;
-
-use crate::change::Movement;
-use crate::claimed::Favoured;
-
-/// What a ratio's movement means for its claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Judgement {
-    /// Moved beyond the threshold towards the claimed side.
-    Improved,
-    /// Moved beyond the threshold against the claimed side.
-    Regressed,
-    /// Moved beyond the threshold; the claimed side is unknown.
-    Changed,
-    /// Stayed within the noise band.
-    NoChange,
-    /// No ratio in one of the runs, or the runs measured different ratios.
-    NotComparable,
-}
 
 /// Judges a movement against the side that favours the claim.
 pub fn judge(movement: Movement, favoured: Favoured) -> Judgement {
@@ -44,18 +25,6 @@ pub fn judge(movement: Movement, favoured: Favoured) -> Judgement {
         (Movement::Up, Favoured::Up) | (Movement::Down, Favoured::Down) => Judgement::Improved,
         (Movement::Up, Favoured::Down) | (Movement::Down, Favoured::Up) => Judgement::Regressed,
     }
-}
-
-/// What a change of outcome means for the claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlipKind {
-    /// The evidence for the claim weakened, or a valid verdict became invalid: a regression.
-    Weakened,
-    /// The evidence strengthened, or an invalid verdict became valid.
-    Strengthened,
-    /// The claim became measured or stopped being measured (e.g. a filtered run).
-    Coverage,
 }
 
 /// Classifies a flip `from` → `to`; `None` when the outcome did not change.

@@ -8,20 +8,8 @@
 //! a supported claim with a ratio above 1 favours up, and so on. Otherwise it is unknown, and
 //! a change is reported as a change without calling it better or worse.
 
+use claimbench_model::compare::Favoured;
 use claimbench_model::run::{Claimed, Estimate, Outcome};
-use serde::Serialize;
-
-/// Which way a ratio must move to favour its claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Favoured {
-    /// A larger ratio favours the claim (e.g. "express > fastapi" on express/fastapi).
-    Up,
-    /// A smaller ratio favours the claim (e.g. "express < fastapi" on CPU per request).
-    Down,
-    /// Neither the words nor a decisive verdict say.
-    Unknown,
-}
 
 /// The comparators and phrases a `direction` may use, and whether each says "left is ahead".
 /// Longer ones first, so `>=` is not read as `>`.

@@ -1,18 +1,24 @@
-//! The comparison as a reader sees it: every number formatted, every badge chosen, so the
-//! templates hold only loops and ifs. The index page's view lives in `index.rs`.
+//! The compare page and its markdown twin: the model's [`Comparison`] (which the suite computes)
+//! as a reader sees it, every number formatted and every badge chosen, so the templates hold
+//! only loops and ifs.
 
-use claimbench_model::run::{Estimate, Outcome};
+use claimbench_model::compare::{Change, Comparison, FlipKind, Judgement, Method, Row, RunInfo, Side};
+use claimbench_model::format;
+use claimbench_model::run::Estimate;
 use serde::Serialize;
 
-use crate::change::{Change, Method};
-use crate::compare::{Comparison, Row, RunInfo, Side};
-use crate::judgement::{FlipKind, Judgement};
+use crate::render::render;
+use crate::view::{badge, Badge};
 
-/// A coloured label: `class` is the CSS class, `text` what it says.
-#[derive(Debug, Clone, Serialize)]
-pub struct Badge {
-    pub class: &'static str,
-    pub text: &'static str,
+/// The comparison as markdown: the table, the verdict flips and the notes (for
+/// `$GITHUB_STEP_SUMMARY`).
+pub fn render_markdown(comparison: &Comparison) -> Result<String, crate::ReportError> {
+    render("compare.md.j2", &CompareView::build(comparison))
+}
+
+/// The comparison as one self-contained HTML page: inline CSS, no scripts.
+pub fn render_html(comparison: &Comparison) -> Result<String, crate::ReportError> {
+    render("compare.html.j2", &CompareView::build(comparison))
 }
 
 /// The comparison page and its markdown twin.
@@ -93,8 +99,8 @@ impl CompareView {
             regressed: regressions > 0,
             base: run_view(&c.base),
             new: run_view(&c.new),
-            threshold: format!("±{}", percent(c.options.threshold)),
-            confidence: percent(c.options.confidence),
+            threshold: format::band(c.options.threshold),
+            confidence: format::percent(c.options.confidence),
             notes: c.notes.clone(),
             rows: c.rows.iter().map(row_view).collect(),
             flips: c.rows.iter().filter_map(flip_view).collect(),
@@ -129,7 +135,7 @@ fn name(r: &Row) -> String {
 
 fn row_view(r: &Row) -> RowView {
     let side = |s: &Option<Side>| match s {
-        Some(s) => (s.estimate.as_ref().map_or("–".to_string(), estimate), Some(outcome_badge(s.outcome))),
+        Some(s) => (s.estimate.as_ref().map_or("–".to_string(), estimate), Some(badge(s.outcome))),
         None => ("absent".to_string(), None),
     };
     let (base, base_badge) = side(&r.base);
@@ -139,9 +145,7 @@ fn row_view(r: &Row) -> RowView {
         .filter(|c| c.method == Method::Intervals)
         .map(|_| "fewer than 3 pairs: the change interval is the widest the two runs' intervals allow".to_string());
     let flip = match (&r.base, &r.new, r.flip) {
-        (Some(b), Some(n), Some(_)) => {
-            Some(format!("{} → {}", outcome_badge(b.outcome).text, outcome_badge(n.outcome).text))
-        }
+        (Some(b), Some(n), Some(_)) => Some(format!("{} → {}", badge(b.outcome).text, badge(n.outcome).text)),
         _ => None,
     };
     let judgement = judgement_badge(r.judgement);
@@ -173,18 +177,7 @@ fn flip_view(r: &Row) -> Option<FlipView> {
         FlipKind::Strengthened => ("strengthened", "improved"),
         FlipKind::Coverage => ("became measured or stopped being measured", "changed"),
     };
-    Some(FlipView {
-        name: name(r),
-        from: outcome_badge(b.outcome).text,
-        to: outcome_badge(n.outcome).text,
-        kind,
-        class,
-    })
-}
-
-/// The badge of an outcome, with the report's classes and words.
-pub fn outcome_badge(outcome: Outcome) -> Badge {
-    Badge { class: outcome.slug(), text: outcome.label() }
+    Some(FlipView { name: name(r), from: badge(b.outcome).text, to: badge(n.outcome).text, kind, class })
 }
 
 fn judgement_badge(j: Judgement) -> Badge {
@@ -199,55 +192,18 @@ fn judgement_badge(j: Judgement) -> Badge {
 }
 
 /// "1.52× (1.38–1.71)".
-pub fn estimate(e: &Estimate) -> String {
-    format!("{}× ({}–{})", sig3(e.ratio_median), sig3(e.ci_low), sig3(e.ci_high))
+fn estimate(e: &Estimate) -> String {
+    format::ratio_interval(e.ratio_median, e.ci_low, e.ci_high)
 }
 
 /// "−20.0% (−23.9% to −16.2%)": the change as a signed percentage with its interval.
-pub fn change(c: &Change) -> String {
-    format!("{} ({} to {})", signed_percent(c.median), signed_percent(c.low), signed_percent(c.high))
-}
-
-fn signed_percent(ratio: f64) -> String {
-    let p = (ratio - 1.0) * 100.0;
-    if !p.is_finite() {
-        "–".to_string()
-    } else if p.abs() < 0.05 {
-        "±0.0%".to_string()
-    } else if p < 0.0 {
-        format!("−{:.1}%", -p)
-    } else {
-        format!("+{p:.1}%")
-    }
-}
-
-fn percent(fraction: f64) -> String {
-    let s = format!("{:.1}", fraction * 100.0);
-    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
-}
-
-/// Three significant digits without trailing zeros: 1.52, 19.8, 0.045, 123.
-pub fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return "–".to_string();
-    }
-    let a = v.abs();
-    let decimals = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 || a == 0.0 {
-        2
-    } else {
-        // 0.045 keeps three significant digits, not two decimals.
-        (2 - a.log10().floor() as i32).clamp(2, 6) as usize
-    };
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+fn change(c: &Change) -> String {
+    format!(
+        "{} ({} to {})",
+        format::signed_percent(c.median),
+        format::signed_percent(c.low),
+        format::signed_percent(c.high)
+    )
 }
 
 #[cfg(test)]
@@ -255,27 +211,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_keep_three_significant_digits() {
-        assert_eq!(sig3(1.52), "1.52");
-        assert_eq!(sig3(19.8), "19.8");
-        assert_eq!(sig3(0.045), "0.045");
-        assert_eq!(sig3(0.0561), "0.0561");
-        assert_eq!(sig3(2.0), "2");
-        assert_eq!(sig3(123.4), "123");
-    }
-
-    #[test]
     fn changes_read_as_signed_percentages() {
         let c = Change { median: 0.8, low: 0.761, high: 0.838, method: Method::Bootstrap };
         assert_eq!(change(&c), "−20.0% (−23.9% to −16.2%)");
-        assert_eq!(signed_percent(1.0), "±0.0%");
-        assert_eq!(signed_percent(1.05), "+5.0%");
-    }
-
-    #[test]
-    fn thresholds_read_as_short_percentages() {
-        assert_eq!(percent(0.05), "5%");
-        assert_eq!(percent(0.025), "2.5%");
-        assert_eq!(percent(0.95), "95%");
     }
 }

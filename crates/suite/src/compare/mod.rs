@@ -1,112 +1,24 @@
-//! `compare`: two runs' results side by side, per claim and per sub-verdict.
+//! `compare`: two runs' results side by side, per claim and per sub-verdict, beside the verdict
+//! statistics it reuses.
 //!
 //! Rows are matched by claim id, and sub-verdicts by claim id plus label; anything found in only
 //! one run is listed as not comparable rather than dropped. Each row gets the change of its
 //! ratio (`change`), the side that favours its claim (`claimed`) and the judgement and flip
-//! (`judgement`). Formatting and templates belong to `view` and `render`; this file keeps
-//! numbers as numbers.
+//! (`judgement`). The result is the model's plain [`Comparison`]; wording it and drawing the
+//! page is the report crate's job.
 
+mod change;
+mod claimed;
+mod judgement;
+
+pub use change::{bootstrap_ratio_of_medians, change, movement, MIN_PAIRS};
+pub use claimed::{favoured, from_verdict, from_words};
+pub use judgement::{flip, is_regression, judge};
+
+pub use claimbench_model::compare::{
+    ratio_name, Change, CompareOptions, Comparison, Favoured, FlipKind, Judgement, Method, Movement, Row, RunInfo, Side,
+};
 use claimbench_model::run::{Estimate, Outcome, RunResults, Verdict};
-use serde::Serialize;
-
-use crate::change::{self, Change, Movement};
-use crate::claimed::{self, Favoured};
-use crate::judgement::{self, FlipKind, Judgement};
-
-/// The settings of a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CompareOptions {
-    /// A change counts only when its whole interval clears 1 by this fraction (0.05 = 5%).
-    pub threshold: f64,
-    /// Confidence level of the change intervals.
-    pub confidence: f64,
-    /// Bootstrap resamples per row.
-    pub resamples: usize,
-    /// Bootstrap seed: the same two runs always compare the same way.
-    pub seed: u64,
-}
-
-impl Default for CompareOptions {
-    fn default() -> CompareOptions {
-        CompareOptions { threshold: 0.05, confidence: 0.95, resamples: 10_000, seed: 0x636c_6169_6d62_656e }
-    }
-}
-
-/// Two runs compared.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub base: RunInfo,
-    pub new: RunInfo,
-    pub options: CompareOptions,
-    /// Claims in BASE's order (each followed by its sub-verdicts), then claims only in NEW.
-    pub rows: Vec<Row>,
-    /// Differences between the runs that a reader should weigh, worded for the user.
-    pub notes: Vec<String>,
-}
-
-/// What identifies a run in a comparison.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunInfo {
-    pub run_id: String,
-    pub profile: String,
-    pub started_at: String,
-    pub git_commit: Option<String>,
-    pub complete: bool,
-}
-
-/// One claim or one sub-verdict, in both runs.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub claim: String,
-    /// The sub-verdict's label; `None` for the claim's own verdict.
-    pub label: Option<String>,
-    /// What the ratio is, e.g. "express/fastapi throughput"; empty when neither run has one.
-    pub ratio: String,
-    pub base: Option<Side>,
-    pub new: Option<Side>,
-    /// NEW/BASE of the ratio, when both runs measured the same ratio.
-    pub change: Option<Change>,
-    pub movement: Movement,
-    pub favoured: Favoured,
-    pub judgement: Judgement,
-    /// Set when the outcome changed.
-    pub flip: Option<FlipKind>,
-    /// The row is a regression by the rule in `judgement`.
-    pub regression: bool,
-    /// Why the ratios could not be compared, when they could not.
-    pub note: Option<String>,
-}
-
-/// A row's verdict in one run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Side {
-    pub outcome: Outcome,
-    pub estimate: Option<Estimate>,
-}
-
-impl Comparison {
-    /// Rows that regressed.
-    pub fn regressions(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.regression)
-    }
-
-    /// Rows whose ratio improved or whose verdict strengthened, and that did not regress.
-    pub fn improvements(&self) -> impl Iterator<Item = &Row> {
-        self.rows
-            .iter()
-            .filter(|r| !r.regression && (r.judgement == Judgement::Improved || r.flip == Some(FlipKind::Strengthened)))
-    }
-
-    /// Rows whose outcome changed.
-    pub fn flips(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.flip.is_some())
-    }
-
-    /// True when any row regressed: `claimbench compare` then exits 1.
-    pub fn has_regression(&self) -> bool {
-        self.regressions().next().is_some()
-    }
-}
 
 /// Compares NEW against BASE.
 pub fn compare(base: &RunResults, new: &RunResults, options: &CompareOptions) -> Comparison {
@@ -146,7 +58,7 @@ fn row(
 ) -> Row {
     let side = |v: Option<&Verdict>| v.map(|v| Side { outcome: v.outcome, estimate: v.estimate.clone() });
     let flip = match (base, new) {
-        (Some(b), Some(n)) => judgement::flip(b.outcome, n.outcome),
+        (Some(b), Some(n)) => flip(b.outcome, n.outcome),
         _ => None,
     };
     let estimates = (base.and_then(|v| v.estimate.as_ref()), new.and_then(|v| v.estimate.as_ref()));
@@ -155,11 +67,10 @@ fn row(
         .flatten()
         .filter_map(|v| Some((v.outcome, v.estimate.as_ref()?.ratio_median)))
         .collect();
-    let favoured =
-        estimates.1.or(estimates.0).map_or(Favoured::Unknown, |e| claimed::favoured(direction, e, &decisive));
+    let favoured = estimates.1.or(estimates.0).map_or(Favoured::Unknown, |e| favoured(direction, e, &decisive));
     let (change, note) = match estimates {
         (Some(b), Some(n)) if same_ratio(b, n) => {
-            let change = change::change(
+            let change = change(
                 (b.ratio_median, b.ci_low, b.ci_high, &b.spread),
                 (n.ratio_median, n.ci_low, n.ci_high, &n.spread),
                 options.confidence,
@@ -174,8 +85,8 @@ fn row(
         }
         (b, n) => (None, Some(missing(base, new, b.is_some(), n.is_some()))),
     };
-    let movement = change.map_or(Movement::None, |c| change::movement(c.low, c.high, options.threshold));
-    let judgement = if change.is_some() { judgement::judge(movement, favoured) } else { Judgement::NotComparable };
+    let movement = change.map_or(Movement::None, |c| movement(c.low, c.high, options.threshold));
+    let judgement = if change.is_some() { judge(movement, favoured) } else { Judgement::NotComparable };
     Row {
         claim: claim.to_string(),
         label: label.map(str::to_string),
@@ -187,18 +98,13 @@ fn row(
         favoured,
         judgement,
         flip,
-        regression: judgement::is_regression(judgement, flip),
+        regression: is_regression(judgement, flip),
         note,
     }
 }
 
 fn same_ratio(a: &Estimate, b: &Estimate) -> bool {
     a.numerator == b.numerator && a.denominator == b.denominator && a.quantity == b.quantity
-}
-
-/// "express/fastapi throughput".
-pub fn ratio_name(e: &Estimate) -> String {
-    format!("{}/{} {}", e.numerator, e.denominator, e.quantity)
 }
 
 /// Why a row has no change: which run lacks the verdict or its ratio.

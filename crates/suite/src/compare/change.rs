@@ -6,58 +6,27 @@
 //! regressed / no change": only when the whole interval clears a noise threshold. Which way
 //! counts as better is the claim's business (`claimed`); this file only does numbers.
 
-use serde::Serialize;
+use claimbench_model::compare::{Change, Method, Movement};
+
+use crate::stats::{median, percentile_bootstrap};
+use crate::verdict::{band, Band};
 
 /// Fewer per-pair ratios than this in either run and the bootstrap is not attempted; the change
 /// interval is then taken from the two runs' own intervals.
 pub const MIN_PAIRS: usize = 3;
 
-/// A change NEW/BASE of a ratio: 1 is no change, 0.8 is 20% lower.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Change {
-    pub median: f64,
-    pub low: f64,
-    pub high: f64,
-    /// How the interval was obtained.
-    pub method: Method,
-}
-
-/// How a change's interval was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// Bootstrap of the ratio of the two runs' medians, from their per-pair ratios.
-    Bootstrap,
-    /// Too few per-pair ratios: the widest ratio of the two runs' intervals (conservative).
-    Intervals,
-}
-
-/// Which way a change's interval lies against the noise band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Movement {
-    /// The whole interval lies above `1 + threshold`.
-    Up,
-    /// The whole interval lies below `1 / (1 + threshold)`.
-    Down,
-    /// The interval reaches into the band: noise.
-    None,
-}
-
 /// Decides whether a change interval `[low, high]` moved beyond the noise `threshold` (0.05 =
 /// 5%), like criterion's `compare_to_threshold`: up when `low > 1 + t`, down when
-/// `high < 1 / (1 + t)`, otherwise no movement. The band is symmetric on a log scale, the same
-/// band the verdicts use. Nonsense intervals move nothing.
+/// `high < 1 / (1 + t)`, otherwise no movement. It is the verdicts' [`band`]; nonsense intervals
+/// (including a ratio that is not positive) move nothing.
 pub fn movement(low: f64, high: f64, threshold: f64) -> Movement {
-    if !(low.is_finite() && high.is_finite()) || low <= 0.0 || low > high {
+    if low <= 0.0 {
         return Movement::None;
     }
-    if low > 1.0 + threshold {
-        Movement::Up
-    } else if high < 1.0 / (1.0 + threshold) {
-        Movement::Down
-    } else {
-        Movement::None
+    match band(low, high, threshold) {
+        Some(Band::Above) => Movement::Up,
+        Some(Band::Below) => Movement::Down,
+        _ => Movement::None,
     }
 }
 
@@ -96,50 +65,21 @@ pub fn bootstrap_ratio_of_medians(
     seed: u64,
 ) -> Option<(f64, f64, f64)> {
     let point = median(new)? / median(base)?;
-    let mut rng = SplitMix64(seed);
-    let mut draws = Vec::with_capacity(resamples.max(1));
     let (mut b, mut n) = (vec![0.0; base.len()], vec![0.0; new.len()]);
-    for _ in 0..resamples.max(1) {
+    let (low, high) = percentile_bootstrap(confidence, resamples, seed, |rng| {
         for slot in b.iter_mut() {
             *slot = base[rng.below(base.len())];
         }
         for slot in n.iter_mut() {
             *slot = new[rng.below(new.len())];
         }
-        draws.push(median(&n)? / median(&b)?);
-    }
-    draws.sort_by(f64::total_cmp);
-    let alpha = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
-    let at = |q: f64| draws[((q * (draws.len() - 1) as f64).round() as usize).min(draws.len() - 1)];
-    Some((point, at(alpha), at(1.0 - alpha)))
-}
-
-/// The median (mean of the middle two for an even count); `None` when empty.
-fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    if sorted.is_empty() {
-        return None;
-    }
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 { (sorted[mid - 1] + sorted[mid]) / 2.0 } else { sorted[mid] })
+        Some(median(&n)? / median(&b)?)
+    })?;
+    Some((point, low, high))
 }
 
 fn positive(values: &[f64]) -> Vec<f64> {
     values.iter().copied().filter(|v| v.is_finite() && *v > 0.0).collect()
-}
-
-/// SplitMix64: tiny and seedable, enough to draw bootstrap indices.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `reports/index.html`: the runs in the history, newest first, each linked to its report, and
 //! one trend chart per claim.
 //!
-//! Everything comes from `history.jsonl` (`journal`), so the page renders even when old run
-//! folders were deleted; a run whose folder is gone is listed without a link. A series is one
+//! Everything comes from the history's entries (`claimbench_history` reads `history.jsonl`), so
+//! the page renders even when old run folders were deleted; a run whose folder is gone is
+//! listed without a link. A series is one
 //! profile on one pair of runtime release lines (node's major, python's major.minor), so the
 //! nightly matrix draws one line per cell. The page is self-contained: inline CSS and SVG, no
 //! scripts.
@@ -10,25 +11,19 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use claimbench_model::format;
+use claimbench_model::history::HistoryEntry;
 use claimbench_model::run::Outcome;
 use serde::Serialize;
 
-use crate::error::{HistoryError, HistoryWarning};
-use crate::journal::{self, HistoryEntry};
-use crate::plot::{series_color, trend};
+use crate::error::ReportError;
+use crate::plot::style::series_color;
+use crate::plot::trend;
 use crate::render::render;
-use crate::view::{outcome_badge, sig3, Badge};
+use crate::view::{badge, Badge};
 
 /// The index page's file name under the reports folder.
 pub const INDEX_FILE: &str = "index.html";
-
-/// What [`render_index`] wrote, and the history lines it had to skip.
-#[derive(Debug, Clone)]
-pub struct IndexWritten {
-    pub path: PathBuf,
-    pub runs: usize,
-    pub warnings: Vec<HistoryWarning>,
-}
 
 #[derive(Debug, Serialize)]
 struct IndexView {
@@ -69,27 +64,23 @@ struct OutcomeDot {
     text: &'static str,
 }
 
-/// Reads `<reports_dir>/history.jsonl` and writes `<reports_dir>/index.html`.
-pub fn render_index(reports_dir: &Path) -> Result<IndexWritten, HistoryError> {
-    let history = journal::read(reports_dir)?;
-    let html = render_page(reports_dir, &history.entries, &history.warnings)?;
+/// Writes `<reports_dir>/index.html` for the history `entries` (oldest first), listing the
+/// history's `warnings` (lines it skipped) at the top. Returns the page's path.
+pub fn write_index(reports_dir: &Path, entries: &[HistoryEntry], warnings: &[String]) -> Result<PathBuf, ReportError> {
+    let html = render_index(reports_dir, entries, warnings)?;
     let path = reports_dir.join(INDEX_FILE);
     std::fs::create_dir_all(reports_dir)
         .and_then(|_| std::fs::write(&path, html))
-        .map_err(|source| HistoryError::Write { path: path.clone(), source })?;
-    Ok(IndexWritten { path, runs: history.entries.len(), warnings: history.warnings })
+        .map_err(|source| ReportError::Write { path: path.clone(), source })?;
+    Ok(path)
 }
 
 /// The page for `entries` (oldest first); links point at run folders that exist under
 /// `reports_dir`.
-fn render_page(
-    reports_dir: &Path,
-    entries: &[HistoryEntry],
-    warnings: &[HistoryWarning],
-) -> Result<String, HistoryError> {
+pub fn render_index(reports_dir: &Path, entries: &[HistoryEntry], warnings: &[String]) -> Result<String, ReportError> {
     let view = IndexView {
         summary: summary(entries),
-        warnings: warnings.iter().map(ToString::to_string).collect(),
+        warnings: warnings.to_vec(),
         claims: trends(entries)?,
         runs: entries.iter().rev().map(|e| run_row(reports_dir, e)).collect(),
     };
@@ -107,10 +98,10 @@ fn summary(entries: &[HistoryEntry]) -> String {
 }
 
 fn run_row(reports_dir: &Path, e: &HistoryEntry) -> RunRow {
-    let report = reports_dir.join(&e.run_id).join("index.html");
+    let report = reports_dir.join(&e.run_id).join(crate::HTML_FILE);
     RunRow {
         run_id: e.run_id.clone(),
-        href: report.is_file().then(|| format!("{}/index.html", url_segment(&e.run_id))),
+        href: report.is_file().then(|| format!("{}/{}", url_segment(&e.run_id), crate::HTML_FILE)),
         started_at: e.started_at.clone(),
         profile: e.profile.clone(),
         runtimes: e.runtimes.values().cloned().collect::<Vec<_>>().join(" · "),
@@ -120,7 +111,7 @@ fn run_row(reports_dir: &Path, e: &HistoryEntry) -> RunRow {
             .claims
             .iter()
             .map(|c| {
-                let badge = outcome_badge(c.outcome);
+                let badge = badge(c.outcome);
                 OutcomeDot { claim: c.id.clone(), class: badge.class, text: badge.text }
             })
             .collect(),
@@ -128,7 +119,7 @@ fn run_row(reports_dir: &Path, e: &HistoryEntry) -> RunRow {
 }
 
 /// One trend per claim, in the order of the newest run (claims only in older runs after).
-fn trends(entries: &[HistoryEntry]) -> Result<Vec<TrendView>, HistoryError> {
+fn trends(entries: &[HistoryEntry]) -> Result<Vec<TrendView>, ReportError> {
     let mut ids: Vec<&str> = Vec::new();
     for e in entries.iter().rev() {
         for c in &e.claims {
@@ -175,19 +166,15 @@ fn trends(entries: &[HistoryEntry]) -> Result<Vec<TrendView>, HistoryError> {
                 None
             } else {
                 let y_desc = if ratio.is_empty() { "ratio".to_string() } else { ratio.clone() };
-                Some(
-                    trend::render(id, &y_desc, &series, &x_labels)
-                        .map_err(|message| HistoryError::Chart { claim: id.to_string(), message })?,
-                )
+                Some(trend::render(id, &y_desc, &series, &x_labels)?.text)
             };
             Ok(TrendView {
                 id: id.to_string(),
                 anchor: format!("trend-{}", slug(id)),
                 ratio,
-                latest: outcome_badge(latest.map_or(Outcome::NotMeasured, |c| c.outcome)),
-                latest_number: latest.and_then(|c| {
-                    Some(format!("{}× ({}–{})", sig3(c.ratio_median?), sig3(c.ci_low?), sig3(c.ci_high?)))
-                }),
+                latest: badge(latest.map_or(Outcome::NotMeasured, |c| c.outcome)),
+                latest_number: latest
+                    .and_then(|c| Some(format::ratio_interval(c.ratio_median?, c.ci_low?, c.ci_high?))),
                 svg,
                 note: "No run has measured a ratio for this claim yet.".to_string(),
             })

@@ -1,0 +1,168 @@
+//! A scripted [`Lab`]: a test seam that measures nothing and answers every trial with numbers
+//! worked out from a script, so whole runs (the [`Runner`](crate::Runner), [`assemble`](crate::assemble),
+//! the verdicts, the report) can be tested and their fixtures generated without a process or a
+//! socket.
+//!
+//! Each stack gets a throughput, a median latency and a cold start. Trials carry a small
+//! deterministic wobble (±2% in a cycle of five calls: on the rate of a stack marked `wobbles_rate`,
+//! on the latency otherwise), so intervals have a width and the same script always gives the same
+//! results. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
+//! and the run to be interrupted after some trials. The real lab lives in the CLI.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use claimbench_model::load::LoadResult;
+
+use crate::runner::{Lab, LabFailure, Measured};
+use crate::{Instance, Load};
+
+/// How one stack behaves in a [`ScriptedLab`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackScript {
+    /// Requests per second a trial achieves.
+    pub rate: f64,
+    /// Median latency of a trial; p99 is three times it.
+    pub p50_ms: f64,
+    /// Time to the first 200 of a fresh process.
+    pub cold_start_ms: f64,
+    /// The wobble goes on the rate (true) or on the latency (false).
+    pub wobbles_rate: bool,
+}
+
+/// A [`Lab`] that answers from a script; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct ScriptedLab {
+    template: LoadResult,
+    stacks: BTreeMap<String, StackScript>,
+    broken: Option<(String, LabFailure)>,
+    canary_jump: Option<(u32, f64)>,
+    stop_after: Option<u32>,
+    calls: u32,
+    canary_calls: u32,
+}
+
+impl ScriptedLab {
+    /// A lab whose load results are `template` reshaped per trial (rate, counts, latencies);
+    /// stacks not scripted with [`ScriptedLab::stack`] answer like a 1000 req/s, 3 ms stack.
+    pub fn new(template: LoadResult) -> ScriptedLab {
+        ScriptedLab {
+            template,
+            stacks: BTreeMap::new(),
+            broken: None,
+            canary_jump: None,
+            stop_after: None,
+            calls: 0,
+            canary_calls: 0,
+        }
+    }
+
+    /// Scripts how `name` behaves.
+    pub fn stack(mut self, name: &str, script: StackScript) -> ScriptedLab {
+        self.stacks.insert(name.to_string(), script);
+        self
+    }
+
+    /// `name` never starts: every `ensure` fails with `message` and the app's `stderr_tail`.
+    pub fn broken(mut self, name: &str, message: &str, stderr_tail: &str) -> ScriptedLab {
+        let failure = LabFailure { message: message.to_string(), stderr_tail: Some(stderr_tail.to_string()) };
+        self.broken = Some((name.to_string(), failure));
+        self
+    }
+
+    /// The `reading`-th canary reading (from 1) is `ms` instead of 1 ms.
+    pub fn canary_jump(mut self, reading: u32, ms: f64) -> ScriptedLab {
+        self.canary_jump = Some((reading, ms));
+        self
+    }
+
+    /// The lab reports an interruption once it has measured `trials` trials.
+    pub fn stop_after(mut self, trials: u32) -> ScriptedLab {
+        self.stop_after = Some(trials);
+        self
+    }
+
+    /// How many trials (loads and cold starts) the lab has measured.
+    pub fn calls(&self) -> u32 {
+        self.calls
+    }
+
+    fn script(&self, stack: &str) -> StackScript {
+        self.stacks.get(stack).cloned().unwrap_or(StackScript {
+            rate: 1000.0,
+            p50_ms: 3.0,
+            cold_start_ms: 900.0,
+            wobbles_rate: false,
+        })
+    }
+
+    /// The template reshaped to `rate` req/s of 200s, one second long, with median `p50_ms`.
+    fn load_result(&self, rate: f64, p50_ms: f64) -> LoadResult {
+        let mut load = self.template.clone();
+        load.duration_s = 1.0;
+        load.requests = rate as u64;
+        load.responses = rate as u64;
+        load.achieved_rate = rate;
+        load.status_counts = BTreeMap::from([(200, rate as u64)]);
+        load.errors = BTreeMap::new();
+        load.generator_saturated = false;
+        load.saturation_reasons.clear();
+        load.cancelled = false;
+        load.latency.p50_us = p50_ms * 1000.0;
+        load.latency.p99_us = p50_ms * 3000.0;
+        load
+    }
+}
+
+impl Lab for ScriptedLab {
+    fn retain(&mut self, _keep: &[Instance]) {}
+
+    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+        match &self.broken {
+            Some((stack, failure)) if *stack == instance.stack => Err(failure.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    fn measure(
+        &mut self,
+        instance: &Instance,
+        _load: &Load,
+        _trial: Duration,
+        _warmup: Duration,
+    ) -> Result<Measured, LabFailure> {
+        self.calls += 1;
+        let wobble = 1.0 + 0.02 * ((self.calls % 5) as f64 - 2.0);
+        let s = self.script(&instance.stack);
+        let (rate, p50) = if s.wobbles_rate { (s.rate * wobble, s.p50_ms) } else { (s.rate, s.p50_ms * wobble) };
+        Ok(Measured {
+            load: Some(self.load_result(rate, p50)),
+            app_cpu_s: rate / 2000.0,
+            app_peak_rss_bytes: 50 << 20,
+            ..Measured::default()
+        })
+    }
+
+    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+        self.calls += 1;
+        Ok(Measured {
+            scalars: BTreeMap::from([
+                ("cold_start_ms".to_string(), self.script(stack).cold_start_ms),
+                ("idle_rss_bytes".to_string(), 40e6),
+            ]),
+            ..Measured::default()
+        })
+    }
+
+    fn canary_ms(&mut self) -> Option<f64> {
+        self.canary_calls += 1;
+        Some(match self.canary_jump {
+            Some((reading, ms)) if reading == self.canary_calls => ms,
+            _ => 1.0,
+        })
+    }
+
+    fn interrupted(&self) -> bool {
+        self.stop_after.is_some_and(|n| self.calls >= n)
+    }
+}

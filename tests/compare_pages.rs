@@ -1,0 +1,79 @@
+//! The compare page and its markdown twin, rendered by the report crate from what the suite's
+//! `compare` computes on the fixture run: the runs, the threshold, each change and each flip are
+//! worded for a reader, and the HTML escapes what it shows.
+
+use claimbench_model::run::{Estimate, Outcome, RunResults};
+use claimbench_report::{render_compare_html, render_compare_markdown};
+use claimbench_suite::compare::{compare, CompareOptions};
+
+fn fixture() -> RunResults {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/quick-run.json");
+    let text = std::fs::read_to_string(path).expect("the results fixture is readable");
+    serde_json::from_str(&text).expect("the results fixture parses")
+}
+
+fn renamed(mut run: RunResults) -> RunResults {
+    run.run_id = "2026-03-15T10-22-05Z-quick".to_string();
+    run.started_at = "2026-03-15T10:22:05Z".to_string();
+    run
+}
+
+fn scale(e: &mut Estimate, factor: f64) {
+    e.ratio_median *= factor;
+    e.ci_low *= factor;
+    e.ci_high *= factor;
+    e.spread.iter_mut().for_each(|v| *v *= factor);
+}
+
+/// Scales the ratio of the claim `id` (its verdict and every sub-verdict) by `factor`.
+fn scale_claim(run: &mut RunResults, id: &str, factor: f64) {
+    let claim = run.claims.iter_mut().find(|c| c.id == id).expect("the claim is in the fixture");
+    let verdicts = std::iter::once(&mut claim.verdict).chain(claim.sub_verdicts.iter_mut().map(|s| &mut s.verdict));
+    verdicts.filter_map(|v| v.estimate.as_mut()).for_each(|e| scale(e, factor));
+}
+
+#[test]
+fn verdict_flips_are_listed_with_their_kind() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    new.claims.iter_mut().find(|c| c.id == "execution-speed").unwrap().verdict.outcome = Outcome::Refuted;
+    new.claims.iter_mut().find(|c| c.id == "cost").unwrap().verdict.outcome = Outcome::Supported;
+
+    let md = render_compare_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
+
+    assert!(md.contains("### Verdict flips"), "{md}");
+    assert!(md.contains("**execution-speed**: supported → refuted (weakened: a regression)"), "{md}");
+    assert!(md.contains("**cost**: inconclusive → supported (strengthened)"), "{md}");
+}
+
+#[test]
+fn the_markdown_names_the_runs_the_threshold_and_each_change() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    scale_claim(&mut new, "io-throughput", 0.8);
+    new.profile = "nightly".to_string();
+
+    let md = render_compare_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
+
+    assert!(md.starts_with("## claimbench compare: 3 regressions"), "{md}");
+    assert!(md.contains("BASE `2026-03-14T10-22-05Z-quick`"), "{md}");
+    assert!(md.contains("beyond ±5%"), "{md}");
+    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.52× (1.38–1.71) supported | 1.22× (1.1–1.37) supported | −20.0% ("), "{md}");
+    assert!(md.contains("**regressed**"), "{md}");
+    assert!(md.contains("BASE is a quick run and NEW a nightly run"), "{md}");
+}
+
+#[test]
+fn the_html_is_self_contained_and_escapes_what_it_shows() {
+    let base = fixture();
+    let mut new = renamed(base.clone());
+    new.claims[0].sub_verdicts[0].label = "<script>alert(1)</script>".to_string();
+
+    let html = render_compare_html(&compare(&base, &new, &CompareOptions::default())).unwrap();
+
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<style>"));
+    assert!(!html.contains("<script"), "a label must not become markup");
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
+}
