@@ -1,6 +1,6 @@
 //! The article's claims as experiments: which trials to run ([`experiments`]), in what order and
 //! with which checks ([`runner`], through the [`Lab`] seam), and what they conclude
-//! ([`evaluate`], [`stats`], [`verdict`]).
+//! ([`evaluate`], [`interval`], [`stats`], [`verdict`]).
 //!
 //! The suite never starts a process or opens a socket itself: the CLI implements [`Lab`] with the
 //! supervisor and the engine, and tests implement it with a mock. Results are the model crate's
@@ -10,6 +10,7 @@ pub mod assemble;
 pub mod claims;
 pub mod evaluate;
 pub mod experiments;
+pub mod interval;
 pub mod profile;
 pub mod runner;
 pub mod stats;
