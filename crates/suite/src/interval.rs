@@ -39,7 +39,8 @@ pub struct MedianInterval {
 pub struct TooFewPairs {
     /// The usable pairs (for a comparison: in the smaller of the two runs).
     pub pairs: usize,
-    /// The fewest pairs that reach `level` (for a comparison: in each run).
+    /// The fewest pairs that reach `level` (for a comparison: in each run); `usize::MAX` for a
+    /// level outside (0, 1), which no count reaches.
     pub needed: usize,
     /// The level that was asked for.
     pub level: f64,
@@ -74,9 +75,9 @@ pub fn min_pairs(level: f64) -> Option<usize> {
     if !(level > 0.0 && level < 1.0) {
         return None;
     }
-    // The widest interval, [min, max], covers with 1 - 2·2⁻ⁿ; this reaches any level below 1
-    // before n = 1100, where 2⁻ⁿ underflows to 0.
-    (1..1100).find(|&n| coverage(n, 1) >= level)
+    // The widest interval, [min, max], covers with 1 − 2·2⁻ⁿ, which reaches the largest f64
+    // below 1 (1 − 2⁻⁵³) at n = 54.
+    (1..=64).find(|&n| coverage(n, 1) >= level)
 }
 
 /// The order-statistics interval of the median of `ratios` at no less than `level`.
@@ -85,14 +86,15 @@ pub fn min_pairs(level: f64) -> Option<usize> {
 /// the k-th smallest and k-th largest ratio for the largest k whose exact coverage still reaches
 /// `level`; the coverage is reported as [`MedianInterval::level`].
 pub fn median_interval(ratios: &[f64], level: f64) -> Result<MedianInterval, TooFewPairs> {
-    let logs = sorted_logs(ratios);
-    let n = logs.len();
+    let sorted = sorted_usable(ratios);
+    let n = sorted.len();
     let too_few = TooFewPairs { pairs: n, needed: min_pairs(level).unwrap_or(usize::MAX), level };
-    if !(level > 0.0 && level < 1.0) || n == 0 || coverage(n, 1) < level {
+    if !(level > 0.0 && level < 1.0) {
         return Err(too_few);
     }
+    // Coverage falls as the rank rises; rank 1 failing (or no pairs at all) leaves no interval.
     let rank = (1..=n.div_ceil(2)).take_while(|&k| coverage(n, k) >= level).last().ok_or(too_few)?;
-    Ok(interval_at(&logs, rank))
+    Ok(interval_at(&sorted, rank))
 }
 
 /// The interval between the `rank`-th smallest and `rank`-th largest of `ratios`, at whatever
@@ -101,28 +103,24 @@ pub fn median_interval(ratios: &[f64], level: f64) -> Result<MedianInterval, Too
 /// This is the honest way to show the spread of too few pairs: `rank` 1 over 3 pairs is
 /// [min, max] at 75%.
 pub fn order_interval(ratios: &[f64], rank: usize) -> Option<MedianInterval> {
-    let logs = sorted_logs(ratios);
-    (rank >= 1 && rank <= logs.len().div_ceil(2)).then(|| interval_at(&logs, rank))
+    let sorted = sorted_usable(ratios);
+    (rank >= 1 && rank <= sorted.len().div_ceil(2)).then(|| interval_at(&sorted, rank))
 }
 
-fn interval_at(logs: &[f64], rank: usize) -> MedianInterval {
-    let n = logs.len();
+/// The interval at `rank` over `sorted` usable ratios; the bounds are ratios as measured.
+fn interval_at(sorted: &[f64], rank: usize) -> MedianInterval {
+    let n = sorted.len();
     let mid = n / 2;
-    let median = if n % 2 == 0 { (logs[mid - 1] + logs[mid]) / 2.0 } else { logs[mid] };
-    MedianInterval {
-        median: median.exp(),
-        low: logs[rank - 1].exp(),
-        high: logs[n - rank].exp(),
-        level: coverage(n, rank),
-        pairs: n,
-        rank,
-    }
+    let median = if n % 2 == 0 { ((sorted[mid - 1].ln() + sorted[mid].ln()) / 2.0).exp() } else { sorted[mid] };
+    MedianInterval { median, low: sorted[rank - 1], high: sorted[n - rank], level: coverage(n, rank), pairs: n, rank }
 }
 
-fn sorted_logs(ratios: &[f64]) -> Vec<f64> {
-    let mut logs: Vec<f64> = ratios.iter().filter(|r| r.is_finite() && **r > 0.0).map(|r| r.ln()).collect();
-    logs.sort_by(f64::total_cmp);
-    logs
+/// The positive finite `ratios`, ascending (order statistics of ratios and of their logarithms
+/// are the same values).
+fn sorted_usable(ratios: &[f64]) -> Vec<f64> {
+    let mut sorted: Vec<f64> = ratios.iter().copied().filter(|r| r.is_finite() && *r > 0.0).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted
 }
 
 /// Exact coverage of [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎] for the median of n draws: 1 − 2·P(Bin(n, ½) < k).
@@ -148,12 +146,16 @@ fn binomial_half_below(n: usize, k: usize) -> f64 {
 pub struct ChangeInterval {
     /// The Hodges–Lehmann estimate: the median of every NEW/BASE quotient of per-pair ratios.
     pub change: f64,
+    /// The lower end of the change's interval.
     pub low: f64,
+    /// The upper end of the change's interval.
     pub high: f64,
     /// The achieved coverage of this row's interval (at least the family's level split over its
     /// rows).
     pub level: f64,
+    /// Usable per-pair ratios in the BASE run.
     pub base_pairs: usize,
+    /// Usable per-pair ratios in the NEW run.
     pub new_pairs: usize,
 }
 
@@ -172,7 +174,8 @@ pub fn change_intervals(rows: &[(&[f64], &[f64])], family_level: f64) -> Vec<Res
     let mut tails: HashMap<(usize, usize), Vec<f64>> = HashMap::new();
     rows.iter()
         .map(|(base, new)| {
-            let (base, new) = (sorted_logs(base), sorted_logs(new));
+            let logs = |ratios: &[f64]| sorted_usable(ratios).into_iter().map(f64::ln).collect::<Vec<_>>();
+            let (base, new) = (logs(base), logs(new));
             let (m, n) = (base.len(), new.len());
             let too_few = TooFewPairs {
                 pairs: m.min(n),

@@ -12,7 +12,8 @@
 //! same on every run.
 //!
 //! `cargo test --release -p claimbench-suite --test simulation -- --nocapture` prints the
-//! table that the README's "How to read a verdict" shows.
+//! table that the README's "How to read a verdict" shows, and the test fails when the README
+//! shows another.
 
 use claimbench_model::run::Outcome;
 use claimbench_suite::interval::{change_intervals, ChangeInterval};
@@ -225,6 +226,16 @@ fn verdicts_and_comparisons_keep_their_error_rates_on_simulated_experiments() {
 
     println!("\n{table}");
     assert!(failures.is_empty(), "{}\n{table}", failures.join("\n"));
+
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+        .expect("the README is readable");
+    let stale: Vec<&str> = table.lines().filter(|line| !line.is_empty() && !readme.contains(line)).collect();
+    assert!(
+        stale.is_empty(),
+        "the README's \"How to read a verdict\" table is out of date; paste this table from `--nocapture` \
+         into it:\n{table}\nlines not in the README:\n{}",
+        stale.join("\n")
+    );
 }
 
 #[test]
