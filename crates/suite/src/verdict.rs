@@ -12,6 +12,7 @@ use crate::interval::{median_interval, percent, MedianInterval, TooFewPairs};
 /// A verdict from per-pair ratios: the outcome, why, and the interval it was read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    /// Supported, refuted or inconclusive.
     pub outcome: Outcome,
     /// Why, in words that follow the outcome's label: "too few pairs for a 95% interval (3
     /// pairs, 6 needed): run a longer profile".
