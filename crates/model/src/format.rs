@@ -38,6 +38,13 @@ pub fn percent(fraction: f64) -> String {
     format!("{}%", sig3(p))
 }
 
+/// A confidence level as people write it, cut (never rounded up) to two decimals: 95%, 96.87%, 99.83%.
+pub fn level(level: f64) -> String {
+    let cut = (level * 10_000.0 + 1e-6).floor() / 100.0;
+    let text = format!("{cut:.2}");
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// A noise band of `fraction` either side of 1: 0.05 -> "±5%".
 pub fn band(fraction: f64) -> String {
     format!("±{}", percent(fraction))

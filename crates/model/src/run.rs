@@ -192,7 +192,7 @@ impl Outcome {
     }
 }
 
-/// A paired-ratio estimate: median of per-pair ratios and its bootstrap interval.
+/// A paired-ratio estimate: median of per-pair ratios and its confidence interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The stack in the numerator, e.g. `express`.
@@ -207,6 +207,10 @@ pub struct Estimate {
     pub ci_low: f64,
     /// Upper end of the confidence interval.
     pub ci_high: f64,
+    /// The interval's true confidence level (e.g. 0.96875 for [min, max] of 6 pairs); `None` in
+    /// results written before it was recorded, whose bootstrap interval claimed the run's level.
+    #[serde(default)]
+    pub confidence: Option<f64>,
     /// Number of adjacent pairs the estimate is taken over.
     pub pairs: u32,
     /// Every per-pair ratio, in trial order: the spread the report shows.

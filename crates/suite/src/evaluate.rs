@@ -1,6 +1,6 @@
 //! From measurements to verdicts: every piece of evidence becomes a paired ratio (trial k of the
-//! numerator over trial k of the denominator), summarised by its median and a bootstrap interval,
-//! and judged by [`decide`]. Pure: no I/O, deterministic for the same input.
+//! numerator over trial k of the denominator), summarised by its median and an order-statistics
+//! interval, and judged by [`decide_ratios`]. Pure: no I/O, deterministic for the same input.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +10,10 @@ use claimbench_model::run::{
 };
 
 use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side};
+use crate::interval::order_interval;
 use crate::runner::{error_ratio, ok_responses};
-use crate::stats::{bootstrap_median_ci, geometric_mean, median};
-use crate::verdict::decide;
+use crate::stats::geometric_mean;
+use crate::verdict::decide_ratios;
 
 /// The stack standing for each side in this run.
 #[derive(Debug, Clone, Default)]
@@ -29,11 +30,6 @@ impl Sides {
         }
     }
 }
-
-const RESAMPLES: usize = 2000;
-/// Fewer pairs than this decide nothing: a bootstrap over two ratios is just their range.
-pub const MIN_PAIRS: usize = 3;
-const SEED: u64 = 0x00c1_a1b5;
 
 /// A verdict for every claim, in file order.
 pub fn evaluate(
@@ -146,13 +142,10 @@ pub fn evaluate_evidence(
             ),
         };
     }
-    let m = median(&ratios).expect("ratios is not empty");
-    let (low, high) = bootstrap_median_ci(&ratios, method.confidence, RESAMPLES, SEED).expect("ratios is not empty");
-    let outcome = if ratios.len() < MIN_PAIRS {
-        Outcome::Inconclusive
-    } else {
-        decide(low, high, evidence.claimed, method.noise_threshold)
-    };
+    let decision = decide_ratios(&ratios, evidence.claimed, method.noise_threshold, method.confidence);
+    // Too few pairs for the requested level still show their spread, at the level it really has.
+    let shown = decision.interval.unwrap_or_else(|_| order_interval(&ratios, 1).expect("ratios is not empty"));
+    let (m, low, high) = (shown.median, shown.low, shown.high);
     let quantity = evidence.metric.quantity();
     let names = if num_stack == den_stack {
         format!("{num_stack} {}/{}", short_unit(&evidence.numerator), short_unit(&evidence.denominator))
@@ -161,27 +154,18 @@ pub fn evaluate_evidence(
     };
     let key_number = format!(
         "{names} {quantity} {m:.2}× ({} CI {low:.2}–{high:.2}, {} pair{})",
-        format::percent(method.confidence),
+        format::level(shown.level),
         ratios.len(),
         if ratios.len() == 1 { "" } else { "s" }
     );
-    let band = format::band(method.noise_threshold);
-    let reason = match outcome {
-        Outcome::Supported => format!("the whole interval lies on the claimed side, beyond the {band} noise band"),
-        Outcome::Refuted => format!("the whole interval lies on the other side of the claim, beyond the {band} noise band"),
-        _ if ratios.len() < MIN_PAIRS => format!(
-            "only {} pair(s), and {MIN_PAIRS} are needed to decide: too few to separate the stacks from noise; run a longer profile",
-            ratios.len()
-        ),
-        _ => format!("the interval reaches into the {band} noise band or crosses it"),
-    };
+    let reason = decision.reason;
     let reason = if left_out.is_empty() {
         reason
     } else {
         format!("{reason} ({} invalid trial(s) left out: {})", left_out.len(), left_out[0])
     };
     Verdict {
-        outcome,
+        outcome: decision.outcome,
         estimate: Some(Estimate {
             numerator: num_stack.to_string(),
             denominator: den_stack.to_string(),
@@ -189,6 +173,7 @@ pub fn evaluate_evidence(
             ratio_median: m,
             ci_low: low,
             ci_high: high,
+            confidence: Some(shown.level),
             pairs: ratios.len() as u32,
             spread: ratios,
             claimed: Some(evidence.claimed),

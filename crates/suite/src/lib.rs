@@ -1,7 +1,7 @@
 //! The article's claims as experiments: which trials to run ([`experiments`]), in what order and
 //! with which checks ([`runner`], through the [`Lab`] seam), what they conclude ([`evaluate`],
-//! [`stats`], [`verdict`]), and what changed between two runs ([`compare`], which reuses the
-//! same statistics and noise band).
+//! [`interval`], [`stats`], [`verdict`]), and what changed between two runs ([`compare`], which
+//! reuses the same statistics and noise band).
 //!
 //! The suite never starts a process or opens a socket itself: the CLI implements [`Lab`] with the
 //! supervisor and the engine, and tests and fixture generators use [`scripted::ScriptedLab`].
@@ -15,6 +15,7 @@ pub mod claims;
 pub mod compare;
 pub mod evaluate;
 pub mod experiments;
+pub mod interval;
 pub mod profile;
 pub mod runner;
 pub mod scripted;

@@ -1,6 +1,7 @@
 //! Small pure statistics over per-pair ratios: median (the model's, shared with the report),
-//! geometric mean, and the one seeded percentile bootstrap (of the median here, of a ratio of
-//! medians in `compare`). No I/O, no clocks; tested with plain numbers.
+//! geometric mean, coefficient of variation, the percentile bootstrap that `compare` still uses,
+//! and a seeded generator for shuffles and simulations. Verdict intervals live in
+//! [`crate::interval`]. No I/O, no clocks; tested with plain numbers.
 
 pub use claimbench_model::stats::median;
 
@@ -23,26 +24,6 @@ pub fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
     (mean != 0.0).then(|| var.sqrt() / mean.abs())
 }
 
-/// A percentile-bootstrap confidence interval of the median: `resamples` resamples with
-/// replacement from a fixed seed, so the same data always gives the same interval.
-/// With a single value the interval is that value.
-pub fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: usize, seed: u64) -> Option<(f64, f64)> {
-    let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if values.is_empty() {
-        return None;
-    }
-    if values.len() == 1 {
-        return Some((values[0], values[0]));
-    }
-    let mut sample = vec![0.0; values.len()];
-    percentile_bootstrap(confidence, resamples, seed, |rng| {
-        for slot in sample.iter_mut() {
-            *slot = values[rng.below(values.len())];
-        }
-        median(&sample)
-    })
-}
-
 /// The percentile-bootstrap interval of a statistic: `draw` computes it on one resample (drawing
 /// indices from the seeded generator it is given), `resamples` times. `None` when a draw fails.
 pub(crate) fn percentile_bootstrap(
@@ -51,7 +32,7 @@ pub(crate) fn percentile_bootstrap(
     seed: u64,
     mut draw: impl FnMut(&mut SplitMix64) -> Option<f64>,
 ) -> Option<(f64, f64)> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut draws = Vec::with_capacity(resamples.max(1));
     for _ in 0..resamples.max(1) {
         draws.push(draw(&mut rng)?);
@@ -62,21 +43,34 @@ pub(crate) fn percentile_bootstrap(
     Some((at(alpha), at(1.0 - alpha)))
 }
 
-/// SplitMix64: tiny, seedable, good enough to draw bootstrap indices.
-pub(crate) struct SplitMix64(u64);
+/// SplitMix64: a tiny seedable generator, enough for seeded shuffles and simulations (not for
+/// anything that must be unpredictable).
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    /// An index in `0..n`; `n` must not be 0.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    /// A generator that always yields the same sequence for the same `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
     }
 
-    fn next(&mut self) -> u64 {
+    /// An index in `0..n`; `n` must not be 0.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A uniform draw from [0, 1), from the top 53 bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -99,28 +93,13 @@ mod tests {
     }
 
     #[test]
-    fn bootstrap_interval_contains_the_median_and_is_reproducible() {
-        let ratios = [1.30, 1.42, 1.38, 1.51, 1.25, 1.47, 1.40, 1.36];
-        let (lo, hi) = bootstrap_median_ci(&ratios, 0.95, 2000, 7).unwrap();
-        let m = median(&ratios).unwrap();
-        assert!(lo <= m && m <= hi, "{lo} <= {m} <= {hi}");
-        assert!(lo >= 1.25 && hi <= 1.51, "inside the data range: {lo}..{hi}");
-        assert!(hi - lo < 0.2, "eight tight ratios give a tight interval: {lo}..{hi}");
-        assert_eq!(bootstrap_median_ci(&ratios, 0.95, 2000, 7), Some((lo, hi)));
-    }
-
-    #[test]
-    fn noisier_data_gives_a_wider_interval() {
-        let tight = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98];
-        let noisy = [0.65, 1.61, 0.9, 1.3, 0.8, 1.2];
-        let (a, b) = bootstrap_median_ci(&tight, 0.95, 2000, 1).unwrap();
-        let (c, d) = bootstrap_median_ci(&noisy, 0.95, 2000, 1).unwrap();
-        assert!(d - c > 5.0 * (b - a), "noisy {c}..{d} vs tight {a}..{b}");
-    }
-
-    #[test]
-    fn one_value_gives_a_degenerate_interval() {
-        assert_eq!(bootstrap_median_ci(&[1.2], 0.95, 100, 1), Some((1.2, 1.2)));
-        assert_eq!(bootstrap_median_ci(&[], 0.95, 100, 1), None);
+    fn splitmix_is_reproducible_and_uniform_draws_stay_in_range() {
+        let (mut a, mut b) = (SplitMix64::new(7), SplitMix64::new(7));
+        let draws: Vec<f64> = (0..1000).map(|_| a.next_f64()).collect();
+        assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));
+        assert_eq!(draws, (0..1000).map(|_| b.next_f64()).collect::<Vec<_>>());
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 0.5).abs() < 0.03, "{mean}");
+        assert_ne!(SplitMix64::new(8).next_u64(), SplitMix64::new(7).next_u64());
     }
 }

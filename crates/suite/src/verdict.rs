@@ -1,8 +1,15 @@
-//! The verdict: one small pure function comparing a ratio's confidence interval with the claimed
-//! side and a noise threshold, the way criterion decides improved / regressed / no change.
+//! The verdict: one small pure function, [`decide`], comparing a ratio's confidence interval with
+//! the claimed side and a noise threshold, the way criterion decides improved / regressed / no
+//! change; and [`decide_ratios`], which takes the per-pair ratios, builds their interval
+//! ([`crate::interval`]) and says why it decided what it did. Which ratios to take is left to
+//! [`crate::evaluate`].
 
 pub use claimbench_model::run::Claimed;
 use claimbench_model::run::Outcome;
+
+use claimbench_model::format;
+
+use crate::interval::{median_interval, MedianInterval, TooFewPairs};
 
 /// Where an interval `[low, high]` of a ratio lies against the noise band
 /// `[1 / (1 + threshold), 1 + threshold]` around 1. The band is symmetric on a log scale.
@@ -35,6 +42,44 @@ pub fn band(low: f64, high: f64, threshold: f64) -> Option<Band> {
     } else {
         Band::AcrossTop
     })
+}
+
+/// A verdict from per-pair ratios: the outcome, why, and the interval it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Supported, refuted or inconclusive.
+    pub outcome: Outcome,
+    /// Why, in words that follow the outcome's label: "too few pairs for a 95% interval (3
+    /// pairs, 6 needed): run a longer profile".
+    pub reason: String,
+    /// The interval at no less than the requested level, or why there is none.
+    pub interval: Result<MedianInterval, TooFewPairs>,
+}
+
+/// Decides a claim about the median of `ratios` from their order-statistics interval at
+/// `level` (see [`median_interval`]): inconclusive when there are too few pairs for `level`,
+/// otherwise [`decide`] on the interval.
+pub fn decide_ratios(ratios: &[f64], claimed: Claimed, threshold: f64, level: f64) -> Decision {
+    let interval = median_interval(ratios, level);
+    let band = format::band(threshold);
+    let (outcome, reason) = match &interval {
+        Err(too_few) => (Outcome::Inconclusive, format!("{too_few}: run a longer profile")),
+        Ok(i) => {
+            let outcome = decide(i.low, i.high, claimed, threshold);
+            let level = format::level(i.level);
+            let reason = match outcome {
+                Outcome::Supported => {
+                    format!("the whole {level} interval lies on the claimed side, beyond the {band} noise band")
+                }
+                Outcome::Refuted => format!(
+                    "the whole {level} interval lies on the other side of the claim, beyond the {band} noise band"
+                ),
+                _ => format!("the {level} interval reaches into the {band} noise band or crosses it"),
+            };
+            (outcome, reason)
+        }
+    };
+    Decision { outcome, reason, interval }
 }
 
 /// Decides a verdict from the interval `[low, high]` of a ratio whose neutral value is 1.
@@ -92,6 +137,26 @@ mod tests {
         assert_eq!(decide(1.049, 2.0, Claimed::Greater, T), Outcome::Inconclusive);
         assert_eq!(decide(1.051, 2.0, Claimed::Greater, T), Outcome::Supported);
         assert_eq!(decide(1.051, 2.0, Claimed::Greater, 0.10), Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn three_clear_pairs_are_still_inconclusive_at_95_percent() {
+        let d = decide_ratios(&[1.5, 1.6, 1.7], Claimed::Greater, T, 0.95);
+        assert_eq!(d.outcome, Outcome::Inconclusive);
+        assert_eq!(d.reason, "too few pairs for a 95% interval (3 pairs, 6 needed): run a longer profile");
+        assert!(d.interval.is_err());
+    }
+
+    #[test]
+    fn six_clear_pairs_decide_and_name_the_true_level() {
+        let d = decide_ratios(&[1.5, 1.6, 1.7, 1.55, 1.65, 1.58], Claimed::Greater, T, 0.95);
+        assert_eq!(d.outcome, Outcome::Supported);
+        assert!(d.reason.starts_with("the whole 96.87% interval lies on the claimed side"), "{}", d.reason);
+        let d = decide_ratios(&[1.5, 1.6, 1.7, 1.55, 1.65, 1.58], Claimed::Less, T, 0.95);
+        assert_eq!(d.outcome, Outcome::Refuted);
+        let d = decide_ratios(&[1.5, 0.9, 1.7, 1.55, 1.65, 1.58], Claimed::Greater, T, 0.95);
+        assert_eq!(d.outcome, Outcome::Inconclusive, "one pair in the band keeps [min, max] in it");
+        assert!(d.reason.contains("reaches into the ±5% noise band"), "{}", d.reason);
     }
 
     #[test]

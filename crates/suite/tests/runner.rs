@@ -41,9 +41,12 @@ fn method() -> Method {
 }
 
 fn run_with(lab: &mut ScriptedLab, experiment_ids: &[&str]) -> (Vec<Measurement>, Vec<String>) {
-    let profile = Profile::named("quick").unwrap();
+    run_profile(lab, experiment_ids, &Profile::named("quick").unwrap())
+}
+
+fn run_profile(lab: &mut ScriptedLab, experiment_ids: &[&str], profile: &Profile) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> =
-        catalogue(&profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
+        catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
     let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method() };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
@@ -53,7 +56,7 @@ fn run_with(lab: &mut ScriptedLab, experiment_ids: &[&str]) -> (Vec<Measurement>
             notes.push(n)
         }
     };
-    let mut runner = Runner { lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    let mut runner = Runner { lab, profile, options: &options, sink: &mut sink, progress: &mut progress };
     let results = runner.run(&experiments);
     let from_results: usize = results.iter().map(|e| e.measurements.len()).sum();
     assert_eq!(from_results, sunk.len(), "every measurement reached the sink as it finished");
@@ -91,17 +94,20 @@ fn trials_alternate_a_b_b_a_and_a_canary_jump_repeats_the_trial() {
 
 #[test]
 fn a_clear_advantage_over_enough_pairs_supports_the_claim() {
+    // At least 6 pairs (and cold starts) are needed for a 95% interval.
+    let profile = Profile::named("nightly").unwrap();
     let mut lab = lab();
-    let (measurements, _) = run_with(&mut lab, &["E-io", "E-coldstart"]);
+    let (measurements, _) = run_profile(&mut lab, &["E-io", "E-coldstart"], &profile);
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let stacks =
         [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
-    let results = assemble(header(&stacks), measurements, &catalogue(&Profile::named("quick").unwrap()), &claims);
+    let results = assemble(header(&stacks), measurements, &catalogue(&profile), &claims);
     let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
     assert_eq!(io.verdict.outcome, Outcome::Supported, "{:?}", io.verdict);
     let estimate = io.verdict.estimate.as_ref().unwrap();
     assert!((estimate.ratio_median - 1.5).abs() < 0.1, "{estimate:?}");
-    assert_eq!(estimate.pairs, 3);
+    assert_eq!(estimate.pairs, profile.reps);
+    assert!(estimate.confidence.is_some_and(|level| level >= 0.95), "{estimate:?}");
     assert!(estimate.ci_low > 1.05 && estimate.ci_high < 1.7, "{estimate:?}");
     let serverless = results.claims.iter().find(|c| c.id == "serverless").unwrap();
     assert_eq!(serverless.verdict.outcome, Outcome::Supported, "express starts 7.5x faster: {:?}", serverless.verdict);
@@ -111,6 +117,26 @@ fn a_clear_advantage_over_enough_pairs_supports_the_claim() {
     assert_eq!(realtime.verdict.outcome, Outcome::NotMeasured);
     assert!(realtime.verdict.reason.contains("WebSocket"));
     assert_eq!(results.claims.len(), claims.claims.len(), "every claim is listed, none dropped");
+}
+
+#[test]
+fn too_few_pairs_for_a_95_percent_interval_are_inconclusive_and_show_their_true_level() {
+    let profile = Profile::named("smoke").unwrap();
+    assert!(profile.reps < 6, "smoke must stay below the 6 pairs of a 95% interval for this test");
+    let mut lab = lab();
+    let (measurements, _) = run_profile(&mut lab, &["E-io"], &profile);
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let stacks =
+        [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
+    let results = assemble(header(&stacks), measurements, &catalogue(&profile), &claims);
+    let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
+    assert_eq!(io.outcome, Outcome::Inconclusive, "a clear 1.5x over too few pairs decides nothing: {io:?}");
+    let needed = format!("too few pairs for a 95% interval ({} pairs, 6 needed)", profile.reps);
+    assert!(io.reason.starts_with(&needed), "{}", io.reason);
+    let estimate = io.estimate.as_ref().unwrap();
+    let level = 1.0 - 2.0 * 0.5f64.powi(profile.reps as i32);
+    assert_eq!(estimate.confidence, Some(level), "[min, max] at the level it has");
+    assert!(io.key_number.contains(&format!("{}% CI", level * 100.0)), "{}", io.key_number);
 }
 
 #[test]
