@@ -50,8 +50,7 @@ fn the_python_apps_own_tests_pass() {
     install_test_requirements(&python, &app);
 
     let mut cmd = Command::new(&python);
-    // -p no:cacheprovider: no .pytest_cache in the checkout.
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).current_dir(&app);
+    cmd.args(["-m", "pytest", "-q"]).current_dir(&app);
     let output = run(cmd, "pytest");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -63,8 +62,17 @@ fn the_python_apps_own_tests_pass() {
 
 fn install_test_requirements(python: &Path, app: &Path) {
     let mut pip = Command::new(python);
-    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r", "requirements-test.lock"])
-        .current_dir(app);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+        "-r",
+        "requirements-test.lock",
+    ])
+    .current_dir(app);
     let output = run(pip, "pip install -r requirements-test.lock");
     assert!(
         output.status.success(),
