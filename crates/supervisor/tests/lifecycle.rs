@@ -120,8 +120,8 @@ fn an_app_killed_mid_run_is_detected_at_the_next_check() {
     let detected_after = killed_at.elapsed();
     let err = stack.check_alive().unwrap_err();
     assert!(matches!(err, SupervisorError::Died { .. }), "{err:?}");
-    // The kernel reaps a SIGKILLed process in milliseconds; a check that waited for the
-    // sampler's period or a timeout would take far longer than this.
+    // The kernel has the process dead within milliseconds and check_alive asks it directly:
+    // the supervisor promises detection within a second, and a machine twice as slow gets two.
     assert!(detected_after <= Duration::from_secs(2), "detected after {detected_after:?}");
     drop(stack);
     assert_no_orphans(marker);
