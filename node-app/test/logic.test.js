@@ -1,6 +1,8 @@
 'use strict';
 // The framework-free logic with plain values, no sockets: parameter rules, the kernels against
-// independent references, and the /cpu/json aggregate against the Python reference's files.
+// independent references, and the /cpu/json aggregate against the payload files, whose expected
+// answers fixtures/payloads/generate.py computes with SQL (no app code). The limits: read from the
+// contract file, following its edits.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
