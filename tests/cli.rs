@@ -1,15 +1,18 @@
 //! The `claimbench` binary end to end: bad input gets a clear error and exit 2, `doctor` reports
 //! the machine, and Ctrl-C on `serve` leaves no app process behind.
 
+use std::io::BufRead;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
 
-// Commands here start apps on the same two cores: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+// Commands here start apps on the same two cores: one at a time, and never beside another test
+// binary's load.
+#[path = "support/load_lock.rs"]
+mod load_lock;
 
 fn claimbench() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("claimbench").unwrap()
@@ -57,7 +60,7 @@ fn processes_under(dir: &std::path::Path) -> Vec<(i32, String)> {
 }
 
 fn serve_then_interrupt(stack: &str, workers: &str) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _load = load_lock::load_lock();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let app_dir = root.join(if stack == "express" { "node-app" } else { "python-app" });
     let mut child = Command::cargo_bin("claimbench")
@@ -67,20 +70,36 @@ fn serve_then_interrupt(stack: &str, workers: &str) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (ready_tx, ready) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).ok();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("is ready at http://127.0.0.1:") {
+                let _ = ready_tx.send(());
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
         out
     });
+    // serve prints its URL once the stack has passed its readiness check: the interrupt lands
+    // while serving. The first use installs the apps, hence the long deadline.
+    let became_ready = ready.recv_timeout(Duration::from_secs(300)).is_ok();
     let expected = workers.parse::<usize>().unwrap() + 1;
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while processes_under(&app_dir).len() < expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while became_ready && processes_under(&app_dir).len() < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
-    // Give the readiness check time to finish, so the interrupt lands while serving.
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(processes_under(&app_dir).len() >= expected.min(2), "{stack} started its processes");
+    let started = processes_under(&app_dir);
+    if !became_ready || started.len() < expected {
+        // SAFETY: sends SIGINT to the claimbench process this test started, so it stops its apps.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let _ = child.wait();
+        panic!("{stack} did not become ready with {expected} processes: {started:?}\n{}", reader.join().unwrap());
+    }
     // SAFETY: sends SIGINT (Ctrl-C) to the claimbench process this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);

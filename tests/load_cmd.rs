@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use predicates::prelude::*;
 
+// The run below applies load: never beside another test's.
+#[path = "support/load_lock.rs"]
+mod load_lock;
+
 fn claimbench() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("claimbench").unwrap()
 }
@@ -83,6 +87,7 @@ fn serve_hello(stop: Arc<AtomicBool>) -> (String, std::thread::JoinHandle<()>) {
 
 #[test]
 fn a_run_prints_both_latencies_and_writes_every_file() {
+    let _load = load_lock::load_lock();
     let stop = Arc::new(AtomicBool::new(false));
     let (url, server) = serve_hello(stop.clone());
     let dir = tempfile::tempdir().unwrap();

@@ -2,14 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use claimbench_model::run::{Outcome, RunResults};
 
-// Runs load both cores: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+// Runs load both cores: one at a time, and never beside another test binary's load.
+#[path = "support/load_lock.rs"]
+mod load_lock;
 
 fn claimbench() -> std::process::Command {
     std::process::Command::cargo_bin("claimbench").unwrap()
@@ -44,7 +44,7 @@ fn app_processes() -> Vec<String> {
 
 #[test]
 fn a_smoke_run_gives_every_claim_a_verdict_and_writes_the_report() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _load = load_lock::load_lock();
     let out = tempfile::tempdir().unwrap();
     let output = claimbench().args(["run", "--profile", "smoke", "--out"]).arg(out.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -89,7 +89,7 @@ fn a_smoke_run_gives_every_claim_a_verdict_and_writes_the_report() {
 
 #[test]
 fn ctrl_c_keeps_what_was_measured_and_report_renders_the_partial_run() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _load = load_lock::load_lock();
     let out = tempfile::tempdir().unwrap();
     let mut child = claimbench()
         .args(["run", "--profile", "smoke", "--claims", "io-throughput", "--out"])

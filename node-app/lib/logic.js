@@ -7,6 +7,8 @@
 
 const crypto = require('node:crypto');
 
+const { LIMITS } = require('./limits');
+
 /** An error the client caused (or an upstream failure), with the HTTP status to answer. */
 class HttpError extends Error {
   constructor(status, message) {
@@ -60,18 +62,6 @@ function choiceParam(query, name, choices) {
   if (!choices.includes(raw)) throw badRequest(`query parameter ${name} must be ${expected}, got ${JSON.stringify(raw)}`);
   return raw;
 }
-
-/** The contract's parameter limits, in one place so every endpoint and test agrees. */
-const LIMITS = Object.freeze({
-  sleepMs: { min: 0, max: 10000 },
-  upstreamMs: { min: 0, max: 10000 },
-  fanout: { min: 1, max: 32, default: 1 },
-  fibN: { min: 0, max: 35 },
-  hashRounds: { min: 1, max: 100000 },
-  matmulN: { min: 1, max: 512 },
-  matmulImpls: Object.freeze(['lib', 'pure']),
-  jsonBodyBytes: 1048576,
-});
 
 // ---------------------------------------------------------------------------------------------
 // CPU kernels

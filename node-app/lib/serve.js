@@ -78,4 +78,4 @@ function clientErrorResponder(serverHeader) {
   };
 }
 
-module.exports = { serve };
+module.exports = { serve, FORCE_EXIT_MS };

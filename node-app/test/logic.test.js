@@ -1,14 +1,18 @@
 'use strict';
 // The framework-free logic with plain values, no sockets: parameter rules, the kernels against
-// independent references, and the /cpu/json aggregate against the Python reference's files.
+// independent references, and the /cpu/json aggregate against the payload files, whose expected
+// answers fixtures/payloads/generate.py computes with SQL (no app code). The limits: read from the
+// contract file, following its edits.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const os = require('node:os');
 const { describe, it } = require('node:test');
 
 const logic = require('../lib/logic');
+const limits = require('../lib/limits');
 
 const PAYLOADS = path.resolve(__dirname, '..', '..', 'fixtures', 'payloads');
 const payload = (name) => fs.readFileSync(path.join(PAYLOADS, name), 'utf8');
@@ -47,6 +51,40 @@ describe('integer parameters', () => {
     assert.equal(logic.choiceParam({ impl: ['pure', 'lib'] }, 'impl', ['lib', 'pure']), 'pure');
     assertBadRequest(() => logic.choiceParam({ impl: 'gpu' }, 'impl', ['lib', 'pure']), /impl.*lib, pure/);
     assertBadRequest(() => logic.choiceParam({}, 'impl', ['lib', 'pure']), /missing.*impl/);
+  });
+});
+
+describe('limits', () => {
+  const contract = () => JSON.parse(fs.readFileSync(limits.CONTRACT_PATH, 'utf8'));
+  const writeContract = (doc) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'claimbench-limits-')), 'contract.json');
+    fs.writeFileSync(file, JSON.stringify(doc));
+    return file;
+  };
+
+  it('are the ones the contract file states, which the stacks use', () => {
+    const doc = contract();
+    const fib = doc.endpoints.find((e) => e.path === '/cpu/fib').params.find((p) => p.name === 'n');
+    assert.deepEqual(logic.LIMITS.fibN, { min: fib.min, max: fib.max });
+    assert.equal(logic.LIMITS, limits.LIMITS);
+  });
+
+  it('follow an edit of the contract', () => {
+    const doc = contract();
+    const upstream = doc.endpoints.find((e) => e.path === '/io/upstream');
+    Object.assign(upstream.params.find((p) => p.name === 'fanout'), { min: 2, max: 7, default: 3 });
+    doc.endpoints.find((e) => e.path === '/cpu/json').request.max_body_bytes = 99;
+    const read = limits.readLimits(writeContract(doc));
+    assert.deepEqual(read.fanout, { min: 2, max: 7, default: 3 });
+    assert.equal(read.jsonBodyBytes, 99);
+    assertBadRequest(() => logic.intParam({ fanout: '8' }, 'fanout', read.fanout), /fanout.*2\.\.=7/);
+  });
+
+  it('refuse a contract without an endpoint the app serves, naming it', () => {
+    const doc = contract();
+    doc.endpoints = doc.endpoints.filter((e) => e.path !== '/cpu/hash');
+    assert.throws(() => limits.readLimits(writeContract(doc)), /no endpoint GET \/cpu\/hash/);
+    assert.throws(() => limits.readLimits('/nonexistent/contract.json'), /cannot read the endpoint limits/);
   });
 });
 

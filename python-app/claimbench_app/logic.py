@@ -4,7 +4,8 @@ Owns: query-string parsing (first value of a repeated key wins), the integer and
 rules, the CPU workloads (fib, hash, matmul, order aggregation) and the shape of every response
 body. Failures are raised as `EndpointError`, which carries the HTTP status and the message.
 
-Leaves to the stacks: routing, reading the request body, choosing sync or async handlers, and
+Leaves to `limits`: reading the parameter ranges and the body limit from the contract. Leaves to
+the stacks: routing, reading the request body, choosing sync or async handlers, and
 turning dicts into responses. Leaves to `upstream`: the outbound HTTP client.
 
 Nothing here imports a web framework, so every stack computes byte-identical answers.
@@ -21,7 +22,9 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
-MAX_JSON_BODY_BYTES = 1_048_576
+from claimbench_app.limits import LIMITS, IntRange
+
+MAX_JSON_BODY_BYTES = LIMITS.json_body_bytes
 """The contract's max_body_bytes for POST /cpu/json; a larger body is a 413."""
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -63,15 +66,14 @@ def parse_query(raw: str | bytes) -> dict[str, str]:
     return params
 
 
-def int_param(
-    query: Mapping[str, str], name: str, lo: int, hi: int, default: int | None = None
-) -> int:
+def int_param(query: Mapping[str, str], name: str, limits: IntRange) -> int:
     """The parameter `name` as an integer in lo..=hi; digits only, so '+3', '-1', '1.5' fail."""
+    lo, hi = limits.lo, limits.hi
     expected = f"an integer in {lo}..={hi}"
     raw = query.get(name)
     if raw is None:
-        if default is not None:
-            return default
+        if limits.default is not None:
+            return limits.default
         raise bad_request(f"missing parameter {name}: expected {expected}")
     # fullmatch, not `$`: Python's `$` also matches before a trailing newline.
     # Past 18 significant digits every value is out of range, and int() refuses 4300 digits.
@@ -112,7 +114,7 @@ PLAINTEXT = "Hello, World!"
 
 def sleep_ms(query: Mapping[str, str]) -> int:
     """The validated `ms` of GET /io/sleep."""
-    return int_param(query, "ms", 0, 10_000)
+    return int_param(query, "ms", LIMITS.sleep_ms)
 
 
 def slept(ms: int) -> dict[str, int]:
@@ -121,7 +123,7 @@ def slept(ms: int) -> dict[str, int]:
 
 def upstream_params(query: Mapping[str, str]) -> tuple[int, int]:
     """The validated (ms, fanout) of GET /io/upstream."""
-    return int_param(query, "ms", 0, 10_000), int_param(query, "fanout", 1, 32, default=1)
+    return int_param(query, "ms", LIMITS.upstream_ms), int_param(query, "fanout", LIMITS.fanout)
 
 
 def upstream_result(calls: int, ms: int, body_bytes: int) -> dict[str, int]:
@@ -138,7 +140,7 @@ def fib(n: int) -> int:
 
 
 def cpu_fib(query: Mapping[str, str]) -> dict[str, int]:
-    n = int_param(query, "n", 0, 35)
+    n = int_param(query, "n", LIMITS.fib_n)
     return {"n": n, "value": fib(n)}
 
 
@@ -152,7 +154,7 @@ def hash_chain(rounds: int) -> str:
 
 
 def cpu_hash(query: Mapping[str, str]) -> dict[str, Any]:
-    rounds = int_param(query, "rounds", 1, 100_000)
+    rounds = int_param(query, "rounds", LIMITS.hash_rounds)
     return {"rounds": rounds, "digest": hash_chain(rounds)}
 
 
@@ -191,12 +193,9 @@ def matmul_checksum_pure(n: int) -> int:
     return int(checksum)
 
 
-MATMUL_IMPLS = ("lib", "pure")
-
-
 def cpu_matmul(query: Mapping[str, str]) -> dict[str, Any]:
-    n = int_param(query, "n", 1, 512)
-    impl = choice_param(query, "impl", MATMUL_IMPLS)
+    n = int_param(query, "n", LIMITS.matmul_n)
+    impl = choice_param(query, "impl", LIMITS.matmul_impls)
     checksum = matmul_checksum_lib(n) if impl == "lib" else matmul_checksum_pure(n)
     return {"n": n, "impl": impl, "checksum": checksum}
 

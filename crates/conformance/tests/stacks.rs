@@ -1,17 +1,17 @@
 //! Both bundled stacks, started by the supervisor, against every example of the contract: once
 //! with one worker and once with two. Installs the apps on first use.
 
-use std::sync::Mutex;
-
 use claimbench_conformance::{check_stack, load_contract, render_table};
 use claimbench_supervisor::{StackConfig, Supervisor};
 use claimbench_upstream::Upstream;
 
-// Stacks compete for the same two cores: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+// Stacks compete for the same two cores: one at a time, and never beside another test binary's
+// load.
+#[path = "../../../tests/support/load_lock.rs"]
+mod load_lock;
 
 fn conforms(stack: &str, workers: u32) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _load = load_lock::load_lock();
     let supervisor = Supervisor::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
     let contract = load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
     let upstream = Upstream::start("127.0.0.1:0".parse().unwrap(), None).unwrap();

@@ -1,7 +1,8 @@
 //! Plain data shared by every claimbench crate: serde types and nothing that does I/O.
 //!
-//! The end crates (engine, supervisor, conformance, suite, report) depend on this crate and not
-//! on each other, so a report can be re-rendered from serialized results without running anything.
+//! The end crates (engine, supervisor, conformance, suite, report, history) depend on this
+//! crate and not on each other, so a report can be re-rendered from serialized results without
+//! running anything.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

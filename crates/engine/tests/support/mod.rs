@@ -1,5 +1,6 @@
 //! In-process HTTP targets on loopback for the engine's tests, and the lock that keeps load
-//! tests from running at the same time.
+//! tests from running at the same time (the workspace's one lock, `tests/support/load_lock.rs`,
+//! shared across threads and test binaries).
 //!
 //! Each accepted connection gets its own thread and single-threaded event loop, so a handler
 //! can sleep precisely with `std::thread::sleep` without holding up other connections, and a
@@ -11,7 +12,7 @@
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -24,11 +25,11 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 
+#[path = "../../../../tests/support/load_lock.rs"]
+mod load_lock;
+
 /// Load tests take this lock so they never share the machine with each other.
-pub fn load_lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub use load_lock::load_lock;
 
 /// What the target does with each request.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,51 @@
+//! The one lock that every test applying load, or measuring time, takes first, so that no two of
+//! them share the machine: not two threads of one test binary, and not two test binaries (or two
+//! `cargo test` runs) building into the same target folder.
+//!
+//! It is an advisory `flock` on a file beside the test binaries (`target/<profile>/`). `flock`
+//! belongs to the open file, not to the process, so two threads that each open the file exclude
+//! each other just as two processes do, and the kernel releases it when the holder exits, even
+//! after a panic or a kill. The lock says nothing about load from outside the target folder
+//! (another checkout's tests): the timing bounds leave room for that.
+//!
+//! Included with `#[path]` by each crate's tests, so the workspace needs no test-support crate.
+
+#![allow(dead_code)]
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+/// Held while a test applies load; dropping it lets the next one start.
+#[must_use = "the lock is released when this is dropped"]
+pub struct LoadLock {
+    _file: File,
+}
+
+/// Blocks until no other test in this target folder holds the lock, then holds it.
+pub fn load_lock() -> LoadLock {
+    let path = lock_path();
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open the load-test lock {}: {e}", path.display()));
+    loop {
+        // SAFETY: flock on a descriptor this function owns; it touches no memory.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return LoadLock { _file: file };
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            panic!("cannot take the load-test lock {}: {err}", path.display());
+        }
+    }
+}
+
+/// `target/<profile>/claimbench-load-tests.lock`: test binaries run from `target/<profile>/deps/`.
+fn lock_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its own path");
+    let deps = exe.parent().expect("a test binary lives in a folder");
+    deps.parent().unwrap_or(deps).join("claimbench-load-tests.lock")
+}
