@@ -2,8 +2,9 @@
 //! folders in `DIR`, then re-renders `DIR/index.html` (the run list and the trend charts).
 //!
 //! Glue only: finding and reading the run folders is here, the history file is the history
-//! crate's and the page the report crate's; [`record_run`] joins the two for `claimbench run`. `claimbench run` already records each run it makes; this command is for
-//! folders assembled by hand or by CI (the nightly job merges its matrix cells with it).
+//! crate's and the page the report crate's; [`record_run`] joins the two for `claimbench run`,
+//! which records each run it makes. This command is for folders assembled by hand or by CI (the
+//! nightly job merges its matrix cells with it).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
+use claimbench_model::run::Method;
 
 use crate::runner::{Lab, LabFailure, Measured};
 use crate::{Instance, Load};
@@ -55,6 +56,16 @@ impl ScriptedLab {
             calls: 0,
             canary_calls: 0,
         }
+    }
+
+    /// The tests' and fixtures' usual script: express has 1.5× fastapi's throughput with two
+    /// thirds of its latency and a seventh of its cold start, and the canary's fourth reading
+    /// jumps to 2 ms, so one trial is flagged and repeated.
+    pub fn express_vs_fastapi(template: LoadResult) -> ScriptedLab {
+        ScriptedLab::new(template)
+            .stack("express", StackScript { rate: 1500.0, p50_ms: 2.0, cold_start_ms: 120.0, wobbles_rate: true })
+            .stack("fastapi", StackScript { rate: 1000.0, p50_ms: 3.0, cold_start_ms: 900.0, wobbles_rate: false })
+            .canary_jump(4, 2.0)
     }
 
     /// Scripts how `name` behaves.
@@ -111,6 +122,19 @@ impl ScriptedLab {
         load.latency.p50_us = p50_ms * 1000.0;
         load.latency.p99_us = p50_ms * 3000.0;
         load
+    }
+}
+
+/// The method scripted runs are judged by: the default thresholds, one-second trials, no warm-up.
+pub fn method() -> Method {
+    Method {
+        noise_threshold: 0.05,
+        confidence: 0.95,
+        slo_p99_ms: 100.0,
+        max_error_ratio: 0.01,
+        canary_max_drift: 0.25,
+        warmup_s: 0.0,
+        trial_s: 1.0,
     }
 }
 

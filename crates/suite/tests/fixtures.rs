@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use claimbench_model::run::{Measurement, Method, RunResults};
-use claimbench_suite::scripted::{ScriptedLab, StackScript};
+use claimbench_model::run::{Measurement, RunResults};
+use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{assemble, catalogue, load_claims, Profile, RunOptions, Runner};
 
 fn root() -> &'static Path {
@@ -26,20 +26,7 @@ fn recorded() -> RunResults {
     serde_json::from_str(&text).expect("the recorded smoke run parses")
 }
 
-fn method() -> Method {
-    Method {
-        noise_threshold: 0.05,
-        confidence: 0.95,
-        slo_p99_ms: 100.0,
-        max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
-        warmup_s: 0.0,
-        trial_s: 1.0,
-    }
-}
-
-/// Express 1.5× fastapi's throughput with two thirds of its latency and a seventh of its cold
-/// start; the canary jumps once, so one trial is repeated.
+/// The quick profile's whole catalogue over [`ScriptedLab::express_vs_fastapi`].
 fn generate() -> RunResults {
     let recorded = recorded();
     let mut template = recorded.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
@@ -47,10 +34,7 @@ fn generate() -> RunResults {
     for curve in [&mut template.distribution, &mut template.distribution_uncorrected] {
         *curve = curve.iter().step_by(5).cloned().collect();
     }
-    let mut lab = ScriptedLab::new(template)
-        .stack("express", StackScript { rate: 1500.0, p50_ms: 2.0, cold_start_ms: 120.0, wobbles_rate: true })
-        .stack("fastapi", StackScript { rate: 1000.0, p50_ms: 3.0, cold_start_ms: 900.0, wobbles_rate: false })
-        .canary_jump(4, 2.0);
+    let mut lab = ScriptedLab::express_vs_fastapi(template);
     let profile = Profile::named("quick").unwrap();
     let experiments = catalogue(&profile);
     let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method() };

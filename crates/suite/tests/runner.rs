@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
-use claimbench_suite::scripted::{ScriptedLab, StackScript};
+use claimbench_model::run::{Measurement, Outcome, RunResults};
+use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
 
 fn root() -> &'static Path {
@@ -22,22 +22,7 @@ fn template() -> LoadResult {
 /// Express is 1.5× faster than fastapi everywhere, with a little noise per trial; the canary
 /// jumps once (its fourth reading).
 fn lab() -> ScriptedLab {
-    ScriptedLab::new(template())
-        .stack("express", StackScript { rate: 1500.0, p50_ms: 2.0, cold_start_ms: 120.0, wobbles_rate: true })
-        .stack("fastapi", StackScript { rate: 1000.0, p50_ms: 3.0, cold_start_ms: 900.0, wobbles_rate: false })
-        .canary_jump(4, 2.0)
-}
-
-fn method() -> Method {
-    Method {
-        noise_threshold: 0.05,
-        confidence: 0.95,
-        slo_p99_ms: 100.0,
-        max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
-        warmup_s: 0.0,
-        trial_s: 1.0,
-    }
+    ScriptedLab::express_vs_fastapi(template())
 }
 
 fn run_with(lab: &mut ScriptedLab, experiment_ids: &[&str]) -> (Vec<Measurement>, Vec<String>) {
