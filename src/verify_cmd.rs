@@ -15,7 +15,7 @@ pub struct VerifyArgs {
     #[arg(long, value_delimiter = ',')]
     stacks: Vec<String>,
     /// Worker counts to check each stack with, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1")]
+    #[arg(long, value_delimiter = ',', default_value = "1", value_parser = crate::args::workers())]
     workers: Vec<u32>,
 }
 

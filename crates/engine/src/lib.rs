@@ -26,6 +26,6 @@ mod timer;
 mod worker;
 
 pub use error::{EngineError, ExportError, HistogramError};
-pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Target, MAX_THREADS};
+pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Schedule, Target, MAX_THREADS};
 pub use runner::{run, ProgressEvent};
 pub use selfcheck::Warning;

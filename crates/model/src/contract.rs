@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The whole contract file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Contract {
     pub version: u32,
     #[serde(default)]
@@ -21,7 +22,7 @@ pub struct Contract {
 }
 
 /// One endpoint (or one deliberate error path) of the contract.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Endpoint {
     pub id: String,
     pub method: String,
@@ -39,7 +40,7 @@ pub struct Endpoint {
 }
 
 /// A query parameter and its limits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Param {
     pub name: String,
     pub required: bool,
@@ -54,7 +55,7 @@ pub struct Param {
 }
 
 /// What a request body must look like.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RequestSpec {
     pub content_type: String,
     pub max_body_bytes: u64,
@@ -63,7 +64,7 @@ pub struct RequestSpec {
 }
 
 /// One example request and the response every stack must give.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Example {
     pub name: String,
     /// Query string without the leading `?`, already percent-encoded.

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use claimbench_model::load::{
-    EncodedHistograms, IntervalPoint, LatencySummary, LoadMode, LoadResult, PercentilePoint, PlanSummary,
-    RateStepSummary, SelfCheck, StepResult, TemplateSummary, ERROR_CLASSES,
+    EncodedHistograms, ErrorClass, IntervalPoint, LatencySummary, LoadMode, LoadResult, PercentilePoint, PlanSummary,
+    RateStepSummary, SelfCheck, StepResult, TemplateSummary,
 };
 use claimbench_model::run::{
     ClaimResult, Environment, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, RunResults,
-    StackInfo, Verdict, SCHEMA_VERSION,
+    Scalar, StackInfo, Verdict, SCHEMA_VERSION,
 };
 use claimbench_model::stack::{Pinning, Runtime, Versions};
 
@@ -66,7 +66,7 @@ fn summary(p50: f64, tail: f64, count: u64) -> LatencySummary {
 }
 
 fn errors(timeouts: u64, resets: u64) -> BTreeMap<String, u64> {
-    let mut map: BTreeMap<String, u64> = ERROR_CLASSES.iter().map(|c| (c.to_string(), 0)).collect();
+    let mut map: BTreeMap<String, u64> = ErrorClass::ALL.iter().map(|c| (c.as_str().to_string(), 0)).collect();
     map.insert("timeout".into(), timeouts);
     map.insert("reset".into(), resets);
     map
@@ -452,10 +452,7 @@ fn main() {
                 valid: true,
                 invalid_reasons: Vec::new(),
                 app_stderr_tail: None,
-                scalars: BTreeMap::from([
-                    ("cold_start_ms".to_string(), start),
-                    ("idle_rss_bytes".to_string(), rss * 1024.0 * 1024.0),
-                ]),
+                scalars: BTreeMap::from([(Scalar::ColdStartMs, start), (Scalar::IdleRssBytes, rss * 1024.0 * 1024.0)]),
             });
         }
     }

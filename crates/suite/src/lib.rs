@@ -19,7 +19,7 @@ pub use assemble::{assemble, sides_of};
 pub use claims::{load_claims, ClaimSpec, ClaimsFile};
 pub use evaluate::evaluate;
 pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
-pub use profile::Profile;
+pub use profile::{Profile, ProfileName};
 pub use runner::{Lab, LabFailure, Measured, Progress, RunOptions, Runner};
 
 use std::path::PathBuf;

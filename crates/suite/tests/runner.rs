@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
+use claimbench_model::run::{Measurement, Method, Outcome, RunResults, Scalar};
 use claimbench_suite::{
     assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, Progress, RunOptions, Runner,
 };
@@ -77,7 +77,7 @@ impl Lab for MockLab {
         self.calls += 1;
         let ms = if stack == "express" { 120.0 } else { 900.0 };
         Ok(Measured {
-            scalars: BTreeMap::from([("cold_start_ms".to_string(), ms), ("idle_rss_bytes".to_string(), 40e6)]),
+            scalars: BTreeMap::from([(Scalar::ColdStartMs, ms), (Scalar::IdleRssBytes, 40e6)]),
             ..Measured::default()
         })
     }
