@@ -6,4 +6,5 @@
 pub mod contract;
 pub mod load;
 pub mod run;
+pub mod schema;
 pub mod stack;

@@ -5,7 +5,7 @@
 //! as `f64` (the histograms record whole microseconds); rates are requests per second. The full
 //! histograms travel along as base64 of HdrHistogram's compressed V2 encoding (the same text an
 //! interval log holds), so runs can be merged and re-aggregated later. The JSON Schema of this
-//! file lives in `fixtures/schema/load-result.schema.json`.
+//! file, `fixtures/schema/load-result.schema.json`, is generated from these types (see `schema`).
 
 use std::collections::BTreeMap;
 
