@@ -29,9 +29,6 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     for name in &stacks {
         supervisor.spec(name)?;
     }
-    if let Some(bad) = args.workers.iter().find(|w| **w == 0) {
-        anyhow::bail!("--workers {bad}: a stack needs at least 1 worker");
-    }
     let contract_path = supervisor.root().join("fixtures/contract/contract.json");
     let contract = load_contract(&contract_path)?;
     let split = lab::core_split(None)?;

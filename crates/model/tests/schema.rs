@@ -25,7 +25,8 @@ fn recorded_results_match_the_results_schema() {
     for name in ["recorded-smoke.json", "quick-run.json"] {
         let text = std::fs::read_to_string(root.join("results").join(name)).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let problems: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        let problems: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path)).collect();
         assert!(problems.is_empty(), "{name}: {problems:#?}");
         let mut broken = value.clone();
         broken.as_object_mut().unwrap().remove("claims");
