@@ -83,9 +83,8 @@ fn closed_loop(c: &mut Criterion) {
         }
     };
     let url = format!("{}/delay?ms=0", upstream.url());
-    let mut plan = Plan::new(&url, Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO })
-        .expect("a loopback URL makes a plan");
-    plan.duration = Some(Duration::from_secs(30));
+    let mode = Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO, duration: Some(Duration::from_secs(30)) };
+    let mut plan = Plan::new(&url, mode).expect("a loopback URL makes a plan");
     plan.max_requests = Some(REQUESTS);
     plan.interval = Duration::from_secs(1);
     plan.runtime = RuntimeChoice::Threads { threads: 1 };
@@ -111,9 +110,11 @@ fn closed_loop(c: &mut Criterion) {
 }
 
 fn per_request(c: &mut Criterion) {
-    let mut plan =
-        Plan::new("http://127.0.0.1:9/json", Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO })
-            .expect("a loopback URL makes a plan");
+    let mut plan = Plan::new(
+        "http://127.0.0.1:9/json",
+        Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO, duration: Some(Duration::from_secs(10)) },
+    )
+    .expect("a loopback URL makes a plan");
     plan.templates[0].expect = Some(Expect { status: Some(200), body: Some(Bytes::from_static(RESPONSE_BODY)) });
     let prepared = Prepared::new(&plan).expect("the plan is valid");
     let mut group = c.benchmark_group("request");

@@ -12,40 +12,46 @@ use std::time::Duration;
 use anyhow::Context;
 use bytes::Bytes;
 use claimbench_engine::export::{self, Latency};
-use claimbench_engine::{Expect, Mode, Plan, ProgressEvent, RateStep, RuntimeChoice};
+use claimbench_engine::{Expect, Mode, Plan, ProgressEvent, RateStep, RuntimeChoice, Schedule, MAX_THREADS};
+
+use crate::args;
 
 /// Connections when neither --rate nor --connections says otherwise (wrk's default).
 const DEFAULT_CONNECTIONS: usize = 10;
 
+/// The highest core id `--core` takes (a `cpu_set_t` holds 1024).
+const MAX_CORE: u64 = 1023;
+
 /// Send HTTP load to a server on this machine and report corrected and uncorrected latency.
 ///
-/// With --rate it is an open loop: requests leave on a fixed schedule over a pool of
+/// With --rate (or --steps) it is an open loop: requests leave on a fixed schedule over a pool of
 /// --connections keep-alive connections, and latency counts from when each request should have
 /// left (corrected for coordinated omission). Without --rate it is a closed loop: each of
 /// --connections connections sends its next request as soon as the last one is answered.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("open_loop").args(["rate", "steps"])))]
 pub struct LoadArgs {
     /// Target URL, on loopback only: http://127.0.0.1:PORT/path, http://localhost:PORT/ or http://[::1]:PORT/
     pub url: String,
 
     /// Open loop at this many requests per second (otherwise closed loop).
-    #[arg(long, value_parser = parse_rate)]
+    #[arg(long, value_parser = args::rate, conflicts_with = "steps")]
     pub rate: Option<f64>,
 
     /// Keep-alive connections: the closed-loop concurrency, or the open-loop pool size.
-    #[arg(long, short = 'c')]
+    #[arg(long, short = 'c', value_parser = args::bounded::<usize>(1, args::MAX_CONNECTIONS))]
     pub connections: Option<usize>,
 
-    /// How long to measure, e.g. 30s, 500ms, 2m.
-    #[arg(long, short = 'd', default_value = "10s", value_parser = parse_duration)]
+    /// How long to measure, e.g. 30s, 500ms, 2m (with --steps, each step lasts --step-duration).
+    #[arg(long, short = 'd', default_value = "10s", value_parser = args::duration, conflicts_with = "steps")]
     pub duration: Duration,
 
     /// Stop after this many measured requests (whichever of time and count comes first).
-    #[arg(long)]
+    #[arg(long, value_parser = args::bounded::<u64>(1, args::MAX_REQUESTS))]
     pub requests: Option<u64>,
 
     /// Load to send before measuring, recorded apart and left out of the results.
-    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    #[arg(long, default_value = "0s", value_parser = args::duration)]
     pub warmup: Duration,
 
     /// HTTP method.
@@ -60,44 +66,47 @@ pub struct LoadArgs {
     #[arg(long)]
     pub body: Option<String>,
 
-    /// Open loop: Poisson arrivals from this seed instead of evenly spaced requests.
-    #[arg(long, requires = "rate")]
+    /// Open loop: Poisson arrivals from this seed instead of evenly spaced requests (any number:
+    /// a seed is a name, not a quantity).
+    #[arg(long, requires = "open_loop")]
     pub poisson_seed: Option<u64>,
 
-    /// Open loop: step through these rates (comma-separated), each for --step-duration.
-    #[arg(long, value_delimiter = ',', value_parser = parse_rate, requires = "rate")]
+    /// Open loop through these rates instead of one --rate (comma-separated), each for
+    /// --step-duration.
+    #[arg(long, value_delimiter = ',', value_parser = args::rate)]
     pub steps: Vec<f64>,
 
     /// Length of each rate step.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = args::duration, requires = "steps")]
     pub step_duration: Duration,
 
     /// Closed loop: pause between a response and the next request on a connection.
-    #[arg(long, default_value = "0s", value_parser = parse_duration, conflicts_with = "rate")]
+    #[arg(long, default_value = "0s", value_parser = args::duration, conflicts_with = "open_loop")]
     pub think_time: Duration,
 
     /// Per-request timeout, connecting included.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = args::duration)]
     pub timeout: Duration,
 
     /// Length of one interval of the time series and the interval log.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = args::duration)]
     pub interval: Duration,
 
     /// Generator threads, each with its own event loop.
-    #[arg(long, default_value_t = 1, conflicts_with = "core")]
+    #[arg(long, default_value_t = 1, conflicts_with = "core",
+          value_parser = args::bounded::<usize>(1, MAX_THREADS as u64))]
     pub threads: usize,
 
     /// Run the generator on one thread pinned to this core.
-    #[arg(long)]
+    #[arg(long, value_parser = args::bounded::<usize>(0, MAX_CORE))]
     pub core: Option<usize>,
 
     /// Check every Nth response against --expect-status (0 never checks).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = args::bounded::<u64>(0, args::MAX_REQUESTS))]
     pub validate_every: u64,
 
     /// The status checked responses must have; other 4xx/5xx statuses count as errors anyway.
-    #[arg(long)]
+    #[arg(long, value_parser = args::bounded::<u16>(100, 999))]
     pub expect_status: Option<u16>,
 
     /// Write the full result as JSON here.
@@ -136,9 +145,15 @@ pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
 /// The engine plan the flags describe.
 fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     let connections = args.connections.unwrap_or(DEFAULT_CONNECTIONS);
-    let mode = match args.rate {
-        Some(rate) => Mode::OpenLoop { rate, poisson_seed: args.poisson_seed, connections },
-        None => Mode::ClosedLoop { connections, think_time: args.think_time },
+    let duration = Some(args.duration);
+    let open = |schedule| Mode::OpenLoop { schedule, poisson_seed: args.poisson_seed, connections };
+    // clap keeps --rate and --steps apart, so at most one of them is set.
+    let mode = match (args.rate, args.steps.as_slice()) {
+        (Some(rate), _) => open(Schedule::Constant { rate, duration }),
+        (None, []) => Mode::ClosedLoop { connections, think_time: args.think_time, duration },
+        (None, steps) => {
+            open(Schedule::Stepped(steps.iter().map(|&rate| RateStep { rate, duration: args.step_duration }).collect()))
+        }
     };
     let mut plan = Plan::new(&args.url, mode)?;
     let template = &mut plan.templates[0];
@@ -150,9 +165,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     if let Some(status) = args.expect_status {
         template.expect = Some(Expect { status: Some(status), body: None });
     }
-    plan.rate_steps = args.steps.iter().map(|&rate| RateStep { rate, duration: args.step_duration }).collect();
     plan.warmup = args.warmup;
-    plan.duration = Some(args.duration);
     plan.max_requests = args.requests;
     plan.interval = args.interval;
     plan.timeout = args.timeout;
@@ -187,31 +200,6 @@ fn report(event: ProgressEvent, live: bool) {
     }
 }
 
-/// A duration such as `30s`, `500ms`, `2m`, `1h` or `1.5s`.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration: write a number and a unit, such as 30s, 500ms, 2m or 1h");
-    let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(bad()),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| bad())
-}
-
-/// A positive request rate.
-fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!("`{text}` is not a rate: give a positive number of requests per second, such as 1000")),
-    }
-}
-
 /// A header written `Name: value`.
 fn parse_header(text: &str) -> Result<(String, String), String> {
     match text.split_once(':') {
@@ -223,26 +211,6 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_take_the_usual_units_and_refuse_the_rest() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        for bad in ["30x", "30", "s", "", "-1s", "1e400s"] {
-            let err = parse_duration(bad).unwrap_err();
-            assert!(err.contains("such as 30s"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn rates_must_be_positive_numbers() {
-        assert_eq!(parse_rate("1000"), Ok(1000.0));
-        for bad in ["0", "-5", "fast", "NaN", "inf"] {
-            assert!(parse_rate(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn headers_need_a_colon_and_a_name() {

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a check failed (conformance, regression), 2 an error.
 
+mod args;
 mod compare_cmd;
 mod doctor_cmd;
 mod history_cmd;

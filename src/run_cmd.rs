@@ -15,19 +15,20 @@ use claimbench_lab::{
 };
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
-use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
+use claimbench_suite::{assemble, catalogue, load_claims, Profile, ProfileName, Progress, RunOptions, Runner};
 use claimbench_supervisor::Supervisor;
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::args;
 use crate::interrupt;
 use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// smoke (seconds, for tests), quick (≤ 5 min), standard, or nightly (≤ 45 min).
-    #[arg(long, default_value = "quick")]
-    profile: String,
+    #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
+    profile: ProfileName,
     /// Only these claims (comma-separated ids from fixtures/claims.toml).
     #[arg(long, value_delimiter = ',')]
     claims: Vec<String>,
@@ -38,10 +39,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "reports")]
     out: PathBuf,
     /// The p99 objective of the saturation search, in milliseconds.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 100.0, value_parser = args::slo_ms)]
     slo_ms: f64,
     /// Noise band for verdicts, as a fraction (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = args::threshold)]
     threshold: f64,
 }
 
@@ -51,17 +52,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {e}; runs with many connections may fail");
     }
     let supervisor = lab::supervisor()?;
-    let profile = Profile::named(&args.profile)?;
+    let profile = Profile::of(args.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
     let experiments = select_experiments(&claims, &args.claims, &profile)?;
     for stack in &args.stacks {
         supervisor.spec(stack)?;
-    }
-    if !(0.0..1.0).contains(&args.threshold) {
-        anyhow::bail!("--threshold {} is not a fraction in [0, 1): use e.g. 0.05 for 5%", args.threshold);
-    }
-    if !args.slo_ms.is_finite() || args.slo_ms <= 0.0 {
-        anyhow::bail!("--slo-ms must be a positive number of milliseconds");
     }
     let topology = Topology::detect(None)?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
@@ -143,7 +138,7 @@ fn select_experiments(
                 known: claims.claims.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
             })?;
         needed.extend(claim.tested_by.iter().map(String::as_str));
-        needed.extend(claim.evidence.iter().map(|e| e.experiment.as_str()));
+        needed.extend(claim.evidence.iter().map(|e| e.experiment.get_ref().as_str()));
     }
     Ok(all.into_iter().filter(|e| needed.contains(&e.id.as_str())).collect())
 }

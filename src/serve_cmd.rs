@@ -15,7 +15,7 @@ pub struct ServeArgs {
     /// The stack to run, e.g. express or fastapi (see fixtures/stacks.toml).
     stack: String,
     /// Worker processes.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::workers())]
     workers: u32,
     /// Port to listen on (default: a free one).
     #[arg(long)]

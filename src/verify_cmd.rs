@@ -16,7 +16,7 @@ pub struct VerifyArgs {
     #[arg(long, value_delimiter = ',')]
     stacks: Vec<String>,
     /// Worker counts to check each stack with, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1")]
+    #[arg(long, value_delimiter = ',', default_value = "1", value_parser = crate::args::workers())]
     workers: Vec<u32>,
 }
 
@@ -30,9 +30,6 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     for name in &stacks {
         supervisor.spec(name)?;
-    }
-    if let Some(bad) = args.workers.iter().find(|w| **w == 0) {
-        anyhow::bail!("--workers {bad}: a stack needs at least 1 worker");
     }
     let topology = lab::topology(None)?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;

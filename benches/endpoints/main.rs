@@ -89,7 +89,7 @@ fn request(root: &Path, endpoint: &Endpoint, example: &Example, host: &str) -> R
     });
     let body = file_body.or_else(|| example.request_body_text.as_ref().map(|t| t.clone().into_bytes()));
     let content_type = example.request_content_type.as_deref().unwrap_or("application/json");
-    Request::new(&endpoint.method, &endpoint.target(example), host, body.as_deref().map(|b| (content_type, b)))
+    Request::new(endpoint.method.as_str(), &endpoint.target(example), host, body.as_deref().map(|b| (content_type, b)))
 }
 
 fn endpoints(c: &mut Criterion) {

@@ -104,7 +104,8 @@ fn check_example(
         (None, None) => None,
     };
     let expected_body = example.body_file.as_deref().map(read).transpose()?;
-    let method = reqwest::Method::from_bytes(endpoint.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let method = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes())
+        .expect("every contract method is a valid HTTP token");
     let mut request = client.request(method, format!("{base_url}{}", endpoint.target(example)));
     if let Some(ct) = &example.request_content_type {
         request = request.header(reqwest::header::CONTENT_TYPE, ct);

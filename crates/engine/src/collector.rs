@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub(crate) use claimbench_model::load::ErrorClass;
 use claimbench_model::load::{self as model, IntervalPoint, LoadResult, StepResult};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -17,25 +18,8 @@ use hdrhistogram::Histogram;
 use crate::histogram::{distribution, encode, new_histogram, summarize};
 use crate::plan::{Phase, PhaseKind};
 
-/// Why a request failed; the names are the keys of `LoadResult::errors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ErrorClass {
-    Connect,
-    Timeout,
-    Reset,
-    Status4xx,
-    Status5xx,
-    BodyMismatch,
-    Other,
-}
-
-impl ErrorClass {
-    const COUNT: usize = model::ERROR_CLASSES.len();
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+/// Per-class counters, indexed by [`ErrorClass::index`].
+const ERROR_CLASS_COUNT: usize = ErrorClass::ALL.len();
 
 /// What happened to one request; times are offsets from the run's start.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +51,7 @@ pub(crate) struct PhaseTally {
     pub uncorrected: Histogram<u64>,
     pub send_lag: Histogram<u64>,
     statuses: Vec<u64>,
-    errors: [u64; ErrorClass::COUNT],
+    errors: [u64; ERROR_CLASS_COUNT],
     pub requests: u64,
     pub responses: u64,
     pub bytes_in: u64,
@@ -85,7 +69,7 @@ impl PhaseTally {
             uncorrected: new_histogram(),
             send_lag: new_histogram(),
             statuses: vec![0; STATUS_SLOTS],
-            errors: [0; ErrorClass::COUNT],
+            errors: [0; ERROR_CLASS_COUNT],
             requests: 0,
             responses: 0,
             bytes_in: 0,
@@ -147,7 +131,7 @@ impl PhaseTally {
     }
 
     fn error_map(&self) -> BTreeMap<String, u64> {
-        model::ERROR_CLASSES.iter().zip(self.errors).map(|(name, n)| (name.to_string(), n)).collect()
+        ErrorClass::ALL.iter().zip(self.errors).map(|(class, n)| (class.as_str().to_string(), n)).collect()
     }
 
     fn status_map(&self) -> BTreeMap<u16, u64> {

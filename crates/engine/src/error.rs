@@ -33,8 +33,8 @@ pub enum EngineError {
     #[error("the plan has neither a measurement duration nor a request count: set one so the run stops by itself")]
     Unbounded,
 
-    #[error("rate steps need an open-loop plan: give a rate, not a connection count, to step through rates")]
-    StepsNeedOpenLoop,
+    #[error("the open-loop schedule has no rate steps: give at least one step, or a constant rate")]
+    NoRateSteps,
 
     #[error("the plan has no request template: add at least one (a GET of the URL's path will do)")]
     NoTemplates,

@@ -30,6 +30,6 @@ mod worker;
 
 pub use cancel::Cancel;
 pub use error::{EngineError, ExportError, HistogramError};
-pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Target, MAX_THREADS};
+pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Schedule, Target, MAX_THREADS};
 pub use runner::{run, ProgressEvent};
 pub use selfcheck::Warning;

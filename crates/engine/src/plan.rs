@@ -25,14 +25,10 @@ pub struct Plan {
     pub target: Target,
     /// Requests to send, picked by weight; at least one.
     pub templates: Vec<RequestTemplate>,
-    /// Open or closed loop, and the connection pool.
+    /// Open or closed loop, the connection pool and how long the measurement lasts.
     pub mode: Mode,
-    /// Open loop only: rates to step through, each for its own duration; replaces `duration`.
-    pub rate_steps: Vec<RateStep>,
     /// Load sent before the measurement and recorded apart from it.
     pub warmup: Duration,
-    /// Length of the measurement (ignored when there are rate steps).
-    pub duration: Option<Duration>,
     /// Stop after this many measured requests, whichever of time and count comes first.
     pub max_requests: Option<u64>,
     /// Length of one interval of the time series and the interval log.
@@ -48,16 +44,25 @@ pub struct Plan {
 /// Open loop (requests at intended times) or closed loop (each connection sends when free).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
-    /// `rate` requests per second over a pool of `connections` keep-alive connections.
+    /// Requests at the rates of `schedule` over a pool of `connections` keep-alive connections.
     OpenLoop {
-        rate: f64,
+        schedule: Schedule,
         /// `Some(seed)`: Poisson arrivals from that seed; `None`: evenly spaced.
         poisson_seed: Option<u64>,
         connections: usize,
     },
     /// `connections` connections, each sending its next request `think_time` after the last
-    /// response.
-    ClosedLoop { connections: usize, think_time: Duration },
+    /// response, for `duration` (`None`: until the plan's request count).
+    ClosedLoop { connections: usize, think_time: Duration, duration: Option<Duration> },
+}
+
+/// The rates of an open-loop run: one rate for one duration, or a staircase of steps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    /// `rate` requests per second for `duration` (`None`: until the plan's request count).
+    Constant { rate: f64, duration: Option<Duration> },
+    /// Each step's rate for the step's duration, in order; at least one step.
+    Stepped(Vec<RateStep>),
 }
 
 /// One step of an open-loop rate staircase.
@@ -173,8 +178,8 @@ impl RequestTemplate {
 }
 
 impl Plan {
-    /// A plan with one `GET` of the URL's path and the defaults: no warm-up, 10 s measurement,
-    /// 1 s intervals, 10 s timeout, one unpinned thread, no validation.
+    /// A plan with one `GET` of the URL's path and the defaults: no warm-up, 1 s intervals,
+    /// 10 s timeout, one unpinned thread, no validation; `mode` says how long it measures.
     pub fn new(url: &str, mode: Mode) -> Result<Plan, EngineError> {
         let target = Target::parse(url)?;
         let templates = vec![RequestTemplate::get(&target.path)];
@@ -182,9 +187,7 @@ impl Plan {
             target,
             templates,
             mode,
-            rate_steps: Vec::new(),
             warmup: Duration::ZERO,
-            duration: Some(Duration::from_secs(10)),
             max_requests: None,
             interval: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
@@ -218,12 +221,8 @@ impl Plan {
         if connections == 0 || connections < threads {
             return Err(EngineError::InvalidConnections { connections, threads });
         }
-        for (d, what) in [
-            (Some(self.interval), "the interval"),
-            (Some(self.timeout), "the timeout"),
-            (self.duration, "the duration"),
-        ] {
-            if d == Some(Duration::ZERO) {
+        for (d, what) in [(self.interval, "the interval"), (self.timeout, "the timeout")] {
+            if d.is_zero() {
                 return Err(EngineError::ZeroDuration { what });
             }
         }
@@ -231,35 +230,38 @@ impl Plan {
             return Err(EngineError::Unbounded);
         }
         let templates = self.prepare_templates()?;
-        if self.rate_steps.is_empty() && self.duration.is_none() && self.max_requests.is_none() {
-            return Err(EngineError::Unbounded);
-        }
         // Every run is a list of steps, each with its rate (open loop) and length: the rate
         // steps, or one measurement.
+        let single = |rate: Option<f64>, duration: Option<Duration>| {
+            if duration.is_some_and(|d| d.is_zero()) {
+                return Err(EngineError::ZeroDuration { what: "the duration" });
+            }
+            if duration.is_none() && self.max_requests.is_none() {
+                return Err(EngineError::Unbounded);
+            }
+            Ok(vec![(rate, duration)])
+        };
         let steps: Vec<(Option<f64>, Option<Duration>)> = match &self.mode {
-            Mode::OpenLoop { rate, .. } => {
+            Mode::OpenLoop { schedule: Schedule::Constant { rate, duration }, .. } => {
                 check_rate(*rate)?;
-                if self.rate_steps.is_empty() {
-                    vec![(Some(*rate), self.duration)]
-                } else {
-                    self.rate_steps
-                        .iter()
-                        .map(|step| {
-                            check_rate(step.rate)?;
-                            if step.duration.is_zero() {
-                                return Err(EngineError::ZeroDuration { what: "a rate step" });
-                            }
-                            Ok((Some(step.rate), Some(step.duration)))
-                        })
-                        .collect::<Result<_, _>>()?
-                }
+                single(Some(*rate), *duration)?
             }
-            Mode::ClosedLoop { .. } => {
-                if !self.rate_steps.is_empty() {
-                    return Err(EngineError::StepsNeedOpenLoop);
+            Mode::OpenLoop { schedule: Schedule::Stepped(steps), .. } => {
+                if steps.is_empty() {
+                    return Err(EngineError::NoRateSteps);
                 }
-                vec![(None, self.duration)]
+                steps
+                    .iter()
+                    .map(|step| {
+                        check_rate(step.rate)?;
+                        if step.duration.is_zero() {
+                            return Err(EngineError::ZeroDuration { what: "a rate step" });
+                        }
+                        Ok((Some(step.rate), Some(step.duration)))
+                    })
+                    .collect::<Result<_, _>>()?
             }
+            Mode::ClosedLoop { duration, .. } => single(None, *duration)?,
         };
         let mut phases = Vec::new();
         let mut start = Duration::ZERO;
@@ -272,7 +274,8 @@ impl Plan {
             phases.push(Phase { kind: PhaseKind::Measure { step }, start, end, rate });
             start = end.unwrap_or(Duration::MAX);
         }
-        Ok(Validated { phases, templates, stepped: !self.rate_steps.is_empty() })
+        let stepped = matches!(self.mode, Mode::OpenLoop { schedule: Schedule::Stepped(_), .. });
+        Ok(Validated { phases, templates, stepped })
     }
 
     fn prepare_templates(&self) -> Result<Vec<PreparedTemplate>, EngineError> {
@@ -335,15 +338,22 @@ impl Plan {
     /// The plan as recorded in the result.
     pub(crate) fn summary(&self) -> model::PlanSummary {
         let (mode, target_rate, arrivals, poisson_seed, think) = match &self.mode {
-            Mode::OpenLoop { rate, poisson_seed, .. } => (
+            Mode::OpenLoop { schedule, poisson_seed, .. } => (
                 model::LoadMode::OpenLoop,
-                Some(self.rate_steps.first().map_or(*rate, |s| s.rate)),
+                schedule.first_rate(),
                 Some(if poisson_seed.is_some() { model::Arrivals::Poisson } else { model::Arrivals::Constant }),
                 *poisson_seed,
                 0.0,
             ),
             Mode::ClosedLoop { think_time, .. } => {
                 (model::LoadMode::ClosedLoop, None, None, None, think_time.as_secs_f64())
+            }
+        };
+        let (duration, steps): (Option<Duration>, &[RateStep]) = match &self.mode {
+            Mode::OpenLoop { schedule: Schedule::Constant { duration, .. }, .. }
+            | Mode::ClosedLoop { duration, .. } => (*duration, &[]),
+            Mode::OpenLoop { schedule: Schedule::Stepped(steps), .. } => {
+                (Some(steps.iter().map(|s| s.duration).sum()), steps)
             }
         };
         model::PlanSummary {
@@ -355,11 +365,7 @@ impl Plan {
             connections: self.connections() as u32,
             think_time_s: think,
             warmup_s: self.warmup.as_secs_f64(),
-            duration_s: if self.rate_steps.is_empty() {
-                self.duration.map(|d| d.as_secs_f64())
-            } else {
-                Some(self.rate_steps.iter().map(|s| s.duration.as_secs_f64()).sum())
-            },
+            duration_s: duration.map(|d| d.as_secs_f64()),
             max_requests: self.max_requests,
             interval_s: self.interval.as_secs_f64(),
             timeout_s: self.timeout.as_secs_f64(),
@@ -369,8 +375,7 @@ impl Plan {
                 RuntimeChoice::Threads { .. } => None,
             },
             validate_every: self.validate_every,
-            rate_steps: self
-                .rate_steps
+            rate_steps: steps
                 .iter()
                 .map(|s| model::RateStepSummary { rate: s.rate, duration_s: s.duration.as_secs_f64() })
                 .collect(),
@@ -387,6 +392,16 @@ impl Plan {
                     expect_body_bytes: t.expect.as_ref().and_then(|e| e.body.as_ref()).map(|b| b.len() as u64),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl Schedule {
+    /// The rate asked for first: the constant rate, or the first step's.
+    fn first_rate(&self) -> Option<f64> {
+        match self {
+            Schedule::Constant { rate, .. } => Some(*rate),
+            Schedule::Stepped(steps) => steps.first().map(|s| s.rate),
         }
     }
 }
@@ -469,18 +484,21 @@ mod tests {
         }
     }
 
+    fn open_with(schedule: Schedule) -> Plan {
+        Plan::new("http://127.0.0.1:1/", Mode::OpenLoop { schedule, poisson_seed: None, connections: 4 }).unwrap()
+    }
+
     fn open(rate: f64) -> Plan {
-        Plan::new("http://127.0.0.1:1/", Mode::OpenLoop { rate, poisson_seed: None, connections: 4 }).unwrap()
+        open_with(Schedule::Constant { rate, duration: Some(Duration::from_secs(10)) })
     }
 
     #[test]
     fn warmup_and_steps_become_consecutive_phases() {
-        let mut plan = open(100.0);
-        plan.warmup = Duration::from_secs(2);
-        plan.rate_steps = vec![
+        let mut plan = open_with(Schedule::Stepped(vec![
             RateStep { rate: 100.0, duration: Duration::from_secs(3) },
             RateStep { rate: 200.0, duration: Duration::from_secs(4) },
-        ];
+        ]));
+        plan.warmup = Duration::from_secs(2);
         let v = plan.validate().unwrap();
         let spans: Vec<_> = v.phases.iter().map(|p| (p.start, p.end, p.rate)).collect();
         let s = Duration::from_secs;
@@ -489,15 +507,18 @@ mod tests {
             vec![(s(0), Some(s(2)), Some(100.0)), (s(2), Some(s(5)), Some(100.0)), (s(5), Some(s(9)), Some(200.0)),]
         );
         assert_eq!(v.phases[0].kind, PhaseKind::Warmup);
+        assert!(v.stepped);
+        let summary = plan.summary();
+        assert_eq!((summary.target_rate, summary.duration_s, summary.rate_steps.len()), (Some(100.0), Some(7.0), 2));
     }
 
     #[test]
     fn bad_numbers_are_refused_before_anything_runs() {
         assert!(matches!(open(0.0).validate(), Err(EngineError::InvalidRate { .. })));
         assert!(matches!(open(f64::NAN).validate(), Err(EngineError::InvalidRate { .. })));
-        let mut p = open(10.0);
-        p.duration = None;
+        let p = open_with(Schedule::Constant { rate: 10.0, duration: None });
         assert!(matches!(p.validate(), Err(EngineError::Unbounded)));
+        assert!(matches!(open_with(Schedule::Stepped(Vec::new())).validate(), Err(EngineError::NoRateSteps)));
         let mut p = open(10.0);
         p.runtime = RuntimeChoice::Threads { threads: 8 };
         assert!(matches!(p.validate(), Err(EngineError::InvalidConnections { .. })));

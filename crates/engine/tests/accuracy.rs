@@ -80,9 +80,12 @@ fn open_loop_counts_the_stall_in_corrected_latency_only() {
 fn closed_loop_with_think_time_paces_each_connection() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan =
-        Plan::new(&server.url(), Mode::ClosedLoop { connections: 4, think_time: Duration::from_millis(10) }).unwrap();
-    plan.duration = Some(Duration::from_secs(1));
+    let mode = Mode::ClosedLoop {
+        connections: 4,
+        think_time: Duration::from_millis(10),
+        duration: Some(Duration::from_secs(1)),
+    };
+    let plan = Plan::new(&server.url(), mode).unwrap();
     let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     // 4 connections, each one request per 10 ms or more: at most 400 (plus the last one in
@@ -97,12 +100,11 @@ fn closed_loop_with_think_time_paces_each_connection() {
 fn poisson_rate_steps_report_each_step() {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan =
-        Plan::new(&server.url(), Mode::OpenLoop { rate: 200.0, poisson_seed: Some(42), connections: 8 }).unwrap();
-    plan.rate_steps = vec![
+    let schedule = claimbench_engine::Schedule::Stepped(vec![
         claimbench_engine::RateStep { rate: 200.0, duration: Duration::from_secs(1) },
         claimbench_engine::RateStep { rate: 800.0, duration: Duration::from_secs(1) },
-    ];
+    ]);
+    let plan = Plan::new(&server.url(), Mode::OpenLoop { schedule, poisson_seed: Some(42), connections: 8 }).unwrap();
     let r = run(&plan, &Cancel::new(), &|_| {}).unwrap();
     eprintln!("{}", render_summary(&r));
     assert_eq!(r.steps.len(), 2);

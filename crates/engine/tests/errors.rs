@@ -40,8 +40,9 @@ fn refused_connections_are_counted_as_connect_errors() {
 #[test]
 fn refused_connections_do_not_spin_a_closed_loop() {
     let _guard = load_lock();
-    let mut plan = Plan::new(&refused_url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO }).unwrap();
-    plan.duration = Some(Duration::from_millis(500));
+    let duration = Some(Duration::from_millis(500));
+    let plan =
+        Plan::new(&refused_url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO, duration }).unwrap();
     let r = run_to_end(&plan);
     only_errors_are(&r, "connect");
     // Two connections backing off 10 ms after each refusal: about 100 attempts, never thousands.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use claimbench_engine::export::{self, Latency};
 use claimbench_engine::histogram::{decode, merge};
-use claimbench_engine::{run, Cancel, Mode, Plan, RateStep};
+use claimbench_engine::{run, Cancel, Mode, Plan, RateStep, Schedule};
 use claimbench_model::load::LoadResult;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use hdrhistogram::serialization::Deserializer;
@@ -20,14 +20,14 @@ fn stepped_result() -> &'static LoadResult {
     RESULT.get_or_init(|| {
         let _guard = load_lock();
         let server = TestServer::start(Behaviour::Delay(Duration::from_millis(2)));
-        let mut plan =
-            Plan::new(&server.url(), Mode::OpenLoop { rate: 200.0, poisson_seed: Some(3), connections: 8 }).unwrap();
-        plan.warmup = Duration::from_millis(200);
-        plan.interval = Duration::from_millis(250);
-        plan.rate_steps = vec![
+        let schedule = Schedule::Stepped(vec![
             RateStep { rate: 200.0, duration: Duration::from_millis(500) },
             RateStep { rate: 400.0, duration: Duration::from_millis(500) },
-        ];
+        ]);
+        let mut plan =
+            Plan::new(&server.url(), Mode::OpenLoop { schedule, poisson_seed: Some(3), connections: 8 }).unwrap();
+        plan.warmup = Duration::from_millis(200);
+        plan.interval = Duration::from_millis(250);
         run(&plan, &Cancel::new(), &|_| {}).unwrap()
     })
 }
@@ -35,8 +35,9 @@ fn stepped_result() -> &'static LoadResult {
 fn closed_result() -> LoadResult {
     let _guard = load_lock();
     let server = TestServer::start(Behaviour::Fast);
-    let mut plan = Plan::new(&server.url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO }).unwrap();
-    plan.duration = None;
+    let mut plan =
+        Plan::new(&server.url(), Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO, duration: None })
+            .unwrap();
     plan.max_requests = Some(300);
     run(&plan, &Cancel::new(), &|_| {}).unwrap()
 }

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use claimbench_engine::{Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice};
+use claimbench_engine::{Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule};
 use claimbench_model::load::LoadResult;
+use claimbench_model::run::Scalar;
 use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
@@ -108,32 +109,32 @@ impl RealLab {
     }
 
     fn plan(&mut self, url: &str, load: &Load, trial: Duration, warmup: Duration) -> Result<Plan, LabFailure> {
-        let (request, mode, steps) = match load {
+        let open = |schedule, connections: &u32| Mode::OpenLoop {
+            schedule,
+            poisson_seed: None,
+            connections: *connections as usize,
+        };
+        let (request, mode) = match load {
             Load::Closed { request, connections } => (
                 request,
-                Mode::ClosedLoop { connections: *connections as usize, think_time: Duration::ZERO },
-                Vec::new(),
+                Mode::ClosedLoop {
+                    connections: *connections as usize,
+                    think_time: Duration::ZERO,
+                    duration: Some(trial),
+                },
             ),
-            Load::Open { request, rate, connections } => (
-                request,
-                Mode::OpenLoop { rate: *rate, poisson_seed: None, connections: *connections as usize },
-                Vec::new(),
-            ),
+            Load::Open { request, rate, connections } => {
+                (request, open(Schedule::Constant { rate: *rate, duration: Some(trial) }, connections))
+            }
             Load::RateSteps { request, rates, step, connections } => {
                 let steps = rates.iter().map(|&rate| RateStep { rate, duration: *step }).collect();
-                (
-                    request,
-                    Mode::OpenLoop { rate: rates[0], poisson_seed: None, connections: *connections as usize },
-                    steps,
-                )
+                (request, open(Schedule::Stepped(steps), connections))
             }
             Load::Mixed { .. } | Load::ColdStart => return Err(failure("internal: this load has no single plan")),
         };
         let mut plan = Plan::new(url, mode).map_err(failure)?;
         plan.templates = vec![self.template(request)?];
-        plan.rate_steps = steps;
         plan.warmup = warmup;
-        plan.duration = Some(trial);
         plan.timeout = Duration::from_secs(10);
         plan.validate_every = 50;
         plan.runtime = RuntimeChoice::Pinned { core: self.topology.generator[0] };
@@ -240,10 +241,10 @@ impl Lab for RealLab {
         let mut scalars = BTreeMap::new();
         if let Some(bg) = background_result {
             let bg = bg?;
-            scalars.insert("background_rate".into(), bg.achieved_rate);
-            scalars.insert("background_p99_ms".into(), bg.latency.p99_us / 1000.0);
+            scalars.insert(Scalar::BackgroundRate, bg.achieved_rate);
+            scalars.insert(Scalar::BackgroundP99Ms, bg.latency.p99_us / 1000.0);
         }
-        scalars.insert("wall_s".into(), started.elapsed().as_secs_f64());
+        scalars.insert(Scalar::WallS, started.elapsed().as_secs_f64());
         Ok(Measured {
             load: Some(load_result),
             app_cpu_s: (after.user_s + after.sys_s) - (before.user_s + before.sys_s),
@@ -260,8 +261,8 @@ impl Lab for RealLab {
         std::thread::sleep(Duration::from_millis(300));
         let idle = running.sample_now();
         let mut scalars = BTreeMap::new();
-        scalars.insert("cold_start_ms".into(), running.cold_start().as_secs_f64() * 1000.0);
-        scalars.insert("idle_rss_bytes".into(), idle.rss_bytes as f64);
+        scalars.insert(Scalar::ColdStartMs, running.cold_start().as_secs_f64() * 1000.0);
+        scalars.insert(Scalar::IdleRssBytes, idle.rss_bytes as f64);
         running.stop();
         Ok(Measured {
             app_peak_rss_bytes: idle.rss_bytes,

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The whole contract file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Contract {
     pub version: u32,
     #[serde(default)]
@@ -21,10 +22,11 @@ pub struct Contract {
 }
 
 /// One endpoint (or one deliberate error path) of the contract.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Endpoint {
     pub id: String,
-    pub method: String,
+    /// An unknown method is a parse error naming the known ones, never a silent `GET`.
+    pub method: HttpMethod,
     pub path: String,
     /// `overhead`, `io` or `cpu`: decides the Python handler style and which experiments use it.
     pub kind: String,
@@ -38,8 +40,42 @@ pub struct Endpoint {
     pub examples: Vec<Example>,
 }
 
+/// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+}
+
+impl HttpMethod {
+    /// The method as sent on the wire, e.g. `GET`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A query parameter and its limits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Param {
     pub name: String,
     pub required: bool,
@@ -54,7 +90,7 @@ pub struct Param {
 }
 
 /// What a request body must look like.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RequestSpec {
     pub content_type: String,
     pub max_body_bytes: u64,
@@ -63,7 +99,7 @@ pub struct RequestSpec {
 }
 
 /// One example request and the response every stack must give.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Example {
     pub name: String,
     /// Query string without the leading `?`, already percent-encoded.
@@ -114,5 +150,19 @@ impl Contract {
     /// Looks an endpoint up by its id.
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_method_is_an_error_naming_the_known_ones() {
+        let endpoint = |method: &str| serde_json::json!({ "id": "e", "method": method, "path": "/", "kind": "io" });
+        let ok: Endpoint = serde_json::from_value(endpoint("POST")).unwrap();
+        assert_eq!(ok.method, HttpMethod::Post);
+        let err = serde_json::from_value::<Endpoint>(endpoint("FETCH")).unwrap_err().to_string();
+        assert!(err.contains("FETCH") && err.contains("GET"), "{err}");
     }
 }

@@ -12,5 +12,6 @@ pub mod format;
 pub mod history;
 pub mod load;
 pub mod run;
+pub mod schema;
 pub mod stack;
 pub mod stats;

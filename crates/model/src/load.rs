@@ -5,23 +5,73 @@
 //! as `f64` (the histograms record whole microseconds); rates are requests per second. The full
 //! histograms travel along as base64 of HdrHistogram's compressed V2 encoding (the same text an
 //! interval log holds), so runs can be merged and re-aggregated later. The JSON Schema of this
-//! file lives in `fixtures/schema/load-result.schema.json`.
+//! file, `fixtures/schema/load-result.schema.json`, is generated from these types (see `schema`).
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The `schema_version` this crate writes; a reader should refuse other versions by name.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The error classes, in the order summaries print them; every class is a key of
-/// [`LoadResult::errors`], zero or not.
-pub const ERROR_CLASSES: [&str; 7] =
-    ["connect", "timeout", "reset", "status_4xx", "status_5xx", "body_mismatch", "other"];
+/// Why a request failed; [`ErrorClass::as_str`] names are the keys of [`LoadResult::errors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// Refused or failed to connect.
+    Connect,
+    /// No complete response within the per-request timeout.
+    Timeout,
+    /// The server closed or reset the connection mid-request.
+    Reset,
+    /// A 4xx status the template did not expect.
+    #[serde(rename = "status_4xx")]
+    Status4xx,
+    /// A 5xx status the template did not expect.
+    #[serde(rename = "status_5xx")]
+    Status5xx,
+    /// A sampled response that did not match the template's expected status or body.
+    BodyMismatch,
+    /// An unparsable response.
+    Other,
+}
+
+impl ErrorClass {
+    /// Every class, in the order summaries print them; every class is a key of
+    /// [`LoadResult::errors`], zero or not.
+    pub const ALL: [ErrorClass; 7] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::Reset,
+        ErrorClass::Status4xx,
+        ErrorClass::Status5xx,
+        ErrorClass::BodyMismatch,
+        ErrorClass::Other,
+    ];
+
+    /// The key of the class in [`LoadResult::errors`], e.g. `status_5xx`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Reset => "reset",
+            ErrorClass::Status4xx => "status_4xx",
+            ErrorClass::Status5xx => "status_5xx",
+            ErrorClass::BodyMismatch => "body_mismatch",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// The class's position in [`ErrorClass::ALL`], for per-class counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// Everything one load run measured; totals cover the measurement (every rate step), never the
 /// warm-up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LoadResult {
     /// [`SCHEMA_VERSION`] at the time of writing.
     pub schema_version: u32,
@@ -47,7 +97,7 @@ pub struct LoadResult {
     pub responses: u64,
     /// Responses by HTTP status code.
     pub status_counts: BTreeMap<u16, u64>,
-    /// Failed requests by class (see [`ERROR_CLASSES`]): `connect` (refused or failed to
+    /// Failed requests by class (see [`ErrorClass`]): `connect` (refused or failed to
     /// connect), `timeout` (no complete response within the per-request timeout), `reset` (the
     /// server closed or reset the connection mid-request), `status_4xx` and `status_5xx`
     /// (unless the template expected that status), `body_mismatch` (a sampled response that did
@@ -90,7 +140,7 @@ pub struct LoadResult {
 }
 
 /// The plan of a run, as recorded with its results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanSummary {
     /// The target URL as given.
     pub url: String,
@@ -129,7 +179,7 @@ pub struct PlanSummary {
 }
 
 /// Open loop (a schedule of intended send times) or closed loop (send when the last finished).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadMode {
     OpenLoop,
@@ -137,7 +187,7 @@ pub enum LoadMode {
 }
 
 /// How open-loop send times are spaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Arrivals {
     /// Evenly spaced, `1 / rate` apart.
@@ -147,7 +197,7 @@ pub enum Arrivals {
 }
 
 /// One rate step of the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RateStepSummary {
     /// Requests per second offered during the step.
     pub rate: f64,
@@ -156,7 +206,7 @@ pub struct RateStepSummary {
 }
 
 /// One request template of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TemplateSummary {
     /// HTTP method, e.g. `GET`.
     pub method: String,
@@ -175,7 +225,7 @@ pub struct TemplateSummary {
 }
 
 /// A latency distribution in a few numbers, all in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LatencySummary {
     /// Values recorded.
     pub count: u64,
@@ -195,7 +245,7 @@ pub struct LatencySummary {
 
 /// One line of a percentile distribution (`.hgrm`): `percentile`% of values are at most
 /// `value_us`, and `total_count` values are.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PercentilePoint {
     pub value_us: f64,
     /// Percentile rank in [0, 100].
@@ -204,7 +254,7 @@ pub struct PercentilePoint {
 }
 
 /// One interval of the measurement's time series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IntervalPoint {
     /// Start of the interval, seconds since the measurement started.
     pub start_s: f64,
@@ -223,7 +273,7 @@ pub struct IntervalPoint {
 }
 
 /// The results of one open-loop rate step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepResult {
     /// Requests per second offered.
     pub target_rate: f64,
@@ -250,7 +300,7 @@ pub struct StepResult {
 }
 
 /// The warm-up, kept apart from the results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WarmupSummary {
     /// Seconds the warm-up lasted.
     pub duration_s: f64,
@@ -269,7 +319,7 @@ pub struct WarmupSummary {
 }
 
 /// What the generator measured about itself, to tell whether it was the bottleneck.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SelfCheck {
     /// CPU seconds (user + system) the generator's threads used, warm-up included.
     pub cpu_s: f64,
@@ -287,7 +337,7 @@ pub struct SelfCheck {
 
 /// Histograms as base64 of HdrHistogram's compressed V2 encoding (1 µs to 1 h, 3 significant
 /// digits, values in microseconds).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EncodedHistograms {
     /// Corrected latency.
     pub corrected: String,
@@ -295,4 +345,17 @@ pub struct EncodedHistograms {
     pub uncorrected: String,
     /// Send lag, open loop only.
     pub send_lag: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_classes_are_listed_in_index_order_with_their_serde_names() {
+        for (i, class) in ErrorClass::ALL.into_iter().enumerate() {
+            assert_eq!(class.index(), i);
+            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::load::LoadResult;
@@ -16,7 +17,7 @@ use crate::stack::{Pinning, Runtime, Versions};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything one run measured and concluded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunResults {
     /// [`SCHEMA_VERSION`] at the time of writing.
     pub schema_version: u32,
@@ -51,7 +52,7 @@ pub struct RunResults {
 }
 
 /// How the verdicts were decided: the settings the report quotes next to them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Method {
     /// A ratio must clear 1 by this fraction (0.05 = 5%) at both ends of its interval to count.
     pub noise_threshold: f64,
@@ -70,7 +71,7 @@ pub struct Method {
 }
 
 /// The machine, the pinning and the software versions of the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     /// `model name` from `/proc/cpuinfo`.
     pub cpu_model: String,
@@ -99,7 +100,7 @@ pub struct Environment {
 }
 
 /// One stack as it actually ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StackInfo {
     pub runtime: Runtime,
     pub framework: String,
@@ -110,7 +111,7 @@ pub struct StackInfo {
 }
 
 /// One claim of the article and what the run concluded about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClaimResult {
     /// Stable id from `fixtures/claims.toml`, e.g. `io-throughput`; also the report's anchor.
     pub id: String,
@@ -132,7 +133,7 @@ pub struct ClaimResult {
 }
 
 /// A verdict for one variant of a claim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LabeledVerdict {
     /// What the variant is, e.g. "/cpu/matmul, native library".
     pub label: String,
@@ -143,7 +144,7 @@ pub struct LabeledVerdict {
 }
 
 /// A decided verdict with its evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     pub outcome: Outcome,
     /// The ratio estimate behind the outcome; `None` when nothing valid was measured.
@@ -156,7 +157,7 @@ pub struct Verdict {
 }
 
 /// What the run concluded about a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The interval lies on the claimed side beyond the noise threshold.
@@ -193,7 +194,7 @@ impl Outcome {
 }
 
 /// A paired-ratio estimate: median of per-pair ratios and its confidence interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Estimate {
     /// The stack in the numerator, e.g. `express`.
     pub numerator: String,
@@ -221,7 +222,7 @@ pub struct Estimate {
 }
 
 /// What a claim says about a ratio `r` (numerator over denominator).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Claimed {
     /// The claim says `r > 1`: the numerator is ahead.
@@ -233,7 +234,7 @@ pub enum Claimed {
 }
 
 /// One experiment and all its measurements.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExperimentResult {
     /// e.g. `E-io`; also the report's anchor.
     pub id: String,
@@ -251,7 +252,7 @@ pub struct ExperimentResult {
 }
 
 /// One trial of one stack under one setting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Measurement {
     /// Unique within the run, e.g. `E-io/express/c=100/3`; names the `.hgrm` file too.
     pub id: String,
@@ -299,5 +300,125 @@ pub struct Measurement {
     /// Experiment-specific numbers that are not load results, e.g. `cold_start_ms`,
     /// `idle_rss_bytes`, `rss_per_connection_bytes`.
     #[serde(default)]
-    pub scalars: BTreeMap<String, f64>,
+    pub scalars: BTreeMap<Scalar, f64>,
+}
+
+/// A number a measurement records besides its load result; serialised as its snake_case name.
+///
+/// The variants are declared in the alphabetical order of their names, so a
+/// `BTreeMap<Scalar, _>` writes its keys in the same order a map of strings did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    /// p99 latency of the background load beside the measured one, milliseconds.
+    BackgroundP99Ms,
+    /// Responses per second of the background load beside the measured one.
+    BackgroundRate,
+    /// How far the speed canary moved over the trial, as a fraction.
+    CanaryDrift,
+    /// From spawn to the first successful response, milliseconds.
+    ColdStartMs,
+    /// Resident set size of the app's process tree at rest.
+    IdleRssBytes,
+    /// p99 latency minus the endpoint's built-in delay, milliseconds.
+    P99OverheadMs,
+    /// Growth of the resident set size per open connection.
+    RssPerConnectionBytes,
+    /// The highest offered rate whose step held the p99 objective, requests per second.
+    SloMaxRate,
+    /// Wall-clock seconds the trial took.
+    WallS,
+}
+
+/// What a [`Scalar`] is measured in; decides how it is formatted and charted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarUnit {
+    Milliseconds,
+    Seconds,
+    Bytes,
+    /// Requests per second.
+    Rate,
+    /// A plain fraction or count.
+    Ratio,
+}
+
+impl Scalar {
+    /// Every scalar, in name order.
+    pub const ALL: [Scalar; 9] = [
+        Scalar::BackgroundP99Ms,
+        Scalar::BackgroundRate,
+        Scalar::CanaryDrift,
+        Scalar::ColdStartMs,
+        Scalar::IdleRssBytes,
+        Scalar::P99OverheadMs,
+        Scalar::RssPerConnectionBytes,
+        Scalar::SloMaxRate,
+        Scalar::WallS,
+    ];
+
+    /// The serialised name, e.g. `cold_start_ms`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scalar::BackgroundP99Ms => "background_p99_ms",
+            Scalar::BackgroundRate => "background_rate",
+            Scalar::CanaryDrift => "canary_drift",
+            Scalar::ColdStartMs => "cold_start_ms",
+            Scalar::IdleRssBytes => "idle_rss_bytes",
+            Scalar::P99OverheadMs => "p99_overhead_ms",
+            Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
+            Scalar::SloMaxRate => "slo_max_rate",
+            Scalar::WallS => "wall_s",
+        }
+    }
+
+    /// What the number is measured in.
+    pub fn unit(self) -> ScalarUnit {
+        match self {
+            Scalar::BackgroundP99Ms | Scalar::ColdStartMs | Scalar::P99OverheadMs => ScalarUnit::Milliseconds,
+            Scalar::WallS => ScalarUnit::Seconds,
+            Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
+            Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
+            Scalar::CanaryDrift => ScalarUnit::Ratio,
+        }
+    }
+
+    /// The name in words without its unit, e.g. "cold start".
+    pub fn title(self) -> &'static str {
+        match self {
+            Scalar::BackgroundP99Ms => "background p99",
+            Scalar::BackgroundRate => "background rate",
+            Scalar::CanaryDrift => "canary drift",
+            Scalar::ColdStartMs => "cold start",
+            Scalar::IdleRssBytes => "idle rss",
+            Scalar::P99OverheadMs => "p99 overhead",
+            Scalar::RssPerConnectionBytes => "rss per connection",
+            Scalar::SloMaxRate => "slo max rate",
+            Scalar::WallS => "wall",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_serialise_as_their_names_in_name_order() {
+        for scalar in Scalar::ALL {
+            assert_eq!(serde_json::to_value(scalar).unwrap(), scalar.as_str());
+        }
+        let names: Vec<&str> = Scalar::ALL.iter().map(|s| s.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "declare Scalar variants in name order so maps keep their key order");
+        assert!(Scalar::ALL.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_scalar_title_is_its_name_without_the_unit_suffix() {
+        for scalar in Scalar::ALL {
+            let spaced = scalar.as_str().replace('_', " ");
+            assert!(spaced.starts_with(scalar.title()), "{spaced} vs {}", scalar.title());
+        }
+    }
 }

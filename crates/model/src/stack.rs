@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Which runtime a stack runs on; decides the installer and the interpreter placeholder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
     Node,
@@ -23,7 +24,7 @@ impl Runtime {
 }
 
 /// One registry entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StackSpec {
     pub name: String,
     pub runtime: Runtime,
@@ -35,7 +36,7 @@ pub struct StackSpec {
 }
 
 /// The registry file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Registry {
     #[serde(rename = "stack")]
     pub stacks: Vec<StackSpec>,
@@ -54,7 +55,7 @@ impl Registry {
 }
 
 /// Runtime and package versions of one app, recorded with every result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Versions {
     /// e.g. `node` -> `v20.20.2`, `python` -> `3.11.7`.
     pub runtime: BTreeMap<String, String>,
@@ -63,7 +64,7 @@ pub struct Versions {
 }
 
 /// The CPU pinning a process actually got, read back from the kernel.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Pinning {
     /// The CPU list that was asked for (e.g. `1` or `0-1`), if any.
     pub requested: Option<String>,
@@ -72,7 +73,7 @@ pub struct Pinning {
 }
 
 /// One sample of a process tree's resource use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResourceSample {
     /// Seconds since the stack was spawned.
     pub t_s: f64,

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use claimbench_model::format;
-use claimbench_model::run::{ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict};
+use claimbench_model::run::{
+    ClaimResult, ExperimentResult, Measurement, Method, Outcome, RunResults, Scalar, ScalarUnit, Verdict,
+};
 use claimbench_model::stats::median;
 use plotters::style::RGBColor;
 
@@ -350,10 +352,10 @@ fn errors(e: &ExperimentResult, palette: &Palette) -> Result<(Option<Chart>, Opt
 
 /// Bars of the experiment-specific numbers, three quantities per chart.
 fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, ReportError> {
-    let names: Vec<&String> = e
+    let names: Vec<Scalar> = e
         .measurements
         .iter()
-        .flat_map(|m| m.scalars.keys())
+        .flat_map(|m| m.scalars.keys().copied())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -366,7 +368,7 @@ fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, Report
                 .measurements
                 .iter()
                 .filter(|m| m.valid && m.stack == stack)
-                .filter_map(|m| m.scalars.get(name).map(|v| v / scale))
+                .filter_map(|m| m.scalars.get(&name).map(|v| v / scale))
                 .collect();
             if let Some(value) = median(&values) {
                 bars.push(Bar {
@@ -394,25 +396,18 @@ fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, Report
     Ok(charts)
 }
 
-/// A scalar's panel title, axis unit and divisor, from the unit its name ends in.
-fn scalar_axis(name: &str) -> (String, String, f64) {
-    let title = |suffix: &str| {
-        let base = name.strip_suffix(suffix).unwrap_or(name).replace('_', " ");
-        let mut chars = base.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => base,
-        }
+/// A scalar's panel title, axis unit and divisor, from its unit.
+fn scalar_axis(scalar: Scalar) -> (String, String, f64) {
+    let base = scalar.title();
+    let mut chars = base.chars();
+    let title = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => base.to_string(),
     };
-    if name.ends_with("_ms") {
-        (title("_ms"), "ms".into(), 1.0)
-    } else if name.ends_with("_us") {
-        (title("_us"), "ms".into(), 1_000.0)
-    } else if name.ends_with("_bytes") {
-        (title("_bytes"), "MiB".into(), 1024.0 * 1024.0)
-    } else if name.ends_with("_s") {
-        (title("_s"), "s".into(), 1.0)
-    } else {
-        (title(""), String::new(), 1.0)
+    match scalar.unit() {
+        ScalarUnit::Milliseconds => (title, "ms".into(), 1.0),
+        ScalarUnit::Bytes => (title, "MiB".into(), 1024.0 * 1024.0),
+        ScalarUnit::Seconds => (title, "s".into(), 1.0),
+        ScalarUnit::Rate | ScalarUnit::Ratio => (title, String::new(), 1.0),
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use claimbench_model::format;
 use claimbench_model::run::{
-    ClaimResult, Environment, ExperimentResult, Measurement, Method, Outcome, RunResults, Verdict,
+    ClaimResult, Environment, ExperimentResult, Measurement, Method, Outcome, RunResults, Scalar, ScalarUnit, Verdict,
 };
 use claimbench_model::stack::Runtime;
 use plotters::style::RGBColor;
@@ -454,8 +454,8 @@ fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette
         .filter(|c| c.tested_by.iter().any(|t| t == &e.id))
         .map(|c| Link { text: c.id.clone(), href: Some(format!("#{}", anchor("claim", &c.id))) })
         .collect();
-    let scalar_names: Vec<String> =
-        e.measurements.iter().flat_map(|m| m.scalars.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let scalar_names: Vec<Scalar> =
+        e.measurements.iter().flat_map(|m| m.scalars.keys().copied()).collect::<BTreeSet<_>>().into_iter().collect();
     let rows = e.measurements.iter().map(|m| measurement_row(m, palette, &scalar_names)).collect();
     ExperimentView {
         id: e.id.clone(),
@@ -470,12 +470,12 @@ fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette
         no_errors: None,
         groups: Vec::new(),
         has_load: e.measurements.iter().any(|m| m.load.is_some()),
-        scalar_names: scalar_names.iter().map(|n| scalar_title(n)).collect(),
+        scalar_names: scalar_names.iter().map(|n| n.title().to_string()).collect(),
         rows,
     }
 }
 
-fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) -> MeasurementRow {
+fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[Scalar]) -> MeasurementRow {
     let h = measure::headline(m);
     let dash = || "–".to_string();
     let canary = match (m.canary_before_ms, m.canary_after_ms) {
@@ -517,7 +517,7 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
         cpu,
         rss: format::bytes(m.app_peak_rss_bytes as f64),
         canary,
-        scalars: scalar_names.iter().map(|n| m.scalars.get(n).map_or_else(dash, |v| scalar_value(n, *v))).collect(),
+        scalars: scalar_names.iter().map(|n| m.scalars.get(n).map_or_else(dash, |v| scalar_value(*n, *v))).collect(),
         valid: m.valid,
         invalid_reasons: if m.valid {
             Vec::new()
@@ -530,24 +530,15 @@ fn measurement_row(m: &Measurement, palette: &Palette, scalar_names: &[String]) 
     }
 }
 
-/// `cold_start_ms` -> "cold start".
-fn scalar_title(name: &str) -> String {
-    let base = ["_ms", "_us", "_s", "_bytes"].iter().find_map(|suffix| name.strip_suffix(suffix)).unwrap_or(name);
-    base.replace('_', " ")
-}
-
-/// Formats a scalar by the unit its name ends in.
-fn scalar_value(name: &str, v: f64) -> String {
-    if name.ends_with("_ms") {
-        format::millis(v)
-    } else if name.ends_with("_us") {
-        format::micros(v)
-    } else if name.ends_with("_bytes") {
-        format::bytes(v)
-    } else if name.ends_with("_s") {
-        format::seconds(v)
-    } else {
-        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+/// Formats a scalar in its unit.
+fn scalar_value(scalar: Scalar, v: f64) -> String {
+    match scalar.unit() {
+        ScalarUnit::Milliseconds => format::millis(v),
+        ScalarUnit::Bytes => format::bytes(v),
+        ScalarUnit::Seconds => format::seconds(v),
+        ScalarUnit::Rate | ScalarUnit::Ratio => {
+            format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     }
 }
 

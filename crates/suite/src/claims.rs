@@ -1,10 +1,15 @@
 //! The claims file (`fixtures/claims.toml`): each claim of the article, quoted, with the evidence
-//! (ratios of measured metrics) that decides it. Reading it is here; deciding is in `evaluate`.
+//! (ratios of measured metrics) that decides it. Reading it, and checking every experiment id
+//! and unit it names against the catalogue, is here; deciding is in `evaluate`.
 
+use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
+use crate::experiments::{catalogue, Experiment};
+use crate::profile::Profile;
 use crate::verdict::Claimed;
 use crate::SuiteError;
 
@@ -36,7 +41,8 @@ pub struct ClaimSpec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
     pub label: String,
-    pub experiment: String,
+    /// An experiment id of the catalogue, e.g. `E-io`; spanned so a load error names its line.
+    pub experiment: Spanned<String>,
     pub numerator: Operand,
     pub denominator: Operand,
     pub metric: Metric,
@@ -48,8 +54,65 @@ pub struct Evidence {
 pub struct Operand {
     /// `node` or `python`: the run's stack of that runtime.
     pub side: Side,
-    /// A measurement label, or `geomean:a,b,c` to pool several labels per trial.
-    pub unit: String,
+    /// Written `c=100` (one label) or `geomean:a,b,c` (several, pooled); spanned so a load error
+    /// names its line.
+    pub unit: Spanned<Units>,
+}
+
+/// The measurement labels one side of a ratio reads, parsed once from the claims file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Units {
+    /// One label, e.g. `c=100`.
+    Label(String),
+    /// Several labels whose values are pooled per trial by a geometric mean: `geomean:a,b,c`.
+    GeoMean(Vec<String>),
+}
+
+impl Units {
+    /// The labels read, in file order.
+    pub fn labels(&self) -> &[String] {
+        match self {
+            Units::Label(label) => std::slice::from_ref(label),
+            Units::GeoMean(labels) => labels,
+        }
+    }
+}
+
+impl TryFrom<String> for Units {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Units, String> {
+        let Some(list) = text.strip_prefix("geomean:") else {
+            if text.trim().is_empty() {
+                return Err("the unit is empty: give a measurement label such as \"c=100\"".into());
+            }
+            return Ok(Units::Label(text));
+        };
+        let labels: Vec<String> = list.split(',').map(|l| l.trim().to_string()).collect();
+        if labels.len() < 2 || labels.iter().any(String::is_empty) {
+            return Err(format!(
+                "\"{text}\" is not a pooled unit: write geomean: and two or more comma-separated labels, \
+                 e.g. \"geomean:c=10,c=100\""
+            ));
+        }
+        Ok(Units::GeoMean(labels))
+    }
+}
+
+impl From<Units> for String {
+    fn from(units: Units) -> String {
+        units.to_string()
+    }
+}
+
+impl fmt::Display for Units {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Units::Label(label) => f.write_str(label),
+            Units::GeoMean(labels) => write!(f, "geomean:{}", labels.join(",")),
+        }
+    }
 }
 
 /// A runtime role in the comparison.
@@ -109,31 +172,122 @@ impl Metric {
 }
 
 impl Operand {
-    /// The labels this operand pools (one, or several for `geomean:`).
-    pub fn units(&self) -> Vec<&str> {
-        match self.unit.strip_prefix("geomean:") {
-            Some(list) => list.split(',').map(str::trim).collect(),
-            None => vec![self.unit.as_str()],
-        }
+    /// The labels this operand reads (one, or several for `geomean:`).
+    pub fn units(&self) -> &[String] {
+        self.unit.get_ref().labels()
     }
 }
 
-/// Reads and checks the claims file.
+/// Reads the claims file and checks it against the experiment catalogue: every experiment id
+/// and unit it names must exist, so a typo is a load error rather than a "not run" verdict.
 pub fn load_claims(path: &Path) -> Result<ClaimsFile, SuiteError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
-    let file: ClaimsFile =
-        toml::from_str(&text).map_err(|e| SuiteError::Claims { path: path.to_path_buf(), message: e.to_string() })?;
+    let bad = |message: String| SuiteError::Claims { path: path.to_path_buf(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let file: ClaimsFile = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    // Unit labels do not depend on the profile (only connection counts and durations scale), so
+    // any profile's catalogue names them all.
+    let experiments = catalogue(&Profile::named("quick").expect("quick is a built-in profile"));
     for claim in &file.claims {
         if claim.evidence.is_empty() && claim.not_measured.is_none() {
-            return Err(SuiteError::Claims {
-                path: path.to_path_buf(),
-                message: format!(
-                    "claim '{}' has no evidence and no not_measured reason; give it one or the other",
-                    claim.id
-                ),
-            });
+            return Err(bad(format!(
+                "claim '{}' has no evidence and no not_measured reason; give it one or the other",
+                claim.id
+            )));
+        }
+        for id in &claim.tested_by {
+            if !experiments.iter().any(|e| &e.id == id) {
+                return Err(bad(format!(
+                    "claim '{}' is tested_by unknown experiment '{id}'; the experiments are {}",
+                    claim.id,
+                    experiment_ids(&experiments)
+                )));
+            }
+        }
+        for evidence in &claim.evidence {
+            check_evidence(&text, &claim.id, evidence, &experiments).map_err(bad)?;
         }
     }
     Ok(file)
+}
+
+/// Checks that an evidence's experiment and units exist; the error names the file's line.
+fn check_evidence(text: &str, claim: &str, evidence: &Evidence, experiments: &[Experiment]) -> Result<(), String> {
+    let id = evidence.experiment.get_ref();
+    let Some(experiment) = experiments.iter().find(|e| &e.id == id) else {
+        return Err(format!(
+            "line {}: claim '{claim}' names unknown experiment '{id}'; the experiments are {}",
+            line_of(text, evidence.experiment.span().start),
+            experiment_ids(experiments)
+        ));
+    };
+    for operand in [&evidence.numerator, &evidence.denominator] {
+        for label in operand.units() {
+            if !experiment.units.iter().any(|u| &u.label == label) {
+                let known: Vec<&str> = experiment.units.iter().map(|u| u.label.as_str()).collect();
+                return Err(format!(
+                    "line {}: claim '{claim}' names unit '{label}', which {id} does not measure; its units are {}",
+                    line_of(text, operand.unit.span().start),
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn experiment_ids(experiments: &[Experiment]) -> String {
+    experiments.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<ClaimsFile, SuiteError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claims.toml");
+        std::fs::write(&path, text).unwrap();
+        load_claims(&path)
+    }
+
+    fn claim(experiment: &str, unit: &str) -> String {
+        format!(
+            "[[claim]]\nid = \"c\"\nsection = \"s\"\nquote = \"q\"\nmetric = \"m\"\ndirection = \"d\"\n\
+             [[claim.evidence]]\nlabel = \"l\"\nexperiment = \"{experiment}\"\n\
+             numerator = {{ side = \"node\", unit = \"{unit}\" }}\n\
+             denominator = {{ side = \"python\", unit = \"{unit}\" }}\n\
+             metric = \"throughput\"\nclaimed = \"greater\"\n"
+        )
+    }
+
+    #[test]
+    fn a_pooled_unit_parses_into_its_labels_and_writes_back_the_same() {
+        let units = Units::try_from("geomean:c=10, c=100".to_string()).unwrap();
+        assert_eq!(units, Units::GeoMean(vec!["c=10".into(), "c=100".into()]));
+        assert_eq!(units.to_string(), "geomean:c=10,c=100");
+        assert_eq!(Units::try_from("c=100".to_string()).unwrap().labels(), ["c=100"]);
+        for bad in ["geomean:", "geomean:c=10", "geomean:c=10,", ""] {
+            assert!(Units::try_from(bad.to_string()).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn an_unknown_experiment_is_a_load_error_naming_the_line_and_the_valid_ids() {
+        let err = load(&claim("E-nope", "c=100")).unwrap_err().to_string();
+        assert!(err.contains("line 9"), "{err}");
+        assert!(err.contains("unknown experiment 'E-nope'") && err.contains("E-io, "), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_unit_is_a_load_error_naming_the_line_and_the_valid_units() {
+        let err = load(&claim("E-io", "geomean:c=100,c=7")).unwrap_err().to_string();
+        assert!(err.contains("line 10") && err.contains("unit 'c=7'"), "{err}");
+        assert!(err.contains("c=10, c=100"), "{err}");
+        assert!(load(&claim("E-io", "c=100")).is_ok());
+    }
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use claimbench_model::format;
 use claimbench_model::run::{
-    ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Verdict,
+    ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Scalar, Verdict,
 };
 
-use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side};
+use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side, Units};
 use crate::interval::order_interval;
 use crate::runner::{error_ratio, ok_responses};
 use crate::stats::geometric_mean;
@@ -47,7 +47,7 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
         .iter()
         .map(|e| LabeledVerdict {
             label: e.label.clone(),
-            experiment: Some(e.experiment.clone()),
+            experiment: Some(e.experiment.get_ref().clone()),
             verdict: evaluate_evidence(e, experiments, sides, method),
         })
         .collect();
@@ -101,12 +101,12 @@ pub fn evaluate_evidence(
                 .into(),
         );
     };
-    let Some(experiment) = experiments.iter().find(|x| x.id == evidence.experiment) else {
-        return not_measured(format!("{} was not run (filtered out)", evidence.experiment));
+    let Some(experiment) = experiments.iter().find(|x| &x.id == evidence.experiment.get_ref()) else {
+        return not_measured(format!("{} was not run (filtered out)", evidence.experiment.get_ref()));
     };
     if experiment.measurements.is_empty() {
         let why = experiment.skipped_reason.clone().unwrap_or_else(|| "it has no measurements".into());
-        return not_measured(format!("{}: {why}", evidence.experiment));
+        return not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
     }
     let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
     let den = operand_values(&experiment.measurements, den_stack, &evidence.denominator, evidence.metric);
@@ -184,16 +184,17 @@ pub fn evaluate_evidence(
 }
 
 fn short_unit(operand: &Operand) -> String {
-    operand.unit.strip_prefix("geomean:").map(|_| "pooled".to_string()).unwrap_or_else(|| operand.unit.clone())
+    match operand.unit.get_ref() {
+        Units::Label(label) => label.clone(),
+        Units::GeoMean(_) => "pooled".to_string(),
+    }
 }
 
 /// The first reason of every invalid measurement feeding these operands.
 fn invalid_reasons(measurements: &[Measurement], operands: &[(&str, &Operand)]) -> Vec<String> {
     measurements
         .iter()
-        .filter(|m| {
-            !m.valid && operands.iter().any(|(stack, op)| m.stack == *stack && op.units().contains(&m.label.as_str()))
-        })
+        .filter(|m| !m.valid && operands.iter().any(|(stack, op)| m.stack == *stack && op.units().contains(&m.label)))
         .map(|m| format!("{}: {}", m.id, m.invalid_reasons.first().map(String::as_str).unwrap_or("invalid")))
         .collect()
 }
@@ -208,7 +209,7 @@ fn operand_values(
 ) -> Result<BTreeMap<u32, f64>, String> {
     let units = operand.units();
     let mut per_unit: Vec<BTreeMap<u32, f64>> = Vec::new();
-    for unit in &units {
+    for unit in units {
         let all: Vec<&Measurement> = measurements.iter().filter(|m| m.stack == stack && m.label == *unit).collect();
         if all.is_empty() {
             return Err(format!("'{unit}' was not measured"));
@@ -245,14 +246,14 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         Metric::P50 => load.and_then(|l| positive(l.latency.p50_us / 1000.0)),
         Metric::P99 => load.and_then(|l| positive(l.latency.p99_us / 1000.0)),
         // Overheads near zero would make ratios explode; 0.1 ms is below what matters here.
-        Metric::P99Overhead => m.scalars.get("p99_overhead_ms").map(|v| v.max(0.1)),
+        Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).map(|v| v.max(0.1)),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
         Metric::PeakRss => positive(m.app_peak_rss_bytes as f64),
         Metric::ErrorRatio => load.map(|l| error_ratio(l).max(1e-6)),
-        Metric::ColdStartMs => m.scalars.get("cold_start_ms").copied().and_then(positive),
-        Metric::IdleRss => m.scalars.get("idle_rss_bytes").copied().and_then(positive),
+        Metric::ColdStartMs => m.scalars.get(&Scalar::ColdStartMs).copied().and_then(positive),
+        Metric::IdleRss => m.scalars.get(&Scalar::IdleRssBytes).copied().and_then(positive),
         // Growth below 1 KiB per connection is within sampling noise; floor it there.
-        Metric::RssPerConnection => m.scalars.get("rss_per_connection_bytes").map(|v| v.max(1024.0)),
-        Metric::SloMaxRate => m.scalars.get("slo_max_rate").copied().and_then(positive),
+        Metric::RssPerConnection => m.scalars.get(&Scalar::RssPerConnectionBytes).map(|v| v.max(1024.0)),
+        Metric::SloMaxRate => m.scalars.get(&Scalar::SloMaxRate).copied().and_then(positive),
     }
 }

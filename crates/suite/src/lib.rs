@@ -27,7 +27,7 @@ pub use claims::{load_claims, ClaimSpec, ClaimsFile};
 pub use compare::{compare, CompareOptions, Comparison};
 pub use evaluate::evaluate;
 pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
-pub use profile::Profile;
+pub use profile::{Profile, ProfileName};
 pub use runner::{Lab, LabFailure, Measured, Progress, RunOptions, Runner};
 
 use std::path::PathBuf;

@@ -2,11 +2,54 @@
 //! default) fits in five minutes on a 2-core machine, `standard` repeats more, `nightly` runs
 //! longer within 45 minutes.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::SuiteError;
+
+/// The built-in profiles by name; with the `clap` feature, a `--profile` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileName {
+    /// Seconds, for tests.
+    Smoke,
+    /// The default: fits in five minutes on a 2-core machine.
+    Quick,
+    /// Repeats more than quick.
+    Standard,
+    /// Runs longer, within 45 minutes.
+    Nightly,
+}
+
+impl ProfileName {
+    /// Every profile, shortest first.
+    pub const ALL: [ProfileName; 4] =
+        [ProfileName::Smoke, ProfileName::Quick, ProfileName::Standard, ProfileName::Nightly];
+
+    /// The name as written on the command line and in results, e.g. `quick`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileName::Smoke => "smoke",
+            ProfileName::Quick => "quick",
+            ProfileName::Standard => "standard",
+            ProfileName::Nightly => "nightly",
+        }
+    }
+}
+
+impl FromStr for ProfileName {
+    type Err = SuiteError;
+
+    fn from_str(name: &str) -> Result<ProfileName, SuiteError> {
+        ProfileName::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| SuiteError::UnknownProfile(name.to_string()))
+    }
+}
 
 /// The knobs a profile sets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,11 +72,17 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The profile called `name`.
+    /// The profile called `name`, e.g. as recorded in an old run's results.
     pub fn named(name: &str) -> Result<Profile, SuiteError> {
+        Ok(Profile::of(name.parse()?))
+    }
+
+    /// The knobs of a built-in profile.
+    pub fn of(which: ProfileName) -> Profile {
         let ms = Duration::from_millis;
-        let profile = match name {
-            "smoke" => Profile {
+        let name = which.as_str();
+        match which {
+            ProfileName::Smoke => Profile {
                 name: name.into(),
                 reps: 2,
                 trial: ms(300),
@@ -43,7 +92,7 @@ impl Profile {
                 cold_starts: 2,
                 connection_scale: 0.1,
             },
-            "quick" => Profile {
+            ProfileName::Quick => Profile {
                 name: name.into(),
                 reps: 3,
                 trial: ms(800),
@@ -53,7 +102,7 @@ impl Profile {
                 cold_starts: 5,
                 connection_scale: 1.0,
             },
-            "standard" => Profile {
+            ProfileName::Standard => Profile {
                 name: name.into(),
                 reps: 5,
                 trial: ms(2000),
@@ -63,7 +112,7 @@ impl Profile {
                 cold_starts: 10,
                 connection_scale: 1.0,
             },
-            "nightly" => Profile {
+            ProfileName::Nightly => Profile {
                 name: name.into(),
                 reps: 8,
                 trial: ms(3000),
@@ -73,15 +122,8 @@ impl Profile {
                 cold_starts: 10,
                 connection_scale: 1.0,
             },
-            other => {
-                return Err(SuiteError::UnknownProfile(other.to_string()));
-            }
-        };
-        Ok(profile)
+        }
     }
-
-    /// Every profile name, shortest first.
-    pub const NAMES: [&'static str; 4] = ["smoke", "quick", "standard", "nightly"];
 
     /// `connections` scaled for this profile, at least 1.
     pub fn connections(&self, connections: u32) -> u32 {
@@ -95,7 +137,7 @@ mod tests {
 
     #[test]
     fn profiles_grow_from_smoke_to_nightly() {
-        let p: Vec<Profile> = Profile::NAMES.iter().map(|n| Profile::named(n).unwrap()).collect();
+        let p: Vec<Profile> = ProfileName::ALL.into_iter().map(Profile::of).collect();
         for pair in p.windows(2) {
             assert!(
                 pair[0].reps <= pair[1].reps && pair[0].trial < pair[1].trial,

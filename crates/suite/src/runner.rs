@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{ExperimentResult, Measurement, Method};
+use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar};
 
 use crate::experiments::{Experiment, Instance, Load, Unit};
 use crate::profile::Profile;
@@ -27,7 +27,7 @@ pub struct Measured {
     /// RSS just before the trial, for per-connection memory.
     pub app_rss_before_bytes: u64,
     /// Lab-specific numbers, e.g. `cold_start_ms`, `idle_rss_bytes`.
-    pub scalars: BTreeMap<String, f64>,
+    pub scalars: BTreeMap<Scalar, f64>,
 }
 
 /// Why a lab could not measure: the message, and the app's stderr tail when an app failed.
@@ -201,7 +201,7 @@ impl Runner<'_> {
             };
             let drifted = drift > self.options.method.canary_max_drift && m.valid;
             if drifted {
-                m.scalars.insert("canary_drift".into(), drift);
+                m.scalars.insert(Scalar::CanaryDrift, drift);
                 if attempt == 0 {
                     m.valid = false;
                     m.invalid_reasons.push(format!(
@@ -318,11 +318,11 @@ pub fn ok_responses(load: &LoadResult) -> u64 {
 fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured, slo_p99_ms: f64, max_error_ratio: f64) {
     let Some(load) = &measured.load else { return };
     if let Some(delay) = unit.built_in_delay_ms {
-        m.scalars.insert("p99_overhead_ms".into(), load.latency.p99_us / 1000.0 - delay);
+        m.scalars.insert(Scalar::P99OverheadMs, load.latency.p99_us / 1000.0 - delay);
     }
     if let Some(connections) = m.connections {
         let grown = measured.app_peak_rss_bytes.saturating_sub(measured.app_rss_before_bytes);
-        m.scalars.insert("rss_per_connection_bytes".into(), grown as f64 / connections as f64);
+        m.scalars.insert(Scalar::RssPerConnectionBytes, grown as f64 / connections as f64);
     }
     if matches!(unit.load, Load::RateSteps { .. }) {
         let held = load
@@ -335,7 +335,7 @@ fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured, slo_p99
             })
             .map(|s| s.target_rate)
             .fold(0.0, f64::max);
-        m.scalars.insert("slo_max_rate".into(), held);
+        m.scalars.insert(Scalar::SloMaxRate, held);
     }
 }
 

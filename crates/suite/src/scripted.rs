@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::Method;
+use claimbench_model::run::{Method, Scalar};
 
 use crate::runner::{Lab, LabFailure, Measured};
 use crate::{Instance, Load};
@@ -171,8 +171,8 @@ impl Lab for ScriptedLab {
         self.calls += 1;
         Ok(Measured {
             scalars: BTreeMap::from([
-                ("cold_start_ms".to_string(), self.script(stack).cold_start_ms),
-                ("idle_rss_bytes".to_string(), 40e6),
+                (Scalar::ColdStartMs, self.script(stack).cold_start_ms),
+                (Scalar::IdleRssBytes, 40e6),
             ]),
             ..Measured::default()
         })

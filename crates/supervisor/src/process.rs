@@ -341,15 +341,37 @@ pub fn parse_cpu_list(text: &str) -> Result<Vec<usize>, String> {
                 if a > b {
                     return Err(bad());
                 }
+                // Bound before expanding: `0-99999999999` must not allocate the whole range.
+                check_cpu(b, text)?;
                 cpus.extend(a..=b);
             }
-            None => cpus.push(part.parse().map_err(|_| bad())?),
+            None => {
+                let cpu = part.parse().map_err(|_| bad())?;
+                check_cpu(cpu, text)?;
+                cpus.push(cpu);
+            }
         }
     }
     if cpus.is_empty() {
         return Err(format!("CPU list '{text}' is empty; give CPUs like 1 or 0-1"));
     }
     Ok(cpus)
+}
+
+/// CPU ids a `cpu_set_t` can hold, so the highest one a process can be pinned to.
+fn max_cpus() -> usize {
+    nix::sched::CpuSet::count()
+}
+
+fn check_cpu(cpu: usize, text: &str) -> Result<(), String> {
+    if cpu < max_cpus() {
+        Ok(())
+    } else {
+        Err(format!(
+            "CPU {cpu} in CPU list '{text}' is above the highest CPU id, {}; give CPUs like 1 or 0-1",
+            max_cpus() - 1
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -363,5 +385,7 @@ mod tests {
         assert!(parse_cpu_list("2-1").unwrap_err().contains("not a CPU number"));
         assert!(parse_cpu_list("x").is_err());
         assert!(parse_cpu_list("").unwrap_err().contains("empty"));
+        assert!(parse_cpu_list("0-99999999999").unwrap_err().contains("above the highest CPU id, 1023"));
+        assert!(parse_cpu_list("4096").unwrap_err().contains("above the highest CPU id"));
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use claimbench_model::format::{bytes, micros as us, millis, percent, seconds, sig3 as num};
-use claimbench_model::load::{LatencySummary, LoadMode, LoadResult, ERROR_CLASSES};
+use claimbench_model::load::{ErrorClass, LatencySummary, LoadMode, LoadResult};
 
 use super::Exporter;
 use crate::error::ExportError;
@@ -104,8 +104,10 @@ fn render(r: &LoadResult) -> String {
         if statuses.is_empty() { "no responses".to_string() } else { statuses.join(", ") }
     );
     let failed: u64 = r.errors.values().sum();
-    let errors: Vec<String> =
-        ERROR_CLASSES.iter().filter_map(|c| r.errors.get(*c).filter(|n| **n > 0).map(|n| format!("{c} {n}"))).collect();
+    let errors: Vec<String> = ErrorClass::ALL
+        .iter()
+        .filter_map(|c| r.errors.get(c.as_str()).filter(|n| **n > 0).map(|n| format!("{} {n}", c.as_str())))
+        .collect();
     let _ = writeln!(
         out,
         "  Errors    {}",

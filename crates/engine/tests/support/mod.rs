@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use claimbench_engine::{Mode, Plan};
+use claimbench_engine::{Mode, Plan, Schedule};
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -179,16 +179,15 @@ fn serve_connection(
 
 /// An open-loop plan at `rate` over `connections` connections for `seconds`.
 pub fn open_loop(url: &str, rate: f64, connections: usize, seconds: f64) -> Plan {
-    let mut plan = Plan::new(url, Mode::OpenLoop { rate, poisson_seed: None, connections }).unwrap();
-    plan.duration = Some(Duration::from_secs_f64(seconds));
-    plan
+    let duration = Some(Duration::from_secs_f64(seconds));
+    Plan::new(url, Mode::OpenLoop { schedule: Schedule::Constant { rate, duration }, poisson_seed: None, connections })
+        .unwrap()
 }
 
 /// A closed-loop plan without think time over `connections` connections for `seconds`.
 pub fn closed_loop(url: &str, connections: usize, seconds: f64) -> Plan {
-    let mut plan = Plan::new(url, Mode::ClosedLoop { connections, think_time: Duration::ZERO }).unwrap();
-    plan.duration = Some(Duration::from_secs_f64(seconds));
-    plan
+    let duration = Some(Duration::from_secs_f64(seconds));
+    Plan::new(url, Mode::ClosedLoop { connections, think_time: Duration::ZERO, duration }).unwrap()
 }
 
 /// A loopback port nothing listens on.

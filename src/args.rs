@@ -1,0 +1,130 @@
+//! Clap value parsers shared by the commands, each with the bound it enforces.
+//!
+//! Every numeric flag is bounded here, so a typo such as `--timeout 10000000000000000000s` is a
+//! usage error (clap names the flag, this module names the limit, exit 2) rather than an overflow
+//! deep inside the engine. The commands' `*Args` structs pick these parsers; what the values mean
+//! is each command's business.
+
+use std::time::Duration;
+
+use clap::builder::{RangedU64ValueParser, TypedValueParser};
+
+/// The longest duration any flag takes; far beyond a sensible run, far below `Instant`'s range.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// The highest open-loop rate, requests per second; one loopback generator sends far fewer.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// The most keep-alive connections (each needs a file descriptor).
+pub const MAX_CONNECTIONS: u64 = 100_000;
+
+/// The most measured requests one run may be bounded by.
+pub const MAX_REQUESTS: u64 = 1_000_000_000;
+
+/// The most worker processes of one app.
+pub const MAX_WORKERS: u64 = 256;
+
+/// The highest p99 objective, milliseconds.
+pub const MAX_SLO_MS: f64 = 60_000.0;
+
+/// A duration such as `30s`, `500ms`, `1.5s` or `2m`, at most [`MAX_DURATION`].
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let limit = MAX_DURATION.as_secs() / 3600;
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("`{text}` is not a duration up to {limit}h ({e}): write a number and a unit, such as 30s, 500ms, 2m")
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!("{text} is longer than the limit of {limit}h"));
+    }
+    Ok(d)
+}
+
+/// A positive request rate, at most [`MAX_RATE`] requests per second.
+pub fn rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate: give a positive number of requests per second up to {MAX_RATE}, such as 1000"
+        )),
+    }
+}
+
+/// A noise threshold: a fraction in [0, 1), e.g. 0.05 for 5%.
+pub fn threshold(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(t) if (0.0..1.0).contains(&t) => Ok(t),
+        _ => Err(format!("`{text}` is not a fraction in [0, 1): use e.g. 0.05 for 5%")),
+    }
+}
+
+/// A p99 objective in milliseconds, positive and at most [`MAX_SLO_MS`].
+pub fn slo_ms(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ms) if ms > 0.0 && ms <= MAX_SLO_MS => Ok(ms),
+        _ => Err(format!("`{text}` is not a p99 objective: give milliseconds above 0 and up to {MAX_SLO_MS}")),
+    }
+}
+
+/// A whole number in `min..=max`; clap's message names the range.
+pub fn bounded<T>(min: u64, max: u64) -> impl TypedValueParser<Value = T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    RangedU64ValueParser::<T>::new().range(min..=max)
+}
+
+/// Worker processes of one app: 1 to [`MAX_WORKERS`].
+pub fn workers() -> impl TypedValueParser<Value = u32> {
+    bounded(1, MAX_WORKERS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_usual_units_and_refuse_the_rest() {
+        assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("24h"), Ok(MAX_DURATION));
+        for bad in ["30x", "30", "s", "", "-1s", "1e400s"] {
+            let err = duration(bad).unwrap_err();
+            assert!(err.contains("such as 30s"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_duration_beyond_the_limit_names_the_limit() {
+        assert!(duration("25h").unwrap_err().contains("longer than the limit of 24h"));
+        let err = duration("10000000000000000000s").unwrap_err();
+        assert!(err.contains("up to 24h"), "{err}");
+    }
+
+    #[test]
+    fn rates_must_be_positive_numbers_up_to_the_limit() {
+        assert_eq!(rate("1000"), Ok(1000.0));
+        for bad in ["0", "-5", "fast", "NaN", "inf", "1000001"] {
+            assert!(rate(bad).unwrap_err().contains("up to 1000000"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_threshold_is_a_fraction_below_one() {
+        assert_eq!(threshold("0.05"), Ok(0.05));
+        assert_eq!(threshold("0"), Ok(0.0));
+        for bad in ["1", "5", "-0.1", "NaN", "x"] {
+            assert!(threshold(bad).unwrap_err().contains("[0, 1)"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_slo_is_positive_milliseconds_up_to_a_minute() {
+        assert_eq!(slo_ms("100"), Ok(100.0));
+        for bad in ["0", "60001", "NaN", "inf"] {
+            assert!(slo_ms(bad).is_err(), "{bad}");
+        }
+    }
+}
