@@ -22,7 +22,7 @@ const LATEST: &str = "latest";
 /// What went wrong with a run folder; each names the path and what to pass instead.
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
-    #[error("{0} does not exist: pass a run folder such as reports/latest, or a results.json")]
+    #[error("{0} does not exist: is it a claimbench run folder? Pass one such as reports/latest, or its results.json")]
     Missing(PathBuf),
     #[error("{0} has no results.json: it is not a finished run's folder (an interrupted run writes none); pass a finished run's folder or its results.json")]
     NotFinished(PathBuf),

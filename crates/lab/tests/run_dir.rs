@@ -93,7 +93,7 @@ fn unfinished_missing_and_future_runs_are_errors_that_say_what_to_pass() {
     assert!(err.to_string().contains("has no results.json"), "{err}");
 
     let err = RunDir::open(&reports.path().join("nope")).unwrap_err();
-    assert!(err.to_string().contains("does not exist: pass a run folder"), "{err}");
+    assert!(err.to_string().contains("does not exist: is it a claimbench run folder?"), "{err}");
 
     let future = reports.path().join("future.json");
     std::fs::write(&future, r#"{"schema_version": 999}"#).unwrap();
