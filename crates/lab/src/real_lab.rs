@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use claimbench_engine::{Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule};
+use claimbench_engine::{
+    Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule,
+};
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::Scalar;
 use claimbench_platform::PinGuard;
