@@ -140,7 +140,11 @@ fn ctrl_c_keeps_what_was_measured_and_report_renders_the_partial_run() {
 fn a_bad_profile_or_claim_is_a_clear_error() {
     let out = claimbench().args(["run", "--profile", "fast"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile 'fast'"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid value 'fast' for '--profile") && err.contains("smoke, quick, standard, nightly"),
+        "{err}"
+    );
     let out = claimbench().args(["run", "--claims", "teleportation"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

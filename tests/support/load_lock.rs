@@ -13,7 +13,6 @@
 #![allow(dead_code)]
 
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 /// Held while a test applies load; dropping it lets the next one start.
@@ -32,13 +31,11 @@ pub fn load_lock() -> LoadLock {
         .open(&path)
         .unwrap_or_else(|e| panic!("cannot open the load-test lock {}: {e}", path.display()));
     loop {
-        // SAFETY: flock on a descriptor this function owns; it touches no memory.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return LoadLock { _file: file };
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            panic!("cannot take the load-test lock {}: {err}", path.display());
+        // `File::lock` is `flock(LOCK_EX)` on Linux.
+        match file.lock() {
+            Ok(()) => return LoadLock { _file: file },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("cannot take the load-test lock {}: {e}", path.display()),
         }
     }
 }
