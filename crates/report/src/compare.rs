@@ -217,7 +217,9 @@ fn flip_view(r: &Row) -> Option<FlipView> {
     let (b, n, kind) = (r.base.as_ref()?, r.new.as_ref()?, r.flip?);
     let (kind, class) = match kind {
         FlipKind::Weakened => ("weakened; information: a flip alone is not a regression", "changed"),
-        FlipKind::BecameInvalid => ("became invalid; a warning: the harness or the machine failed, see NEW's report", "warning"),
+        FlipKind::BecameInvalid => {
+            ("became invalid; a warning: the harness or the machine failed, see NEW's report", "warning")
+        }
         FlipKind::Strengthened => ("strengthened", "improved"),
         FlipKind::Coverage => ("became measured or stopped being measured", "changed"),
     };

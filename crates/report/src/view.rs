@@ -358,7 +358,11 @@ fn spread_text(verdict: &Verdict) -> Option<String> {
     let values: Vec<String> = e.spread.iter().map(|r| format!("{r:.2}")).collect();
     // The interval's true level, where the results record it (older results do not).
     let interval = e.confidence.map_or(String::new(), |level| {
-        format!("; interval {} at {}", format::ratio_interval(e.ratio_median, e.ci_low, e.ci_high), format::level(level))
+        format!(
+            "; interval {} at {}",
+            format::ratio_interval(e.ratio_median, e.ci_low, e.ci_high),
+            format::level(level)
+        )
     });
     Some(format!(
         "{} per pair ({}/{}, {} pairs): {}{interval}",

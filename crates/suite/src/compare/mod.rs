@@ -21,6 +21,7 @@ pub use judgement::{flip, is_regression, judge};
 pub use claimbench_model::compare::{
     ratio_name, Change, CompareOptions, Comparison, Favoured, FlipKind, Judgement, Movement, Row, RunInfo, Side,
 };
+use claimbench_model::format;
 use claimbench_model::run::{Estimate, Outcome, RunResults, Verdict};
 
 /// One row before its change is known: which claim and sub-verdict, and its verdict in each run.
@@ -44,8 +45,11 @@ impl<'a> Pending<'a> {
 /// call of [`changes`], so `options.confidence` is the level of the comparison as a whole.
 pub fn compare(base: &RunResults, new: &RunResults, options: &CompareOptions) -> Comparison {
     let pending = pair_up(base, new);
-    let family: Vec<(&[f64], &[f64])> =
-        pending.iter().filter_map(Pending::comparable).map(|(b, n)| (b.spread.as_slice(), n.spread.as_slice())).collect();
+    let family: Vec<(&[f64], &[f64])> = pending
+        .iter()
+        .filter_map(Pending::comparable)
+        .map(|(b, n)| (b.spread.as_slice(), n.spread.as_slice()))
+        .collect();
     let (row_level, mut results) = changes(&family, options.confidence);
     results.reverse();
     let rows = pending
@@ -78,7 +82,8 @@ fn pair_up<'a>(base: &'a RunResults, new: &'a RunResults) -> Vec<Pending<'a>> {
         }
     }
     for n in new.claims.iter().filter(|n| !base.claims.iter().any(|c| c.id == n.id)) {
-        let at = |label, verdict| Pending { claim: &n.id, label, direction: &n.direction, base: None, new: Some(verdict) };
+        let at =
+            |label, verdict| Pending { claim: &n.id, label, direction: &n.direction, base: None, new: Some(verdict) };
         rows.push(at(None, &n.verdict));
         for ns in &n.sub_verdicts {
             rows.push(at(Some(&ns.label), &ns.verdict));
@@ -102,7 +107,7 @@ fn row(p: &Pending, change: Option<Result<Change, TooFewPairs>>, options: &Compa
     let favoured = estimates.1.or(estimates.0).map_or(Favoured::Unknown, |e| favoured(p.direction, e, &decisive));
     let (change, judgement, note) = match (change, estimates) {
         (Some(Ok(c)), _) => (Some(c), judge(movement(c.low, c.high, options.threshold), favoured), None),
-        (Some(Err(too_few)), _) => (None, Judgement::TooFewPairs, Some(format!("inconclusive: {too_few}"))),
+        (Some(Err(too_few)), _) => (None, Judgement::TooFewPairs, Some(too_few_note(&too_few))),
         (None, (Some(b), Some(n))) => (
             None,
             Judgement::NotComparable,
@@ -125,6 +130,22 @@ fn row(p: &Pending, change: Option<Result<Change, TooFewPairs>>, options: &Compa
         regression: is_regression(judgement),
         note,
     }
+}
+
+/// "3 pairs, 7 needed in each run for a 99.86% interval": what the judgement "too few pairs"
+/// lacked.
+fn too_few_note(t: &TooFewPairs) -> String {
+    let needed = if t.needed == usize::MAX {
+        "no count is enough".to_string()
+    } else {
+        format!("{} needed in each run", t.needed)
+    };
+    format!(
+        "{} pair{}, {needed} for a {} interval",
+        t.pairs,
+        if t.pairs == 1 { "" } else { "s" },
+        format::level(t.level)
+    )
 }
 
 fn same_ratio(a: &Estimate, b: &Estimate) -> bool {
