@@ -2,7 +2,8 @@
 //!
 //! Glue only: reads the two `results.json` (run folders are accepted), lets the suite compare
 //! and the report crate render, prints the markdown, writes the optional files, and turns "any
-//! regression" into exit code 1. Errors (unreadable input, a bad threshold) return `Err`, which
+//! regression" (a ratio that moved against its claim; never a verdict flip alone) into exit
+//! code 1. Errors (unreadable input, a bad threshold) return `Err`, which
 //! `main` turns into exit code 2.
 
 use std::path::{Path, PathBuf};
@@ -22,8 +23,8 @@ pub struct CompareArgs {
     base: PathBuf,
     /// The later run: a run folder or its results.json.
     new: PathBuf,
-    /// Noise band as a fraction (0.05 = 5%): a change counts only when its whole 95% interval
-    /// lies beyond it.
+    /// Noise band as a fraction (0.05 = 5%): a change counts only when its whole interval (all
+    /// rows together at 95%) lies beyond it.
     #[arg(long, default_value_t = 0.05, value_parser = crate::args::threshold)]
     threshold: f64,
     /// Also write the comparison as markdown to this file (e.g. for a CI job summary).
@@ -52,7 +53,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let regressions = comparison.regressions().count();
     if regressions > 0 {
         eprintln!(
-            "compare: {regressions} regression(s) beyond {} or weakened verdicts: exit 1",
+            "compare: {regressions} ratio(s) moved beyond {} against the claimed side: exit 1",
             format::band(args.threshold)
         );
         return Ok(ExitCode::from(1));

@@ -1,6 +1,7 @@
 //! The compare page and its markdown twin, rendered by the report crate from what the suite's
-//! `compare` computes on the fixture run: the runs, the threshold, each change and each flip are
-//! worded for a reader, and the HTML escapes what it shows.
+//! `compare` computes on the fixture run: the runs, the threshold, the intervals' levels, each
+//! change, each flip and each row with too few pairs are worded for a reader, and the HTML
+//! escapes what it shows.
 
 use claimbench_model::run::{Estimate, Outcome, RunResults};
 use claimbench_report::{render_compare_html, render_compare_markdown};
@@ -42,7 +43,13 @@ fn verdict_flips_are_listed_with_their_kind() {
     let md = render_compare_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
 
     assert!(md.contains("### Verdict flips"), "{md}");
-    assert!(md.contains("**execution-speed**: supported → refuted (weakened: a regression)"), "{md}");
+    assert!(
+        md.contains(
+            "**execution-speed**: supported → refuted (weakened; information: a flip alone is not a regression)"
+        ),
+        "{md}"
+    );
+    assert!(md.starts_with("## claimbench compare: no regression, no improvement, 2 verdict flips"), "{md}");
     assert!(md.contains("**cost**: inconclusive → supported (strengthened)"), "{md}");
 }
 
@@ -58,6 +65,8 @@ fn the_markdown_names_the_runs_the_threshold_and_each_change() {
     assert!(md.starts_with("## claimbench compare: 3 regressions"), "{md}");
     assert!(md.contains("BASE `2026-03-14T10-22-05Z-quick`"), "{md}");
     assert!(md.contains("beyond ±5%"), "{md}");
+    assert!(md.contains("Change NEW/BASE (interval ≥ 99.44% per row, 95% for the comparison)"), "{md}");
+    assert!(md.contains("exact Mann–Whitney (order-statistics) interval"), "{md}");
     assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.52× (1.38–1.71) supported | 1.22× (1.1–1.37) supported | −20.0% ("), "{md}");
     assert!(md.contains("**regressed**"), "{md}");
     assert!(md.contains("BASE is a quick run and NEW a nightly run"), "{md}");
@@ -76,4 +85,21 @@ fn the_html_is_self_contained_and_escapes_what_it_shows() {
     assert!(!html.contains("<script"), "a label must not become markup");
     assert!(html.contains("&lt;script&gt;"));
     assert!(!html.contains("http://") && !html.contains("https://"), "no network references");
+}
+
+#[test]
+fn rows_with_too_few_pairs_read_as_inconclusive_in_both_pages() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/scripted-run.json");
+    let base: RunResults = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut new = renamed(base.clone());
+    scale_claim(&mut new, "io-throughput", 0.5);
+    let comparison = compare(&base, &new, &CompareOptions::default());
+
+    let md = render_compare_markdown(&comparison).unwrap();
+    let html = render_compare_html(&comparison).unwrap();
+
+    assert!(md.starts_with("## claimbench compare: no regression"), "{md}");
+    assert!(md.contains("rows with too few pairs"), "{md}");
+    assert!(md.contains("| inconclusive: too few pairs (3 pairs, 7 needed in each run for a 99."), "{md}");
+    assert!(html.contains(r#"<span class="judgement too-few">inconclusive: too few pairs</span>"#), "{html}");
 }

@@ -9,21 +9,21 @@ use serde::{Deserialize, Serialize};
 use crate::run::{Estimate, Outcome};
 
 /// The settings of a comparison.
+///
+/// Comparisons are not stored, only rendered; fields of older versions (the bootstrap's
+/// `resamples` and `seed`) are ignored when an old one is read.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CompareOptions {
     /// A change counts only when its whole interval clears 1 by this fraction (0.05 = 5%).
     pub threshold: f64,
-    /// Confidence level of the change intervals.
+    /// The level of the comparison as a whole: every row's interval holds together with at
+    /// least this probability, each row's at `1 - (1 - confidence) / rows`.
     pub confidence: f64,
-    /// Bootstrap resamples per row.
-    pub resamples: usize,
-    /// Bootstrap seed: the same two runs always compare the same way.
-    pub seed: u64,
 }
 
 impl Default for CompareOptions {
     fn default() -> CompareOptions {
-        CompareOptions { threshold: 0.05, confidence: 0.95, resamples: 10_000, seed: 0x636c_6169_6d62_656e }
+        CompareOptions { threshold: 0.05, confidence: 0.95 }
     }
 }
 
@@ -33,6 +33,9 @@ pub struct Comparison {
     pub base: RunInfo,
     pub new: RunInfo,
     pub options: CompareOptions,
+    /// The level each row's interval is asked for: the comparison's level split evenly over the
+    /// rows whose ratios both runs measured (Bonferroni); `None` when there are none.
+    pub row_level: Option<f64>,
     /// Claims in BASE's order (each followed by its sub-verdicts), then claims only in NEW.
     pub rows: Vec<Row>,
     /// Differences between the runs that a reader should weigh, worded for the user.
@@ -66,9 +69,11 @@ pub struct Row {
     pub judgement: Judgement,
     /// Set when the outcome changed.
     pub flip: Option<FlipKind>,
-    /// The row is a regression: its ratio regressed or its verdict weakened.
+    /// The row is a regression: its change interval cleared the band against the claimed side.
+    /// A verdict flip alone never is one.
     pub regression: bool,
-    /// Why the ratios could not be compared, when they could not.
+    /// Why the ratios could not be compared or judged ("only in NEW", "too few pairs for a
+    /// 99.44% interval (3 pairs, 6 needed)"), when they could not.
     pub note: Option<String>,
 }
 
@@ -85,18 +90,9 @@ pub struct Change {
     pub median: f64,
     pub low: f64,
     pub high: f64,
-    /// How the interval was obtained.
-    pub method: Method,
-}
-
-/// How a change's interval was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// Bootstrap of the ratio of the two runs' medians, from their per-pair ratios.
-    Bootstrap,
-    /// Too few per-pair ratios: the widest ratio of the two runs' intervals (conservative).
-    Intervals,
+    /// The interval's achieved coverage (Hodges–Lehmann / exact Mann–Whitney on the per-pair
+    /// log-ratios), at least the comparison's row level.
+    pub level: f64,
 }
 
 /// Which way a change's interval lies against the noise band.
@@ -135,16 +131,24 @@ pub enum Judgement {
     Changed,
     /// Stayed within the noise band.
     NoChange,
+    /// Both runs measured the ratio, but too few pairs for an interval at the row level:
+    /// inconclusive, never a regression.
+    TooFewPairs,
     /// No ratio in one of the runs, or the runs measured different ratios.
     NotComparable,
 }
 
-/// What a change of outcome means for the claim.
+/// What a change of outcome means for the claim. Flips are information, never a regression on
+/// their own: two runs of the same code flip between supported and inconclusive from noise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlipKind {
-    /// The evidence for the claim weakened, or a valid verdict became invalid: a regression.
+    /// The evidence for the claim weakened (supported → inconclusive or refuted, inconclusive →
+    /// refuted).
     Weakened,
+    /// A valid verdict became invalid: a fault of the harness or the machine (saturation, a
+    /// drifting canary), shown as a warning.
+    BecameInvalid,
     /// The evidence strengthened, or an invalid verdict became valid.
     Strengthened,
     /// The claim became measured or stopped being measured (e.g. a filtered run).
@@ -157,11 +161,19 @@ impl Comparison {
         self.rows.iter().filter(|r| r.regression)
     }
 
-    /// Rows whose ratio improved or whose verdict strengthened, and that did not regress.
+    /// Rows whose change interval cleared the band towards the claimed side.
     pub fn improvements(&self) -> impl Iterator<Item = &Row> {
-        self.rows
-            .iter()
-            .filter(|r| !r.regression && (r.judgement == Judgement::Improved || r.flip == Some(FlipKind::Strengthened)))
+        self.rows.iter().filter(|r| r.judgement == Judgement::Improved)
+    }
+
+    /// Rows whose verdict became invalid: warnings, not regressions.
+    pub fn invalidated(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.flip == Some(FlipKind::BecameInvalid))
+    }
+
+    /// Rows whose ratio both runs measured with too few pairs to judge a change.
+    pub fn too_few_pairs(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.judgement == Judgement::TooFewPairs)
     }
 
     /// Rows whose outcome changed.

@@ -58,8 +58,9 @@ fn ratios(claims: &[ClaimResult], method: &Method) -> Result<Option<Chart>, Repo
         kind: svg.kind,
         svg: svg.text,
         note: format!(
-            "Each row is one estimate: dots are the ratios of adjacent trial pairs, the bar is the \
-             {} interval and the thick tick its median. The shaded band is the {} noise \
+            "Each row is one estimate: dots are the ratios of adjacent trial pairs, the bar is its \
+             order-statistics interval (asked for at {}; each verdict prints the level it really \
+             has) and the thick tick its median. The shaded band is the {} noise \
              threshold around 1.",
             format::percent(method.confidence),
             format::band(method.noise_threshold)

@@ -2,7 +2,7 @@
 //! as a reader sees it, every number formatted and every badge chosen, so the templates hold
 //! only loops and ifs.
 
-use claimbench_model::compare::{Change, Comparison, FlipKind, Judgement, Method, Row, RunInfo, Side};
+use claimbench_model::compare::{Change, Comparison, FlipKind, Judgement, Row, RunInfo, Side};
 use claimbench_model::format;
 use claimbench_model::run::Estimate;
 use serde::Serialize;
@@ -24,15 +24,18 @@ pub fn render_html(comparison: &Comparison) -> Result<String, crate::ReportError
 /// The comparison page and its markdown twin.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareView {
-    /// "1 regression, 2 improvements, 1 verdict flip" or "no regression".
+    /// "1 regression, 2 improvements, 1 verdict flip", with the rows of too few pairs and the
+    /// verdicts that became invalid when there are any.
     pub headline: String,
     pub regressed: bool,
     pub base: RunView,
     pub new: RunView,
     /// "±5%".
     pub threshold: String,
-    /// "95%".
+    /// The intervals' levels: "≥ 99.44% per row, 95% for the comparison".
     pub confidence: String,
+    /// How the changes were judged, one sentence a line, for both pages.
+    pub rules: Vec<String>,
     pub notes: Vec<String>,
     pub rows: Vec<RowView>,
     pub flips: Vec<FlipView>,
@@ -70,7 +73,7 @@ pub struct RowView {
     /// inconclusive".
     pub verdict_text: String,
     pub regression: bool,
-    /// Why not comparable, or how the interval was taken when it is not the bootstrap.
+    /// Why not comparable, or why inconclusive ("inconclusive: too few pairs for …").
     pub note: Option<String>,
 }
 
@@ -80,7 +83,7 @@ pub struct FlipView {
     pub name: String,
     pub from: &'static str,
     pub to: &'static str,
-    /// "weakened: a regression", "strengthened", "coverage".
+    /// "weakened (information: a flip alone is not a regression)", "strengthened", ….
     pub kind: &'static str,
     pub class: &'static str,
 }
@@ -94,18 +97,62 @@ impl CompareView {
         let mut parts = vec![plural(regressions, "regression", "regressions")];
         parts.push(plural(improvements, "improvement", "improvements"));
         parts.push(plural(flips, "verdict flip", "verdict flips"));
+        match c.too_few_pairs().count() {
+            0 => {}
+            1 => parts.push("1 row with too few pairs".to_string()),
+            n => parts.push(format!("{n} rows with too few pairs")),
+        }
+        match c.invalidated().count() {
+            0 => {}
+            1 => parts.push("1 verdict became invalid".to_string()),
+            n => parts.push(format!("{n} verdicts became invalid")),
+        }
+        let threshold = format::band(c.options.threshold);
+        let family = format::level(c.options.confidence);
+        let confidence = match c.row_level {
+            Some(row) => format!("≥ {} per row, {family} for the comparison", format::level(row)),
+            None => format!("{family} for the comparison"),
+        };
         CompareView {
             headline: parts.join(", "),
             regressed: regressions > 0,
             base: run_view(&c.base),
             new: run_view(&c.new),
-            threshold: format::band(c.options.threshold),
-            confidence: format::percent(c.options.confidence),
+            rules: rules(&threshold, c.options.confidence, c.row_level),
+            threshold,
+            confidence,
             notes: c.notes.clone(),
             rows: c.rows.iter().map(row_view).collect(),
             flips: c.rows.iter().filter_map(flip_view).collect(),
         }
     }
+}
+
+/// The rules a reader needs to read the table, worded once for both pages.
+fn rules(threshold: &str, family_level: f64, row_level: Option<f64>) -> Vec<String> {
+    let family = format::level(family_level);
+    let per_row = row_level.map_or(String::new(), |l| format!(" (≥ {} for each row)", format::level(l)));
+    vec![
+        format!(
+            "Each change NEW/BASE is the Hodges–Lehmann shift of the two runs' per-pair log-ratios, with an \
+             exact Mann–Whitney (order-statistics) interval. The level is split over the rows{per_row}, so \
+             that all intervals hold together at {family}: two runs of the same code raise a false alarm \
+             at most {} of the time.",
+            format::percent(1.0 - family_level)
+        ),
+        format!(
+            "A ratio changed when its whole interval lies beyond {threshold}. Regressed: it moved against \
+             the claimed side. Only that is a regression."
+        ),
+        "Too few pairs: both runs measured the ratio, but with too few pairs for an interval at the row's \
+         level; inconclusive, never a regression."
+            .to_string(),
+        "Verdict flips are information, not regressions: two runs of the same code flip between supported \
+         and inconclusive from noise alone. A verdict that became invalid is a warning: invalid means the \
+         harness or the machine failed (a saturated generator, a drifting speed canary), not the code, so \
+         read NEW's report before trusting it."
+            .to_string(),
+    ]
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -140,10 +187,6 @@ fn row_view(r: &Row) -> RowView {
     };
     let (base, base_badge) = side(&r.base);
     let (new, new_badge) = side(&r.new);
-    let method_note = r
-        .change
-        .filter(|c| c.method == Method::Intervals)
-        .map(|_| "fewer than 3 pairs: the change interval is the widest the two runs' intervals allow".to_string());
     let flip = match (&r.base, &r.new, r.flip) {
         (Some(b), Some(n), Some(_)) => Some(format!("{} → {}", badge(b.outcome).text, badge(n.outcome).text)),
         _ => None,
@@ -166,14 +209,17 @@ fn row_view(r: &Row) -> RowView {
         flip,
         verdict_text,
         regression: r.regression,
-        note: r.note.clone().or(method_note),
+        note: r.note.clone(),
     }
 }
 
 fn flip_view(r: &Row) -> Option<FlipView> {
     let (b, n, kind) = (r.base.as_ref()?, r.new.as_ref()?, r.flip?);
     let (kind, class) = match kind {
-        FlipKind::Weakened => ("weakened: a regression", "regressed"),
+        FlipKind::Weakened => ("weakened; information: a flip alone is not a regression", "changed"),
+        FlipKind::BecameInvalid => {
+            ("became invalid; a warning: the harness or the machine failed, see NEW's report", "warning")
+        }
         FlipKind::Strengthened => ("strengthened", "improved"),
         FlipKind::Coverage => ("became measured or stopped being measured", "changed"),
     };
@@ -186,6 +232,7 @@ fn judgement_badge(j: Judgement) -> Badge {
         Judgement::Regressed => ("regressed", "regressed"),
         Judgement::Changed => ("changed", "changed"),
         Judgement::NoChange => ("no-change", "no change"),
+        Judgement::TooFewPairs => ("too-few", "inconclusive: too few pairs"),
         Judgement::NotComparable => ("not-comparable", "not comparable"),
     };
     Badge { class, text }
@@ -212,7 +259,7 @@ mod tests {
 
     #[test]
     fn changes_read_as_signed_percentages() {
-        let c = Change { median: 0.8, low: 0.761, high: 0.838, method: Method::Bootstrap };
+        let c = Change { median: 0.8, low: 0.761, high: 0.838, level: 0.9968 };
         assert_eq!(change(&c), "−20.0% (−23.9% to −16.2%)");
     }
 }

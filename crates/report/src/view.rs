@@ -356,8 +356,16 @@ fn spread_text(verdict: &Verdict) -> Option<String> {
         return None;
     }
     let values: Vec<String> = e.spread.iter().map(|r| format!("{r:.2}")).collect();
+    // The interval's true level, where the results record it (older results do not).
+    let interval = e.confidence.map_or(String::new(), |level| {
+        format!(
+            "; interval {} at {}",
+            format::ratio_interval(e.ratio_median, e.ci_low, e.ci_high),
+            format::level(level)
+        )
+    });
     Some(format!(
-        "{} per pair ({}/{}, {} pairs): {}",
+        "{} per pair ({}/{}, {} pairs): {}{interval}",
         e.quantity,
         e.numerator,
         e.denominator,
@@ -412,8 +420,10 @@ fn method_lines(m: &Method) -> Vec<String> {
             format::seconds(m.warmup_s)
         ),
         format!(
-            "The key number is the median of the pair ratios with a bootstrap {conf} confidence \
-             interval."
+            "The key number is the median of the pair ratios with a distribution-free interval \
+             from order statistics (the binomial law of the median), asked for at {conf}; each \
+             interval is printed with the level it really has. With too few pairs for {conf} there \
+             is no interval and the verdict is inconclusive."
         ),
         format!(
             "Supported: the interval lies beyond {noise} on the claimed side of 1. Refuted: beyond \

@@ -1,7 +1,6 @@
 //! Small pure statistics over per-pair ratios: median (the model's, shared with the report),
-//! geometric mean, coefficient of variation, the percentile bootstrap that `compare` still uses,
-//! and a seeded generator for shuffles and simulations. Verdict intervals live in
-//! [`crate::interval`]. No I/O, no clocks; tested with plain numbers.
+//! geometric mean, coefficient of variation, and a seeded generator for shuffles and
+//! simulations. Verdict and `compare` intervals live in [`crate::interval`]. No I/O, no clocks; tested with plain numbers.
 
 pub use claimbench_model::stats::median;
 
@@ -22,25 +21,6 @@ pub fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean != 0.0).then(|| var.sqrt() / mean.abs())
-}
-
-/// The percentile-bootstrap interval of a statistic: `draw` computes it on one resample (drawing
-/// indices from the seeded generator it is given), `resamples` times. `None` when a draw fails.
-pub(crate) fn percentile_bootstrap(
-    confidence: f64,
-    resamples: usize,
-    seed: u64,
-    mut draw: impl FnMut(&mut SplitMix64) -> Option<f64>,
-) -> Option<(f64, f64)> {
-    let mut rng = SplitMix64::new(seed);
-    let mut draws = Vec::with_capacity(resamples.max(1));
-    for _ in 0..resamples.max(1) {
-        draws.push(draw(&mut rng)?);
-    }
-    draws.sort_by(f64::total_cmp);
-    let alpha = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
-    let at = |q: f64| draws[((q * (draws.len() - 1) as f64).round() as usize).min(draws.len() - 1)];
-    Some((at(alpha), at(1.0 - alpha)))
 }
 
 /// SplitMix64: a tiny seedable generator, enough for seeded shuffles and simulations (not for

@@ -7,12 +7,16 @@
 //! - A movement **towards** the claimed side is an improvement, **against** it a regression
 //!   (`claimed::Favoured`). When the claimed side is unknown, the movement is reported as
 //!   "changed" and is neither.
-//! - A **verdict flip** is any change of outcome. It is a regression when the evidence for the
-//!   claim weakened (supported → inconclusive or refuted, inconclusive → refuted) or when a valid
-//!   verdict became invalid; it is an improvement the other way. A claim that became or stopped
-//!   being measured is a coverage change, neither.
+//! - A row whose runs have too few pairs for an interval at the comparison's row level is
+//!   inconclusive ("too few pairs"), never a regression.
+//! - A **verdict flip** is any change of outcome: weakened (supported → inconclusive or refuted,
+//!   inconclusive → refuted), strengthened the other way, became invalid, or a coverage change (a
+//!   claim became or stopped being measured). Flips are information only: two runs of the same
+//!   code flip between supported and inconclusive from noise, so a flip alone decides nothing.
+//!   Becoming invalid is a fault of the harness or the machine, shown as a warning.
 //!
-//! A row is a regression when either its ratio regressed or its verdict weakened.
+//! A row is a regression only when its ratio regressed: its change interval cleared the band
+//! against the claimed side.
 
 use claimbench_model::compare::{Favoured, FlipKind, Judgement, Movement};
 use claimbench_model::run::Outcome;
@@ -36,7 +40,7 @@ pub fn flip(from: Outcome, to: Outcome) -> Option<FlipKind> {
         (Some(a), Some(b)) if b < a => FlipKind::Weakened,
         (Some(_), Some(_)) => FlipKind::Strengthened,
         _ if from == Outcome::NotMeasured || to == Outcome::NotMeasured => FlipKind::Coverage,
-        _ if to == Outcome::Invalid => FlipKind::Weakened,
+        _ if to == Outcome::Invalid => FlipKind::BecameInvalid,
         _ => FlipKind::Strengthened,
     })
 }
@@ -51,9 +55,10 @@ fn support(outcome: Outcome) -> Option<u8> {
     }
 }
 
-/// The README's rule: a row is a regression when its ratio regressed or its verdict weakened.
-pub fn is_regression(judgement: Judgement, flip: Option<FlipKind>) -> bool {
-    judgement == Judgement::Regressed || flip == Some(FlipKind::Weakened)
+/// The README's rule: a row is a regression when, and only when, its ratio regressed; a verdict
+/// flip alone never is one.
+pub fn is_regression(judgement: Judgement) -> bool {
+    judgement == Judgement::Regressed
 }
 
 #[cfg(test)]
@@ -79,16 +84,16 @@ mod tests {
     #[test]
     fn a_movement_of_a_claim_without_a_known_side_is_only_a_change() {
         assert_eq!(judge(Movement::Up, Favoured::Unknown), Judgement::Changed);
-        assert!(!is_regression(Judgement::Changed, None));
+        assert!(!is_regression(Judgement::Changed));
     }
 
     #[test]
-    fn weaker_evidence_and_lost_validity_are_weakened_flips() {
+    fn weaker_evidence_is_a_weakened_flip_and_lost_validity_its_own_kind() {
         assert_eq!(flip(Supported, Refuted), Some(FlipKind::Weakened));
         assert_eq!(flip(Supported, Inconclusive), Some(FlipKind::Weakened));
         assert_eq!(flip(Inconclusive, Refuted), Some(FlipKind::Weakened));
-        assert_eq!(flip(Supported, Invalid), Some(FlipKind::Weakened));
-        assert_eq!(flip(Refuted, Invalid), Some(FlipKind::Weakened));
+        assert_eq!(flip(Supported, Invalid), Some(FlipKind::BecameInvalid));
+        assert_eq!(flip(Refuted, Invalid), Some(FlipKind::BecameInvalid));
     }
 
     #[test]
@@ -106,10 +111,10 @@ mod tests {
     }
 
     #[test]
-    fn a_row_regresses_through_its_ratio_or_its_verdict() {
-        assert!(is_regression(Judgement::Regressed, None));
-        assert!(is_regression(Judgement::NoChange, Some(FlipKind::Weakened)));
-        assert!(!is_regression(Judgement::Improved, Some(FlipKind::Strengthened)));
-        assert!(!is_regression(Judgement::NoChange, Some(FlipKind::Coverage)));
+    fn a_row_regresses_only_through_its_ratio() {
+        assert!(is_regression(Judgement::Regressed));
+        for j in [Judgement::NoChange, Judgement::TooFewPairs, Judgement::Changed, Judgement::NotComparable] {
+            assert!(!is_regression(j), "{j:?}");
+        }
     }
 }
