@@ -151,3 +151,60 @@ fn print_calibration(c: &Calibration) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded() -> RunResults {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/results/recorded-smoke.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn claims() -> ClaimsFile {
+        claimbench_suite::load_claims(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/claims.toml")).unwrap()
+    }
+
+    #[test]
+    fn only_cross_stack_evidences_are_counted_and_each_claims_first_is_primary() {
+        let results = recorded();
+        let claims = claims();
+        let c = tally(&results, &claims, "express");
+        let cross: usize = claims
+            .claims
+            .iter()
+            .filter(|s| s.not_measured.is_none())
+            .flat_map(|s| &s.evidence)
+            .filter(|e| e.numerator.side != e.denominator.side)
+            .count();
+        assert_eq!(c.evidences.len(), cross);
+        assert_eq!(c.cross_stack.evidences as usize, cross);
+        assert!(c.evidences.iter().all(|e| results.claims.iter().any(|r| r.id == e.claim)));
+        for claim in &results.claims {
+            if let Some(primary) = c.evidences.iter().find(|e| e.claim == claim.id && e.primary) {
+                assert_eq!(primary.outcome, claim.verdict.outcome, "{}", claim.id);
+            }
+        }
+        let counts = c.cross_stack;
+        assert_eq!(counts.inconclusive + counts.false_verdicts() + counts.undecided, counts.evidences);
+    }
+
+    #[test]
+    fn only_a_calibration_of_this_machine_is_shown() {
+        let results = recorded();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LATEST_CALIBRATION_FILE);
+        assert!(newest_of_machine(&path, &results.environment).is_none(), "no file, no calibration");
+
+        let calibration = tally(&results, &claims(), "express");
+        std::fs::write(&path, serde_json::to_string(&calibration).unwrap()).unwrap();
+        assert_eq!(newest_of_machine(&path, &results.environment), Some(calibration));
+
+        let mut elsewhere = results.environment.clone();
+        elsewhere.cores += 2;
+        assert!(newest_of_machine(&path, &elsewhere).is_none(), "another machine's calibration is not this one's");
+
+        std::fs::write(&path, "{ not json").unwrap();
+        assert!(newest_of_machine(&path, &results.environment).is_none());
+    }
+}
