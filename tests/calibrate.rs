@@ -29,8 +29,12 @@ fn a_smoke_calibration_runs_one_stack_on_both_sides_and_counts_its_verdicts() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "calibrate failed: {stdout}\n{stderr}");
 
-    let dirs: Vec<PathBuf> =
-        std::fs::read_dir(out.path()).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir() && !p.is_symlink()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && !p.is_symlink())
+        .collect();
     assert_eq!(dirs.len(), 1, "one run folder: {dirs:?}");
     let dir = &dirs[0];
     assert!(dir.file_name().unwrap().to_str().unwrap().ends_with("-smoke-calibrate"), "{}", dir.display());
@@ -88,5 +92,9 @@ fn a_smoke_calibration_runs_one_stack_on_both_sides_and_counts_its_verdicts() {
 fn a_role_alias_is_refused_as_the_calibrated_stack() {
     let output = claimbench().args(["calibrate", "--stack", "express@a", "--profile", "smoke"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("role alias"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("role alias"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -78,7 +78,8 @@ pub fn verify_stacks(
             })?;
             on_start(name, count, stack.url());
             // The app names itself by registry name: `express@a` answers as `express`.
-            let results = check_stack(&contract, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
+            let results =
+                check_stack(&contract, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
             stack.check_alive()?;
             let spec = supervisor.spec(name)?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {

@@ -246,7 +246,8 @@ fn calibration(false_verdict: bool) -> claimbench_model::calibration::Calibratio
 fn a_machine_without_a_calibration_says_how_to_make_one() {
     let html = render_html(&fixture()).unwrap();
     assert!(
-        element(&html, "calibration", "</section>").contains("no calibration on this machine yet: run claimbench calibrate"),
+        element(&html, "calibration", "</section>")
+            .contains("no calibration on this machine yet: run claimbench calibrate"),
         "{}",
         element(&html, "calibration", "</section>")
     );
