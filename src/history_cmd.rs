@@ -64,11 +64,12 @@ fn render_index(reports_dir: &Path) -> anyhow::Result<IndexWritten> {
     Ok(IndexWritten { path, runs: history.entries.len(), warnings: history.warnings })
 }
 
-/// The results of every finished run folder under `dir`; unreadable ones are left out with a warning.
+/// The results of every finished run folder under `dir`; unreadable ones are left out with a
+/// warning, and so are A/A calibrations (their stacks stand in roles), which compare nothing.
 fn finished_runs(dir: &Path) -> anyhow::Result<Vec<RunResults>> {
     let (runs, unreadable) = claimbench_lab::finished_runs(dir)?;
     for e in unreadable {
         eprintln!("warning: a run was left out of the history: {e}");
     }
-    Ok(runs)
+    Ok(runs.into_iter().filter(|run| run.environment.roles.is_empty()).collect())
 }

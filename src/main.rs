@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a check failed (conformance, regression), 2 an error.
 
 mod args;
+mod calibrate_cmd;
 mod compare_cmd;
 mod doctor_cmd;
 mod history_cmd;
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Test the article's claims: run the experiments and write the report (the main job).
     Run(Box<run_cmd::RunArgs>),
+    /// A/A calibration: one stack on both sides; counts the verdicts that came out anyway.
+    Calibrate(Box<calibrate_cmd::CalibrateArgs>),
     /// Render the report of a run folder (also an interrupted one) without running anything.
     Report(report_cmd::ReportArgs),
     /// Compare two runs per claim; exits 1 on a regression beyond the threshold.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(*args),
+        Command::Calibrate(args) => calibrate_cmd::run(*args),
         Command::Report(args) => report_cmd::run(args),
         Command::Compare(args) => compare_cmd::run(*args),
         Command::History(args) => history_cmd::run(args),

@@ -1,10 +1,12 @@
 //! `claimbench report DIR`: renders a run folder without running anything: its `results.json`
-//! when the run finished, or its header and measurement lines when it was interrupted.
+//! when the run finished, or its header and measurement lines when it was interrupted, with the
+//! machine's newest calibration beside it (`claimbench calibrate`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use claimbench_model::calibration::{CALIBRATION_FILE, LATEST_CALIBRATION_FILE};
 use claimbench_suite::{assemble, catalogue, load_claims, Profile};
 
 use claimbench_lab::RunDir;
@@ -34,7 +36,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         );
         assemble(header, measurements, &catalogue(&profile), &claims)
     };
-    let written = claimbench_report::write_report(&results, &args.dir)
+    // A calibration's own folder holds its calibration; any other run shows the machine's newest.
+    let calibration = [args.dir.join(CALIBRATION_FILE), args.dir.join("..").join(LATEST_CALIBRATION_FILE)]
+        .iter()
+        .find_map(|path| crate::calibrate_cmd::newest_of_machine(path, &results.environment));
+    let written = claimbench_report::write_report_with(&results, calibration.as_ref(), &args.dir)
         .with_context(|| format!("rendering {}", args.dir.display()))?;
     println!("report: {}", written.html.display());
     Ok(ExitCode::SUCCESS)

@@ -1,9 +1,11 @@
 //! `claimbench run`: checks the stacks against the contract, runs the experiments the chosen
 //! claims need, writes every measurement as it finishes, and renders the verdicts.
 //!
-//! Glue only, in the order it happens: profile, verify, run, write, render. The lab (topology,
-//! stacks, run folder) is `claimbench-lab`, the plan and verdicts are the suite's.
+//! Glue only, in the order it happens: profile, verify, run, write, render. [`measure`] (profile
+//! to write) and [`render`] are shared with `claimbench calibrate`. The lab (topology, stacks,
+//! run folder) is `claimbench-lab`, the plan and verdicts are the suite's.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
@@ -13,9 +15,12 @@ use claimbench_conformance::render_table;
 use claimbench_lab::{
     capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
+use claimbench_model::calibration::{Calibration, LATEST_CALIBRATION_FILE};
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
-use claimbench_suite::{assemble, catalogue, load_claims, Profile, ProfileName, Progress, RunOptions, Runner};
+use claimbench_suite::{
+    assemble, catalogue, load_claims, ClaimsFile, Profile, ProfileName, Progress, RunOptions, Runner,
+};
 use claimbench_supervisor::Supervisor;
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -44,33 +49,94 @@ pub struct RunArgs {
     /// Noise band for verdicts, as a fraction (0.05 = 5%).
     #[arg(long, default_value_t = 0.05, value_parser = args::threshold)]
     threshold: f64,
+    /// The calibration the report shows, if it is of this machine [default: OUT/calibration-latest.json].
+    #[arg(long)]
+    calibration: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let request = Request {
+        profile: args.profile,
+        claims: args.claims.clone(),
+        stacks: args.stacks.clone(),
+        roles: BTreeMap::new(),
+        out: args.out.clone(),
+        slo_ms: args.slo_ms,
+        threshold: args.threshold,
+        kind: None,
+    };
+    let measured = measure(&request)?;
+    let calibration_path = args.calibration.clone().unwrap_or_else(|| args.out.join(LATEST_CALIBRATION_FILE));
+    let calibration = crate::calibrate_cmd::newest_of_machine(&calibration_path, &measured.results.environment);
+    let html = render(&measured, calibration.as_ref())?;
+    match crate::history_cmd::record_run(&args.out, &measured.results) {
+        Ok(index) => {
+            for w in &index.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("history: {}", index.path.display());
+        }
+        Err(e) => eprintln!("warning: the run history was not updated: {e}"),
+    }
+    print_verdicts(&measured.results);
+    println!("\nreport: {}", html.display());
+    if measured.interrupted {
+        eprintln!("the run was interrupted: the report covers what was measured");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What one pass over the experiments is asked to do: `run`'s flags, or `calibrate`'s.
+pub(crate) struct Request {
+    pub profile: ProfileName,
+    pub claims: Vec<String>,
+    pub stacks: Vec<String>,
+    /// The side a stack stands for when it is not its own runtime's (see `Environment::roles`).
+    pub roles: BTreeMap<String, Runtime>,
+    pub out: PathBuf,
+    pub slo_ms: f64,
+    pub threshold: f64,
+    /// Appended to the run id, e.g. `calibrate`; `None` for a plain run.
+    pub kind: Option<&'static str>,
+}
+
+/// A finished (or interrupted) pass: the assembled results in their written run folder.
+pub(crate) struct Measured {
+    pub results: RunResults,
+    pub dir: RunDir,
+    pub claims: ClaimsFile,
+    pub interrupted: bool,
+}
+
+/// Profile, verify, run, write: the part `run` and `calibrate` share.
+pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let cancel = interrupt::install(STOPPING_APPS);
     if let Err(e) = claimbench_platform::raise_open_file_limit(65_536) {
         eprintln!("warning: {e}; runs with many connections may fail");
     }
     let supervisor = lab::supervisor()?;
-    let profile = Profile::of(args.profile);
+    let profile = Profile::of(request.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
-    let experiments = select_experiments(&claims, &args.claims, &profile)?;
-    for stack in &args.stacks {
+    let experiments = select_experiments(&claims, &request.claims, &profile)?;
+    for stack in &request.stacks {
         supervisor.spec(stack)?;
     }
     let topology = Topology::detect(None)?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
-    let stacks = verify_before_run(&supervisor, &upstream, &topology, &args.stacks)?;
+    let stacks = verify_before_run(&supervisor, &upstream, &topology, &request.stacks, &request.roles)?;
 
     let started_at = SystemTime::now();
-    let header = header(&args, &profile, started_at, capture_environment(supervisor.root(), &topology, stacks));
-    let mut writer = RunDir::create(&args.out, &header.run_id, &header)?;
+    let mut environment = capture_environment(supervisor.root(), &topology, stacks);
+    environment.roles = request.roles.clone();
+    let header = header(request, &profile, started_at, environment);
+    let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
         .with_progress(bars.trial_progress());
-    let options = RunOptions { stacks: args.stacks.clone(), method: header.method.clone() };
+    let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone() };
     let mut write_error = None;
     let mut measurements = Vec::new();
     let clock = Instant::now();
@@ -101,23 +167,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let results = assemble(header, measurements, &catalogue(&profile), &claims);
     let dir = writer.finish(&results)?;
-    let written = claimbench_report::write_report(&results, dir.path()).context("rendering the report")?;
-    match crate::history_cmd::record_run(&args.out, &results) {
-        Ok(index) => {
-            for w in &index.warnings {
-                eprintln!("warning: {w}");
-            }
-            println!("history: {}", index.path.display());
-        }
-        Err(e) => eprintln!("warning: the run history was not updated: {e}"),
-    }
-    print_verdicts(&results);
-    println!("\nreport: {}", written.html.display());
-    if interrupted {
-        eprintln!("the run was interrupted: the report covers what was measured");
-        return Ok(ExitCode::from(130));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Measured { results, dir, claims, interrupted })
+}
+
+/// Writes the run folder's report, showing `calibration` (the machine's newest) if there is one.
+pub(crate) fn render(measured: &Measured, calibration: Option<&Calibration>) -> anyhow::Result<PathBuf> {
+    let written = claimbench_report::write_report_with(&measured.results, calibration, measured.dir.path())
+        .context("rendering the report")?;
+    Ok(written.html)
 }
 
 /// The experiments the selected claims need, in catalogue order.
@@ -144,7 +201,7 @@ fn select_experiments(
 }
 
 /// The run's header: what was asked for, the method, and the machine, before any measurement.
-fn header(args: &RunArgs, profile: &Profile, started_at: SystemTime, environment: Environment) -> RunResults {
+fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment: Environment) -> RunResults {
     let method = Method {
         noise_threshold: args.threshold,
         confidence: 0.95,
@@ -159,7 +216,10 @@ fn header(args: &RunArgs, profile: &Profile, started_at: SystemTime, environment
     filters.push(format!("--stacks {}", args.stacks.join(",")));
     RunResults {
         schema_version: SCHEMA_VERSION,
-        run_id: run_id(started_at, &profile.name),
+        run_id: match args.kind {
+            Some(kind) => format!("{}-{kind}", run_id(started_at, &profile.name)),
+            None => run_id(started_at, &profile.name),
+        },
         profile: profile.name.clone(),
         started_at: timestamp(started_at),
         finished_at: None,
@@ -180,7 +240,8 @@ fn verify_before_run(
     upstream: &Upstream,
     topology: &Topology,
     stacks: &[String],
-) -> anyhow::Result<std::collections::BTreeMap<String, StackInfo>> {
+    roles: &BTreeMap<String, Runtime>,
+) -> anyhow::Result<BTreeMap<String, StackInfo>> {
     eprintln!("checking {} against the contract before any load ...", stacks.join(", "));
     let verified = verify_stacks(supervisor, upstream, topology, stacks, &[1], &mut |_, _, _| {})?;
     if !verified.passed() {
@@ -188,7 +249,8 @@ fn verify_before_run(
         eprint!("{}", render_table(&results));
         anyhow::bail!("the stacks do not meet the contract, so comparing them would be meaningless; run `claimbench verify` and fix the apps");
     }
-    let runtimes: Vec<Runtime> = verified.stacks.values().map(|i| i.runtime).collect();
+    let runtimes: Vec<Runtime> =
+        verified.stacks.iter().map(|(name, i)| roles.get(name).copied().unwrap_or(i.runtime)).collect();
     if !(runtimes.contains(&Runtime::Node) && runtimes.contains(&Runtime::Python)) {
         eprintln!("warning: --stacks has no node or no python stack; comparative claims will be 'not measured'");
     }

@@ -32,6 +32,7 @@ pub fn capture_environment(root: &Path, topology: &Topology, stacks: BTreeMap<St
         generator_cores: topology.generator_list(),
         pinning_note,
         stacks,
+        roles: BTreeMap::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use claimbench_conformance::{check_stack, load_contract, CheckResult, ConformanceError};
 use claimbench_model::run::StackInfo;
-use claimbench_supervisor::{StackConfig, Supervisor, SupervisorError};
+use claimbench_supervisor::{base_stack, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::Upstream;
 
 use crate::Topology;
@@ -77,7 +77,9 @@ pub fn verify_stacks(
                 source,
             })?;
             on_start(name, count, stack.url());
-            let results = check_stack(&contract, supervisor.root(), name, stack.url(), Some(&upstream_url))?;
+            // The app names itself by registry name: `express@a` answers as `express`.
+            let results =
+                check_stack(&contract, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
             stack.check_alive()?;
             let spec = supervisor.spec(name)?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {

@@ -6,6 +6,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod calibration;
 pub mod compare;
 pub mod contract;
 pub mod format;

@@ -97,6 +97,10 @@ pub struct Environment {
     pub pinning_note: Option<String>,
     /// Every stack the run started, by registry name.
     pub stacks: BTreeMap<String, StackInfo>,
+    /// The side a stack stands for when it is not its own runtime's: an A/A calibration runs
+    /// `express@a` as node and `express@b` as python. Empty in a normal run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Runtime>,
 }
 
 /// One stack as it actually ran.

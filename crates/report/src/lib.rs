@@ -23,6 +23,7 @@ mod view;
 
 use std::path::{Path, PathBuf};
 
+use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{RunResults, SCHEMA_VERSION};
 
 pub use compare::{render_html as render_compare_html, render_markdown as render_compare_markdown, CompareView};
@@ -37,7 +38,13 @@ pub const SUMMARY_FILE: &str = "summary.md";
 
 /// Renders the whole report as one HTML document with inline CSS and SVG, and no scripts.
 pub fn render_html(results: &RunResults) -> Result<String, ReportError> {
-    let mut report = view::Report::build(results);
+    render_html_with(results, None)
+}
+
+/// [`render_html`], showing `calibration`: the newest A/A calibration of the machine the run
+/// ran on, or `None` when the machine has none.
+pub fn render_html_with(results: &RunResults, calibration: Option<&Calibration>) -> Result<String, ReportError> {
+    let mut report = view::Report::build_with(results, calibration);
     charts::attach(&mut report, results)?;
     render::render("report.html.j2", &report)
 }
@@ -57,7 +64,16 @@ pub struct Written {
 
 /// Writes `index.html` and `summary.md` into `dir`, creating it if needed.
 pub fn write_report(results: &RunResults, dir: &Path) -> Result<Written, ReportError> {
-    let html = render_html(results)?;
+    write_report_with(results, None, dir)
+}
+
+/// [`write_report`], with the machine's newest calibration in the page (see [`render_html_with`]).
+pub fn write_report_with(
+    results: &RunResults,
+    calibration: Option<&Calibration>,
+    dir: &Path,
+) -> Result<Written, ReportError> {
+    let html = render_html_with(results, calibration)?;
     let summary = render_markdown(results);
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
     let written = Written { html: dir.join(HTML_FILE), summary: dir.join(SUMMARY_FILE) };

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use claimbench_model::calibration::{Calibration, Counts};
 use claimbench_model::format;
 use claimbench_model::run::{
     ClaimResult, Environment, ExperimentResult, Measurement, Method, Outcome, RunResults, Scalar, ScalarUnit, Verdict,
@@ -34,10 +35,22 @@ pub struct Report {
     pub method: Vec<String>,
     pub experiments: Vec<ExperimentView>,
     pub environment: EnvironmentView,
+    /// The machine's newest A/A calibration, in words.
+    pub calibration: CalibrationView,
     pub warnings: Vec<String>,
     /// Invalid measurements across the run, one line each, for the summary.
     pub invalid: Vec<String>,
     pub measurement_count: usize,
+}
+
+/// The newest A/A calibration of the machine: when, and how many false verdicts it gave.
+#[derive(Debug, Serialize)]
+pub struct CalibrationView {
+    /// False when the machine has no calibration yet.
+    pub found: bool,
+    pub summary: String,
+    /// One line per false verdict (supported or refuted in the A/A run).
+    pub false_verdicts: Vec<String>,
 }
 
 /// A stack's name with its colour.
@@ -247,6 +260,11 @@ impl Palette {
 impl Report {
     /// Formats the results; the charts are left empty for `charts::attach` to draw.
     pub fn build(results: &RunResults) -> Self {
+        Report::build_with(results, None)
+    }
+
+    /// [`Report::build`] with the machine's newest calibration, `None` when it has none.
+    pub fn build_with(results: &RunResults, calibration: Option<&Calibration>) -> Self {
         let palette = Palette::new(results);
         let experiment_ids: BTreeSet<&str> = results.experiments.iter().map(|e| e.id.as_str()).collect();
         let claims: Vec<ClaimRow> = results.claims.iter().map(|c| claim_row(c, &experiment_ids)).collect();
@@ -273,10 +291,44 @@ impl Report {
             method: method_lines(&results.method),
             experiments,
             environment: environment_view(results, &palette, &measurements),
+            calibration: calibration_view(calibration),
             warnings: results.warnings.clone(),
             invalid,
             measurement_count: measurements.len(),
         }
+    }
+}
+
+fn calibration_view(calibration: Option<&Calibration>) -> CalibrationView {
+    let Some(c) = calibration else {
+        return CalibrationView {
+            found: false,
+            summary: "no calibration on this machine yet: run claimbench calibrate".into(),
+            false_verdicts: Vec::new(),
+        };
+    };
+    let counts = |n: &Counts| {
+        let rate = n.false_verdict_rate().map_or_else(|| "none judged".into(), format::percent);
+        format!("{} of {} judged ({rate})", n.false_verdicts(), n.judged())
+    };
+    let partial = if c.complete { "" } else { " It was interrupted: the counts cover what was measured." };
+    CalibrationView {
+        found: true,
+        summary: format!(
+            "Calibrated on {} ({}, {} profile): {} against itself gave false verdicts on {} primary evidences and {} cross-stack evidences; every one of them should be inconclusive.{partial}",
+            c.date,
+            c.run_id,
+            c.profile,
+            c.stack,
+            counts(&c.primary),
+            counts(&c.cross_stack),
+        ),
+        false_verdicts: c
+            .evidences
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Supported | Outcome::Refuted))
+            .map(|e| format!("{}: {} {}, {}", e.claim, e.label, e.outcome.label(), e.key_number))
+            .collect(),
     }
 }
 

@@ -216,3 +216,53 @@ fn a_recorded_real_run_renders_every_claim_every_experiment_and_every_measuremen
     let markdown = render_markdown(&results);
     assert!(results.claims.iter().all(|c| markdown.contains(&c.id)));
 }
+
+fn calibration(false_verdict: bool) -> claimbench_model::calibration::Calibration {
+    use claimbench_model::calibration::{Calibration, Counts, EvidenceOutcome, Machine};
+    let results = fixture();
+    let outcome = if false_verdict { Outcome::Refuted } else { Outcome::Inconclusive };
+    let evidences = vec![EvidenceOutcome {
+        claim: "concurrency".into(),
+        label: "p99 overhead above 100 ms at 1,000 connections".into(),
+        experiment: Some("E-concurrency".into()),
+        primary: true,
+        outcome,
+        key_number: "express@a/express@b 1.20×".into(),
+    }];
+    Calibration {
+        run_id: "2026-11-30T09-00-00Z-quick-calibrate".into(),
+        date: "2026-11-30T09:00:00Z".into(),
+        machine: Machine::of(&results.environment),
+        stack: "express".into(),
+        profile: "quick".into(),
+        complete: true,
+        primary: Counts::of(evidences.iter().map(|e| e.outcome)),
+        cross_stack: Counts::of(evidences.iter().map(|e| e.outcome)),
+        evidences,
+    }
+}
+
+#[test]
+fn a_machine_without_a_calibration_says_how_to_make_one() {
+    let html = render_html(&fixture()).unwrap();
+    assert!(
+        element(&html, "calibration", "</section>")
+            .contains("no calibration on this machine yet: run claimbench calibrate"),
+        "{}",
+        element(&html, "calibration", "</section>")
+    );
+}
+
+#[test]
+fn the_newest_calibration_is_shown_with_its_date_and_its_false_verdicts() {
+    let clean = claimbench_report::render_html_with(&fixture(), Some(&calibration(false))).unwrap();
+    let section = element(&clean, "calibration", "</section>");
+    assert!(section.contains("2026-11-30T09:00:00Z"), "{section}");
+    assert!(section.contains("0 of 1 judged"), "{section}");
+    assert!(!section.contains("no calibration"), "{section}");
+
+    let noisy = claimbench_report::render_html_with(&fixture(), Some(&calibration(true))).unwrap();
+    let section = element(&noisy, "calibration", "</section>");
+    assert!(section.contains("1 of 1 judged"), "{section}");
+    assert!(section.contains("concurrency: p99 overhead above 100 ms at 1,000 connections refuted"), "{section}");
+}

@@ -9,10 +9,13 @@ use crate::claims::ClaimsFile;
 use crate::evaluate::{evaluate, Sides};
 use crate::experiments::Experiment;
 
-/// Which stack stands for node and which for python: the first of each runtime in the header.
+/// Which stack stands for node and which for python: the first of each runtime in the header,
+/// where a stack's runtime is its role when the environment gives it one (an A/A calibration).
 pub fn sides_of(header: &RunResults) -> Sides {
+    let environment = &header.environment;
+    let role = |name: &String, runtime: Runtime| environment.roles.get(name).copied().unwrap_or(runtime);
     let first = |runtime: Runtime| {
-        header.environment.stacks.iter().find(|(_, s)| s.runtime == runtime).map(|(name, _)| name.clone())
+        environment.stacks.iter().find(|(name, s)| role(name, s.runtime) == runtime).map(|(name, _)| name.clone())
     };
     Sides { node: first(Runtime::Node), python: first(Runtime::Python) }
 }
@@ -55,4 +58,35 @@ pub fn assemble(
     header.claims = evaluate(claims, &experiments, &sides, &header.method);
     header.experiments = experiments;
     header
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded() -> RunResults {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/recorded-smoke.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn each_runtime_is_stood_for_by_its_first_stack() {
+        let sides = sides_of(&recorded());
+        assert_eq!((sides.node.as_deref(), sides.python.as_deref()), (Some("express"), Some("fastapi")));
+    }
+
+    #[test]
+    fn a_role_puts_a_second_instance_of_one_stack_on_the_other_side() {
+        let mut header = recorded();
+        let express = header.environment.stacks["express"].clone();
+        header.environment.stacks.clear();
+        header.environment.stacks.insert("express@a".into(), express.clone());
+        header.environment.stacks.insert("express@b".into(), express);
+        let unmapped = sides_of(&header);
+        assert_eq!((unmapped.node.as_deref(), unmapped.python), (Some("express@a"), None));
+
+        header.environment.roles.insert("express@b".into(), Runtime::Python);
+        let sides = sides_of(&header);
+        assert_eq!((sides.node.as_deref(), sides.python.as_deref()), (Some("express@a"), Some("express@b")));
+    }
 }

@@ -24,7 +24,7 @@ pub use error::SupervisorError;
 pub use install::{InstallEvent, InstallObserver, Installer};
 pub use process::{parse_cpu_list, RunningStack};
 pub use readiness::{MAX_READY_TIMEOUT_S, READY_TIMEOUT_ENV};
-pub use registry::{find_root, Supervisor};
+pub use registry::{base_stack, find_root, Supervisor};
 pub use versions::{runtime_version, Toolchain};
 
 use std::time::Duration;

@@ -33,6 +33,12 @@ pub fn find_root() -> Result<PathBuf, SupervisorError> {
     Err(SupervisorError::NoRoot)
 }
 
+/// The registry name behind a role alias: `express@a` and `express@b` are two instances of
+/// `express` (an A/A calibration runs one as node and one as python); a plain name is itself.
+pub fn base_stack(name: &str) -> &str {
+    name.split_once('@').map_or(name, |(base, _)| base)
+}
+
 /// Knows the repository and its stacks; starts them.
 #[derive(Debug, Clone)]
 pub struct Supervisor {
@@ -79,9 +85,10 @@ impl Supervisor {
         &self.installer
     }
 
-    /// Looks a stack up, with an error listing the known ones.
+    /// Looks a stack up, with an error listing the known ones. A role alias such as
+    /// `express@a` names another instance of `express` (see [`base_stack`]).
     pub fn spec(&self, name: &str) -> Result<&StackSpec, SupervisorError> {
-        self.registry.get(name).ok_or_else(|| SupervisorError::UnknownStack {
+        self.registry.get(base_stack(name)).ok_or_else(|| SupervisorError::UnknownStack {
             name: name.to_string(),
             known: self.registry.names().join(", "),
             registry: self.root.join(REGISTRY_PATH),
@@ -104,5 +111,29 @@ impl Supervisor {
         config: &StackConfig,
     ) -> Result<RunningStack, SupervisorError> {
         RunningStack::spawn(&self.root, spec, toolchain, config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn supervisor() -> Supervisor {
+        Supervisor::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
+    }
+
+    #[test]
+    fn a_role_alias_looks_up_its_base_stack() {
+        assert_eq!(base_stack("express@a"), "express");
+        assert_eq!(base_stack("express"), "express");
+        let supervisor = supervisor();
+        assert_eq!(supervisor.spec("express@b").unwrap().name, "express");
+        assert_eq!(supervisor.spec("fastapi@a").unwrap().name, "fastapi");
+    }
+
+    #[test]
+    fn an_alias_of_an_unknown_stack_is_refused_by_its_full_name() {
+        let err = supervisor().spec("nosuch@a").unwrap_err();
+        assert!(matches!(&err, SupervisorError::UnknownStack { name, .. } if name == "nosuch@a"), "{err:?}");
     }
 }
