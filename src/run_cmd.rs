@@ -54,7 +54,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let supervisor = lab::supervisor()?;
     let profile = Profile::of(args.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
-    let experiments = select_experiments(&claims, &args.claims, &profile)?;
+    let experiments = claimbench_suite::experiments::plan(
+        select_experiments(&claims, &args.claims, &profile)?,
+        &claims,
+        profile.primary_only,
+    );
     for stack in &args.stacks {
         supervisor.spec(stack)?;
     }
@@ -150,9 +154,13 @@ fn header(args: &RunArgs, profile: &Profile, started_at: SystemTime, environment
         confidence: 0.95,
         slo_p99_ms: args.slo_ms,
         max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
+        // A speed change larger than the verdict band could alone carry a ratio out of it; the
+        // canary (best of 7 runs) itself moves well under 1% on an idle core.
+        canary_max_drift: args.threshold,
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
+        seed: started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
+        primary_only: profile.primary_only,
     };
     let mut filters: Vec<String> =
         (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();
