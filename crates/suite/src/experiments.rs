@@ -258,10 +258,8 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; the app may use every core",
         worker_units,
     ));
-    list.last_mut().expect("E-workers was just pushed").interleave = vec![
-        labels(&["fib w=1 c=1", "fib w=1 c=4", "fib w=2 c=4"]),
-        labels(&["json w=1 c=64", "json w=2 c=64"]),
-    ];
+    list.last_mut().expect("E-workers was just pushed").interleave =
+        vec![labels(&["fib w=1 c=1", "fib w=1 c=4", "fib w=2 c=4"]), labels(&["json w=1 c=64", "json w=2 c=64"])];
     list
 }
 

@@ -380,7 +380,8 @@ fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measur
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
     let mut lab = lab();
-    let mut runner = Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    let mut runner =
+        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
     runner.run(&experiments);
     let mut head = header(&node_and_python());
     head.method.primary_only = true;
@@ -410,7 +411,8 @@ fn the_planned_estimates_fit_the_profiles_budgets() {
         let options = RunOptions { stacks: stacks(), method: method() };
         let mut lab = lab();
         let (mut sink, mut progress) = (|_: &Measurement| {}, |_| {});
-        let runner = Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+        let runner =
+            Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
         let (trials, estimate) = (runner.trial_count(&experiments), runner.estimate(&experiments));
         printed.push(format!("{name}: {trials} trials, about {:.0} s", estimate.as_secs_f64()));
         if name != "standard" {
