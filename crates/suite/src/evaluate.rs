@@ -128,25 +128,17 @@ pub fn evaluate_evidence(
             format!("'{label}' of {} was not measured in this run", evidence.experiment.get_ref())
         });
     }
-    let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
-    let den = operand_values(&experiment.measurements, den_stack, &evidence.denominator, evidence.metric);
-    for (stack, side) in [(num_stack, &num), (den_stack, &den)] {
-        if let Err(reason) = side {
-            return Verdict {
-                outcome: Outcome::Invalid,
-                estimate: None,
-                key_number: Outcome::Invalid.label().into(),
-                reason: format!("{stack}: {reason}"),
-            };
-        }
-    }
-    let (num, den) = (num.expect("checked above"), den.expect("checked above"));
+    // Failures first: a stack whose requests all failed has no throughput, yet it lost.
     let budget = evidence.max_error_ratio.unwrap_or(method.max_error_ratio);
     let over = |stack: &str, operand: &Operand| {
         let failed = failures(&experiment.measurements, stack, operand);
         (failed.ratio > budget).then_some(failed)
     };
-    match (over(num_stack, &evidence.numerator), over(den_stack, &evidence.denominator)) {
+    // An evidence on the error ratio itself compares the failures; the budget would pre-empt it.
+    let judged = evidence.metric != Metric::ErrorRatio;
+    let over_num = over(num_stack, &evidence.numerator).filter(|_| judged);
+    let over_den = over(den_stack, &evidence.denominator).filter(|_| judged);
+    match (over_num, over_den) {
         (None, None) => {}
         (Some(n), Some(d)) => {
             return Verdict {
@@ -185,6 +177,19 @@ pub fn evaluate_evidence(
             };
         }
     }
+    let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
+    let den = operand_values(&experiment.measurements, den_stack, &evidence.denominator, evidence.metric);
+    for (stack, side) in [(num_stack, &num), (den_stack, &den)] {
+        if let Err(reason) = side {
+            return Verdict {
+                outcome: Outcome::Invalid,
+                estimate: None,
+                key_number: Outcome::Invalid.label().into(),
+                reason: format!("{stack}: {reason}"),
+            };
+        }
+    }
+    let (num, den) = (num.expect("checked above"), den.expect("checked above"));
     let ratios: Vec<f64> = num
         .iter()
         .filter_map(|(trial, n)| den.get(trial).map(|d| n / d))

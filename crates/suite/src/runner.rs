@@ -432,8 +432,10 @@ fn check_validity(m: &mut Measurement) {
         m.valid = false;
         m.invalid_reasons.push("the trial was interrupted before its end".into());
     }
-    if load.responses == 0 && m.valid {
+    // Requests sent and all failed are the app's failures (they count against it); no request
+    // sent at all is the harness's.
+    if load.requests == 0 && m.valid {
         m.valid = false;
-        m.invalid_reasons.push("no response arrived during the trial".into());
+        m.invalid_reasons.push("no request was sent during the trial".into());
     }
 }

@@ -338,6 +338,16 @@ fn a_stack_over_its_error_budget_loses_the_evidence_and_its_trials_stay_valid() 
     let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
     assert_eq!(io.outcome, Outcome::Supported, "{io:?}");
 
+    // Every request of fastapi times out: no throughput at all, and still a loss, not "invalid".
+    let mut lab = FaultyLab::new();
+    lab.failing = Some(("fastapi", "timeout", 1.0));
+    let (measurements, _) = run_profile(&mut lab, &["E-io"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "all requests failing is the app's doing");
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
+    assert_eq!(io.outcome, Outcome::Supported, "fastapi failed every request: {io:?}");
+    assert!(io.reason.contains("fastapi") && io.reason.contains("timeout"), "{}", io.reason);
+
     // A latency evidence (less is better): fastapi failing loses it, so "express is less" holds.
     let mut lab = FaultyLab::new();
     lab.failing = Some(("fastapi", "connect", 0.2));
