@@ -154,8 +154,10 @@ fn header(args: &RunArgs, profile: &Profile, started_at: SystemTime, environment
         confidence: 0.95,
         slo_p99_ms: args.slo_ms,
         max_error_ratio: 0.01,
-        // A speed change larger than the verdict band could alone carry a ratio out of it; the
-        // canary (best of 7 runs) itself moves well under 1% on an idle core.
+        // The canary's limit is the verdict band: a speed change larger than the band could by
+        // itself carry a trial's ratio out of it. The canary is the best of 7 short runs, so its
+        // own jitter should sit well inside 5%; that is not yet measured here, and a noisier
+        // machine shows up as repeats (and invalid repeats) in the run's notes.
         canary_max_drift: args.threshold,
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
