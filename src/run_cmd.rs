@@ -118,7 +118,11 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let supervisor = lab::supervisor()?;
     let profile = Profile::of(request.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
-    let experiments = select_experiments(&claims, &request.claims, &profile)?;
+    let experiments = claimbench_suite::experiments::plan(
+        select_experiments(&claims, &request.claims, &profile)?,
+        &claims,
+        profile.primary_only,
+    );
     for stack in &request.stacks {
         supervisor.spec(stack)?;
     }
@@ -207,9 +211,15 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         confidence: 0.95,
         slo_p99_ms: args.slo_ms,
         max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
+        // The canary's limit is the verdict band: a speed change larger than the band could by
+        // itself carry a trial's ratio out of it. The canary is the best of 7 short runs, so its
+        // own jitter should sit well inside 5%; that is not yet measured here, and a noisier
+        // machine shows up as repeats (and invalid repeats) in the run's notes.
+        canary_max_drift: args.threshold,
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
+        seed: started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
+        primary_only: profile.primary_only,
     };
     let mut filters: Vec<String> =
         (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();

@@ -60,14 +60,24 @@ pub struct Method {
     pub confidence: f64,
     /// The latency objective for the saturation search, p99 in milliseconds.
     pub slo_p99_ms: f64,
-    /// A measurement with a larger fraction of failed requests is invalid (0.01 = 1%).
+    /// The default error budget of an evidence (0.01 = 1%): a stack whose requests failed more
+    /// often than this loses the evidence. Failed trials stay valid; they count against the stack.
     pub max_error_ratio: f64,
-    /// A trial whose speed canary moved by more than this fraction is flagged and repeated.
+    /// A trial whose speed canary moved by more than this fraction is repeated; a repeat that
+    /// moves again is invalid.
     pub canary_max_drift: f64,
     /// Warm-up seconds per stack before measuring.
     pub warmup_s: f64,
     /// Seconds per measured trial.
     pub trial_s: f64,
+    /// The seed the order of units within each experiment was shuffled from; the same seed gives
+    /// the same order.
+    #[serde(default)]
+    pub seed: u64,
+    /// True when the profile ran only the units of the claims' primary evidences (`quick`); the
+    /// other evidences then read "not measured in this profile".
+    #[serde(default)]
+    pub primary_only: bool,
 }
 
 /// The machine, the pinning and the software versions of the run.
@@ -144,6 +154,10 @@ pub struct LabeledVerdict {
     /// The experiment the variant was measured in, if a single one.
     #[serde(default)]
     pub experiment: Option<String>,
+    /// True for the claim's first evidence, registered in `claims.toml` before any run: it alone
+    /// decides the claim. The others are exploratory.
+    #[serde(default)]
+    pub primary: bool,
     pub verdict: Verdict,
 }
 

@@ -99,6 +99,8 @@ pub struct ClaimRow {
 #[derive(Debug, Serialize)]
 pub struct SubRow {
     pub label: String,
+    /// "primary" for the claim's first evidence (it decides the claim), else "exploratory".
+    pub role: &'static str,
     pub badge: Badge,
     pub key_number: String,
     pub reason: String,
@@ -445,8 +447,12 @@ fn claim_row(c: &ClaimResult, experiments: &BTreeSet<&str>) -> ClaimRow {
         subs: c
             .sub_verdicts
             .iter()
-            .map(|s| SubRow {
+            .enumerate()
+            // The first evidence is the primary one (results written before `primary` existed
+            // list it first too).
+            .map(|(i, s)| SubRow {
                 label: s.label.clone(),
+                role: if s.primary || i == 0 { "primary" } else { "exploratory" },
                 badge: badge(s.verdict.outcome),
                 key_number: or_dash(&s.verdict.key_number),
                 reason: s.verdict.reason.clone(),
@@ -482,8 +488,10 @@ fn method_lines(m: &Method) -> Vec<String> {
              {noise} on the other side. Inconclusive: otherwise."
         ),
         format!(
-            "Invalid: the load generator could not keep up, or more than {} of requests failed. \
-             Trials whose speed canary moved by more than {} are flagged and repeated.",
+            "Invalid: a fault of the harness or the machine (the load generator could not keep up, \
+             the trial was interrupted, the speed moved). A stack with more than {} of its requests \
+             failed loses the evidence. Trials whose speed canary moved by more than {} are \
+             repeated; a repeat that moves again is invalid.",
             format::percent(m.max_error_ratio),
             format::percent(m.canary_max_drift)
         ),

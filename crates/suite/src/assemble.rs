@@ -48,7 +48,9 @@ pub fn assemble(
         }
     }
     for e in experiments.iter_mut().filter(|e| e.measurements.is_empty()) {
-        e.skipped_reason = Some(if header.complete {
+        e.skipped_reason = Some(if header.complete && header.method.primary_only {
+            "not run: this profile runs only the units of the claims' primary evidences, or --claims left it out".into()
+        } else if header.complete {
             "not selected by this run's --claims filter".into()
         } else {
             "the run stopped before this experiment".into()

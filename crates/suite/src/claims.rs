@@ -37,7 +37,8 @@ pub struct ClaimSpec {
     pub evidence: Vec<Evidence>,
 }
 
-/// One ratio that bears on a claim; the first evidence of a claim decides it.
+/// One ratio that bears on a claim. A claim's first evidence is its primary evidence, registered
+/// before any run: it alone decides the claim; the others are exploratory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
     pub label: String,
@@ -47,6 +48,10 @@ pub struct Evidence {
     pub denominator: Operand,
     pub metric: Metric,
     pub claimed: Claimed,
+    /// The error budget (0.01 = 1% of requests failed or timed out); a stack over it loses this
+    /// evidence. Unset: the run's `Method::max_error_ratio`.
+    #[serde(default)]
+    pub max_error_ratio: Option<f64>,
 }
 
 /// Which measurements feed one side of a ratio.
@@ -153,6 +158,13 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// True when more is better (throughput, the highest rate within the SLO); false when less
+    /// is (latency, CPU, memory, errors, start time). Decides which way a stack that failed its
+    /// error budget loses.
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Throughput | Metric::SloMaxRate)
+    }
+
     /// What the ratio is of, in words, for the report.
     pub fn quantity(self) -> &'static str {
         match self {

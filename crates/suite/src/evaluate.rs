@@ -1,6 +1,8 @@
 //! From measurements to verdicts: every piece of evidence becomes a paired ratio (trial k of the
 //! numerator over trial k of the denominator), summarised by its median and an order-statistics
-//! interval, and judged by [`decide_ratios`]. Pure: no I/O, deterministic for the same input.
+//! interval, and judged by [`decide_ratios`]. A side whose requests failed more often than the
+//! evidence's error budget loses it outright. A claim's first evidence is primary and decides it;
+//! the others are exploratory. Pure: no I/O, deterministic for the same input.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +15,7 @@ use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side, Unit
 use crate::interval::order_interval;
 use crate::runner::{error_ratio, ok_responses};
 use crate::stats::geometric_mean;
-use crate::verdict::decide_ratios;
+use crate::verdict::{decide, decide_ratios};
 
 /// The stack standing for each side in this run.
 #[derive(Debug, Clone, Default)]
@@ -45,9 +47,11 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
     let mut sub_verdicts: Vec<LabeledVerdict> = claim
         .evidence
         .iter()
-        .map(|e| LabeledVerdict {
+        .enumerate()
+        .map(|(i, e)| LabeledVerdict {
             label: e.label.clone(),
             experiment: Some(e.experiment.get_ref().clone()),
+            primary: i == 0,
             verdict: evaluate_evidence(e, experiments, sides, method),
         })
         .collect();
@@ -107,6 +111,71 @@ pub fn evaluate_evidence(
     if experiment.measurements.is_empty() {
         let why = experiment.skipped_reason.clone().unwrap_or_else(|| "it has no measurements".into());
         return not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
+    }
+    let absent: Vec<&String> = [&evidence.numerator, &evidence.denominator]
+        .iter()
+        .flat_map(|op| op.units())
+        .filter(|label| !experiment.measurements.iter().any(|m| &m.label == *label))
+        .collect();
+    if let Some(label) = absent.first() {
+        return not_measured(if method.primary_only {
+            format!(
+                "not measured in this profile: it runs only the units of the claims' primary evidences, \
+                 and '{label}' of {} is not one (run --profile standard)",
+                evidence.experiment.get_ref()
+            )
+        } else {
+            format!("'{label}' of {} was not measured in this run", evidence.experiment.get_ref())
+        });
+    }
+    // Failures first: a stack whose requests all failed has no throughput, yet it lost.
+    let budget = evidence.max_error_ratio.unwrap_or(method.max_error_ratio);
+    let over = |stack: &str, operand: &Operand| {
+        let failed = failures(&experiment.measurements, stack, operand);
+        (failed.ratio > budget).then_some(failed)
+    };
+    // An evidence on the error ratio itself compares the failures; the budget would pre-empt it.
+    let judged = evidence.metric != Metric::ErrorRatio;
+    let over_num = over(num_stack, &evidence.numerator).filter(|_| judged);
+    let over_den = over(den_stack, &evidence.denominator).filter(|_| judged);
+    match (over_num, over_den) {
+        (None, None) => {}
+        (Some(n), Some(d)) => {
+            return Verdict {
+                outcome: Outcome::Inconclusive,
+                estimate: None,
+                key_number: "both sides over the error budget".into(),
+                reason: format!(
+                    "both sides failed more requests than the {} error budget: {} {}; {} {}",
+                    format::percent(budget),
+                    names_of(num_stack, den_stack, &evidence.numerator),
+                    n,
+                    names_of(den_stack, num_stack, &evidence.denominator),
+                    d
+                ),
+            }
+        }
+        (n, d) => {
+            let numerator_lost = n.is_some();
+            let (loser, failed) = match (n, d) {
+                (Some(n), _) => (names_of(num_stack, den_stack, &evidence.numerator), n),
+                (_, Some(d)) => (names_of(den_stack, num_stack, &evidence.denominator), d),
+                _ => unreachable!("one side is over the budget"),
+            };
+            // The side that failed loses: its ratio counts as far on its bad side as it goes.
+            let ratio_above = numerator_lost != evidence.metric.higher_is_better();
+            let (low, high) = if ratio_above { (f64::MAX, f64::MAX) } else { (f64::MIN_POSITIVE, f64::MIN_POSITIVE) };
+            let outcome = decide(low, high, evidence.claimed, method.noise_threshold);
+            return Verdict {
+                outcome,
+                estimate: None,
+                key_number: format!("{loser} over the error budget ({})", format::percent(failed.ratio)),
+                reason: format!(
+                    "{loser} failed more requests than the {} error budget, so it loses this evidence: {failed}",
+                    format::percent(budget)
+                ),
+            };
+        }
     }
     let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
     let den = operand_values(&experiment.measurements, den_stack, &evidence.denominator, evidence.metric);
@@ -180,6 +249,54 @@ pub fn evaluate_evidence(
         }),
         key_number,
         reason,
+    }
+}
+
+/// The requests one operand's valid trials sent and failed, by error class.
+struct Failures {
+    ratio: f64,
+    requests: u64,
+    by_class: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for Failures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let classes: Vec<String> =
+            self.by_class.iter().filter(|(_, n)| **n > 0).map(|(class, n)| format!("{class} {n}")).collect();
+        let failed: u64 = self.by_class.values().sum();
+        write!(
+            f,
+            "{failed} of {} requests failed ({}; {})",
+            self.requests,
+            format::percent(self.ratio),
+            classes.join(", ")
+        )
+    }
+}
+
+fn failures(measurements: &[Measurement], stack: &str, operand: &Operand) -> Failures {
+    let mut out = Failures { ratio: 0.0, requests: 0, by_class: BTreeMap::new() };
+    let loads = measurements
+        .iter()
+        .filter(|m| m.valid && m.stack == stack && operand.units().contains(&m.label))
+        .filter_map(|m| m.load.as_ref());
+    for load in loads {
+        out.requests += load.requests;
+        for (class, n) in &load.errors {
+            *out.by_class.entry(class.clone()).or_default() += n;
+        }
+    }
+    let failed: u64 = out.by_class.values().sum();
+    out.ratio = if out.requests == 0 { 0.0 } else { failed as f64 / out.requests as f64 };
+    out
+}
+
+/// How one side is named in a reason: the stack, and for a ratio within one stack its unit too.
+fn names_of(stack: &str, other: &str, operand: &Operand) -> String {
+    if stack == other {
+        format!("{stack} '{}'", operand.unit.get_ref())
+    } else {
+        stack.to_string()
     }
 }
 

@@ -1,10 +1,13 @@
 //! The experiment catalogue: each experiment of the issue as a list of units (one setting each,
-//! measured on every stack), built for a profile. A run is this plan of steps; the runner walks it.
+//! measured on every stack), built for a profile, with the groups of units whose ratios are taken
+//! within one stack (they are interleaved trial by trial so those ratios are paired too).
+//! [`plan`] cuts the catalogue down to what a profile runs. The runner walks the plan.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{ClaimsFile, Evidence};
 use crate::profile::Profile;
 
 /// Which app instance a unit needs: a stack with a worker count, pinned narrowly (the app's own
@@ -68,6 +71,12 @@ pub struct Experiment {
     pub what: String,
     pub measured_as: String,
     pub units: Vec<Unit>,
+    /// Groups of unit labels whose ratios are taken within one stack (e.g. E-hol mixed/alone):
+    /// the runner interleaves a group's units trial by trial (U1 U2, U2 U1) instead of running
+    /// one unit after the other, so trial k of each lies next to trial k of the others. A test
+    /// checks that every same-side evidence of the claims file reads units of one group.
+    #[serde(default)]
+    pub interleave: Vec<Vec<String>>,
 }
 
 fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
@@ -75,7 +84,18 @@ fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
 }
 
 fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<Unit>) -> Experiment {
-    Experiment { id: id.into(), title: title.into(), what: what.into(), measured_as: measured_as.into(), units }
+    Experiment {
+        id: id.into(),
+        title: title.into(),
+        what: what.into(),
+        measured_as: measured_as.into(),
+        units,
+        interleave: Vec::new(),
+    }
+}
+
+fn labels(list: &[&str]) -> Vec<String> {
+    list.iter().map(|l| l.to_string()).collect()
 }
 
 /// CPU endpoints of E-cpu: label stem, path, body file. Sizes keep one request in the
@@ -179,6 +199,8 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         ],
     ));
 
+    list.last_mut().expect("E-hol was just pushed").interleave = vec![labels(&["alone", "mixed"])];
+
     let sleep = "/io/sleep?ms=100";
     list.push(experiment(
         "E-concurrency",
@@ -236,7 +258,42 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; the app may use every core",
         worker_units,
     ));
+    list.last_mut().expect("E-workers was just pushed").interleave =
+        vec![labels(&["fib w=1 c=1", "fib w=1 c=4", "fib w=2 c=4"]), labels(&["json w=1 c=64", "json w=2 c=64"])];
     list
+}
+
+/// What a profile runs of `experiments` for `claims`: everything, or with `primary_only` just the
+/// units the claims' primary (first) evidences read; an experiment left with no unit is dropped.
+/// Catalogue order is kept.
+pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: bool) -> Vec<Experiment> {
+    if !primary_only {
+        return experiments;
+    }
+    let primary: Vec<&Evidence> = claims.claims.iter().filter_map(|c| c.evidence.first()).collect();
+    experiments
+        .into_iter()
+        .filter_map(|mut e| {
+            let needed = |label: &String| {
+                primary.iter().any(|ev| {
+                    ev.experiment.get_ref() == &e.id
+                        && [&ev.numerator, &ev.denominator].iter().any(|op| op.units().contains(label))
+                })
+            };
+            let units: Vec<Unit> = e.units.iter().filter(|u| needed(&u.label)).cloned().collect();
+            if units.is_empty() {
+                return None;
+            }
+            e.interleave = e
+                .interleave
+                .iter()
+                .map(|group| group.iter().filter(|l| units.iter().any(|u| &&u.label == l)).cloned().collect())
+                .filter(|group: &Vec<String>| group.len() > 1)
+                .collect();
+            e.units = units;
+            Some(e)
+        })
+        .collect()
 }
 
 impl Experiment {
@@ -268,6 +325,43 @@ mod tests {
         // load_claims checks every id and unit against the catalogue.
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/claims.toml");
         load_claims(&path).unwrap();
+    }
+
+    fn claims() -> ClaimsFile {
+        load_claims(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/claims.toml")).unwrap()
+    }
+
+    #[test]
+    fn every_ratio_within_one_stack_reads_units_of_one_interleaved_group() {
+        let experiments = catalogue(&Profile::of(crate::profile::ProfileName::Quick));
+        for claim in claims().claims {
+            for ev in claim.evidence.iter().filter(|ev| ev.numerator.side == ev.denominator.side) {
+                let e = experiments.iter().find(|e| &e.id == ev.experiment.get_ref()).unwrap();
+                let read: Vec<&String> = ev.numerator.units().iter().chain(ev.denominator.units()).collect();
+                assert!(
+                    e.interleave.iter().any(|group| read.iter().all(|l| group.contains(l))),
+                    "{} '{}' divides {:?} within one stack: put them in one of {}'s interleave groups",
+                    claim.id,
+                    ev.label,
+                    read,
+                    e.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_primary_only_plan_keeps_just_the_units_of_primary_evidences() {
+        let all = catalogue(&Profile::of(crate::profile::ProfileName::Quick));
+        let claims = claims();
+        let quick = plan(all.clone(), &claims, true);
+        assert!(!quick.iter().any(|e| e.id == "E-overhead"), "E-overhead backs no primary evidence");
+        let io = quick.iter().find(|e| e.id == "E-io").unwrap();
+        let io_labels: Vec<&str> = io.units.iter().map(|u| u.label.as_str()).collect();
+        assert_eq!(io_labels, ["c=10", "c=100", "c=500", "c=1000"], "the slo search is exploratory");
+        let workers = quick.iter().find(|e| e.id == "E-workers").unwrap();
+        assert_eq!(workers.interleave, [labels(&["json w=1 c=64", "json w=2 c=64"])]);
+        assert_eq!(plan(all.clone(), &claims, false), all);
     }
 
     #[test]

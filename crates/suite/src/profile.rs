@@ -1,6 +1,8 @@
-//! Profiles: how long and how often each experiment runs. `smoke` is for tests, `quick` (the
-//! default) fits in five minutes on a 2-core machine, `standard` repeats more, `nightly` runs
-//! longer within 45 minutes.
+//! Profiles: how long and how often each experiment runs. `smoke` is for tests; `quick` (the
+//! default) fits in five minutes on a 2-core machine by running only the units of the claims'
+//! primary evidences, with the 6 pairs a 95% order-statistics interval needs; `standard` runs
+//! every evidence with 12 pairs; `nightly` runs every evidence with 12 pairs of 3 s trials within
+//! 45 minutes. Trials per stack are always even, so the A B, B A order comes in whole blocks.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -55,7 +57,7 @@ impl FromStr for ProfileName {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub name: String,
-    /// Trials per stack and setting; trials of the two stacks alternate A B B A …
+    /// Trials per stack and setting, even: trials of the two stacks run in whole A B, B A blocks.
     pub reps: u32,
     /// Length of one measured trial.
     pub trial: Duration,
@@ -69,6 +71,9 @@ pub struct Profile {
     pub cold_starts: u32,
     /// Connection counts scale down in smoke runs so tests stay light.
     pub connection_scale: f64,
+    /// Runs only the units the claims' primary (first) evidences read; the exploratory evidences
+    /// then read "not measured in this profile".
+    pub primary_only: bool,
 }
 
 impl Profile {
@@ -91,36 +96,40 @@ impl Profile {
                 slo_step: ms(250),
                 cold_starts: 2,
                 connection_scale: 0.1,
+                primary_only: false,
             },
             ProfileName::Quick => Profile {
                 name: name.into(),
-                reps: 3,
-                trial: ms(800),
-                trial_warmup: ms(200),
+                reps: 6,
+                trial: ms(700),
+                trial_warmup: ms(150),
                 stack_warmup: ms(1000),
                 slo_step: ms(600),
-                cold_starts: 5,
+                cold_starts: 6,
                 connection_scale: 1.0,
+                primary_only: true,
             },
             ProfileName::Standard => Profile {
                 name: name.into(),
-                reps: 5,
+                reps: 12,
                 trial: ms(2000),
                 trial_warmup: ms(500),
                 stack_warmup: ms(3000),
                 slo_step: ms(1000),
-                cold_starts: 10,
+                cold_starts: 12,
                 connection_scale: 1.0,
+                primary_only: false,
             },
             ProfileName::Nightly => Profile {
                 name: name.into(),
-                reps: 8,
+                reps: 12,
                 trial: ms(3000),
-                trial_warmup: ms(1000),
-                stack_warmup: ms(5000),
-                slo_step: ms(2000),
-                cold_starts: 10,
+                trial_warmup: ms(300),
+                stack_warmup: ms(4000),
+                slo_step: ms(1500),
+                cold_starts: 12,
                 connection_scale: 1.0,
+                primary_only: false,
             },
         }
     }
@@ -146,6 +155,23 @@ mod tests {
                 pair[1].name
             );
         }
+    }
+
+    #[test]
+    fn every_profile_runs_whole_a_b_b_a_blocks_and_the_statistics_get_their_pairs() {
+        for p in ProfileName::ALL.map(Profile::of) {
+            assert!(p.reps % 2 == 0 && p.cold_starts % 2 == 0, "{}: odd trial counts break A B, B A blocks", p.name);
+        }
+        // A 95% order-statistics interval of the median needs 6 pairs (crate::interval); the
+        // simulation test's PROFILES table assumes these counts.
+        for (name, pairs) in [(ProfileName::Quick, 6), (ProfileName::Standard, 12), (ProfileName::Nightly, 12)] {
+            let p = Profile::of(name);
+            assert_eq!(p.reps, pairs, "{}", p.name);
+            assert!(p.cold_starts >= 6, "{}", p.name);
+        }
+        assert!(Profile::of(ProfileName::Nightly).trial >= Duration::from_secs(3));
+        assert!(Profile::of(ProfileName::Quick).primary_only);
+        assert!(!Profile::of(ProfileName::Standard).primary_only && !Profile::of(ProfileName::Nightly).primary_only);
     }
 
     #[test]

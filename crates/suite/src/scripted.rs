@@ -132,9 +132,11 @@ pub fn method() -> Method {
         confidence: 0.95,
         slo_p99_ms: 100.0,
         max_error_ratio: 0.01,
-        canary_max_drift: 0.25,
+        canary_max_drift: 0.05,
         warmup_s: 0.0,
         trial_s: 1.0,
+        seed: 1,
+        primary_only: false,
     }
 }
 

@@ -195,6 +195,7 @@ fn claims_and_sub_verdicts_found_in_one_run_only_are_listed_not_compared() {
     new.claims[0].sub_verdicts.push(claimbench_model::run::LabeledVerdict {
         label: "E-io-fanout".to_string(),
         experiment: Some("E-io-fanout".to_string()),
+        primary: false,
         verdict: Verdict {
             outcome: Outcome::Inconclusive,
             estimate: None,

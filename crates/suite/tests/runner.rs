@@ -3,10 +3,17 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{Measurement, Outcome, RunResults};
+use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
+use claimbench_suite::experiments::plan;
+use claimbench_suite::runner::schedule;
 use claimbench_suite::scripted::{method, ScriptedLab};
-use claimbench_suite::{assemble, catalogue, load_claims, Profile, Progress, RunOptions, Runner};
+use claimbench_suite::{
+    assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName, Progress,
+    RunOptions, Runner,
+};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -29,10 +36,19 @@ fn run_with(lab: &mut ScriptedLab, experiment_ids: &[&str]) -> (Vec<Measurement>
     run_profile(lab, experiment_ids, &Profile::named("quick").unwrap())
 }
 
-fn run_profile(lab: &mut ScriptedLab, experiment_ids: &[&str], profile: &Profile) -> (Vec<Measurement>, Vec<String>) {
+fn run_profile(lab: &mut dyn Lab, experiment_ids: &[&str], profile: &Profile) -> (Vec<Measurement>, Vec<String>) {
+    run_method(lab, experiment_ids, profile, method())
+}
+
+fn run_method(
+    lab: &mut dyn Lab,
+    experiment_ids: &[&str],
+    profile: &Profile,
+    method: Method,
+) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> =
         catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method() };
+    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
     let mut sink = |m: &Measurement| sunk.push(m.clone());
@@ -68,7 +84,9 @@ fn trials_alternate_a_b_b_a_and_a_canary_jump_repeats_the_trial() {
     let mut lab = lab();
     let (measurements, _) = run_with(&mut lab, &["E-io-fanout"]);
     let order: Vec<&str> = measurements.iter().map(|m| m.stack.as_str()).collect();
-    assert_eq!(order, ["express", "fastapi", "fastapi", "fastapi", "express", "express", "fastapi"]);
+    // Quick's 6 trials per stack: three whole A B, B A blocks; trial 1 of fastapi is repeated.
+    let (a, b) = ("express", "fastapi");
+    assert_eq!(order, [a, b, b, b, a, a, b, b, a, a, b, b, a]);
     let repeated = &measurements[1];
     assert!(!repeated.valid && repeated.invalid_reasons[0].contains("speed canary"), "{repeated:?}");
     assert_eq!(repeated.canary_before_ms, Some(1.0));
@@ -160,4 +178,256 @@ fn an_interrupted_run_keeps_what_it_measured_and_says_where_it_stopped() {
     assert_eq!(io.skipped_reason.as_deref(), Some("the run stopped before this experiment"));
     let claim = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
     assert_eq!(claim.verdict.outcome, Outcome::NotMeasured, "{:?}", claim.verdict);
+}
+
+fn stacks() -> Vec<String> {
+    vec!["express".into(), "fastapi".into()]
+}
+
+fn node_and_python() -> [(&'static str, claimbench_model::stack::Runtime); 2] {
+    [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)]
+}
+
+/// A scripted lab with faults added: canary readings taken from a list, and a share of one
+/// stack's requests failing with one error class.
+struct FaultyLab {
+    inner: ScriptedLab,
+    canary: Vec<f64>,
+    readings: usize,
+    failing: Option<(&'static str, &'static str, f64)>,
+}
+
+impl FaultyLab {
+    fn new() -> FaultyLab {
+        FaultyLab { inner: ScriptedLab::new(template()), canary: Vec::new(), readings: 0, failing: None }
+    }
+}
+
+impl Lab for FaultyLab {
+    fn retain(&mut self, keep: &[Instance]) {
+        self.inner.retain(keep)
+    }
+    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+        self.inner.ensure(instance)
+    }
+    fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
+        let mut measured = self.inner.measure(i, l, t, w)?;
+        if let (Some((stack, class, share)), Some(load)) = (self.failing, measured.load.as_mut()) {
+            if i.stack == stack {
+                let failed = (load.requests as f64 * share).round() as u64;
+                load.errors.insert(class.to_string(), failed);
+                let ok = load.requests - failed;
+                load.status_counts.insert(200, ok);
+                load.responses = ok;
+            }
+        }
+        Ok(measured)
+    }
+    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack)
+    }
+    fn canary_ms(&mut self) -> Option<f64> {
+        self.readings += 1;
+        Some(self.canary.get(self.readings - 1).copied().unwrap_or(1.0))
+    }
+    fn interrupted(&self) -> bool {
+        self.inner.interrupted()
+    }
+}
+
+#[test]
+fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
+    for name in ProfileName::ALL {
+        let profile = Profile::of(name);
+        for experiment in catalogue(&profile) {
+            let steps = schedule(&experiment, &stacks(), profile.reps, profile.cold_starts, 7);
+            for (u, unit) in experiment.units.iter().enumerate() {
+                let order: Vec<(u32, &str)> =
+                    steps.iter().filter(|s| s.unit == u).map(|s| (s.trial, s.stack.as_str())).collect();
+                let per_stack = order.len() / 2;
+                assert!(per_stack % 2 == 0 && per_stack > 0, "{name:?} {} {}: {per_stack}", experiment.id, unit.label);
+                for (k, pair) in order.chunks(2).enumerate() {
+                    let trial = k as u32 + 1;
+                    let want = if trial % 2 == 1 { ["express", "fastapi"] } else { ["fastapi", "express"] };
+                    assert_eq!(pair, [(trial, want[0]), (trial, want[1])], "{name:?} {} {}", experiment.id, unit.label);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_unit_order_is_shuffled_from_the_seed_and_the_seed_is_recorded() {
+    let profile = Profile::named("quick").unwrap();
+    let cpu = catalogue(&profile).into_iter().find(|e| e.id == "E-cpu").unwrap();
+    let units_in_order = |seed| {
+        let mut seen: Vec<usize> = Vec::new();
+        for step in schedule(&cpu, &stacks(), profile.reps, profile.cold_starts, seed) {
+            if !seen.contains(&step.unit) {
+                seen.push(step.unit);
+            }
+        }
+        seen
+    };
+    assert_eq!(units_in_order(1), units_in_order(1), "the same seed gives the same order");
+    assert_ne!(units_in_order(1), units_in_order(2), "another seed gives another order");
+    assert_ne!(units_in_order(1), (0..cpu.units.len()).collect::<Vec<_>>(), "seed 1 leaves E-cpu in catalogue order");
+
+    // Through the runner: the measurements follow the seed, and the results carry it.
+    let labels = |seed| {
+        let (measurements, _) = run_method(&mut lab(), &["E-cpu"], &profile, Method { seed, ..method() });
+        measurements.iter().map(|m| m.label.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(labels(1), labels(1));
+    assert_ne!(labels(1), labels(2));
+    let (measurements, _) = run_method(&mut lab(), &["E-cpu"], &profile, Method { seed: 99, ..method() });
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let mut head = header(&node_and_python());
+    head.method.seed = 99;
+    let results = assemble(head, measurements, &catalogue(&profile), &claims);
+    let json = serde_json::to_value(&results).unwrap();
+    assert_eq!(json["method"]["seed"], 99, "the seed is written to results.json");
+}
+
+#[test]
+fn units_divided_within_one_stack_are_interleaved_trial_by_trial() {
+    let profile = Profile::named("quick").unwrap();
+    // No canary jump here: a repeat would add a measurement to the pattern.
+    let (measurements, _) = run_profile(&mut FaultyLab::new(), &["E-hol"], &profile);
+    for stack in ["express", "fastapi"] {
+        let mine: Vec<(&str, u32)> =
+            measurements.iter().filter(|m| m.stack == stack).map(|m| (m.label.as_str(), m.trial)).collect();
+        assert_eq!(mine.len(), 12, "{stack}: 6 trials of each of alone and mixed");
+        let first = mine[0].0;
+        let other = if first == "alone" { "mixed" } else { "alone" };
+        for (k, block) in mine.chunks(4).enumerate() {
+            let t = 2 * k as u32 + 1;
+            assert_eq!(block, [(first, t), (other, t), (other, t + 1), (first, t + 1)], "{stack}: U1 U2 U2 U1");
+        }
+    }
+    // The workers' scaling group: trial k of w=1 and w=2 run next to each other on each stack.
+    let (measurements, _) = run_profile(&mut FaultyLab::new(), &["E-workers"], &profile);
+    let express: Vec<&Measurement> = measurements.iter().filter(|m| m.stack == "express").collect();
+    let w1 = express.iter().position(|m| m.label == "json w=1 c=64" && m.trial == 3).unwrap();
+    let w2 = express.iter().position(|m| m.label == "json w=2 c=64" && m.trial == 3).unwrap();
+    assert_eq!(w1.abs_diff(w2), 1, "trial 3 of json w=1 and w=2 are adjacent on express");
+}
+
+#[test]
+fn a_stack_over_its_error_budget_loses_the_evidence_and_its_trials_stay_valid() {
+    let profile = Profile::named("nightly").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // Express is 1.5x faster, but 5% of its requests time out: over the 1% budget, it loses.
+    let mut lab = FaultyLab::new();
+    lab.inner = ScriptedLab::express_vs_fastapi(template());
+    lab.failing = Some(("express", "timeout", 0.05));
+    let (measurements, _) = run_profile(&mut lab, &["E-io"], &profile);
+    assert!(measurements.iter().filter(|m| m.stack == "express").all(|m| m.valid), "failures are not harness faults");
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
+    assert_eq!(io.outcome, Outcome::Refuted, "express failed its requests: {io:?}");
+    assert!(io.reason.contains("express") && io.reason.contains("timeout"), "{}", io.reason);
+    assert!(io.reason.contains("error budget"), "{}", io.reason);
+
+    // Under the budget (0.5% < 1%), the failures cost nothing beyond the lost throughput.
+    let mut lab = FaultyLab::new();
+    lab.inner = ScriptedLab::express_vs_fastapi(template());
+    lab.failing = Some(("express", "timeout", 0.005));
+    let (measurements, _) = run_profile(&mut lab, &["E-io"], &profile);
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
+    assert_eq!(io.outcome, Outcome::Supported, "{io:?}");
+
+    // Every request of fastapi times out: no throughput at all, and still a loss, not "invalid".
+    let mut lab = FaultyLab::new();
+    lab.failing = Some(("fastapi", "timeout", 1.0));
+    let (measurements, _) = run_profile(&mut lab, &["E-io"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "all requests failing is the app's doing");
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = &results.claims.iter().find(|c| c.id == "io-throughput").unwrap().verdict;
+    assert_eq!(io.outcome, Outcome::Supported, "fastapi failed every request: {io:?}");
+    assert!(io.reason.contains("fastapi") && io.reason.contains("timeout"), "{}", io.reason);
+
+    // A latency evidence (less is better): fastapi failing loses it, so "express is less" holds.
+    let mut lab = FaultyLab::new();
+    lab.failing = Some(("fastapi", "connect", 0.2));
+    let (measurements, _) = run_profile(&mut lab, &["E-concurrency"], &profile);
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let conc = &results.claims.iter().find(|c| c.id == "concurrency").unwrap().verdict;
+    assert_eq!(conc.outcome, Outcome::Supported, "fastapi lost on its errors: {conc:?}");
+    assert!(conc.reason.contains("fastapi") && conc.reason.contains("connect"), "{}", conc.reason);
+}
+
+#[test]
+fn a_repeat_that_drifts_again_is_invalid() {
+    let profile = Profile::named("quick").unwrap();
+    let mut lab = FaultyLab::new();
+    // Readings: the first trial's before/after, then its repeat's before/after.
+    lab.canary = vec![1.0, 1.3, 1.0, 1.2];
+    let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert_eq!(measurements.len(), 13, "12 trials and one repeat");
+    let (first, repeat) = (&measurements[0], &measurements[1]);
+    assert!(!first.valid && first.invalid_reasons[0].contains("repeated"), "{first:?}");
+    assert!(repeat.id.ends_with("/repeat") && repeat.trial == first.trial);
+    assert!(!repeat.valid, "a repeat that drifts again is not kept: {repeat:?}");
+    assert!(repeat.invalid_reasons[0].contains("again"), "{:?}", repeat.invalid_reasons);
+    assert!(notes.iter().any(|n| n.contains("again")), "{notes:?}");
+    assert!(measurements[2..].iter().all(|m| m.valid));
+    // A drift within the 5% band is no reason to repeat.
+    let mut lab = FaultyLab::new();
+    lab.canary = vec![1.0, 1.04];
+    let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert_eq!(measurements.len(), 12);
+}
+
+#[test]
+fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measured() {
+    let profile = Profile::named("quick").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
+    let options = RunOptions { stacks: stacks(), method: Method { primary_only: true, ..method() } };
+    let mut measurements = Vec::new();
+    let mut sink = |m: &Measurement| measurements.push(m.clone());
+    let mut progress = |_| {};
+    let mut lab = lab();
+    let mut runner =
+        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    runner.run(&experiments);
+    let mut head = header(&node_and_python());
+    head.method.primary_only = true;
+    let results = assemble(head, measurements, &catalogue(&profile), &claims);
+    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    assert_eq!(io.verdict.outcome, Outcome::Supported, "{:?}", io.verdict);
+    let estimate = io.verdict.estimate.as_ref().unwrap();
+    assert_eq!(estimate.pairs, 6);
+    assert!(estimate.confidence.is_some_and(|l| l >= 0.95), "{estimate:?}");
+    assert!(io.sub_verdicts[0].primary && io.sub_verdicts[1..].iter().all(|v| !v.primary));
+    let slo = io.sub_verdicts.iter().find(|v| v.verdict.reason.contains("'slo'")).unwrap();
+    assert_eq!(slo.verdict.outcome, Outcome::NotMeasured, "{:?}", slo.verdict);
+    assert!(slo.verdict.reason.starts_with("not measured in this profile"), "{}", slo.verdict.reason);
+    for claim in results.claims.iter().filter(|c| c.verdict.outcome != Outcome::NotMeasured) {
+        let pairs = claim.verdict.estimate.as_ref().map(|e| e.pairs);
+        assert!(pairs.is_some_and(|p| p >= 6), "{}: {pairs:?}", claim.id);
+    }
+}
+
+#[test]
+fn the_planned_estimates_fit_the_profiles_budgets() {
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let mut printed = Vec::new();
+    for (name, limit) in [("quick", 270), ("standard", 45 * 60), ("nightly", 45 * 60)] {
+        let profile = Profile::named(name).unwrap();
+        let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
+        let options = RunOptions { stacks: stacks(), method: method() };
+        let mut lab = lab();
+        let (mut sink, mut progress) = (|_: &Measurement| {}, |_| {});
+        let runner =
+            Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+        let (trials, estimate) = (runner.trial_count(&experiments), runner.estimate(&experiments));
+        printed.push(format!("{name}: {trials} trials, about {:.0} s", estimate.as_secs_f64()));
+        if name != "standard" {
+            assert!(estimate < Duration::from_secs(limit), "{name}: {estimate:?} over {limit} s");
+        }
+    }
+    eprintln!("{}", printed.join("\n"));
 }

@@ -30,10 +30,12 @@ const EXPERIMENTS: usize = 2000;
 /// 6 is the fewest with a 95% interval, and 8 or 14 pairs have less power than 6 or 12: their
 /// intervals use the same order statistics (rank 1 of 8 like rank 1 of 6, rank 3 of 14 like
 /// rank 3 of 12), which lie further out among more pairs. `Profile::named(..).reps` must match.
-const PROFILES: [(&str, usize); 3] = [("quick", 6), ("standard", 12), ("nightly", 16)];
+/// Nightly keeps 12 pairs: 16 pairs of 3 s trials over every unit would not fit in 45 minutes,
+/// and 14 have less power than 12; its longer trials lower the noise per pair instead.
+const PROFILES: [(&str, usize); 3] = [("quick", 6), ("standard", 12), ("nightly", 12)];
 
 /// The power against a true 1.3× at a CV of 10% that the README states, per profile.
-const STATED_POWER: [f64; 3] = [0.55, 0.85, 0.93];
+const STATED_POWER: [f64; 3] = [0.55, 0.85, 0.85];
 
 /// How noisy the simulated machine is.
 #[derive(Debug, Clone, Copy)]
