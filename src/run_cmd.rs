@@ -59,6 +59,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         supervisor.spec(stack)?;
     }
     let topology = Topology::detect(None)?;
+    for p in claimbench_lab::busy_elsewhere() {
+        eprintln!(
+            "warning: another process is busy: {} (pid {}) used {:.0}% of a CPU; its trials may be contended",
+            p.name,
+            p.pid,
+            p.cpu_fraction * 100.0
+        );
+    }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let stacks = verify_before_run(&supervisor, &upstream, &topology, &args.stacks)?;
 
