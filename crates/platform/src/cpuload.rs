@@ -16,12 +16,17 @@ pub const GENERATOR_BUSY_MAX: f64 = 0.90;
 /// Above this fraction of the app cores' time used by other processes plus steal, a trial is
 /// contended.
 ///
-/// Set from measurement on the 2-CPU development machine (2026-12-01), reading the app core
-/// over 2 s windows with the app idle: with no other work on the machine, other processes
-/// (kernel threads, sshd, the sampler) took 0.0-0.5% of the app core and steal was 0.0-0.3%;
-/// with other builds running it was 15-20% (fixtures/proc/stat-app-*: 18%). The verdict band is
-/// 5%, so a co-tenant worth 5% of the core can move a ratio by as much as the band: flag at 5%,
-/// ten times the idle noise.
+/// What was measured on the 2-CPU development machine (2026-12-01), where other builds ran all
+/// session long, so a truly idle reading was not to be had:
+/// - with nothing of ours running, 45 windows of 2 s read 98.5-100% busy on both CPUs, of which
+///   steal 0-1.5% (0-3 ticks; 40 of 90 readings 0.0%, 31 at 0.5%, 13 at 1.0%, 4 at 1.5%);
+/// - a smoke run beside those builds read 32-94% of the app core used by others, every trial;
+/// - a busy loop pinned to the app core had 82% of it (fixtures/proc/stat-app-*: 18% to others).
+///
+/// So the floor this harness can see is the tick noise: 1 tick in a 2 s window is 0.5%, and the
+/// steal noise reached 1.5%. The verdict band is 5%: a co-tenant taking 5% of the app core can
+/// move a ratio by the whole band, so the threshold is the band, three times the worst noise
+/// seen. Re-measure it on a quiet machine (`claimbench run` prints what is busy at the start).
 pub const CONTENTION_MAX: f64 = 0.05;
 
 /// The ticks of some CPUs between two readings of `/proc/stat`.
@@ -182,7 +187,7 @@ mod tests {
         assert!((w.busy_fraction() - 36.0 / 196.0).abs() < 1e-9);
         assert_eq!(saturated(&w, GENERATOR_BUSY_MAX), None);
         // The threshold is exclusive and counts steal as busy.
-        let stolen = cpu_times("cpu0 100 0 10 1000 5 0 0 92\n");
+        let stolen = cpu_times("cpu0 100 0 10 1008 5 0 0 92\n");
         let w = window(&idle, &stolen, &[0]).unwrap();
         assert!((w.busy_fraction() - 0.92).abs() < 1e-9);
         assert!(saturated(&w, GENERATOR_BUSY_MAX).is_some());
@@ -207,14 +212,14 @@ mod tests {
     #[test]
     fn an_app_alone_on_its_core_is_not_contended_but_steal_counts() {
         let before = cpu_times("cpu1 1000 0 100 500 0 0 0 0\n");
-        let after = cpu_times("cpu1 1150 0 150 600 0 0 0 0\n");
+        let after = cpu_times("cpu1 1150 0 150 500 0 0 0 0\n");
         let w = window(&before, &after, &[1]).unwrap();
         // 2 s of ticks, 2 s busy, the app used 1.99 s of it.
-        assert_eq!(w.others_fraction(1.99, 100.0), 0.005);
+        assert!((w.others_fraction(1.99, 100.0) - 0.005).abs() < 1e-9);
         assert_eq!(contended(0.005, w.steal_fraction(), CONTENTION_MAX), None);
         // The app's own time can exceed the ticks by rounding: that is no contention.
         assert_eq!(w.others_fraction(2.3, 100.0), 0.0);
-        let stolen = cpu_times("cpu1 1150 0 150 588 0 0 0 12\n");
+        let stolen = cpu_times("cpu1 1138 0 150 500 0 0 0 12\n");
         let w = window(&before, &stolen, &[1]).unwrap();
         assert!((w.steal_fraction() - 0.06).abs() < 1e-9);
         assert!(contended(0.0, w.steal_fraction(), CONTENTION_MAX).unwrap().contains("stole 6.0%"));
