@@ -127,6 +127,14 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         supervisor.spec(stack)?;
     }
     let topology = Topology::detect(None)?;
+    for p in claimbench_lab::busy_elsewhere() {
+        eprintln!(
+            "warning: another process is busy: {} (pid {}) used {:.0}% of a CPU; its trials may be contended",
+            p.name,
+            p.pid,
+            p.cpu_fraction * 100.0
+        );
+    }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let stacks = verify_before_run(&supervisor, &upstream, &topology, &request.stacks, &request.roles)?;
 

@@ -16,8 +16,9 @@ mod run_dir;
 mod topology;
 mod verify;
 
+pub use claimbench_platform::cpuload::ProcessCpu;
 pub use environment::{capture_environment, run_id, timestamp};
-pub use real_lab::{canary_on, RealLab};
+pub use real_lab::{busy_elsewhere, canary_on, upstream_late, RealLab, UPSTREAM_LATE_MAX};
 pub use run_dir::{finished_runs, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};
 pub use verify::{verify_stacks, StackCheck, Verified, VerifyError};

@@ -2,22 +2,31 @@
 //! The suite decides what to run; this file only translates its requests into processes and
 //! engine plans. Ctrl-C reaches it as the [`Cancel`] token it was given; a background load runs
 //! on a child token, so "the probe is done" stops it without stopping the run.
+//!
+//! Each measurement reads the machine at the edges of the probe's measured window (the engine's
+//! first measuring phase to the probe's end): the app tree's CPU time from schedstat, every CPU's
+//! busy time from `/proc/stat`, and the upstream's late answers. The judgments on them are
+//! `claimbench_platform::cpuload`'s and [`upstream_late`]; the runner copies the faults found
+//! into the measurement's invalid reasons.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use claimbench_engine::{
     Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule,
 };
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::Scalar;
+use claimbench_model::run::{Scalar, UpstreamLate};
+use claimbench_platform::cpuload::{self, ProcessCpu};
+use claimbench_platform::procfs::{self, CpuTimes};
 use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
-use claimbench_supervisor::{RunningStack, StackConfig, Supervisor, SupervisorError};
-use claimbench_upstream::Upstream;
+use claimbench_supervisor::{group_cpu, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError};
+use claimbench_upstream::{Upstream, LATE_MARGIN};
 
 use crate::Topology;
 
@@ -147,12 +156,17 @@ impl RealLab {
         claimbench_engine::run(plan, cancel, &|_| {}).map_err(failure)
     }
 
-    /// Runs the probe plan, forwarding the engine's ticks to the progress callback.
-    fn run_probe(&self, plan: &Plan) -> Result<LoadResult, LabFailure> {
-        let progress = |event: ProgressEvent| {
-            if let (ProgressEvent::Tick { elapsed, .. }, Some(tell)) = (event, &self.on_progress) {
-                tell(elapsed);
+    /// Runs the probe plan, forwarding the engine's ticks to the progress callback and calling
+    /// `measuring` as each measuring phase (not the warm-up) begins.
+    fn run_probe(&self, plan: &Plan, measuring: &(dyn Fn() + Sync)) -> Result<LoadResult, LabFailure> {
+        let progress = |event: ProgressEvent| match event {
+            ProgressEvent::PhaseStarted { name, .. } if name != "warmup" => measuring(),
+            ProgressEvent::Tick { elapsed, .. } => {
+                if let Some(tell) = &self.on_progress {
+                    tell(elapsed);
+                }
             }
+            _ => {}
         };
         claimbench_engine::run(plan, &self.cancel, &progress).map_err(failure)
     }
@@ -208,10 +222,14 @@ impl Lab for RealLab {
             None => None,
         };
         let stack = &self.running[instance];
+        let pgid = stack.pid();
         let before = stack.sample_now();
         let window_start = before.t_s;
         let started = Instant::now();
         let stop_background = self.cancel.child();
+        // The measured window opens when the engine announces its first measuring phase (after
+        // the warm-up) and closes when the probe returns; the background keeps running meanwhile.
+        let opened: Mutex<Option<Mark>> = Mutex::new(None);
         let result = std::thread::scope(|scope| {
             let handle = background_plan.as_ref().map(|plan| {
                 let stop = &stop_background;
@@ -221,17 +239,24 @@ impl Lab for RealLab {
                 // Let the background load reach its steady state before probing.
                 std::thread::sleep(Duration::from_millis(300));
             }
-            let probe_result = self.run_probe(&probe_plan);
+            let probe_result = self.run_probe(&probe_plan, &|| {
+                let mut opened = opened.lock().unwrap_or_else(|e| e.into_inner());
+                if opened.is_none() {
+                    *opened = Some(Mark::now(pgid, &self.upstream));
+                }
+            });
+            let closed = Mark::now(pgid, &self.upstream);
             stop_background.cancel();
             let background_result =
                 handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
-            (probe_result, background_result)
+            (probe_result, background_result, closed)
         });
         let stack = &self.running[instance];
         let after = stack.sample_now();
         stack.check_alive().map_err(app_failure)?;
-        let (probe_result, background_result) = result;
+        let (probe_result, background_result, closed) = result;
         let load_result = probe_result?;
+        let opened = opened.into_inner().unwrap_or_else(|e| e.into_inner());
         let peak = stack
             .samples()
             .iter()
@@ -247,13 +272,19 @@ impl Lab for RealLab {
             scalars.insert(Scalar::BackgroundP99Ms, bg.latency.p99_us / 1000.0);
         }
         scalars.insert(Scalar::WallS, started.elapsed().as_secs_f64());
-        Ok(Measured {
-            load: Some(load_result),
+        let mut measured = Measured {
             app_cpu_s: (after.user_s + after.sys_s) - (before.user_s + before.sys_s),
+            app_cpu_resolution_s: Some(1.0 / procfs::clock_ticks()),
             app_peak_rss_bytes: peak,
             app_rss_before_bytes: before.rss_bytes,
             scalars,
-        })
+            ..Measured::default()
+        };
+        if let Some(opened) = opened {
+            judge_window(&self.topology, &mut measured, &opened, &closed, load_result.started_at_unix_s, instance.wide);
+        }
+        measured.load = Some(load_result);
+        Ok(measured)
     }
 
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
@@ -269,6 +300,7 @@ impl Lab for RealLab {
         Ok(Measured {
             app_peak_rss_bytes: idle.rss_bytes,
             app_cpu_s: idle.user_s + idle.sys_s,
+            app_cpu_resolution_s: Some(1.0 / procfs::clock_ticks()),
             scalars,
             ..Measured::default()
         })
@@ -281,6 +313,102 @@ impl Lab for RealLab {
     fn interrupted(&self) -> bool {
         self.cancel.is_cancelled()
     }
+}
+
+/// Fills the measured window's CPU figures and the machine's faults from its two marks.
+/// `measure_started_unix_s` is the engine's own start of the measurement.
+fn judge_window(
+    topology: &Topology,
+    m: &mut Measured,
+    opened: &Mark,
+    closed: &Mark,
+    measure_started_unix_s: f64,
+    wide: bool,
+) {
+    let app_cpu_s = closed.app.cpu_s - opened.app.cpu_s;
+    // The engine announces a phase on its next 20 ms poll, so the window opened a little after
+    // the measurement did: scale the app's CPU up to the whole measurement, at its mean rate.
+    let since_open = closed.unix_s - opened.unix_s;
+    let since_start = closed.unix_s - measure_started_unix_s;
+    let stretch = if since_open > 0.0 { (since_start / since_open).clamp(1.0, 1.1) } else { 1.0 };
+    m.app_cpu_s = app_cpu_s * stretch;
+    m.app_cpu_resolution_s = Some(opened.app.resolution_s.max(closed.app.resolution_s));
+    if topology.shared() {
+        // One CPU for everyone: neither side has cores of its own to judge.
+        return;
+    }
+    let generator = cpuload::window(&opened.cpus, &closed.cpus, &topology.generator);
+    m.generator_side_busy = generator.map(|w| w.busy_fraction());
+    if let (Some(w), false) = (generator, wide) {
+        // A wide app runs on the generator's CPUs by design; its trials are not judged here.
+        m.machine_faults.extend(cpuload::saturated(&w, cpuload::GENERATOR_BUSY_MAX));
+    }
+    if !wide {
+        if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, &topology.app) {
+            let others = w.others_fraction(app_cpu_s, procfs::clock_ticks());
+            m.app_core_contention = Some(others);
+            m.steal = Some(w.steal_fraction());
+            m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), cpuload::CONTENTION_MAX));
+        }
+    }
+    let late = UpstreamLate {
+        late: closed.upstream_late - opened.upstream_late,
+        answered: closed.upstream_answered - opened.upstream_answered,
+        margin_ms: LATE_MARGIN.as_millis() as u64,
+    };
+    if late.answered > 0 {
+        if let Some(why) = upstream_late(&late, UPSTREAM_LATE_MAX) {
+            m.machine_faults.push(why);
+        }
+        m.upstream_late = Some(late);
+    }
+}
+
+/// More than this fraction of a window's upstream answers late makes the trial invalid: the same
+/// 1% that the error budget allows, so a stray late answer does not throw a trial away.
+pub const UPSTREAM_LATE_MAX: f64 = 0.01;
+
+/// Why the upstream counts as late in a window, or `None` when at most `max` of its answers were.
+pub fn upstream_late(late: &UpstreamLate, max: f64) -> Option<String> {
+    let fraction = late.late as f64 / late.answered.max(1) as f64;
+    (fraction > max).then(|| {
+        format!(
+            "{} of {} upstream answers ({:.1}%) left more than {} ms after their delay, above {:.0}%: the upstream's CPU was starved, so the app waited on the harness",
+            late.late,
+            late.answered,
+            fraction * 100.0,
+            late.margin_ms,
+            max * 100.0
+        )
+    })
+}
+
+/// One edge of a measured window: the CPUs, the app's CPU time and the upstream's counters.
+struct Mark {
+    unix_s: f64,
+    cpus: Vec<CpuTimes>,
+    app: GroupCpu,
+    upstream_answered: u64,
+    upstream_late: u64,
+}
+
+impl Mark {
+    fn now(pgid: i32, upstream: &Upstream) -> Mark {
+        let unix_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+        Mark {
+            unix_s,
+            cpus: procfs::read_cpu_times(),
+            app: group_cpu(pgid),
+            upstream_answered: upstream.delay_requests(),
+            upstream_late: upstream.late_requests(),
+        }
+    }
+}
+
+/// Other processes that are busy on the machine now: the up to five that used more than 5% of a
+/// CPU over half a second, busiest first. A run should start on a quiet machine.
+pub fn busy_elsewhere() -> Vec<ProcessCpu> {
+    cpuload::busy_processes(Duration::from_millis(500), 5)
 }
 
 /// Times a fixed integer workload on `cpus` (this thread is moved there and back); `None` when

@@ -297,8 +297,29 @@ pub struct Measurement {
     /// that failed before any load ran.
     #[serde(default)]
     pub load: Option<LoadResult>,
-    /// CPU seconds (user + system) the app's process tree used during the trial.
+    /// CPU seconds the app's process tree used during the trial's measured window (warm-up left
+    /// out), from schedstat; see [`Measurement::app_cpu_resolution_s`].
     pub app_cpu_s: f64,
+    /// Resolution of [`Measurement::app_cpu_s`] in seconds: 1e-9 from schedstat, 0.01 from
+    /// `/proc/PID/stat` ticks; `None` in results written before it was recorded (ticks, and the
+    /// window then included the warm-up).
+    #[serde(default)]
+    pub app_cpu_resolution_s: Option<f64>,
+    /// Busy fraction (steal included) of the generator-side CPUs (load generator, upstream and
+    /// anything else there) over the measured window, from `/proc/stat`.
+    #[serde(default)]
+    pub generator_side_busy: Option<f64>,
+    /// Fraction of the app's CPUs used by other processes over the measured window (their busy
+    /// time in `/proc/stat` minus the app's own CPU time).
+    #[serde(default)]
+    pub app_core_contention: Option<f64>,
+    /// Fraction of the app's CPUs a hypervisor stole over the measured window.
+    #[serde(default)]
+    pub steal: Option<f64>,
+    /// Upstream answers during the measured window that left later than their delay plus the
+    /// upstream's margin, and the upstream answers in that window.
+    #[serde(default)]
+    pub upstream_late: Option<UpstreamLate>,
     /// Peak resident set size of the app's process tree during the trial.
     pub app_peak_rss_bytes: u64,
     /// Speed canary before the trial, milliseconds.
@@ -319,6 +340,17 @@ pub struct Measurement {
     /// `idle_rss_bytes`, `rss_per_connection_bytes`.
     #[serde(default)]
     pub scalars: BTreeMap<Scalar, f64>,
+}
+
+/// Upstream answers of one trial's measured window that came late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UpstreamLate {
+    /// Answers that left more than the margin after their delay.
+    pub late: u64,
+    /// Every `/delay` answer in the window.
+    pub answered: u64,
+    /// The margin, milliseconds.
+    pub margin_ms: u64,
 }
 
 /// A number a measurement records besides its load result; serialised as its snake_case name.

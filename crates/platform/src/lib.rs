@@ -1,6 +1,7 @@
 //! The Linux calls claimbench needs, behind safe functions: which CPUs a thread may use and
 //! pinning it there ([`affinity`]), the open-file limit ([`limits`]), and what `/proc` and
-//! `/etc/os-release` say about processes and the machine ([`procfs`]).
+//! `/etc/os-release` say about processes and the machine ([`procfs`]), and what two readings of
+//! the CPUs say about a trial: saturated generator side, contended app cores ([`cpuload`]).
 //!
 //! The system calls come from `nix`; this crate only decides their shape for claimbench and
 //! turns failures into errors that say what was asked. It knows nothing of stacks, plans or
@@ -9,6 +10,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod affinity;
+pub mod cpuload;
 pub mod limits;
 pub mod procfs;
 

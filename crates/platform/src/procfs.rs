@@ -1,6 +1,9 @@
-//! What the kernel says about processes and the machine: `/proc/PID/stat` and `status`,
-//! `/proc/sys/kernel/osrelease`, `/proc/cpuinfo`, `/etc/os-release`, and the calling thread's CPU
-//! clock. Parsing is plain and safe; a missing or odd file reads as `None`, never a panic.
+//! What the kernel says about processes and the machine: `/proc/PID/stat`, `status` and
+//! `task/*/schedstat`, the per-CPU lines of `/proc/stat`, `/proc/sys/kernel/osrelease`,
+//! `/proc/cpuinfo`, `/etc/os-release`, and the calling thread's CPU clock. Parsing is plain, safe
+//! and done by pure functions on the file's text (tested on recorded samples in
+//! `fixtures/proc/`); a missing or odd file reads as `None` or is skipped, never a panic. What the
+//! numbers mean for a trial (saturated? contended?) is [`crate::cpuload`]'s business.
 
 use std::time::Duration;
 
@@ -43,6 +46,92 @@ pub fn processes() -> impl Iterator<Item = (i32, StatFields)> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         Some((pid, parse_stat(&stat)?))
     })
+}
+
+/// The command name of `/proc/PID/stat` (between the first `(` and the last `)`).
+pub fn parse_comm(stat: &str) -> Option<&str> {
+    stat.get(stat.find('(')? + 1..stat.rfind(')')?)
+}
+
+/// One CPU's line of `/proc/stat` (`cpuN user nice system idle iowait irq softirq steal …`), in
+/// clock ticks ([`clock_ticks`] per second, 10 ms on almost every kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    pub cpu: usize,
+    /// Includes guest time, as the kernel counts it.
+    pub user: u64,
+    pub nice: u64,
+    pub system: u64,
+    pub idle: u64,
+    pub iowait: u64,
+    pub irq: u64,
+    pub softirq: u64,
+    /// Time a hypervisor gave this virtual CPU to someone else.
+    pub steal: u64,
+}
+
+impl CpuTimes {
+    /// Ticks the CPU ran something, here or (steal) for another guest.
+    pub fn busy(&self) -> u64 {
+        self.user + self.nice + self.system + self.irq + self.softirq + self.steal
+    }
+
+    /// Every tick of the CPU: busy, idle and waiting for I/O.
+    pub fn total(&self) -> u64 {
+        self.busy() + self.idle + self.iowait
+    }
+}
+
+/// The per-CPU lines of `/proc/stat` (the `cpu ` total line is skipped); fields a kernel does not
+/// print (old kernels stop before `steal`) read as 0.
+pub fn cpu_times(text: &str) -> Vec<CpuTimes> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_ascii_whitespace();
+            let cpu = fields.next()?.strip_prefix("cpu")?.parse().ok()?;
+            let mut n = [0u64; 8];
+            for (slot, value) in n.iter_mut().zip(fields) {
+                *slot = value.parse().ok()?;
+            }
+            let [user, nice, system, idle, iowait, irq, softirq, steal] = n;
+            Some(CpuTimes { cpu, user, nice, system, idle, iowait, irq, softirq, steal })
+        })
+        .collect()
+}
+
+/// `/proc/stat` now, one entry per online CPU; empty when it cannot be read.
+pub fn read_cpu_times() -> Vec<CpuTimes> {
+    std::fs::read_to_string("/proc/stat").map(|t| cpu_times(&t)).unwrap_or_default()
+}
+
+/// `/proc/PID/task/TID/schedstat`: time on a CPU and waiting for one, in nanoseconds, and how
+/// many times the thread was scheduled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Schedstat {
+    pub run_ns: u64,
+    pub wait_ns: u64,
+    pub timeslices: u64,
+}
+
+/// Parses one `schedstat` file (`run_ns wait_ns timeslices`).
+pub fn schedstat(text: &str) -> Option<Schedstat> {
+    let mut f = text.split_ascii_whitespace().map(str::parse::<u64>);
+    Some(Schedstat { run_ns: f.next()?.ok()?, wait_ns: f.next()?.ok()?, timeslices: f.next()?.ok()? })
+}
+
+/// CPU nanoseconds every live thread of process `pid` has run, summed over
+/// `/proc/PID/task/*/schedstat` (`/proc/PID/schedstat` alone is the main thread's). Threads that
+/// already exited are not in it; `None` when the process is gone or the kernel has no schedstat.
+pub fn process_run_ns(pid: i32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = None;
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+        if let Some(s) = schedstat(&text) {
+            *total.get_or_insert(0) += s.run_ns;
+        }
+    }
+    total
 }
 
 /// `Cpus_allowed_list` of a process, as the kernel reports it.
@@ -109,6 +198,56 @@ mod tests {
         assert_eq!(fields.rss_pages, 5000);
         assert_eq!(parse_stat("12 (x)"), None);
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/../../fixtures/proc/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_per_cpu_lines_of_a_recorded_proc_stat_parse_and_the_total_line_is_skipped() {
+        let cpus = cpu_times(&fixture("stat-shared-before"));
+        assert_eq!(cpus.len(), 2);
+        assert_eq!(cpus[0].cpu, 0);
+        assert_eq!(cpus[1].cpu, 1);
+        let c = cpus[0];
+        assert_eq!(
+            (c.user, c.nice, c.system, c.idle, c.iowait, c.irq, c.softirq, c.steal),
+            (386997, 0, 31998, 67793, 635, 0, 2103, 2904)
+        );
+        assert_eq!(c.busy(), 386997 + 31998 + 2103 + 2904);
+        assert_eq!(c.total(), c.busy() + 67793 + 635);
+        // An old kernel without steal, and junk, read as far as they go.
+        assert_eq!(
+            cpu_times("cpu3 1 2 3 4\nintr 5 6\ncpux 1\n")[0],
+            CpuTimes { cpu: 3, user: 1, nice: 2, system: 3, idle: 4, ..CpuTimes::default() }
+        );
+        assert!(cpu_times("cpu0 1 two 3\n").is_empty());
+    }
+
+    #[test]
+    fn schedstat_reads_nanoseconds_and_refuses_junk() {
+        assert_eq!(
+            schedstat(&fixture("schedstat-app-before")),
+            Some(Schedstat { run_ns: 210_869_573, wait_ns: 92_872_464, timeslices: 42 })
+        );
+        assert_eq!(schedstat("1 2"), None);
+        assert_eq!(schedstat("a b c"), None);
+    }
+
+    #[test]
+    fn this_process_has_run_some_nanoseconds() {
+        let me = std::process::id() as i32;
+        let ns = process_run_ns(me).expect("this kernel has schedstat");
+        assert!(ns > 0);
+        assert_eq!(process_run_ns(i32::MAX), None);
+    }
+
+    #[test]
+    fn comm_may_hold_parentheses() {
+        assert_eq!(parse_comm("4242 (node (worker) 1) S 1"), Some("node (worker) 1"));
+        assert_eq!(parse_comm("garbage"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar};
+use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar, UpstreamLate};
 
 use crate::experiments::{Experiment, Instance, Load, Unit};
 use crate::profile::Profile;
@@ -32,6 +32,19 @@ pub struct Measured {
     pub app_rss_before_bytes: u64,
     /// Lab-specific numbers, e.g. `cold_start_ms`, `idle_rss_bytes`.
     pub scalars: BTreeMap<Scalar, f64>,
+    /// Resolution of `app_cpu_s` in seconds, when the lab knows it.
+    pub app_cpu_resolution_s: Option<f64>,
+    /// Busy fraction of the generator-side CPUs during the measured window.
+    pub generator_side_busy: Option<f64>,
+    /// Fraction of the app's CPUs other processes used during the measured window.
+    pub app_core_contention: Option<f64>,
+    /// Fraction of the app's CPUs stolen by the hypervisor during the measured window.
+    pub steal: Option<f64>,
+    /// Late upstream answers during the measured window.
+    pub upstream_late: Option<UpstreamLate>,
+    /// Faults of the machine or the harness the lab saw (saturated generator side, contended app
+    /// cores, a late upstream), worded for the user: each makes the trial invalid.
+    pub machine_faults: Vec<String>,
 }
 
 /// Why a lab could not measure: the message, and the app's stderr tail when an app failed.
@@ -322,6 +335,11 @@ impl Runner<'_> {
             endpoint: unit.endpoint.clone(),
             load: None,
             app_cpu_s: 0.0,
+            app_cpu_resolution_s: None,
+            generator_side_busy: None,
+            app_core_contention: None,
+            steal: None,
+            upstream_late: None,
             app_peak_rss_bytes: 0,
             canary_before_ms: None,
             canary_after_ms: None,
@@ -357,6 +375,12 @@ impl Runner<'_> {
                 );
                 m.load = measured.load;
                 check_validity(&mut m);
+                (m.app_cpu_resolution_s, m.generator_side_busy) =
+                    (measured.app_cpu_resolution_s, measured.generator_side_busy);
+                (m.app_core_contention, m.steal, m.upstream_late) =
+                    (measured.app_core_contention, measured.steal, measured.upstream_late);
+                m.valid &= measured.machine_faults.is_empty();
+                m.invalid_reasons.extend(measured.machine_faults);
             }
             Err(failure) => {
                 m.valid = false;

@@ -3,6 +3,9 @@
 //!
 //! The sampler thread also notices when the group leader exits, so a crashed app is detected
 //! within one sampling period rather than at the next request.
+//!
+//! [`group_cpu`] is the fine-grained reading of the same tree's CPU time (nanoseconds from
+//! schedstat), which the lab takes at the edges of a trial's measured window.
 
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,6 +107,43 @@ pub fn sample_group(pgid: i32, since: Instant) -> ResourceSample {
     sample
 }
 
+/// The app tree's CPU time, from the finest source the kernel gives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupCpu {
+    /// CPU seconds so far: every live thread of the group's live processes, plus reaped children
+    /// as the leader accounts them.
+    pub cpu_s: f64,
+    /// The reading's resolution in seconds: 1e-9 from schedstat, a clock tick (0.01) when the
+    /// kernel has no schedstat and `/proc/PID/stat` was read instead.
+    pub resolution_s: f64,
+}
+
+/// CPU time of every process whose process group is `pgid`, from `/proc/PID/task/*/schedstat`
+/// (nanoseconds). Children that were reaped count through the leader's `cutime + cstime`, in
+/// clock ticks: workers that die mid-trial are rare and then flagged by the supervisor anyway.
+pub fn group_cpu(pgid: i32) -> GroupCpu {
+    let ticks = procfs::clock_ticks();
+    let mut ns = 0u64;
+    let mut ticks_used = 0.0;
+    let mut fine = true;
+    for (pid, fields) in procfs::processes() {
+        if fields.pgrp != pgid {
+            continue;
+        }
+        match procfs::process_run_ns(pid) {
+            Some(run) => ns += run,
+            None => {
+                fine = false;
+                ticks_used += (fields.utime + fields.stime) as f64;
+            }
+        }
+        if pid == pgid {
+            ticks_used += (fields.cutime + fields.cstime).max(0) as f64;
+        }
+    }
+    GroupCpu { cpu_s: ns as f64 / 1e9 + ticks_used / ticks, resolution_s: if fine { 1e-9 } else { 1.0 / ticks } }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +154,19 @@ mod tests {
         let sample = sample_group(pgid, Instant::now());
         assert!(sample.processes >= 1);
         assert!(sample.rss_bytes > 0);
+    }
+
+    #[test]
+    fn the_group_clock_is_in_nanoseconds_and_advances_with_work() {
+        let pgid = nix::unistd::getpgrp().as_raw();
+        let before = group_cpu(pgid);
+        assert_eq!(before.resolution_s, 1e-9);
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let after = group_cpu(pgid);
+        assert!(after.cpu_s > before.cpu_s, "{before:?} -> {after:?}");
     }
 }

@@ -5,7 +5,9 @@
 //! (it shares the machine with the app and the load generator) and means it can never outlive
 //! claimbench. `GET /delay?ms=D` answers after D ms with a fixed [`BODY`]; `GET /stats` reports how
 //! many `/delay` requests it has served, which the conformance check compares with the calls the
-//! apps report (an app that cached upstream answers would be caught there). Starting, pinning and
+//! apps report (an app that cached upstream answers would be caught there), and how many it
+//! answered later than asked by more than [`LATE_MARGIN`] (a starved upstream core, which makes
+//! the app look slow; the lab flags such trials). Starting, pinning and
 //! stopping the apps is the supervisor's job, not this crate's.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -33,6 +35,19 @@ pub const BODY: &[u8] = br#"{"ok":true,"from":"claimbench-upstream","pad":"01234
 /// The longest delay `/delay` accepts, as in the contract.
 pub const MAX_DELAY_MS: u64 = 10_000;
 
+/// An answer this much later than its delay counts as late.
+///
+/// Measured on the 2-CPU development machine (2026-12-01, other builds running) by the ignored
+/// test `crates/lab/tests/upstream_lateness.rs`: the engine and the upstream pinned to one CPU,
+/// `/delay?ms=20` at 100 connections for 3 s, the CPU 100% busy; of 12,745 answers 19.4% left
+/// under 1 ms after their delay, 61.1% at 1-2 ms (tokio's timer rounds up to the next
+/// millisecond), 16.0% at 2-5 ms, 3.1% at 5-10 ms, 0.4% at 10-20 ms, none later. The timer's own
+/// rounding is up to 2 ms; past 5 ms the upstream's thread was waiting for its CPU.
+pub const LATE_MARGIN: Duration = Duration::from_millis(5);
+
+/// Bounds of the lateness buckets in milliseconds: `[0,1) [1,2) [2,5) [5,10) [10,20) [20,∞)`.
+pub const LATENESS_BOUNDS_MS: [u64; 5] = [1, 2, 5, 10, 20];
+
 /// Why the upstream could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
@@ -49,6 +64,13 @@ pub enum UpstreamError {
 struct Counters {
     delay_requests: AtomicU64,
     connections: AtomicU64,
+    lateness: [AtomicU64; LATENESS_BOUNDS_MS.len() + 1],
+}
+
+/// The bucket of a lateness (see [`LATENESS_BOUNDS_MS`]).
+fn lateness_bucket(late: Duration) -> usize {
+    let ms = late.as_millis() as u64;
+    LATENESS_BOUNDS_MS.iter().position(|&bound| ms < bound).unwrap_or(LATENESS_BOUNDS_MS.len())
 }
 
 /// A running upstream service; dropping it stops the server and joins its thread.
@@ -107,6 +129,17 @@ impl Upstream {
         self.counters.delay_requests.load(Ordering::Relaxed)
     }
 
+    /// `/delay` answers so far by how late they left (buckets of [`LATENESS_BOUNDS_MS`]).
+    pub fn lateness(&self) -> [u64; LATENESS_BOUNDS_MS.len() + 1] {
+        std::array::from_fn(|i| self.counters.lateness[i].load(Ordering::Relaxed))
+    }
+
+    /// `/delay` answers so far that left more than [`LATE_MARGIN`] after their delay.
+    pub fn late_requests(&self) -> u64 {
+        let first_late = lateness_bucket(LATE_MARGIN);
+        self.lateness()[first_late..].iter().sum()
+    }
+
     /// How many TCP connections it has accepted.
     pub fn connections(&self) -> u64 {
         self.counters.connections.load(Ordering::Relaxed)
@@ -150,9 +183,12 @@ async fn handle(req: Request<Incoming>, counters: Arc<Counters>) -> Result<Respo
         "/delay" => match delay_param(req.uri().query()) {
             Some(ms) => {
                 counters.delay_requests.fetch_add(1, Ordering::Relaxed);
+                let arrived = tokio::time::Instant::now();
                 if ms > 0 {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
+                let late = arrived.elapsed().saturating_sub(Duration::from_millis(ms));
+                counters.lateness[lateness_bucket(late)].fetch_add(1, Ordering::Relaxed);
                 json(StatusCode::OK, Bytes::from_static(BODY))
             }
             None => {
@@ -160,8 +196,10 @@ async fn handle(req: Request<Incoming>, counters: Arc<Counters>) -> Result<Respo
             }
         },
         "/stats" => {
+            let late: u64 =
+                counters.lateness[lateness_bucket(LATE_MARGIN)..].iter().map(|c| c.load(Ordering::Relaxed)).sum();
             let body = format!(
-                r#"{{"delay_requests":{},"connections":{}}}"#,
+                r#"{{"delay_requests":{},"connections":{},"late_requests":{late}}}"#,
                 counters.delay_requests.load(Ordering::Relaxed),
                 counters.connections.load(Ordering::Relaxed)
             );
@@ -202,6 +240,19 @@ mod tests {
         assert_eq!(delay_param(Some("ms=-1")), None);
         assert_eq!(delay_param(Some("ms=")), None);
         assert_eq!(delay_param(None), None);
+    }
+
+    #[test]
+    fn lateness_lands_in_its_bucket_and_the_margin_starts_the_late_ones() {
+        let ms = Duration::from_millis;
+        assert_eq!(lateness_bucket(Duration::ZERO), 0);
+        assert_eq!(lateness_bucket(Duration::from_micros(999)), 0);
+        assert_eq!(lateness_bucket(ms(1)), 1);
+        assert_eq!(lateness_bucket(ms(4)), 2);
+        assert_eq!(lateness_bucket(ms(5)), 3);
+        assert_eq!(lateness_bucket(ms(19)), 4);
+        assert_eq!(lateness_bucket(ms(500)), 5);
+        assert_eq!(LATENESS_BOUNDS_MS[lateness_bucket(LATE_MARGIN) - 1], 5);
     }
 
     #[test]
