@@ -106,7 +106,8 @@ pub fn order_interval(ratios: &[f64], rank: usize) -> Option<MedianInterval> {
 fn interval_at(sorted: &[f64], rank: usize) -> MedianInterval {
     let n = sorted.len();
     let mid = n / 2;
-    let median = if n % 2 == 0 { ((sorted[mid - 1].ln() + sorted[mid].ln()) / 2.0).exp() } else { sorted[mid] };
+    let median =
+        if n.is_multiple_of(2) { ((sorted[mid - 1].ln() + sorted[mid].ln()) / 2.0).exp() } else { sorted[mid] };
     MedianInterval { median, low: sorted[rank - 1], high: sorted[n - rank], level: coverage(n, rank), pairs: n, rank }
 }
 
@@ -187,7 +188,7 @@ pub fn change_intervals(rows: &[(&[f64], &[f64])], family_level: f64) -> Vec<Res
             let mut shifts: Vec<f64> = new.iter().flat_map(|y| base.iter().map(move |x| y - x)).collect();
             shifts.sort_by(f64::total_cmp);
             let mid = shifts.len() / 2;
-            let hl = if shifts.len() % 2 == 0 { (shifts[mid - 1] + shifts[mid]) / 2.0 } else { shifts[mid] };
+            let hl = if shifts.len().is_multiple_of(2) { (shifts[mid - 1] + shifts[mid]) / 2.0 } else { shifts[mid] };
             Ok(ChangeInterval {
                 change: hl.exp(),
                 low: shifts[rank - 1].exp(),
