@@ -100,6 +100,7 @@ fn rows_with_too_few_pairs_read_as_inconclusive_in_both_pages() {
 
     assert!(md.starts_with("## claimbench compare: no regression"), "{md}");
     assert!(md.contains("rows with too few pairs"), "{md}");
-    assert!(md.contains("| inconclusive: too few pairs (3 pairs, 7 needed in each run for a 99."), "{md}");
+    // The scripted run has quick's 6 pairs per estimate: below the 7 that a 99.86% row needs.
+    assert!(md.contains("| inconclusive: too few pairs (6 pairs, 7 needed in each run for a 99."), "{md}");
     assert!(html.contains(r#"<span class="judgement too-few">inconclusive: too few pairs</span>"#), "{html}");
 }

@@ -12,6 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub use claimbench_model::history::{ClaimPoint, HistoryEntry, HISTORY_VERSION};
+use claimbench_model::jsonl::{parse_lines, SkippedLine};
 use claimbench_model::run::RunResults;
 
 use crate::error::{HistoryError, HistoryWarning};
@@ -81,31 +82,21 @@ pub fn read(reports_dir: &Path) -> Result<History, HistoryError> {
         Err(source) => return Err(HistoryError::Read { path, source }),
     };
     let mut history = History::default();
-    let torn_tail = !text.is_empty() && !text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let number = i + 1;
-        match serde_json::from_str::<HistoryEntry>(line) {
-            Ok(entry) if entry.v == HISTORY_VERSION => {
+    for parsed in parse_lines::<HistoryEntry>(&text) {
+        match parsed {
+            Ok((_, entry)) if entry.v == HISTORY_VERSION => {
                 history.entries.retain(|e| e.run_id != entry.run_id);
                 history.entries.push(entry);
             }
-            Ok(entry) => {
-                history.warnings.push(HistoryWarning::Version { path: path.clone(), line: number, found: entry.v })
+            Ok((line, entry)) => {
+                history.warnings.push(HistoryWarning::Version { path: path.clone(), line, found: entry.v })
             }
-            Err(e) if torn_tail && number == lines.len() => history.warnings.push(HistoryWarning::TornLastLine {
-                path: path.clone(),
-                line: number,
-                reason: e.to_string(),
-            }),
-            Err(e) => history.warnings.push(HistoryWarning::BadLine {
-                path: path.clone(),
-                line: number,
-                reason: e.to_string(),
-            }),
+            Err(SkippedLine { line, torn: true, reason }) => {
+                history.warnings.push(HistoryWarning::TornLastLine { path: path.clone(), line, reason })
+            }
+            Err(SkippedLine { line, reason, .. }) => {
+                history.warnings.push(HistoryWarning::BadLine { path: path.clone(), line, reason })
+            }
         }
     }
     history.entries.sort_by(|a, b| a.started_at.cmp(&b.started_at));

@@ -348,7 +348,7 @@ fn judge_window(
             let others = w.others_fraction(app_cpu_s, procfs::clock_ticks());
             m.app_core_contention = Some(others);
             m.steal = Some(w.steal_fraction());
-            m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), cpuload::CONTENTION_MAX));
+            m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), w.contention_limit()));
         }
     }
     let late = UpstreamLate {

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use claimbench_engine::export::{write_hgrm, Latency};
+use claimbench_model::jsonl::{self, SkippedLine};
 use claimbench_model::run::{Measurement, RunResults, SCHEMA_VERSION};
 use serde::de::DeserializeOwned;
 
@@ -190,15 +191,15 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), RunDirEr
 /// Parses JSON lines; returns the readable values and, for each line that is not, a warning
 /// naming it (a torn last line, from a run killed mid-write, says so).
 pub fn parse_jsonl<T: DeserializeOwned>(text: &str) -> (Vec<T>, Vec<String>) {
-    let torn_tail = !text.is_empty() && !text.ends_with('\n');
-    let lines: Vec<&str> = text.lines().collect();
     let (mut values, mut warnings) = (Vec::new(), Vec::new());
-    for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        match serde_json::from_str(line) {
-            Ok(value) => values.push(value),
-            Err(e) if torn_tail && i + 1 == lines.len() => warnings
-                .push(format!("line {} was cut short (the run was stopped mid-write) and was skipped: {e}", i + 1)),
-            Err(e) => warnings.push(format!("line {} is unreadable and was skipped: {e}", i + 1)),
+    for parsed in jsonl::parse_lines(text) {
+        match parsed {
+            Ok((_, value)) => values.push(value),
+            Err(SkippedLine { line, torn: true, reason }) => warnings
+                .push(format!("line {line} was cut short (the run was stopped mid-write) and was skipped: {reason}")),
+            Err(SkippedLine { line, reason, .. }) => {
+                warnings.push(format!("line {line} is unreadable and was skipped: {reason}"))
+            }
         }
     }
     (values, warnings)

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod contract;
 pub mod format;
 pub mod history;
+pub mod jsonl;
 pub mod load;
 pub mod run;
 pub mod schema;

@@ -158,7 +158,7 @@ fn a_flip_with_a_ratio_that_regressed_is_a_regression_through_its_ratio() {
 
 #[test]
 fn rows_with_too_few_pairs_are_inconclusive_and_never_regress_however_large_the_drop() {
-    // The scripted run has 3 pairs per estimate: too few for any row of a comparison.
+    // The scripted run has quick's 6 pairs per estimate: too few for any row of a comparison.
     let base = scripted();
     let mut new = renamed(base.clone());
     scale_all(&mut new, 0.5);
@@ -170,7 +170,7 @@ fn rows_with_too_few_pairs_are_inconclusive_and_never_regress_however_large_the_
     assert_eq!(row.judgement, Judgement::TooFewPairs);
     assert_eq!(row.change, None);
     let note = row.note.as_deref().unwrap();
-    assert!(note.starts_with("3 pairs, 7 needed in each run for a 99."), "{note}");
+    assert!(note.starts_with("6 pairs, 7 needed in each run for a 99."), "{note}");
     assert!(c.too_few_pairs().count() > 30, "{}", c.too_few_pairs().count());
 }
 
