@@ -1,7 +1,8 @@
 //! Recording what happened to each request, and adding the workers' records into one result.
 //!
 //! Each worker owns one `Collector` (no lock: only its own event loop touches it). Per phase it
-//! keeps HdrHistograms of corrected and uncorrected latency and of send lag, counts by status
+//! keeps HdrHistograms of corrected and uncorrected latency, of latency with every failure counted
+//! at the request timeout (so failures never leave the tail), and of send lag, counts by status
 //! and error class, bytes and connections; for the measurement it also keeps one histogram per
 //! interval, closed and compacted as soon as the interval ends, so memory does not grow with
 //! the number of requests. `assemble` adds the workers' collectors together into the model's
@@ -49,6 +50,8 @@ const STATUS_SLOTS: usize = 1000;
 pub(crate) struct PhaseTally {
     pub corrected: Histogram<u64>,
     pub uncorrected: Histogram<u64>,
+    /// Successful requests at their corrected latency, failed ones at the request timeout.
+    pub with_failures: Histogram<u64>,
     pub send_lag: Histogram<u64>,
     statuses: Vec<u64>,
     errors: [u64; ERROR_CLASS_COUNT],
@@ -67,6 +70,7 @@ impl PhaseTally {
         PhaseTally {
             corrected: new_histogram(),
             uncorrected: new_histogram(),
+            with_failures: new_histogram(),
             send_lag: new_histogram(),
             statuses: vec![0; STATUS_SLOTS],
             errors: [0; ERROR_CLASS_COUNT],
@@ -80,7 +84,7 @@ impl PhaseTally {
         }
     }
 
-    fn record(&mut self, o: &Outcome) {
+    fn record(&mut self, o: &Outcome, timeout: Duration) {
         self.requests += 1;
         self.bytes_in += o.bytes_in;
         self.bytes_out += o.bytes_out;
@@ -88,6 +92,7 @@ impl PhaseTally {
         self.late_sends += u64::from(o.late);
         if let Some(e) = o.error {
             self.errors[e.index()] += 1;
+            self.with_failures.saturating_record(micros(timeout));
         }
         if let Some(lag) = o.lag {
             self.send_lag.saturating_record(micros(lag));
@@ -100,6 +105,9 @@ impl PhaseTally {
             self.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
             self.corrected.saturating_record(micros(o.ended.saturating_sub(o.intended)));
             self.uncorrected.saturating_record(micros(o.ended.saturating_sub(sent)));
+            if o.error.is_none() {
+                self.with_failures.saturating_record(micros(o.ended.saturating_sub(o.intended)));
+            }
         }
     }
 
@@ -107,6 +115,7 @@ impl PhaseTally {
         for (h, o) in [
             (&mut self.corrected, &other.corrected),
             (&mut self.uncorrected, &other.uncorrected),
+            (&mut self.with_failures, &other.with_failures),
             (&mut self.send_lag, &other.send_lag),
         ] {
             h.add(o).expect("histograms of one configuration add up");
@@ -202,11 +211,14 @@ pub(crate) struct Collector {
     intervals: IntervalSeries,
     /// The latest completion of a measured request.
     last_end: Option<Duration>,
+    /// The request timeout, at which failures are recorded in `with_failures`.
+    timeout: Duration,
 }
 
 impl Collector {
-    /// A collector for the plan's phases; intervals start with the first measured phase.
-    pub fn new(phases: &[Phase], interval: Duration) -> Collector {
+    /// A collector for the plan's phases; intervals start with the first measured phase, and
+    /// failures count at `timeout` in the latency with failures.
+    pub fn new(phases: &[Phase], interval: Duration, timeout: Duration) -> Collector {
         let origin = measurement_origin(phases);
         Collector {
             phases: phases.iter().map(|p| p.kind).collect(),
@@ -222,12 +234,13 @@ impl Collector {
                 closed: Vec::new(),
             },
             last_end: None,
+            timeout,
         }
     }
 
     /// Records one finished request.
     pub fn record(&mut self, o: &Outcome) {
-        self.tallies[o.phase].record(o);
+        self.tallies[o.phase].record(o, self.timeout);
         if self.phases[o.phase] != PhaseKind::Warmup {
             let latency = o.status.and(o.sent).map(|_| o.ended.saturating_sub(o.intended));
             self.intervals.record(o.ended, latency, o.error.is_some());
@@ -395,6 +408,7 @@ pub(crate) fn fill_totals(r: &mut LoadResult, t: &PhaseTally, open_loop: bool) {
     r.late_sends = t.late_sends;
     r.latency = summarize(&t.corrected);
     r.latency_uncorrected = summarize(&t.uncorrected);
+    r.latency_with_failures = summarize(&t.with_failures);
     r.send_lag = open_loop.then(|| summarize(&t.send_lag));
     r.distribution = distribution(&t.corrected);
     r.distribution_uncorrected = distribution(&t.uncorrected);
@@ -434,7 +448,7 @@ mod tests {
 
     #[test]
     fn corrected_latency_counts_from_the_intended_time() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
         c.record(&ok(1, 1000, 1400, 1410));
         c.finish();
         let a = assemble(vec![c], &phases(), Duration::from_secs(1), false);
@@ -445,7 +459,7 @@ mod tests {
 
     #[test]
     fn the_warmup_is_kept_out_of_totals_and_intervals() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
         c.record(&ok(0, 10, 10, 15));
         c.record(&ok(1, 1000, 1000, 1005));
         c.finish();
@@ -457,8 +471,8 @@ mod tests {
 
     #[test]
     fn two_workers_add_up_to_one_and_empty_intervals_are_kept() {
-        let mut a = Collector::new(&phases(), Duration::from_secs(1));
-        let mut b = Collector::new(&phases(), Duration::from_secs(1));
+        let mut a = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut b = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
         a.record(&ok(1, 1000, 1000, 1005));
         b.record(&ok(1, 1001, 1001, 1007));
         b.record(&ok(1, 2900, 2900, 3500));
@@ -480,8 +494,32 @@ mod tests {
     }
 
     #[test]
+    fn failures_count_at_the_timeout_in_the_latency_with_failures_and_nowhere_else() {
+        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        for i in 0..97 {
+            c.record(&ok(1, 1000 + i, 1000 + i, 1002 + i));
+        }
+        let mut timed_out = ok(1, 1200, 1200, 6200);
+        (timed_out.status, timed_out.error) = (None, Some(ErrorClass::Timeout));
+        let mut refused = ok(1, 1300, 1300, 1300);
+        (refused.sent, refused.status, refused.error) = (None, None, Some(ErrorClass::Connect));
+        let mut server_error = ok(1, 1400, 1400, 1401);
+        (server_error.status, server_error.error) = (Some(500), Some(ErrorClass::Status5xx));
+        for o in [timed_out, refused, server_error] {
+            c.record(&o);
+        }
+        c.finish();
+        let t = assemble(vec![c], &phases(), Duration::from_secs(1), false).totals;
+        assert_eq!(t.with_failures.len(), 100, "97 successes and 3 failures, each once");
+        assert_eq!(t.with_failures.count_between(5_000_000, 5_000_000), 3, "every failure sits at the timeout");
+        assert_eq!(t.with_failures.value_at_quantile(0.99), t.with_failures.highest_equivalent(5_000_000));
+        assert!(t.corrected.value_at_quantile(0.99) < 10_000, "the successes' own p99 stays at their latency");
+        assert_eq!(t.corrected.len(), 98, "the 500 has a response time; the timeout and the refusal have none");
+    }
+
+    #[test]
     fn a_request_that_never_connected_has_no_latency() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
         let mut o = ok(1, 1000, 1000, 1001);
         o.sent = None;
         o.status = None;

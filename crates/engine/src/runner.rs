@@ -178,6 +178,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         late_sends: 0,
         latency: Default::default(),
         latency_uncorrected: Default::default(),
+        latency_with_failures: Default::default(),
         send_lag: None,
         distribution: Vec::new(),
         distribution_uncorrected: Vec::new(),

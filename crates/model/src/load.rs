@@ -116,6 +116,12 @@ pub struct LoadResult {
     pub latency: LatencySummary,
     /// Uncorrected latency: response end minus actual send time (what wrk reports).
     pub latency_uncorrected: LatencySummary,
+    /// Corrected latency of the successful requests with every failed or timed-out request
+    /// counted at the request timeout, so failures never leave the tail quietly: the p50 and
+    /// p99 that verdicts judge. Equal to `latency` when nothing failed; all zero in results
+    /// written before it existed.
+    #[serde(default)]
+    pub latency_with_failures: LatencySummary,
     /// Open loop: for requests that found a connection free at their intended time, how long
     /// after that time they actually left (the generator's own lateness); `None` in closed loop.
     pub send_lag: Option<LatencySummary>,
@@ -222,6 +228,18 @@ pub struct TemplateSummary {
     pub expect_status: Option<u16>,
     /// Size of the body sampled responses must have byte for byte, if checked.
     pub expect_body_bytes: Option<u64>,
+}
+
+impl LoadResult {
+    /// The latency a verdict judges: with failures at the timeout, or, for results written
+    /// before the engine recorded that, the successful requests' own latency.
+    pub fn judged_latency(&self) -> &LatencySummary {
+        if self.latency_with_failures.count > 0 {
+            &self.latency_with_failures
+        } else {
+            &self.latency
+        }
+    }
 }
 
 /// A latency distribution in a few numbers, all in microseconds.

@@ -488,10 +488,11 @@ fn method_lines(m: &Method) -> Vec<String> {
              {noise} on the other side. Inconclusive: otherwise."
         ),
         format!(
-            "Invalid: a fault of the harness or the machine (the load generator could not keep up, \
-             the trial was interrupted, the speed moved). A stack with more than {} of its requests \
-             failed loses the evidence. Trials whose speed canary moved by more than {} are \
-             repeated; a repeat that moves again is invalid.",
+            "Invalid: a fault of the harness or the machine (the generator side could not keep up, \
+             another process took the app's cores, the speed canary moved by more than {1}, the \
+             trial was interrupted). Such a trial is measured once more in its place; a repeat \
+             that is invalid again is left out and its pair is lost. A stack with more than {0} of \
+             its requests failed loses the evidence.",
             format::percent(m.max_error_ratio),
             format::percent(m.canary_max_drift)
         ),

@@ -360,8 +360,9 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
     let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
     match metric {
         Metric::Throughput => load.and_then(|l| positive(ok_responses(l) as f64 / l.duration_s)),
-        Metric::P50 => load.and_then(|l| positive(l.latency.p50_us / 1000.0)),
-        Metric::P99 => load.and_then(|l| positive(l.latency.p99_us / 1000.0)),
+        // Failed requests count at the timeout, so a stack cannot shorten its tail by failing.
+        Metric::P50 => load.and_then(|l| positive(l.judged_latency().p50_us / 1000.0)),
+        Metric::P99 => load.and_then(|l| positive(l.judged_latency().p99_us / 1000.0)),
         // Overheads near zero would make ratios explode; 0.1 ms is below what matters here.
         Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).map(|v| v.max(0.1)),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),

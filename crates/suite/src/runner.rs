@@ -267,13 +267,17 @@ impl Runner<'_> {
         results
     }
 
-    /// One trial; when the speed canary moved more than the method allows, the trial is marked
-    /// invalid and measured again, and a repeat that moves again is invalid too.
+    /// One trial. A trial that a fault of the harness or the machine made invalid (a saturated
+    /// generator side, contended app cores, a late upstream, the speed canary moving more than the
+    /// method allows, no request sent) is measured once more in its place, so one bad second does
+    /// not cost its unit a pair; a repeat that is invalid again stays invalid. An app that failed to
+    /// start or died is not repeated: that is the lab's to report, and an interruption ends the run.
     fn trial(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> Vec<Measurement> {
         let mut out = Vec::new();
         for attempt in 0..2 {
-            let mut m = self.measure_once(experiment, unit, stack, trial);
-            if attempt == 1 {
+            let (mut m, repeatable) = self.measure_once(experiment, unit, stack, trial);
+            let repeat = attempt == 1;
+            if repeat {
                 m.id.push_str("/repeat");
             }
             let drift = match (m.canary_before_ms, m.canary_after_ms) {
@@ -281,40 +285,37 @@ impl Runner<'_> {
                 _ => 0.0,
             };
             let limit = self.options.method.canary_max_drift;
-            let drifted = drift > limit && m.valid;
-            if drifted {
+            if drift > limit && m.valid {
                 m.scalars.insert(Scalar::CanaryDrift, drift);
                 m.valid = false;
-                m.invalid_reasons.push(if attempt == 0 {
-                    format!(
-                        "the machine's speed moved {:.0}% during the trial (speed canary, limit {:.0}%): repeated",
-                        drift * 100.0,
-                        limit * 100.0
-                    )
-                } else {
-                    format!(
-                        "the machine's speed moved {:.0}% again in the repeat (speed canary, limit {:.0}%)",
-                        drift * 100.0,
-                        limit * 100.0
-                    )
-                });
-                if attempt == 1 {
-                    (self.progress)(Progress::Note(format!(
-                        "{}: the speed canary moved {:.0}% again; the trial is invalid",
-                        m.id,
-                        drift * 100.0
-                    )));
-                }
+                m.invalid_reasons.push(format!(
+                    "the machine's speed moved {:.0}%{} (speed canary, limit {:.0}%)",
+                    drift * 100.0,
+                    if repeat { " again in the repeat" } else { " during the trial" },
+                    limit * 100.0
+                ));
+            }
+            let again = !m.valid && repeatable && !repeat && !self.lab.interrupted();
+            if again {
+                m.invalid_reasons.push("repeated once in its place".into());
+            } else if !m.valid && repeat {
+                (self.progress)(Progress::Note(format!(
+                    "{}: invalid again in its repeat ({}); the pair is lost",
+                    m.id,
+                    m.invalid_reasons.first().map(String::as_str).unwrap_or("invalid")
+                )));
             }
             out.push(m);
-            if !drifted || attempt == 1 || self.lab.interrupted() {
+            if !again {
                 break;
             }
         }
         out
     }
 
-    fn measure_once(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> Measurement {
+    /// One measurement, and whether it may be repeated should it turn out invalid (it may, unless
+    /// the lab failed or the trial was interrupted).
+    fn measure_once(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> (Measurement, bool) {
         let instance = Instance { stack: stack.to_string(), workers: unit.workers, wide: unit.wide };
         let mut m = Measurement {
             id: format!("{}/{}/{}/{}", experiment.id, stack, unit.label, trial),
@@ -381,15 +382,17 @@ impl Runner<'_> {
                     (measured.app_core_contention, measured.steal, measured.upstream_late);
                 m.valid &= measured.machine_faults.is_empty();
                 m.invalid_reasons.extend(measured.machine_faults);
+                let cancelled = m.load.as_ref().is_some_and(|l| l.cancelled);
+                (m, !cancelled)
             }
             Err(failure) => {
                 m.valid = false;
                 m.invalid_reasons.push(failure.message.clone());
                 m.app_stderr_tail = failure.stderr_tail;
                 (self.progress)(Progress::Note(format!("{}: {}", m.id, failure.message)));
+                (m, false)
             }
         }
-        m
     }
 }
 
@@ -419,7 +422,7 @@ pub fn ok_responses(load: &LoadResult) -> u64 {
 fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured, slo_p99_ms: f64, max_error_ratio: f64) {
     let Some(load) = &measured.load else { return };
     if let Some(delay) = unit.built_in_delay_ms {
-        m.scalars.insert(Scalar::P99OverheadMs, load.latency.p99_us / 1000.0 - delay);
+        m.scalars.insert(Scalar::P99OverheadMs, load.judged_latency().p99_us / 1000.0 - delay);
     }
     if let Some(connections) = m.connections {
         let grown = measured.app_peak_rss_bytes.saturating_sub(measured.app_rss_before_bytes);

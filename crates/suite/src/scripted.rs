@@ -121,6 +121,7 @@ impl ScriptedLab {
         load.cancelled = false;
         load.latency.p50_us = p50_ms * 1000.0;
         load.latency.p99_us = p50_ms * 3000.0;
+        load.latency_with_failures = load.latency;
         load
     }
 }

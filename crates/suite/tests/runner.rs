@@ -195,11 +195,24 @@ struct FaultyLab {
     canary: Vec<f64>,
     readings: usize,
     failing: Option<(&'static str, &'static str, f64)>,
+    /// Machine faults for the n-th call to `measure` (from 0); the others have none.
+    faults: Vec<(usize, &'static str)>,
+    /// Calls to `measure` whose app "dies": the lab fails them.
+    dies: Vec<usize>,
+    measures: usize,
 }
 
 impl FaultyLab {
     fn new() -> FaultyLab {
-        FaultyLab { inner: ScriptedLab::new(template()), canary: Vec::new(), readings: 0, failing: None }
+        FaultyLab {
+            inner: ScriptedLab::new(template()),
+            canary: Vec::new(),
+            readings: 0,
+            failing: None,
+            faults: Vec::new(),
+            dies: Vec::new(),
+            measures: 0,
+        }
     }
 }
 
@@ -211,7 +224,13 @@ impl Lab for FaultyLab {
         self.inner.ensure(instance)
     }
     fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
+        let call = self.measures;
+        self.measures += 1;
+        if self.dies.contains(&call) {
+            return Err(LabFailure { message: format!("{} exited during the trial", i.stack), stderr_tail: None });
+        }
         let mut measured = self.inner.measure(i, l, t, w)?;
+        measured.machine_faults.extend(self.faults.iter().filter(|(n, _)| *n == call).map(|(_, f)| f.to_string()));
         if let (Some((stack, class, share)), Some(load)) = (self.failing, measured.load.as_mut()) {
             if i.stack == stack {
                 let failed = (load.requests as f64 * share).round() as u64;
@@ -297,12 +316,15 @@ fn units_divided_within_one_stack_are_interleaved_trial_by_trial() {
     for stack in ["express", "fastapi"] {
         let mine: Vec<(&str, u32)> =
             measurements.iter().filter(|m| m.stack == stack).map(|m| (m.label.as_str(), m.trial)).collect();
-        assert_eq!(mine.len(), 12, "{stack}: 6 trials of each of alone and mixed");
-        let first = mine[0].0;
-        let other = if first == "alone" { "mixed" } else { "alone" };
-        for (k, block) in mine.chunks(4).enumerate() {
+        assert_eq!(mine.len(), 18, "{stack}: 6 trials of each of alone, mixed-io and mixed-cpu");
+        let (u1, u2, u3) = (mine[0].0, mine[1].0, mine[2].0);
+        let mut units = [u1, u2, u3];
+        units.sort_unstable();
+        assert_eq!(units, ["alone", "mixed-cpu", "mixed-io"], "{stack}: each unit once per trial");
+        for (k, block) in mine.chunks(6).enumerate() {
             let t = 2 * k as u32 + 1;
-            assert_eq!(block, [(first, t), (other, t), (other, t + 1), (first, t + 1)], "{stack}: U1 U2 U2 U1");
+            let want = [(u1, t), (u2, t), (u3, t), (u3, t + 1), (u2, t + 1), (u1, t + 1)];
+            assert_eq!(block, want, "{stack}: U1 U2 U3, U3 U2 U1");
         }
     }
     // The workers' scaling group: trial k of w=1 and w=2 run next to each other on each stack.
@@ -367,7 +389,7 @@ fn a_repeat_that_drifts_again_is_invalid() {
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
     assert_eq!(measurements.len(), 13, "12 trials and one repeat");
     let (first, repeat) = (&measurements[0], &measurements[1]);
-    assert!(!first.valid && first.invalid_reasons[0].contains("repeated"), "{first:?}");
+    assert!(!first.valid && first.invalid_reasons.iter().any(|r| r.contains("repeated")), "{first:?}");
     assert!(repeat.id.ends_with("/repeat") && repeat.trial == first.trial);
     assert!(!repeat.valid, "a repeat that drifts again is not kept: {repeat:?}");
     assert!(repeat.invalid_reasons[0].contains("again"), "{:?}", repeat.invalid_reasons);
@@ -378,6 +400,30 @@ fn a_repeat_that_drifts_again_is_invalid() {
     lab.canary = vec![1.0, 1.04];
     let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
     assert_eq!(measurements.len(), 12);
+}
+
+#[test]
+fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
+    let profile = Profile::named("quick").unwrap();
+    let mut lab = FaultyLab::new();
+    // The second trial's generator side is saturated; the fifth's repeat is contended again.
+    lab.faults = vec![(1, "generator side 97% busy"), (5, "app cores contended 12%"), (6, "app cores contended 9%")];
+    let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert_eq!(measurements.len(), 14, "12 trials and two repeats");
+    let (faulty, repeat) = (&measurements[1], &measurements[2]);
+    assert!(!faulty.valid && faulty.invalid_reasons[0].contains("97% busy"), "{faulty:?}");
+    assert!(faulty.invalid_reasons.iter().any(|r| r.contains("repeated")), "{faulty:?}");
+    assert!(repeat.valid && repeat.id.ends_with("/repeat") && repeat.trial == faulty.trial, "{repeat:?}");
+    assert!(!measurements[6].valid && measurements[6].id.ends_with("/repeat"), "{:?}", measurements[6]);
+    assert!(notes.iter().any(|n| n.contains("invalid again") && n.contains("contended 9%")), "{notes:?}");
+    assert_eq!(measurements.iter().filter(|m| m.valid).count(), 12 - 1, "one pair is lost, every other kept");
+
+    // An app that died is reported, not measured again behind the user's back.
+    let mut lab = FaultyLab::new();
+    lab.dies = vec![0];
+    let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert_eq!(measurements.len(), 12);
+    assert!(!measurements[0].valid && measurements[0].invalid_reasons[0].contains("exited"));
 }
 
 #[test]
