@@ -127,6 +127,12 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         supervisor.spec(stack)?;
     }
     let topology = Topology::detect(None)?;
+    let (experiments, not_measurable) = claimbench_suite::experiments::measurable(experiments, |needs| {
+        topology.fits(needs.app_cpus as usize, needs.generator_cpus as usize)
+    });
+    for (id, why) in &not_measurable {
+        eprintln!("{id}: {why}");
+    }
     for p in claimbench_lab::busy_elsewhere() {
         eprintln!(
             "warning: another process is busy: {} (pid {}) used {:.0}% of a CPU; its trials may be contended",
@@ -141,7 +147,7 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let started_at = SystemTime::now();
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
-    let header = header(request, &profile, started_at, environment);
+    let header = RunResults { not_measurable, ..header(request, &profile, started_at, environment) };
     let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
@@ -248,6 +254,7 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         environment,
         claims: Vec::new(),
         experiments: Vec::new(),
+        not_measurable: Default::default(),
         warnings: Vec::new(),
     }
 }

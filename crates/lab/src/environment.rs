@@ -14,9 +14,9 @@ use crate::Topology;
 /// The environment record of a run on `topology`, from the checkout at `root`.
 pub fn capture_environment(root: &Path, topology: &Topology, stacks: BTreeMap<String, StackInfo>) -> Environment {
     let cores = topology.allowed.len() as u32;
-    let pinning_note = (cores <= 2).then(|| {
+    let pinning_note = (cores <= 3).then(|| {
         format!(
-            "only {cores} core(s): the app gets core {}, the load generator and the upstream share core {}; E-workers lets the app use every core, so there it shares them with the generator",
+            "only {cores} core(s): the app gets core {}, the load generator and the upstream share core(s) {}; experiments that need several app cores (E-workers) are not measurable here",
             topology.app_list(),
             topology.generator_list()
         )

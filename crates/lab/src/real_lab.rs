@@ -90,7 +90,7 @@ impl RealLab {
     fn config(&self, instance: &Instance) -> StackConfig {
         StackConfig {
             workers: instance.workers,
-            cpus: Some(if instance.wide { self.topology.allowed.clone() } else { self.topology.app.clone() }),
+            cpus: Some(if instance.wide { self.topology.app_side.clone() } else { self.topology.app.clone() }),
             upstream_url: Some(self.upstream.url()),
             ..StackConfig::new(&instance.stack)
         }
@@ -339,17 +339,16 @@ fn judge_window(
     }
     let generator = cpuload::window(&opened.cpus, &closed.cpus, &topology.generator);
     m.generator_side_busy = generator.map(|w| w.busy_fraction());
-    if let (Some(w), false) = (generator, wide) {
-        // A wide app runs on the generator's CPUs by design; its trials are not judged here.
+    if let Some(w) = generator {
         m.machine_faults.extend(cpuload::saturated(&w, cpuload::GENERATOR_BUSY_MAX));
     }
-    if !wide {
-        if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, &topology.app) {
-            let others = w.others_fraction(app_cpu_s, procfs::clock_ticks());
-            m.app_core_contention = Some(others);
-            m.steal = Some(w.steal_fraction());
-            m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), w.contention_limit()));
-        }
+    // A multi-worker app runs on the whole app side, never on the generator's CPUs.
+    let app_cpus = if wide { &topology.app_side } else { &topology.app };
+    if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, app_cpus) {
+        let others = w.others_fraction(app_cpu_s, procfs::clock_ticks());
+        m.app_core_contention = Some(others);
+        m.steal = Some(w.steal_fraction());
+        m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), w.contention_limit()));
     }
     let late = UpstreamLate {
         late: closed.upstream_late - opened.upstream_late,

@@ -1,19 +1,24 @@
 //! Which CPUs each part of the lab gets, chosen from the CPUs this process may use (its affinity
 //! mask, so `taskset -c 2,3 claimbench run` never hands out CPU 0 or 1).
 //!
-//! The app gets the last allowed CPU, the load generator and the upstream share the others; on a
-//! single CPU everything shares it. A database, when one joins the lab, gets its CPUs here too.
-//! Pinning the processes is the supervisor's and the engine's job.
+//! The app side is the last half of the allowed CPUs (at least one): a one-worker app runs on its
+//! last CPU, a multi-worker app on the whole side. The load generator and the upstream share the
+//! others, so no app ever runs on the generator's CPUs; on a single CPU everything shares it. An
+//! experiment that needs more CPUs on a side than the machine gives it is not measurable here
+//! ([`Topology::fits`]). A database, when one joins the lab, gets its CPUs here too. Pinning the
+//! processes is the supervisor's and the engine's job.
 
 use claimbench_platform::{allowed_cpus, cpu_list, PlatformError};
 
 /// The CPUs of each part of the lab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
-    /// Every CPU this process may use, ascending (what a "wide" app instance gets).
+    /// Every CPU this process may use, ascending.
     pub allowed: Vec<usize>,
-    /// The app under test.
+    /// The app under test with one worker: the last CPU of the app side.
     pub app: Vec<usize>,
+    /// Every CPU of the app side, for an app with several workers.
+    pub app_side: Vec<usize>,
     /// The load generator's threads.
     pub generator: Vec<usize>,
     /// The upstream service.
@@ -42,21 +47,46 @@ impl Topology {
         let mut allowed = allowed.to_vec();
         allowed.sort_unstable();
         allowed.dedup();
-        let last = *allowed.last().ok_or(TopologyError::NoCpus)?;
-        let app = match app {
+        if allowed.is_empty() {
+            return Err(TopologyError::NoCpus);
+        }
+        let (app, app_side) = match app {
             Some(asked) => {
                 if let Some(&cpu) = asked.iter().find(|c| !allowed.contains(c)) {
                     return Err(TopologyError::NotAllowed { asked: cpu_list(asked), cpu, allowed: cpu_list(&allowed) });
                 }
-                asked.to_vec()
+                (asked.to_vec(), asked.to_vec())
             }
-            None => vec![last],
+            None => {
+                let side = allowed[allowed.len() - (allowed.len() / 2).max(1)..].to_vec();
+                (side[side.len() - 1..].to_vec(), side)
+            }
         };
-        let mut generator: Vec<usize> = allowed.iter().copied().filter(|c| !app.contains(c)).collect();
+        let mut generator: Vec<usize> = allowed.iter().copied().filter(|c| !app_side.contains(c)).collect();
         if generator.is_empty() {
             generator = app.clone();
         }
-        Ok(Topology { upstream: generator.clone(), generator, app, allowed })
+        Ok(Topology { upstream: generator.clone(), generator, app, app_side, allowed })
+    }
+
+    /// Whether an experiment needing `app` CPUs for the app and `generator` CPUs for the load
+    /// generator and the upstream, none of them shared, fits here; if not, why, worded for the
+    /// report: "not measurable on this machine: …".
+    pub fn fits(&self, app: usize, generator: usize) -> Result<(), String> {
+        let (has_app, has_generator) = if self.shared() { (0, 0) } else { (self.app_side.len(), self.generator.len()) };
+        if has_app >= app && has_generator >= generator {
+            return Ok(());
+        }
+        Err(format!(
+            "not measurable on this machine: needs {} CPUs ({app} for the app, {generator} for the load generator \
+             and the upstream, none shared), has {} (app side CPUs {}, generator side CPUs {}); run it on a machine with at \
+             least {} CPUs",
+            app + generator,
+            self.allowed.len(),
+            cpu_list(&self.app_side),
+            cpu_list(&self.generator),
+            2 * app.max(generator)
+        ))
     }
 
     /// The app's CPUs in the kernel's list form, e.g. `3`.
@@ -92,10 +122,34 @@ mod tests {
     }
 
     #[test]
-    fn the_app_gets_the_last_allowed_cpu_and_the_rest_go_to_the_generator() {
+    fn the_app_gets_the_last_allowed_cpu_and_the_first_half_goes_to_the_generator() {
         let t = Topology::split(&[0, 1, 4, 5], None).unwrap();
-        assert_eq!((t.app_list(), t.generator_list()), ("5".to_string(), "0-1,4".to_string()));
+        assert_eq!((t.app_list(), t.generator_list()), ("5".to_string(), "0-1".to_string()));
+        assert_eq!(t.app_side, [4, 5]);
         assert!(!t.shared());
+    }
+
+    #[test]
+    fn the_app_side_is_the_last_half_and_never_overlaps_the_generator() {
+        let t = Topology::split(&(0..16).collect::<Vec<_>>(), None).unwrap();
+        assert_eq!(
+            (cpu_list(&t.app_side), t.app_list(), t.generator_list()),
+            ("8-15".into(), "15".into(), "0-7".into())
+        );
+        assert!(t.fits(8, 8).is_ok());
+        let t = Topology::split(&[0, 1, 2], None).unwrap();
+        assert_eq!((t.app_side.clone(), t.generator.clone()), (vec![2], vec![0, 1]));
+    }
+
+    #[test]
+    fn an_experiment_needing_more_cpus_than_the_machine_has_does_not_fit() {
+        let two = Topology::split(&[0, 1], None).unwrap();
+        assert!(two.fits(1, 1).is_ok());
+        let why = two.fits(2, 1).unwrap_err();
+        assert!(why.starts_with("not measurable on this machine: needs 3 CPUs (2 for the app"), "{why}");
+        assert!(why.contains("has 2 (app side CPUs 1, generator side CPUs 0)"), "{why}");
+        let one = Topology::split(&[5], None).unwrap();
+        assert!(one.fits(1, 1).is_err(), "one shared CPU gives neither side a CPU of its own");
     }
 
     #[test]

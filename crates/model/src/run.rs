@@ -46,6 +46,10 @@ pub struct RunResults {
     pub claims: Vec<ClaimResult>,
     /// One entry per experiment, in the order they ran.
     pub experiments: Vec<ExperimentResult>,
+    /// Experiments this machine could not give the CPUs they need, by id, with why: they were
+    /// not run, and the claims they back say "not measurable on this machine".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_measurable: BTreeMap<String, String>,
     /// Run-wide warnings, already worded for the user.
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -249,6 +253,10 @@ pub enum Claimed {
     Less,
     /// The claim says `r` is not above 1: e.g. "nothing blocks", p99 mixed / p99 alone stays ~1.
     NotGreater,
+    /// A negative control: the set-up itself makes `r` equal to 1 (both stacks held to the same
+    /// cap), so its interval must lie within the noise band. One that does not points at the
+    /// harness, not at the apps.
+    Equal,
 }
 
 /// One experiment and all its measurements.

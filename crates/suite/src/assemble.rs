@@ -1,8 +1,9 @@
 //! Putting a run together: the header written when the run starts, the measurements as they
 //! arrived, the catalogue and the claims become one [`RunResults`]. `claimbench run` does this at
-//! the end, and `claimbench report DIR` does it for an interrupted run from its JSONL.
+//! the end, and `claimbench report DIR` does it for an interrupted run from its JSONL. A negative
+//! control outside the noise band becomes a run-wide warning.
 
-use claimbench_model::run::{ExperimentResult, Measurement, RunResults};
+use claimbench_model::run::{ClaimResult, Claimed, ExperimentResult, Measurement, Outcome, RunResults};
 use claimbench_model::stack::Runtime;
 
 use crate::claims::ClaimsFile;
@@ -48,7 +49,9 @@ pub fn assemble(
         }
     }
     for e in experiments.iter_mut().filter(|e| e.measurements.is_empty()) {
-        e.skipped_reason = Some(if header.complete && header.method.primary_only {
+        e.skipped_reason = Some(if let Some(why) = header.not_measurable.get(&e.id) {
+            why.clone()
+        } else if header.complete && header.method.primary_only {
             "not run: this profile runs only the units of the claims' primary evidences, or --claims left it out".into()
         } else if header.complete {
             "not selected by this run's --claims filter".into()
@@ -58,8 +61,30 @@ pub fn assemble(
     }
     let sides = sides_of(&header);
     header.claims = evaluate(claims, &experiments, &sides, &header.method);
+    header.warnings.extend(failed_controls(&header.claims));
     header.experiments = experiments;
     header
+}
+
+/// A run-wide warning for every negative control whose interval lies outside the noise band:
+/// the set-up holds both sides to one value there, so a difference is the harness's.
+fn failed_controls(claims: &[ClaimResult]) -> Vec<String> {
+    claims
+        .iter()
+        .flat_map(|c| c.sub_verdicts.iter().map(move |v| (c, v)))
+        .filter(|(_, v)| {
+            v.verdict.outcome == Outcome::Refuted
+                && v.verdict.estimate.as_ref().is_some_and(|e| e.claimed == Some(Claimed::Equal))
+        })
+        .map(|(c, v)| {
+            format!(
+                "negative control failed ({}: {}): {}; {}. Both stacks are held to the same value there, so \
+                 the harness or the machine, not the apps, made the difference: treat this run's verdicts \
+                 with suspicion",
+                c.id, v.label, v.verdict.key_number, v.verdict.reason
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -110,7 +110,11 @@ pub fn evaluate_evidence(
     };
     if experiment.measurements.is_empty() {
         let why = experiment.skipped_reason.clone().unwrap_or_else(|| "it has no measurements".into());
-        return not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
+        let mut verdict = not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
+        if why.starts_with("not measurable") {
+            verdict.key_number = "not measurable on this machine".into();
+        }
+        return verdict;
     }
     let absent: Vec<&String> = [&evidence.numerator, &evidence.denominator]
         .iter()

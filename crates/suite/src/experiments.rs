@@ -3,12 +3,14 @@
 //! within one stack (they are interleaved trial by trial so those ratios are paired too).
 //! [`plan`] cuts the catalogue down to what a profile runs. The runner walks the plan.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{ClaimsFile, Evidence};
 use crate::profile::Profile;
+use crate::verdict::Claimed;
 
 /// Which app instance a unit needs: a stack with a worker count, pinned narrowly (the app's own
 /// core) or widely (every core, for the scaling experiments on small machines).
@@ -63,6 +65,24 @@ pub struct Unit {
     pub built_in_delay_ms: Option<f64>,
 }
 
+/// The CPUs an experiment needs, none of them shared between the two sides; on a machine that
+/// cannot give them it is reported as not measurable there rather than run in a layout that
+/// would decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Needs {
+    /// CPUs for the app under test.
+    pub app_cpus: u32,
+    /// CPUs for the load generator and the upstream.
+    pub generator_cpus: u32,
+}
+
+impl Default for Needs {
+    /// One CPU each: what every single-worker experiment needs.
+    fn default() -> Needs {
+        Needs { app_cpus: 1, generator_cpus: 1 }
+    }
+}
+
 /// One experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
@@ -77,6 +97,9 @@ pub struct Experiment {
     /// checks that every same-side evidence of the claims file reads units of one group.
     #[serde(default)]
     pub interleave: Vec<Vec<String>>,
+    /// The CPUs it needs.
+    #[serde(default)]
+    pub needs: Needs,
 }
 
 fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
@@ -91,6 +114,7 @@ fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<U
         measured_as: measured_as.into(),
         units,
         interleave: Vec::new(),
+        needs: Needs::default(),
     }
 }
 
@@ -266,22 +290,30 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "E-workers",
         "Workers and the GIL",
         "`/cpu/fib?n=22` and `/json` with WORKERS=1 and 2",
-        "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; the app may use every core",
+        "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; a multi-worker app gets the whole app side, never the generator's CPUs",
         worker_units,
     ));
-    list.last_mut().expect("E-workers was just pushed").interleave =
+    let workers = list.last_mut().expect("E-workers was just pushed");
+    workers.interleave =
         vec![labels(&["fib w=1 c=1", "fib w=1 c=4", "fib w=2 c=4"]), labels(&["json w=1 c=64", "json w=2 c=64"])];
+    // Two workers need two app CPUs of their own; on fewer the layout, not the runtime, decides.
+    workers.needs = Needs { app_cpus: 2, generator_cpus: 1 };
     list
 }
 
 /// What a profile runs of `experiments` for `claims`: everything, or with `primary_only` just the
-/// units the claims' primary (first) evidences read; an experiment left with no unit is dropped.
-/// Catalogue order is kept.
+/// units the claims' primary (first) evidences and their negative controls read; an experiment
+/// left with no unit is dropped. Catalogue order is kept.
 pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: bool) -> Vec<Experiment> {
     if !primary_only {
         return experiments;
     }
-    let primary: Vec<&Evidence> = claims.claims.iter().filter_map(|c| c.evidence.first()).collect();
+    let primary: Vec<&Evidence> = claims
+        .claims
+        .iter()
+        .flat_map(|c| c.evidence.iter().enumerate().filter(|(i, ev)| *i == 0 || ev.claimed == Claimed::Equal))
+        .map(|(_, ev)| ev)
+        .collect();
     experiments
         .into_iter()
         .filter_map(|mut e| {
@@ -305,6 +337,26 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
             Some(e)
         })
         .collect()
+}
+
+/// Splits a plan into what this machine can measure and, by experiment id, why the rest is not
+/// measurable here (`fits` answers for the machine, e.g. the lab's topology).
+pub fn measurable(
+    experiments: Vec<Experiment>,
+    fits: impl Fn(&Needs) -> Result<(), String>,
+) -> (Vec<Experiment>, BTreeMap<String, String>) {
+    let mut not_measurable = BTreeMap::new();
+    let kept = experiments
+        .into_iter()
+        .filter(|e| match fits(&e.needs) {
+            Ok(()) => true,
+            Err(why) => {
+                not_measurable.insert(e.id.clone(), why);
+                false
+            }
+        })
+        .collect();
+    (kept, not_measurable)
 }
 
 impl Experiment {

@@ -67,11 +67,18 @@ pub fn decide_ratios(ratios: &[f64], claimed: Claimed, threshold: f64, level: f6
         Ok(i) => {
             let outcome = decide(i.low, i.high, claimed, threshold);
             let level = format::level(i.level);
-            let reason = match outcome {
-                Outcome::Supported => {
+            let reason = match (claimed, outcome) {
+                (Claimed::Equal, Outcome::Supported) => {
+                    format!("the whole {level} interval lies within the {band} noise band, as this control must")
+                }
+                (Claimed::Equal, Outcome::Refuted) => format!(
+                    "the whole {level} interval lies outside the {band} noise band, where this control cannot be: \
+                     a harness problem"
+                ),
+                (_, Outcome::Supported) => {
                     format!("the whole {level} interval lies on the claimed side, beyond the {band} noise band")
                 }
-                Outcome::Refuted => format!(
+                (_, Outcome::Refuted) => format!(
                     "the whole {level} interval lies on the other side of the claim, beyond the {band} noise band"
                 ),
                 _ => format!("the {level} interval reaches into the {band} noise band or crosses it"),
@@ -89,12 +96,22 @@ pub fn decide_ratios(ratios: &[f64], claimed: Claimed, threshold: f64, level: f6
 /// - Greater: supported if `low > 1 + t`, refuted if `high < 1 / (1 + t)`.
 /// - Less: supported if `high < 1 / (1 + t)`, refuted if `low > 1 + t`.
 /// - NotGreater: supported if `high < 1 + t`, refuted if `low > 1 + t`.
+/// - Equal (a negative control): supported if the whole interval lies within the band, refuted
+///   if it lies wholly beyond it on either side.
 ///
 /// Everything else is inconclusive.
 pub fn decide(low: f64, high: f64, claimed: Claimed, threshold: f64) -> Outcome {
     let Some(band) = band(low, high, threshold) else {
         return Outcome::Inconclusive;
     };
+    if claimed == Claimed::Equal {
+        let within = low >= 1.0 / (1.0 + threshold) && high <= 1.0 + threshold;
+        return match band {
+            Band::Above | Band::Below => Outcome::Refuted,
+            _ if within => Outcome::Supported,
+            _ => Outcome::Inconclusive,
+        };
+    }
     match (claimed, band) {
         (Claimed::Greater, Band::Above) | (Claimed::Less, Band::Below) => Outcome::Supported,
         (Claimed::NotGreater, Band::Below | Band::UnderTop) => Outcome::Supported,
@@ -114,6 +131,15 @@ mod tests {
         assert_eq!(decide(1.31, 1.55, Claimed::Greater, T), Outcome::Supported);
         assert_eq!(decide(0.40, 0.61, Claimed::Less, T), Outcome::Supported);
         assert_eq!(decide(0.9, 1.03, Claimed::NotGreater, T), Outcome::Supported);
+    }
+
+    #[test]
+    fn a_negative_control_holds_only_inside_the_band_and_fails_beyond_it_on_either_side() {
+        assert_eq!(decide(0.97, 1.02, Claimed::Equal, T), Outcome::Supported);
+        assert_eq!(decide(0.97, 1.07, Claimed::Equal, T), Outcome::Inconclusive, "across the top edge");
+        assert_eq!(decide(0.90, 0.99, Claimed::Equal, T), Outcome::Inconclusive, "across the bottom edge");
+        assert_eq!(decide(1.10, 1.20, Claimed::Equal, T), Outcome::Refuted);
+        assert_eq!(decide(0.80, 0.90, Claimed::Equal, T), Outcome::Refuted);
     }
 
     #[test]

@@ -427,6 +427,41 @@ fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
 }
 
 #[test]
+fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_why() {
+    let profile = Profile::named("quick").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // A two-CPU machine: one for the app, one for the generator side.
+    let two_cpus = |needs: &claimbench_suite::experiments::Needs| {
+        if needs.app_cpus <= 1 && needs.generator_cpus <= 1 {
+            Ok(())
+        } else {
+            Err(format!("not measurable on this machine: needs {} CPUs, has 2", needs.app_cpus + needs.generator_cpus))
+        }
+    };
+    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), two_cpus);
+    assert_eq!(not_measurable.keys().collect::<Vec<_>>(), ["E-workers"]);
+    assert!(kept.iter().all(|e| e.id != "E-workers") && kept.len() == catalogue(&profile).len() - 1);
+
+    let ids: Vec<&str> = kept.iter().map(|e| e.id.as_str()).filter(|id| ["E-io", "E-cost"].contains(id)).collect();
+    let (measurements, _) = run_with(&mut lab(), &ids);
+    assert!(measurements.iter().all(|m| m.experiment != "E-workers"), "nothing of E-workers ran");
+    let head = RunResults { not_measurable, ..header(&node_and_python()) };
+    let results = assemble(head, measurements, &catalogue(&profile), &claims);
+    let scalability = &results.claims.iter().find(|c| c.id == "scalability").unwrap().verdict;
+    assert_eq!(scalability.outcome, Outcome::NotMeasured);
+    assert_eq!(scalability.key_number, "not measurable on this machine");
+    assert!(
+        scalability.reason.starts_with("E-workers: not measurable on this machine: needs 3 CPUs"),
+        "{}",
+        scalability.reason
+    );
+    let workers = results.experiments.iter().find(|e| e.id == "E-workers").unwrap();
+    assert!(workers.skipped_reason.as_deref().is_some_and(|r| r.contains("needs 3 CPUs")), "{workers:?}");
+    let json = serde_json::to_value(&results).unwrap();
+    assert!(json["not_measurable"]["E-workers"].as_str().is_some(), "results.json records it");
+}
+
+#[test]
 fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measured() {
     let profile = Profile::named("quick").unwrap();
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
@@ -448,6 +483,16 @@ fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measur
     assert_eq!(estimate.pairs, 6);
     assert!(estimate.confidence.is_some_and(|l| l >= 0.95), "{estimate:?}");
     assert!(io.sub_verdicts[0].primary && io.sub_verdicts[1..].iter().all(|v| !v.primary));
+    // The scripted lab ignores the 500 req/s cap of 10 connections on a 20 ms upstream, so the
+    // negative control fails, as it would for a harness that broke the cap, and says so run-wide.
+    let control = io.sub_verdicts.iter().find(|v| v.label.starts_with("negative control")).unwrap();
+    assert_eq!(control.verdict.outcome, Outcome::Refuted, "{:?}", control.verdict);
+    assert!(control.verdict.reason.contains("harness problem"), "{}", control.verdict.reason);
+    assert!(
+        results.warnings.iter().any(|w| w.starts_with("negative control failed (io-throughput")),
+        "{:?}",
+        results.warnings
+    );
     let slo = io.sub_verdicts.iter().find(|v| v.verdict.reason.contains("'slo'")).unwrap();
     assert_eq!(slo.verdict.outcome, Outcome::NotMeasured, "{:?}", slo.verdict);
     assert!(slo.verdict.reason.starts_with("not measured in this profile"), "{}", slo.verdict.reason);

@@ -34,6 +34,8 @@ pub fn favoured(direction: &str, estimate: &Estimate, verdicts: &[(Outcome, f64)
     match estimate.claimed {
         Some(Claimed::Greater) => return Favoured::Up,
         Some(Claimed::Less) | Some(Claimed::NotGreater) => return Favoured::Down,
+        // A negative control favours no side: either way, a move is not an improvement.
+        Some(Claimed::Equal) => return Favoured::Unknown,
         None => {}
     }
     match from_words(direction, &estimate.numerator, &estimate.denominator) {
