@@ -6,9 +6,10 @@
 const { Agent } = require('undici');
 const { HttpError } = require('./logic');
 
-// A fixed pool size, the same whatever the load: beyond 256 calls in flight per process, calls
-// queue inside the pool, and that queueing is part of what /io/upstream measures at high fanout.
-const POOL_CONNECTIONS = 256;
+// No cap on the pool's connections (undici's `connections: null`, its default), as on the Python
+// side (aiohttp with limit=0): a pool limit in one runtime only would queue its calls at high
+// fanout and decide /io/upstream by configuration. The contract's `upstream_pool` says so.
+const POOL_CONNECTIONS = null;
 
 /**
  * A client for UPSTREAM_URL (a URL that config.js has checked), or, when it is unset, a stand-in

@@ -40,7 +40,8 @@ class Upstream:
             return
         self._session = aiohttp.ClientSession(
             # limit=0 lifts aiohttp's default cap of 100 connections, which would queue a
-            # 1000-client load; Node's undici Agent has no cap either.
+            # 1000-client load. Node's undici Agent is uncapped too (connections: null): equal
+            # pools, as the contract's `upstream_pool` says.
             connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
             # The upstream is on loopback: proxy variables must not reroute it.
