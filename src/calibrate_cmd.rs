@@ -18,7 +18,7 @@ use claimbench_model::calibration::{
 };
 use claimbench_model::run::{Environment, RunResults};
 use claimbench_model::stack::Runtime;
-use claimbench_suite::{ClaimsFile, ProfileName};
+use claimbench_suite::ClaimsFile;
 
 use crate::args;
 use crate::run_cmd::{self, Request};
@@ -28,21 +28,11 @@ pub struct CalibrateArgs {
     /// The stack that runs on both sides (a registry name from fixtures/stacks.toml).
     #[arg(long, default_value = "express")]
     stack: String,
-    /// smoke (seconds, for tests), quick (≤ 5 min), standard, or nightly (≤ 45 min).
-    #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
-    profile: ProfileName,
-    /// Only these claims (comma-separated ids from fixtures/claims.toml).
-    #[arg(long, value_delimiter = ',')]
-    claims: Vec<String>,
+    #[command(flatten)]
+    measure: args::MeasureArgs,
     /// Where the calibration's run folder and calibration-latest.json go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// The p99 objective of the saturation search, in milliseconds.
-    #[arg(long, default_value_t = 100.0, value_parser = args::slo_ms)]
-    slo_ms: f64,
-    /// Noise band for verdicts, as a fraction (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05, value_parser = args::threshold)]
-    threshold: f64,
 }
 
 pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
@@ -51,13 +41,10 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     }
     let (node, python) = (format!("{}@a", args.stack), format!("{}@b", args.stack));
     let request = Request {
-        profile: args.profile,
-        claims: args.claims.clone(),
+        flags: args.measure.clone(),
         stacks: vec![node.clone(), python.clone()],
         roles: BTreeMap::from([(node, Runtime::Node), (python, Runtime::Python)]),
         out: args.out.clone(),
-        slo_ms: args.slo_ms,
-        threshold: args.threshold,
         kind: Some("calibrate"),
     };
     let measured = run_cmd::measure(&request)?;
