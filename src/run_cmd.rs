@@ -15,7 +15,7 @@ use claimbench_conformance::render_table;
 use claimbench_lab::{
     capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
-use claimbench_model::calibration::{Calibration, LATEST_CALIBRATION_FILE};
+use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::{assemble, catalogue, load_claims, ClaimsFile, Profile, Progress, RunOptions, Runner};
@@ -51,7 +51,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         kind: None,
     };
     let measured = measure(&request)?;
-    let calibration_path = args.calibration.clone().unwrap_or_else(|| args.out.join(LATEST_CALIBRATION_FILE));
+    let calibration_path = args.calibration.clone().unwrap_or_else(|| claimbench_lab::latest_calibration(&args.out));
     let calibration = crate::calibrate_cmd::newest_of_machine(&calibration_path, &measured.results.environment);
     let html = render(&measured, calibration.as_ref())?;
     match crate::history_cmd::record_run(&args.out, &measured.results) {

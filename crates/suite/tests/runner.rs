@@ -245,7 +245,12 @@ fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
                 let order: Vec<(u32, &str)> =
                     steps.iter().filter(|s| s.unit == u).map(|s| (s.trial, s.stack.as_str())).collect();
                 let per_stack = order.len() / 2;
-                assert!(per_stack % 2 == 0 && per_stack > 0, "{name:?} {} {}: {per_stack}", experiment.id, unit.label);
+                assert!(
+                    per_stack.is_multiple_of(2) && per_stack > 0,
+                    "{name:?} {} {}: {per_stack}",
+                    experiment.id,
+                    unit.label
+                );
                 for (k, pair) in order.chunks(2).enumerate() {
                     let trial = k as u32 + 1;
                     let want = if trial % 2 == 1 { ["express", "fastapi"] } else { ["fastapi", "express"] };
