@@ -139,7 +139,7 @@ fn the_report_renders_in_chromium_with_every_chart_visible_and_no_console_errors
         let _ = writeln!(std::io::stderr(), "\n{ruler}\nSKIPPED: {message}\n{ruler}\n");
         return;
     };
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/scripted-run.json");
     let results = RunResults::from_json(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
     let html = render_html(&results).unwrap();
     let charts_rendered = html.matches("data-chart=\"").count();

@@ -21,7 +21,7 @@ fn root() -> &'static Path {
 
 /// A load result from the recorded fixture, for the scripted lab to reshape.
 fn template() -> LoadResult {
-    let text = std::fs::read_to_string(root().join("fixtures/results/quick-run.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/results/recorded-smoke.json")).unwrap();
     let run: RunResults = serde_json::from_str(&text).unwrap();
     run.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap()
 }
@@ -65,7 +65,7 @@ fn run_method(
 }
 
 fn header(measured_stacks: &[(&str, claimbench_model::stack::Runtime)]) -> RunResults {
-    let text = std::fs::read_to_string(root().join("fixtures/results/quick-run.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/results/recorded-smoke.json")).unwrap();
     let mut run: RunResults = serde_json::from_str(&text).unwrap();
     run.claims.clear();
     run.experiments.clear();
