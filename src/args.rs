@@ -3,10 +3,12 @@
 //! Every numeric flag is bounded here, so a typo such as `--timeout 10000000000000000000s` is a
 //! usage error (clap names the flag, this module names the limit, exit 2) rather than an overflow
 //! deep inside the engine. The commands' `*Args` structs pick these parsers; what the values mean
-//! is each command's business.
+//! is each command's business. [`MeasureArgs`] holds the flags `run` and `calibrate` share, so
+//! their names, defaults, help and bounds cannot drift apart.
 
 use std::time::Duration;
 
+use claimbench_suite::ProfileName;
 use clap::builder::{RangedU64ValueParser, TypedValueParser};
 
 /// The longest duration any flag takes; far beyond a sensible run, far below `Instant`'s range.
@@ -26,6 +28,23 @@ pub const MAX_WORKERS: u64 = 256;
 
 /// The highest p99 objective, milliseconds.
 pub const MAX_SLO_MS: f64 = 60_000.0;
+
+/// The flags of one pass over the experiments, flattened into both `run` and `calibrate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MeasureArgs {
+    /// smoke (seconds, for tests), quick (≤ 5 min), standard, or nightly (≤ 45 min).
+    #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
+    pub profile: ProfileName,
+    /// Only these claims (comma-separated ids from fixtures/claims.toml).
+    #[arg(long, value_delimiter = ',')]
+    pub claims: Vec<String>,
+    /// The p99 objective of the saturation search, in milliseconds.
+    #[arg(long, default_value_t = 100.0, value_parser = slo_ms)]
+    pub slo_ms: f64,
+    /// Noise band for verdicts, as a fraction (0.05 = 5%).
+    #[arg(long, default_value_t = 0.05, value_parser = threshold)]
+    pub threshold: f64,
+}
 
 /// A duration such as `30s`, `500ms`, `1.5s` or `2m`, at most [`MAX_DURATION`].
 pub fn duration(text: &str) -> Result<Duration, String> {

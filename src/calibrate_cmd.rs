@@ -4,21 +4,19 @@
 //! `run` decides it. Both sides run the same code, so each verdict other than inconclusive is a
 //! false one: their count is this method's false-verdict rate on this machine, today.
 //!
-//! Glue only: this file counts the outcomes and writes `calibration.json` (in the run folder and
-//! as `<out>/calibration-latest.json`, where `run` finds it); the verdicts are the suite's, the
-//! page is the report's.
+//! Glue only: this file counts the outcomes and hands the calibration to the run folder
+//! (`claimbench_lab::RunDir`, which writes it into the folder and as the newest beside it, where
+//! `run` finds it); the verdicts are the suite's, the page is the report's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claimbench_model::calibration::{
-    Calibration, Counts, EvidenceOutcome, Machine, CALIBRATION_FILE, LATEST_CALIBRATION_FILE,
-};
+use claimbench_model::calibration::{Calibration, Counts, EvidenceOutcome, Machine};
 use claimbench_model::run::{Environment, RunResults};
 use claimbench_model::stack::Runtime;
-use claimbench_suite::{ClaimsFile, ProfileName};
+use claimbench_suite::ClaimsFile;
 
 use crate::args;
 use crate::run_cmd::{self, Request};
@@ -28,21 +26,11 @@ pub struct CalibrateArgs {
     /// The stack that runs on both sides (a registry name from fixtures/stacks.toml).
     #[arg(long, default_value = "express")]
     stack: String,
-    /// smoke (seconds, for tests), quick (≤ 5 min), standard, or nightly (≤ 45 min).
-    #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
-    profile: ProfileName,
-    /// Only these claims (comma-separated ids from fixtures/claims.toml).
-    #[arg(long, value_delimiter = ',')]
-    claims: Vec<String>,
+    #[command(flatten)]
+    measure: args::MeasureArgs,
     /// Where the calibration's run folder and calibration-latest.json go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// The p99 objective of the saturation search, in milliseconds.
-    #[arg(long, default_value_t = 100.0, value_parser = args::slo_ms)]
-    slo_ms: f64,
-    /// Noise band for verdicts, as a fraction (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05, value_parser = args::threshold)]
-    threshold: f64,
 }
 
 pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
@@ -51,22 +39,15 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     }
     let (node, python) = (format!("{}@a", args.stack), format!("{}@b", args.stack));
     let request = Request {
-        profile: args.profile,
-        claims: args.claims.clone(),
+        flags: args.measure.clone(),
         stacks: vec![node.clone(), python.clone()],
         roles: BTreeMap::from([(node, Runtime::Node), (python, Runtime::Python)]),
         out: args.out.clone(),
-        slo_ms: args.slo_ms,
-        threshold: args.threshold,
         kind: Some("calibrate"),
     };
     let measured = run_cmd::measure(&request)?;
     let calibration = tally(&measured.results, &measured.claims, &args.stack);
-    let text = serde_json::to_string_pretty(&calibration).context("serializing the calibration")?;
-    let own = measured.dir.path().join(CALIBRATION_FILE);
-    std::fs::write(&own, &text).with_context(|| format!("writing {}", own.display()))?;
-    let latest = args.out.join(LATEST_CALIBRATION_FILE);
-    std::fs::write(&latest, &text).with_context(|| format!("writing {}", latest.display()))?;
+    let latest = measured.dir.write_calibration(&calibration, &args.out).context("writing the calibration")?;
     let html = run_cmd::render(&measured, Some(&calibration))?;
 
     print_calibration(&calibration);
@@ -82,12 +63,11 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
 /// The newest calibration at `path`, if it was measured on the machine `environment` describes;
 /// a file that cannot be read as one is a warning, not an error.
 pub(crate) fn newest_of_machine(path: &Path, environment: &Environment) -> Option<Calibration> {
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str::<Calibration>(&text) {
-        Ok(c) if c.is_of(environment) => Some(c),
+    match claimbench_lab::read_calibration(path) {
+        Ok(Some(c)) if c.is_of(environment) => Some(c),
         Ok(_) => None,
         Err(e) => {
-            eprintln!("warning: {} is not a calibration ({e}); the report shows none", path.display());
+            eprintln!("warning: {e}; the report shows none");
             None
         }
     }
@@ -193,7 +173,7 @@ mod tests {
     fn only_a_calibration_of_this_machine_is_shown() {
         let results = recorded();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LATEST_CALIBRATION_FILE);
+        let path = claimbench_lab::latest_calibration(dir.path());
         assert!(newest_of_machine(&path, &results.environment).is_none(), "no file, no calibration");
 
         let calibration = tally(&results, &claims(), "express");

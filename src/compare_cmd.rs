@@ -70,7 +70,7 @@ fn read_run(path: &Path) -> anyhow::Result<RunResults> {
 mod tests {
     use super::*;
 
-    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/quick-run.json");
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/scripted-standard.json");
 
     fn args(base: &Path, new: &Path) -> CompareArgs {
         CompareArgs { base: base.to_path_buf(), new: new.to_path_buf(), threshold: 0.05, markdown: None, html: None }

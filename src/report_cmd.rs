@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claimbench_model::calibration::{CALIBRATION_FILE, LATEST_CALIBRATION_FILE};
 use claimbench_suite::{assemble, catalogue, load_claims, Profile};
 
 use claimbench_lab::RunDir;
@@ -37,7 +36,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         assemble(header, measurements, &catalogue(&profile), &claims)
     };
     // A calibration's own folder holds its calibration; any other run shows the machine's newest.
-    let calibration = [args.dir.join(CALIBRATION_FILE), args.dir.join("..").join(LATEST_CALIBRATION_FILE)]
+    let calibration = dir
+        .calibration_paths()
         .iter()
         .find_map(|path| crate::calibrate_cmd::newest_of_machine(path, &results.environment));
     let written = claimbench_report::write_report_with(&results, calibration.as_ref(), &args.dir)

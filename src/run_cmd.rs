@@ -15,12 +15,10 @@ use claimbench_conformance::render_table;
 use claimbench_lab::{
     capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
-use claimbench_model::calibration::{Calibration, LATEST_CALIBRATION_FILE};
+use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
-use claimbench_suite::{
-    assemble, catalogue, load_claims, ClaimsFile, Profile, ProfileName, Progress, RunOptions, Runner,
-};
+use claimbench_suite::{assemble, catalogue, load_claims, ClaimsFile, Profile, Progress, RunOptions, Runner};
 use claimbench_supervisor::Supervisor;
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -31,24 +29,14 @@ use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// smoke (seconds, for tests), quick (≤ 5 min), standard, or nightly (≤ 45 min).
-    #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
-    profile: ProfileName,
-    /// Only these claims (comma-separated ids from fixtures/claims.toml).
-    #[arg(long, value_delimiter = ',')]
-    claims: Vec<String>,
+    #[command(flatten)]
+    measure: args::MeasureArgs,
     /// The stacks to compare: one node stack and one python stack.
     #[arg(long, value_delimiter = ',', default_value = "express,fastapi")]
     stacks: Vec<String>,
     /// Where run folders go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// The p99 objective of the saturation search, in milliseconds.
-    #[arg(long, default_value_t = 100.0, value_parser = args::slo_ms)]
-    slo_ms: f64,
-    /// Noise band for verdicts, as a fraction (0.05 = 5%).
-    #[arg(long, default_value_t = 0.05, value_parser = args::threshold)]
-    threshold: f64,
     /// The calibration the report shows, if it is of this machine [default: OUT/calibration-latest.json].
     #[arg(long)]
     calibration: Option<PathBuf>,
@@ -56,17 +44,14 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let request = Request {
-        profile: args.profile,
-        claims: args.claims.clone(),
+        flags: args.measure.clone(),
         stacks: args.stacks.clone(),
         roles: BTreeMap::new(),
         out: args.out.clone(),
-        slo_ms: args.slo_ms,
-        threshold: args.threshold,
         kind: None,
     };
     let measured = measure(&request)?;
-    let calibration_path = args.calibration.clone().unwrap_or_else(|| args.out.join(LATEST_CALIBRATION_FILE));
+    let calibration_path = args.calibration.clone().unwrap_or_else(|| claimbench_lab::latest_calibration(&args.out));
     let calibration = crate::calibrate_cmd::newest_of_machine(&calibration_path, &measured.results.environment);
     let html = render(&measured, calibration.as_ref())?;
     match crate::history_cmd::record_run(&args.out, &measured.results) {
@@ -89,14 +74,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// What one pass over the experiments is asked to do: `run`'s flags, or `calibrate`'s.
 pub(crate) struct Request {
-    pub profile: ProfileName,
-    pub claims: Vec<String>,
+    pub flags: args::MeasureArgs,
     pub stacks: Vec<String>,
     /// The side a stack stands for when it is not its own runtime's (see `Environment::roles`).
     pub roles: BTreeMap<String, Runtime>,
     pub out: PathBuf,
-    pub slo_ms: f64,
-    pub threshold: f64,
     /// Appended to the run id, e.g. `calibrate`; `None` for a plain run.
     pub kind: Option<&'static str>,
 }
@@ -116,10 +98,10 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         eprintln!("warning: {e}; runs with many connections may fail");
     }
     let supervisor = lab::supervisor()?;
-    let profile = Profile::of(request.profile);
+    let profile = Profile::of(request.flags.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
     let experiments = claimbench_suite::experiments::plan(
-        select_experiments(&claims, &request.claims, &profile)?,
+        select_experiments(&claims, &request.flags.claims, &profile)?,
         &claims,
         profile.primary_only,
     );
@@ -221,22 +203,24 @@ fn select_experiments(
 /// The run's header: what was asked for, the method, and the machine, before any measurement.
 fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment: Environment) -> RunResults {
     let method = Method {
-        noise_threshold: args.threshold,
+        noise_threshold: args.flags.threshold,
         confidence: 0.95,
-        slo_p99_ms: args.slo_ms,
+        slo_p99_ms: args.flags.slo_ms,
         max_error_ratio: 0.01,
         // The canary's limit is the verdict band: a speed change larger than the band could by
         // itself carry a trial's ratio out of it. The canary is the best of 7 short runs, so its
         // own jitter should sit well inside 5%; that is not yet measured here, and a noisier
         // machine shows up as repeats (and invalid repeats) in the run's notes.
-        canary_max_drift: args.threshold,
+        canary_max_drift: args.flags.threshold,
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
         seed: started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
         primary_only: profile.primary_only,
     };
-    let mut filters: Vec<String> =
-        (!args.claims.is_empty()).then(|| format!("--claims {}", args.claims.join(","))).into_iter().collect();
+    let mut filters: Vec<String> = (!args.flags.claims.is_empty())
+        .then(|| format!("--claims {}", args.flags.claims.join(",")))
+        .into_iter()
+        .collect();
     filters.push(format!("--stacks {}", args.stacks.join(",")));
     RunResults {
         schema_version: SCHEMA_VERSION,

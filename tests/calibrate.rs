@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::CommandCargoExt;
-use claimbench_model::calibration::{Calibration, CALIBRATION_FILE, LATEST_CALIBRATION_FILE};
+use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{Outcome, RunResults};
 
 // Runs load both cores: one at a time, and never beside another test binary's load.
@@ -38,7 +38,7 @@ fn a_smoke_calibration_runs_one_stack_on_both_sides_and_counts_its_verdicts() {
     assert_eq!(dirs.len(), 1, "one run folder: {dirs:?}");
     let dir = &dirs[0];
     assert!(dir.file_name().unwrap().to_str().unwrap().ends_with("-smoke-calibrate"), "{}", dir.display());
-    for file in ["results.json", "index.html", "summary.md", CALIBRATION_FILE] {
+    for file in ["results.json", "index.html", "summary.md", "calibration.json"] {
         assert!(dir.join(file).is_file(), "{file} is written");
     }
 
@@ -50,8 +50,8 @@ fn a_smoke_calibration_runs_one_stack_on_both_sides_and_counts_its_verdicts() {
     let sides = claimbench_suite::sides_of(&results);
     assert_eq!((sides.node.as_deref(), sides.python.as_deref()), (Some("express@a"), Some("express@b")));
 
-    let calibration: Calibration = read(&dir.join(CALIBRATION_FILE));
-    let latest: Calibration = read(&out.path().join(LATEST_CALIBRATION_FILE));
+    let calibration: Calibration = read(&dir.join("calibration.json"));
+    let latest: Calibration = read(&out.path().join("calibration-latest.json"));
     assert_eq!(calibration, latest, "calibration-latest.json is the newest calibration");
     assert_eq!(calibration.stack, "express");
     assert_eq!(calibration.profile, "smoke");

@@ -7,6 +7,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use predicates::prelude::*;
 
 // Commands here start apps on the same two cores: one at a time, and never beside another test
@@ -93,17 +95,13 @@ fn serve_then_interrupt(stack: &str, workers: &str) {
     }
     let started = processes_under(&app_dir);
     if !became_ready || started.len() < expected {
-        // SAFETY: sends SIGINT to the claimbench process this test started, so it stops its apps.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGINT);
-        }
+        // SIGINT to the claimbench process this test started, so it stops its apps.
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
         let _ = child.wait();
         panic!("{stack} did not become ready with {expected} processes: {started:?}\n{}", reader.join().unwrap());
     }
-    // SAFETY: sends SIGINT (Ctrl-C) to the claimbench process this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
+    // SIGINT (Ctrl-C) to the claimbench process this test started.
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
     assert!(out.contains("is ready at http://127.0.0.1:"), "serve printed its URL: {out}");

@@ -2,7 +2,8 @@
 //! compare clean and exit 0, even when a verdict flipped between them, and a real 20% drop with
 //! enough pairs is a regression and exits 1.
 //!
-//! The runs are the fixture run with every estimate's per-pair ratios redrawn from a seeded
+//! The runs are the suite's scripted standard run (`scripted-standard.json`, which records the
+//! claimed side) with every estimate's per-pair ratios redrawn from a seeded
 //! log-normal around its median (CV 5%, 12 pairs), as two runs of the same code would give; the
 //! statistics themselves are tested in the suite.
 
@@ -12,7 +13,7 @@ use assert_cmd::cargo::CommandCargoExt;
 use claimbench_model::run::{Outcome, RunResults};
 use claimbench_suite::stats::SplitMix64;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/quick-run.json");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/scripted-standard.json");
 const PAIRS: usize = 12;
 const CV: f64 = 0.05;
 
@@ -93,8 +94,15 @@ fn a_real_twenty_percent_drop_with_enough_pairs_is_a_regression_and_exits_1() {
     let out = compare(&base, &new);
     let stdout = String::from_utf8_lossy(&out.stdout);
 
+    // Every ratio of io-throughput regressed: the claim's own and each measured sub-verdict's.
+    let fixture: RunResults = serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let io = fixture.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    let ratios = std::iter::once(&io.verdict).chain(io.sub_verdicts.iter().map(|s| &s.verdict));
+    let regressed = ratios.filter(|v| v.estimate.is_some()).count();
+    assert!(regressed > 3, "{regressed}");
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.starts_with("## claimbench compare: 3 regressions"), "{stdout}");
+    assert!(stdout.starts_with(&format!("## claimbench compare: {regressed} regressions, no improvement")), "{stdout}");
     assert!(stdout.contains("| **io-throughput** | express/fastapi throughput |"), "{stdout}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("3 ratio(s) moved beyond ±5% against the claimed side"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{regressed} ratio(s) moved beyond ±5% against the claimed side")), "{stderr}");
 }

@@ -1,14 +1,14 @@
 //! The compare page and its markdown twin, rendered by the report crate from what the suite's
-//! `compare` computes on the fixture run: the runs, the threshold, the intervals' levels, each
-//! change, each flip and each row with too few pairs are worded for a reader, and the HTML
-//! escapes what it shows.
+//! `compare` computes on its scripted standard run (`scripted-standard.json`): the runs, the
+//! threshold, the intervals' levels, each change, each flip and each row with too few pairs are
+//! worded for a reader, and the HTML escapes what it shows.
 
 use claimbench_model::run::{Estimate, Outcome, RunResults};
 use claimbench_report::{render_compare_html, render_compare_markdown};
 use claimbench_suite::compare::{compare, CompareOptions};
 
 fn fixture() -> RunResults {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/quick-run.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/scripted-standard.json");
     let text = std::fs::read_to_string(path).expect("the results fixture is readable");
     serde_json::from_str(&text).expect("the results fixture parses")
 }
@@ -62,14 +62,15 @@ fn the_markdown_names_the_runs_the_threshold_and_each_change() {
 
     let md = render_compare_markdown(&compare(&base, &new, &CompareOptions::default())).unwrap();
 
-    assert!(md.starts_with("## claimbench compare: 3 regressions"), "{md}");
-    assert!(md.contains("BASE `2026-03-14T10-22-05Z-quick`"), "{md}");
+    // The claim's own ratio and each measured sub-verdict's: 8 of the 37 rows.
+    assert!(md.starts_with("## claimbench compare: 8 regressions, no improvement"), "{md}");
+    assert!(md.contains("BASE `2026-03-14T10-22-05Z-scripted-standard`"), "{md}");
     assert!(md.contains("beyond ±5%"), "{md}");
-    assert!(md.contains("Change NEW/BASE (interval ≥ 99.44% per row, 95% for the comparison)"), "{md}");
+    assert!(md.contains("Change NEW/BASE (interval ≥ 99.86% per row, 95% for the comparison)"), "{md}");
     assert!(md.contains("exact Mann–Whitney (order-statistics) interval"), "{md}");
-    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.52× (1.38–1.71) supported | 1.22× (1.1–1.37) supported | −20.0% ("), "{md}");
+    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.5× (1.48–1.51) supported | 1.2× (1.19–1.21) supported | −20.0% (−20.8% to −19.2%) |"), "{md}");
     assert!(md.contains("**regressed**"), "{md}");
-    assert!(md.contains("BASE is a quick run and NEW a nightly run"), "{md}");
+    assert!(md.contains("BASE is a standard run and NEW a nightly run"), "{md}");
 }
 
 #[test]

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use claimbench_model::run::{Outcome, RunResults};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 // Runs load both cores: one at a time, and never beside another test binary's load.
 #[path = "support/load_lock.rs"]
@@ -113,10 +115,8 @@ fn ctrl_c_keeps_what_was_measured_and_report_renders_the_partial_run() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    // SAFETY: SIGINT (Ctrl-C) to the claimbench process this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
+    // SIGINT (Ctrl-C) to the claimbench process this test started.
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
     let dir = only_run_folder(out.path());

@@ -3,33 +3,28 @@
 //! Tokio's timers tick in whole milliseconds, so a request meant for 0.3 ms from now would
 //! leave up to a millisecond late; at thousands of requests per second that lateness would be
 //! both a pacing error and a false "send lag". A timerfd fires with the kernel's high-resolution
-//! timers instead. Per-request timeouts, which need no precision, stay on tokio's timer.
+//! timers instead (the descriptor is `claimbench_platform::HighResTimer`; this file awaits it on
+//! tokio's reactor). Per-request timeouts, which need no precision, stay on tokio's timer.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
+use claimbench_platform::HighResTimer;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 /// One re-armable high-resolution timer.
 pub(crate) struct PaceTimer {
-    fd: AsyncFd<OwnedFd>,
+    fd: AsyncFd<HighResTimer>,
 }
 
 impl PaceTimer {
     /// A disarmed timer registered with the current runtime.
     pub fn new() -> io::Result<PaceTimer> {
-        // SAFETY: plain syscall with constant arguments; the result is checked below.
-        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: the AsyncFd owns the descriptor, which is neither replaced nor closed while
-        // it is registered.
-        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? };
+        let timer = HighResTimer::new().map_err(io::Error::other)?;
+        // SAFETY (tokio's I/O-safety contract): the AsyncFd owns the timer, whose descriptor is
+        // neither replaced nor closed while it is registered.
+        let fd = unsafe { AsyncFd::register_with_interest(timer, Interest::READABLE)? };
         Ok(PaceTimer { fd })
     }
 
@@ -38,29 +33,10 @@ impl PaceTimer {
         if d.is_zero() {
             return Ok(());
         }
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-            it_value: libc::timespec { tv_sec: d.as_secs() as libc::time_t, tv_nsec: d.subsec_nanos() as libc::c_long },
-        };
-        // Arming resets any expiry that was never read, so a stale wake-up cannot end this sleep.
-        // SAFETY: the descriptor is a live timerfd and `spec` a valid itimerspec.
-        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        self.fd.get_ref().arm(d)?;
         loop {
             let mut guard = self.fd.readable().await?;
-            let read = guard.try_io(|fd| {
-                let mut expirations = [0u8; 8];
-                // SAFETY: reading 8 bytes into an 8-byte buffer from a live descriptor.
-                let n = unsafe { libc::read(fd.as_raw_fd(), expirations.as_mut_ptr().cast(), expirations.len()) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(())
-                }
-            });
-            match read {
+            match guard.try_io(|fd| fd.get_ref().read_expiry()) {
                 Ok(result) => return result,
                 Err(_would_block) => continue,
             }

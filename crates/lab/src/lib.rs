@@ -19,7 +19,7 @@ mod verify;
 pub use claimbench_platform::cpuload::ProcessCpu;
 pub use environment::{capture_environment, run_id, timestamp};
 pub use real_lab::{busy_elsewhere, canary_on, upstream_late, RealLab, UPSTREAM_LATE_MAX};
-pub use run_dir::{finished_runs, RunDir, RunDirError, RunWriter};
+pub use run_dir::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};
 pub use verify::{verify_stacks, StackCheck, Verified, VerifyError};
 

@@ -1,7 +1,9 @@
 //! The run folder `reports/<run-id>/`, and the only code that knows its file names: `run.json`
 //! (the header, written first), one line of `measurements.jsonl` and one `<id>.hgrm` per
-//! measurement as it finishes, then `results.json`; and `reports/latest` pointing at the newest
-//! run. The report's own files (`index.html`, `summary.md`) are the report crate's.
+//! measurement as it finishes, then `results.json`; a calibration run's `calibration.json`; and,
+//! beside the run folders, `reports/latest` pointing at the newest run and
+//! `reports/calibration-latest.json`, the newest calibration. The report's own files
+//! (`index.html`, `summary.md`) are the report crate's.
 //!
 //! Reading is tolerant of a killed run: a torn last line of `measurements.jsonl` is skipped with
 //! a warning, as is any other unreadable line (named by number).
@@ -11,14 +13,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use claimbench_engine::export::{write_hgrm, Latency};
+use claimbench_model::calibration::Calibration;
 use claimbench_model::jsonl::{self, SkippedLine};
-use claimbench_model::run::{Measurement, RunResults, SCHEMA_VERSION};
+use claimbench_model::run::{Measurement, ParseResultsError, RunResults, SCHEMA_VERSION};
 use serde::de::DeserializeOwned;
 
 const HEADER: &str = "run.json";
 const MEASUREMENTS: &str = "measurements.jsonl";
 const RESULTS: &str = "results.json";
 const LATEST: &str = "latest";
+const CALIBRATION: &str = "calibration.json";
+const LATEST_CALIBRATION: &str = "calibration-latest.json";
 
 /// What went wrong with a run folder; each names the path and what to pass instead.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +38,8 @@ pub enum RunDirError {
     Schema { path: PathBuf, found: u64, expected: u32 },
     #[error("{path} is not valid: {source}")]
     Parse { path: PathBuf, source: serde_json::Error },
+    #[error("{path} is not a calibration ({source}): delete it, or run `claimbench calibrate` to write a new one")]
+    NotCalibration { path: PathBuf, source: serde_json::Error },
     #[error("writing the .hgrm of {id}: {source}")]
     Hgrm { id: String, source: claimbench_engine::ExportError },
     #[error("{what} {path}: {source}")]
@@ -100,13 +107,26 @@ impl RunDir {
             return Err(RunDirError::NotFinished(self.path.clone()));
         }
         let text = std::fs::read_to_string(&path).map_err(io("reading", &path))?;
-        // Check the version first, so an old file says "old version" rather than "missing field".
-        let version =
-            serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("schema_version")?.as_u64());
-        if let Some(found) = version.filter(|v| *v != u64::from(SCHEMA_VERSION)) {
-            return Err(RunDirError::Schema { path, found, expected: SCHEMA_VERSION });
-        }
-        serde_json::from_str(&text).map_err(|source| RunDirError::Parse { path, source })
+        RunResults::from_json(&text).map_err(|e| match e {
+            ParseResultsError::Schema { found } => RunDirError::Schema { path, found, expected: SCHEMA_VERSION },
+            ParseResultsError::Json(source) => RunDirError::Parse { path, source },
+        })
+    }
+
+    /// Writes a calibration run's `calibration.json` into this folder and the same file as the
+    /// newest calibration of `reports` (see [`latest_calibration`]); returns the latter's path.
+    pub fn write_calibration(&self, calibration: &Calibration, reports: &Path) -> Result<PathBuf, RunDirError> {
+        write_json(&self.path.join(CALIBRATION), calibration)?;
+        let latest = latest_calibration(reports);
+        write_json(&latest, calibration)?;
+        Ok(latest)
+    }
+
+    /// Where this folder's report looks for a calibration, in order: its own (a calibration
+    /// run's), then the newest one beside the folder.
+    pub fn calibration_paths(&self) -> [PathBuf; 2] {
+        // `..` rather than the parent, so `reports/latest` (a link) finds the real folder's reports.
+        [self.path.join(CALIBRATION), latest_calibration(&self.path.join(".."))]
     }
 
     /// The header and every readable measurement line, for a run that may have been interrupted;
@@ -180,6 +200,23 @@ pub fn finished_runs(reports: &Path) -> Result<(Vec<RunResults>, Vec<RunDirError
         }
     }
     Ok((runs, unreadable))
+}
+
+/// The newest calibration of the reports folder `reports`, where `run` looks by default.
+pub fn latest_calibration(reports: &Path) -> PathBuf {
+    reports.join(LATEST_CALIBRATION)
+}
+
+/// The calibration in the file at `path`, or `None` when there is no such file.
+pub fn read_calibration(path: &Path) -> Result<Option<Calibration>, RunDirError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(RunDirError::Io { what: "reading", path: path.to_path_buf(), source }),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|source| RunDirError::NotCalibration { path: path.to_path_buf(), source })
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), RunDirError> {

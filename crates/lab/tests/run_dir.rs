@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use claimbench_lab::{finished_runs, RunDir, RunDirError};
+use claimbench_lab::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError};
+use claimbench_model::calibration::{Calibration, Counts, Machine};
 use claimbench_model::run::{Measurement, RunResults};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/recorded-smoke.json");
@@ -99,4 +100,49 @@ fn unfinished_missing_and_future_runs_are_errors_that_say_what_to_pass() {
     std::fs::write(&future, r#"{"schema_version": 999}"#).unwrap();
     let err = RunDir::open(&future).unwrap().read_results().unwrap_err();
     assert!(matches!(err, RunDirError::Schema { found: 999, .. }), "{err}");
+}
+
+fn calibration_of(header: &RunResults) -> Calibration {
+    Calibration {
+        run_id: header.run_id.clone(),
+        date: header.started_at.clone(),
+        machine: Machine::of(&header.environment),
+        stack: "express".into(),
+        profile: header.profile.clone(),
+        complete: true,
+        primary: Counts::default(),
+        cross_stack: Counts::default(),
+        evidences: Vec::new(),
+    }
+}
+
+#[test]
+fn a_calibration_is_written_into_its_run_folder_and_beside_it_as_the_newest() {
+    let reports = tempfile::tempdir().unwrap();
+    let (header, _) = header_and_measurements();
+    let calibration = calibration_of(&header);
+    let dir = RunDir::create(reports.path(), "cal", &header).unwrap().dir().clone();
+    assert_eq!(read_calibration(&latest_calibration(reports.path())).unwrap(), None, "none before the first");
+
+    let latest = dir.write_calibration(&calibration, reports.path()).unwrap();
+    assert_eq!(latest, latest_calibration(reports.path()));
+    let [own, beside] = dir.calibration_paths();
+    assert_eq!(read_calibration(&own).unwrap().as_ref(), Some(&calibration));
+    assert_eq!(read_calibration(&beside).unwrap().as_ref(), Some(&calibration));
+
+    // Another run's report, opened through the `latest` link, finds the newest beside it.
+    let other = RunDir::create(reports.path(), "run", &header).unwrap().dir().clone();
+    assert_eq!(read_calibration(&other.calibration_paths()[0]).unwrap(), None);
+    let through_link = RunDir::open(&reports.path().join("latest")).unwrap();
+    assert_eq!(read_calibration(&through_link.calibration_paths()[1]).unwrap(), Some(calibration));
+}
+
+#[test]
+fn a_file_that_is_not_a_calibration_is_an_error_that_names_it() {
+    let reports = tempfile::tempdir().unwrap();
+    let path = latest_calibration(reports.path());
+    std::fs::write(&path, "{ not json").unwrap();
+    let err = read_calibration(&path).unwrap_err();
+    assert!(matches!(err, RunDirError::NotCalibration { .. }), "{err}");
+    assert!(err.to_string().contains("calibration-latest.json is not a calibration"), "{err}");
 }

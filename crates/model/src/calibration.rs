@@ -3,16 +3,12 @@
 //! inconclusive. Those are false verdicts by construction, so their share is the method's
 //! false-verdict rate on that machine, that day.
 //!
-//! Plain data: the CLI counts and writes it, the report shows the newest one of the machine.
+//! Plain data: the CLI counts it, `claimbench_lab::RunDir` names and writes its files, the
+//! report shows the newest one of the machine.
 
 use serde::{Deserialize, Serialize};
 
 use crate::run::{Environment, Outcome};
-
-/// The calibration's file in its run folder.
-pub const CALIBRATION_FILE: &str = "calibration.json";
-/// The newest calibration, beside the run folders, where `run` looks for it.
-pub const LATEST_CALIBRATION_FILE: &str = "calibration-latest.json";
 
 /// One A/A calibration run and what it decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,17 @@ use crate::stack::{Pinning, Runtime, Versions};
 /// The `schema_version` this crate writes; a reader refuses other versions by name.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Why a `results.json` text is not results this claimbench reads; the reader adds the path.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseResultsError {
+    /// Another claimbench wrote it, with another schema.
+    #[error("written by results schema version {found}, this claimbench reads version {SCHEMA_VERSION}: re-run it, or render it with the claimbench that made it")]
+    Schema { found: u64 },
+    /// It is not results JSON at all.
+    #[error("not claimbench results: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
 /// Everything one run measured and concluded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunResults {
@@ -456,6 +467,19 @@ impl Scalar {
     }
 }
 
+impl RunResults {
+    /// Parses a `results.json` text, refusing a schema version other than [`SCHEMA_VERSION`].
+    pub fn from_json(text: &str) -> Result<RunResults, ParseResultsError> {
+        // The version first, so an old file says "old version" rather than "missing field".
+        let version =
+            serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.get("schema_version")?.as_u64());
+        if let Some(found) = version.filter(|v| *v != u64::from(SCHEMA_VERSION)) {
+            return Err(ParseResultsError::Schema { found });
+        }
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,5 +502,18 @@ mod tests {
             let spaced = scalar.as_str().replace('_', " ");
             assert!(spaced.starts_with(scalar.title()), "{spaced} vs {}", scalar.title());
         }
+    }
+
+    #[test]
+    fn results_json_of_another_schema_version_is_refused_by_its_number() {
+        let text = include_str!("../../../fixtures/results/scripted-run.json");
+        assert_eq!(RunResults::from_json(text).unwrap().schema_version, SCHEMA_VERSION);
+
+        let mut json: serde_json::Value = serde_json::from_str(text).unwrap();
+        json["schema_version"] = 99.into();
+        let err = RunResults::from_json(&json.to_string()).unwrap_err();
+        assert!(matches!(err, ParseResultsError::Schema { found: 99 }), "{err}");
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+        assert!(matches!(RunResults::from_json("{ not json"), Err(ParseResultsError::Json(_))));
     }
 }

@@ -22,7 +22,7 @@ fn recorded_results_match_the_results_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     let schema = serde_json::to_value(claimbench_model::schema::run_results()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    for name in ["recorded-smoke.json", "quick-run.json"] {
+    for name in ["recorded-smoke.json", "scripted-run.json", "scripted-standard.json"] {
         let text = std::fs::read_to_string(root.join("results").join(name)).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let problems: Vec<String> =

@@ -1,7 +1,8 @@
 //! The Linux calls claimbench needs, behind safe functions: which CPUs a thread may use and
 //! pinning it there ([`affinity`]), the open-file limit ([`limits`]), and what `/proc` and
-//! `/etc/os-release` say about processes and the machine ([`procfs`]), and what two readings of
-//! the CPUs say about a trial: saturated generator side, contended app cores ([`cpuload`]).
+//! `/etc/os-release` say about processes and the machine ([`procfs`]), what two readings of
+//! the CPUs say about a trial: saturated generator side, contended app cores ([`cpuload`]), and
+//! a high-resolution one-shot timer for pacing ([`timer`]).
 //!
 //! The system calls come from `nix`; this crate only decides their shape for claimbench and
 //! turns failures into errors that say what was asked. It knows nothing of stacks, plans or
@@ -13,9 +14,11 @@ pub mod affinity;
 pub mod cpuload;
 pub mod limits;
 pub mod procfs;
+pub mod timer;
 
 pub use affinity::{allowed_cpus, cpu_list, pin_current_thread, pinning_works, CpuMask, PinGuard};
 pub use limits::raise_open_file_limit;
+pub use timer::HighResTimer;
 
 /// What went wrong in a platform call.
 #[derive(Debug, thiserror::Error)]
@@ -34,4 +37,7 @@ pub enum PlatformError {
 
     #[error("the open-file limit could not be read or raised: {0}")]
     Rlimit(nix::Error),
+
+    #[error("creating a high-resolution timer (timerfd) failed ({0}): claimbench needs Linux 2.6.25 or later, with file descriptors to spare")]
+    Timer(nix::Error),
 }

@@ -1,22 +1,12 @@
-//! What can go wrong while reading results or writing a report, worded for the user.
+//! What can go wrong while rendering or writing a report, worded for the user. Reading results
+//! is the caller's (`claimbench_lab::RunDir`, or `RunResults::from_json`): this crate is handed
+//! parsed data.
 
 use std::path::PathBuf;
 
-/// A report could not be read, rendered or written.
+/// A report could not be rendered or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The results file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    /// The results file is not valid results JSON.
-    #[error("{path} is not a claimbench results file: {source}")]
-    Parse { path: PathBuf, source: serde_json::Error },
-    /// The results were written by a claimbench with another schema.
-    #[error(
-        "{path} has results schema version {found}, this claimbench reads version {expected}: \
-         re-render it with the claimbench version that wrote it, or re-run the measurements"
-    )]
-    Schema { path: PathBuf, found: u32, expected: u32 },
     /// A chart failed to draw.
     #[error("cannot draw the {chart} chart: {message}")]
     Chart { chart: &'static str, message: String },

@@ -24,7 +24,7 @@ mod view;
 use std::path::{Path, PathBuf};
 
 use claimbench_model::calibration::Calibration;
-use claimbench_model::run::{RunResults, SCHEMA_VERSION};
+use claimbench_model::run::RunResults;
 
 pub use compare::{render_html as render_compare_html, render_markdown as render_compare_markdown, CompareView};
 pub use error::ReportError;
@@ -81,22 +81,4 @@ pub fn write_report_with(
         std::fs::write(path, text).map_err(|source| ReportError::Write { path: path.clone(), source })?;
     }
     Ok(written)
-}
-
-/// Reads a `results.json`, refusing a schema version this crate does not know.
-pub fn read_results(path: &Path) -> Result<RunResults, ReportError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ReportError::Read { path: path.to_path_buf(), source })?;
-    // Check the version first, so an old file says "old version" rather than "missing field".
-    let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("schema_version")?.as_u64());
-    if let Some(found) = version {
-        if found != u64::from(SCHEMA_VERSION) {
-            return Err(ReportError::Schema {
-                path: path.to_path_buf(),
-                found: found as u32,
-                expected: SCHEMA_VERSION,
-            });
-        }
-    }
-    serde_json::from_str(&text).map_err(|source| ReportError::Parse { path: path.to_path_buf(), source })
 }

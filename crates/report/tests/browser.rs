@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use claimbench_report::{read_results, render_html};
+use claimbench_model::run::RunResults;
+use claimbench_report::render_html;
 
 const PROBE: &str = r#"<script>
 window.__claimbenchErrors = [];
@@ -138,8 +139,8 @@ fn the_report_renders_in_chromium_with_every_chart_visible_and_no_console_errors
         let _ = writeln!(std::io::stderr(), "\n{ruler}\nSKIPPED: {message}\n{ruler}\n");
         return;
     };
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json");
-    let results = read_results(&fixture).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/scripted-run.json");
+    let results = RunResults::from_json(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
     let html = render_html(&results).unwrap();
     let charts_rendered = html.matches("data-chart=\"").count();
     assert!(charts_rendered >= 10, "only {charts_rendered} charts rendered");

@@ -8,7 +8,7 @@ use claimbench_model::run::RunResults;
 use claimbench_report::{render_index, write_index, INDEX_FILE};
 
 fn fixture() -> RunResults {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/quick-run.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/scripted-run.json");
     let text = std::fs::read_to_string(path).expect("the results fixture is readable");
     serde_json::from_str(&text).expect("the results fixture parses")
 }
@@ -63,7 +63,7 @@ fn the_index_links_each_kept_run_and_draws_a_trend_per_claim() {
     assert_eq!(svg.matches("<circle").count(), 3, "one point per run");
     assert!(svg.contains("quick · node 20 · python 3.11"), "the series is named in the legend");
     assert!(html.contains(r#"data-claim="cpu-strength""#));
-    assert!(!html.contains(r#"data-claim="scalability""#), "no chart without a ratio");
+    assert!(!html.contains(r#"data-claim="real-time""#), "no chart without a ratio");
     assert!(html.contains("No run has measured a ratio for this claim yet."));
     assert!(!html.contains("<script") && !html.contains("https://"), "self-contained");
 }

@@ -1,8 +1,11 @@
-//! `fixtures/results/scripted-run.json` is made by the code it tests: the real `Runner` and
-//! `assemble` over the scripted lab, for the quick profile's whole catalogue. This test makes it
-//! again and fails when the committed file has drifted from what the suite now produces.
+//! The scripted fixtures in `fixtures/results/` are made by the code they test: the real
+//! `Runner` and `assemble` over the scripted lab. `scripted-run.json` is the quick profile's
+//! whole catalogue (6 pairs), the run the report, history and schema tests read;
+//! `scripted-standard.json` is the standard profile (12 pairs, enough for a comparison's
+//! Bonferroni level) from another seed, the run compare's tests change and compare. This test
+//! makes both again and fails when a committed file has drifted from what the suite now produces.
 //!
-//! To regenerate it after an intended change:
+//! To regenerate them after an intended change:
 //! `CLAIMBENCH_BLESS=1 cargo test --release -p claimbench-suite --test fixtures`.
 
 use std::path::{Path, PathBuf};
@@ -15,8 +18,8 @@ fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-fn fixture_path() -> PathBuf {
-    root().join("fixtures/results/scripted-run.json")
+fn fixture_path(name: &str) -> PathBuf {
+    root().join("fixtures/results").join(name)
 }
 
 /// The run's header (environment, method) and a load result to reshape, from the recorded
@@ -26,18 +29,40 @@ fn recorded() -> RunResults {
     serde_json::from_str(&text).expect("the recorded smoke run parses")
 }
 
-/// The quick profile's whole catalogue over [`ScriptedLab::express_vs_fastapi`].
-fn generate() -> RunResults {
+/// One committed fixture: which profile's whole catalogue, under which seed.
+struct Fixture {
+    file: &'static str,
+    profile: &'static str,
+    seed: u64,
+    /// Every `step`-th point of the percentile curves, or `None` for a lean template: no curves,
+    /// time series or warm-up. Every fifth point is enough to draw the curves; compare reads
+    /// none of them, so its fixture keeps none and stays small.
+    curve_step: Option<usize>,
+}
+
+const SCRIPTED_RUN: Fixture = Fixture { file: "scripted-run.json", profile: "quick", seed: 1, curve_step: Some(5) };
+const SCRIPTED_STANDARD: Fixture =
+    Fixture { file: "scripted-standard.json", profile: "standard", seed: 2, curve_step: None };
+
+/// The fixture's profile, whole catalogue, over [`ScriptedLab::express_vs_fastapi`].
+fn generate(fixture: &Fixture) -> RunResults {
     let recorded = recorded();
     let mut template = recorded.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
-    // Every fifth point of the percentile curves is enough to draw them, and keeps the file small.
     for curve in [&mut template.distribution, &mut template.distribution_uncorrected] {
-        *curve = curve.iter().step_by(5).cloned().collect();
+        *curve = match fixture.curve_step {
+            Some(step) => curve.iter().step_by(step).cloned().collect(),
+            None => Vec::new(),
+        };
+    }
+    if fixture.curve_step.is_none() {
+        template.intervals.clear();
+        template.warmup = None;
     }
     let mut lab = ScriptedLab::express_vs_fastapi(template);
-    let profile = Profile::named("quick").unwrap();
+    let profile = Profile::named(fixture.profile).unwrap();
     let experiments = catalogue(&profile);
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method() };
+    let method = claimbench_model::run::Method { seed: fixture.seed, ..method() };
+    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method.clone() };
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
@@ -46,13 +71,16 @@ fn generate() -> RunResults {
     runner.run(&experiments);
 
     let mut header = recorded;
-    header.run_id = "2026-03-14T10-22-05Z-scripted".to_string();
-    header.profile = "quick".to_string();
+    header.run_id = match fixture.profile {
+        "quick" => "2026-03-14T10-22-05Z-scripted".to_string(),
+        other => format!("2026-03-14T10-22-05Z-scripted-{other}"),
+    };
+    header.profile = fixture.profile.to_string();
     header.started_at = "2026-03-14T10:22:05Z".to_string();
     header.finished_at = Some("2026-03-14T10:40:17Z".to_string());
     header.duration_s = Some(1092.0);
     header.complete = true;
-    header.method = method();
+    header.method = method;
     header.claims.clear();
     header.experiments.clear();
     header.warnings.clear();
@@ -60,10 +88,9 @@ fn generate() -> RunResults {
     assemble(header, measurements, &experiments, &claims)
 }
 
-#[test]
-fn the_committed_scripted_run_is_what_the_runner_and_assemble_produce() {
-    let json = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
-    let path = fixture_path();
+fn check_committed(fixture: &Fixture) {
+    let json = serde_json::to_string_pretty(&generate(fixture)).unwrap() + "\n";
+    let path = fixture_path(fixture.file);
     if std::env::var_os("CLAIMBENCH_BLESS").is_some() {
         std::fs::write(&path, &json).unwrap();
         return;
@@ -78,11 +105,31 @@ fn the_committed_scripted_run_is_what_the_runner_and_assemble_produce() {
 }
 
 #[test]
+fn the_committed_scripted_run_is_what_the_runner_and_assemble_produce() {
+    check_committed(&SCRIPTED_RUN);
+}
+
+#[test]
+fn the_committed_standard_run_for_compare_is_what_the_runner_and_assemble_produce() {
+    check_committed(&SCRIPTED_STANDARD);
+}
+
+#[test]
 fn the_scripted_run_supports_the_throughput_claim_and_records_the_claimed_side() {
-    let run = generate();
+    let run = generate(&SCRIPTED_RUN);
     let io = run.claims.iter().find(|c| c.id == "io-throughput").unwrap();
     let estimate = io.verdict.estimate.as_ref().expect("io-throughput has a ratio");
     assert!((estimate.ratio_median - 1.5).abs() < 0.1, "{estimate:?}");
     assert!(estimate.claimed.is_some(), "the claimed side is recorded, so compare needs no words");
     assert!(io.verdict.key_number.contains(" pairs)"), "{}", io.verdict.key_number);
+}
+
+#[test]
+fn the_standard_run_has_twelve_pairs_on_every_estimate() {
+    let run = generate(&SCRIPTED_STANDARD);
+    let verdicts =
+        run.claims.iter().flat_map(|c| std::iter::once(&c.verdict).chain(c.sub_verdicts.iter().map(|s| &s.verdict)));
+    let pairs: Vec<u32> = verdicts.filter_map(|v| v.estimate.as_ref()).map(|e| e.pairs).collect();
+    assert!(pairs.len() > 30, "{} estimates", pairs.len());
+    assert!(pairs.iter().all(|&p| p == 12), "{pairs:?}");
 }

@@ -21,7 +21,7 @@ fn root() -> &'static Path {
 
 /// A load result from the recorded fixture, for the scripted lab to reshape.
 fn template() -> LoadResult {
-    let text = std::fs::read_to_string(root().join("fixtures/results/quick-run.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/results/recorded-smoke.json")).unwrap();
     let run: RunResults = serde_json::from_str(&text).unwrap();
     run.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap()
 }
@@ -65,7 +65,7 @@ fn run_method(
 }
 
 fn header(measured_stacks: &[(&str, claimbench_model::stack::Runtime)]) -> RunResults {
-    let text = std::fs::read_to_string(root().join("fixtures/results/quick-run.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("fixtures/results/recorded-smoke.json")).unwrap();
     let mut run: RunResults = serde_json::from_str(&text).unwrap();
     run.claims.clear();
     run.experiments.clear();
@@ -264,7 +264,12 @@ fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
                 let order: Vec<(u32, &str)> =
                     steps.iter().filter(|s| s.unit == u).map(|s| (s.trial, s.stack.as_str())).collect();
                 let per_stack = order.len() / 2;
-                assert!(per_stack % 2 == 0 && per_stack > 0, "{name:?} {} {}: {per_stack}", experiment.id, unit.label);
+                assert!(
+                    per_stack.is_multiple_of(2) && per_stack > 0,
+                    "{name:?} {} {}: {per_stack}",
+                    experiment.id,
+                    unit.label
+                );
                 for (k, pair) in order.chunks(2).enumerate() {
                     let trial = k as u32 + 1;
                     let want = if trial % 2 == 1 { ["express", "fastapi"] } else { ["fastapi", "express"] };

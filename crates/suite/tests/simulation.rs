@@ -16,7 +16,9 @@
 //! table that the README's "How to read a verdict" shows, and the test fails when the README
 //! shows another.
 
-use claimbench_model::run::{Outcome, RunResults};
+use std::sync::OnceLock;
+
+use claimbench_model::run::{ClaimResult, Outcome, RunResults};
 use claimbench_suite::compare::{compare, CompareOptions, Comparison, Movement};
 use claimbench_suite::interval::{change_intervals, ChangeInterval};
 use claimbench_suite::stats::SplitMix64;
@@ -138,12 +140,24 @@ fn family_wise_error(seed: u64, machine: Machine, claims: usize, pairs: usize) -
     tables as f64 / EXPERIMENTS as f64
 }
 
+/// The frame of a simulated run, read once: the scripted standard run's header, without its
+/// measurements, and its first claim with a ratio.
+fn frame() -> &'static (RunResults, ClaimResult) {
+    static FRAME: OnceLock<(RunResults, ClaimResult)> = OnceLock::new();
+    FRAME.get_or_init(|| {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/scripted-standard.json");
+        let mut run: RunResults = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        run.experiments.clear();
+        let claim = run.claims.iter().find(|c| c.verdict.estimate.is_some()).unwrap().clone();
+        (run, claim)
+    })
+}
+
 /// Two runs with one claim per simulated row, whose verdict's per-pair ratios are the row's,
 /// compared by the suite's own `compare`.
 fn compare_runs(runs: &[(Vec<f64>, Vec<f64>)]) -> Comparison {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/results/quick-run.json");
-    let template: RunResults = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let claim = template.claims.iter().find(|c| c.verdict.estimate.is_some()).unwrap();
+    let (template, claim) = frame();
     let run = |new: bool| {
         let mut r = template.clone();
         r.claims = runs
