@@ -15,8 +15,6 @@ use claimbench_model::run::RunResults;
 use claimbench_report::{render_compare_html, render_compare_markdown};
 use claimbench_suite::{compare, CompareOptions};
 
-/// The results file inside a run folder.
-
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
     /// The earlier run: a run folder (e.g. reports/<run-id>) or its results.json.

@@ -65,10 +65,12 @@ mod tests {
     fn a_timer_is_not_readable_before_it_fires_and_is_once_it_has() {
         let timer = HighResTimer::new().unwrap();
         assert_eq!(timer.read_expiry().unwrap_err().kind(), io::ErrorKind::WouldBlock, "disarmed");
+        timer.arm(Duration::from_secs(60)).unwrap();
+        assert_eq!(timer.read_expiry().unwrap_err().kind(), io::ErrorKind::WouldBlock, "armed, not fired");
+
         let after = Duration::from_millis(2);
         let start = Instant::now();
         timer.arm(after).unwrap();
-        assert_eq!(timer.read_expiry().unwrap_err().kind(), io::ErrorKind::WouldBlock, "armed, not fired");
         // Poll until it fires: no sleep decides the outcome, the kernel's expiry does.
         while timer.read_expiry().is_err() {
             std::hint::spin_loop();
