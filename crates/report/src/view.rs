@@ -350,7 +350,7 @@ fn partial_banner(results: &RunResults) -> Option<String> {
     (!results.complete).then(|| {
         let measured: usize = results.experiments.iter().map(|e| e.measurements.len()).sum();
         format!(
-            "Partial run: it was interrupted before it finished. The report shows the {measured} \
+            "It was interrupted before it finished. The report shows the {measured} \
              measurements taken; claims whose experiments did not run say so."
         )
     })
