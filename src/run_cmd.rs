@@ -115,6 +115,12 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     for (id, why) in &not_measurable {
         eprintln!("{id}: {why}");
     }
+    // claimbench's own threads (sampler, progress, readiness polls, the engine's set-up) start
+    // from here, so they inherit the generator side and never take the app's CPUs.
+    let _own_threads = (!topology.shared())
+        .then(|| claimbench_platform::PinGuard::pin(&topology.generator))
+        .transpose()
+        .context("pinning claimbench's own threads to the generator side")?;
     for p in claimbench_lab::busy_elsewhere() {
         eprintln!(
             "warning: another process is busy: {} (pid {}) used {:.0}% of a CPU; its trials may be contended",
