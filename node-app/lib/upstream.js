@@ -6,10 +6,11 @@
 const { Agent } = require('undici');
 const { HttpError } = require('./logic');
 
-// No cap on the pool's connections (undici's `connections: null`, its default), as on the Python
-// side (aiohttp with limit=0): a pool limit in one runtime only would queue its calls at high
-// fanout and decide /io/upstream by configuration. The contract's `upstream_pool` says so.
-const POOL_CONNECTIONS = null;
+// The same cap as the Python side (aiohttp's TCPConnector(limit=256)): beyond 256 calls in flight
+// per process, calls queue inside the pool in both runtimes. A cap in one runtime only would
+// decide /io/upstream by configuration; no cap at all let 1,000 client connections open 1,000
+// upstream sockets and starve the upstream's one CPU. The contract's `upstream_pool` says so.
+const POOL_CONNECTIONS = 256;
 
 /**
  * A client for UPSTREAM_URL (a URL that config.js has checked), or, when it is unset, a stand-in

@@ -22,6 +22,10 @@ from .logic import EndpointError
 REQUEST_TIMEOUT_S = 60.0
 
 
+# Connections of the one pool per process; equal to node-app/lib/upstream.js.
+UPSTREAM_POOL_CONNECTIONS = 256
+
+
 class Upstream:
     """One pooled client per process; `fanout` is safe to call from many requests at once."""
 
@@ -39,10 +43,12 @@ class Upstream:
             # Not fatal: the other endpoints still work, and /io/upstream says what is missing.
             return
         self._session = aiohttp.ClientSession(
-            # limit=0 lifts aiohttp's default cap of 100 connections, which would queue a
-            # 1000-client load. Node's undici Agent is uncapped too (connections: null): equal
-            # pools, as the contract's `upstream_pool` says.
-            connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+            # The same cap as Node's undici Agent (connections: 256), as the contract's
+            # `upstream_pool` says: aiohttp's default of 100 would queue sooner than Node, and
+            # no cap (limit=0) opened a socket per client connection and starved the upstream.
+            connector=aiohttp.TCPConnector(
+                limit=UPSTREAM_POOL_CONNECTIONS, limit_per_host=UPSTREAM_POOL_CONNECTIONS
+            ),
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
             # The upstream is on loopback: proxy variables must not reroute it.
             trust_env=False,
