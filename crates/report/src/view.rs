@@ -491,7 +491,8 @@ fn method_lines(m: &Method) -> Vec<String> {
             "Invalid: a fault of the harness or the machine (the generator side could not keep up, \
              another process took the app's cores, the speed canary moved by more than {1}, the \
              trial was interrupted). Such a trial is measured once more in its place; a repeat \
-             that is invalid again is left out and its pair is lost. A stack with more than {0} of \
+             that is invalid again is left out, and a unit short of complete pairs runs up to two \
+             make-up pairs at its end. A stack with more than {0} of \
              its requests failed loses the evidence.",
             format::percent(m.max_error_ratio),
             format::percent(m.canary_max_drift)

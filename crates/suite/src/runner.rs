@@ -1,7 +1,9 @@
 //! Walks the plan: for every experiment, its units in an order shuffled from the run's seed, in
 //! whole A B, B A blocks of trials, the units of an interleaved group trial by trial ([`schedule`]);
-//! each trial bracketed by the speed canary; every finished measurement goes to the sink at once,
-//! so an interrupted run keeps everything measured so far.
+//! each trial bracketed by the speed canary; a trial a harness fault made invalid measured once
+//! more in its place, and a block left short of complete pairs given up to [`MAKE_UP_PAIRS`] more;
+//! every finished measurement goes to the sink at once, so an interrupted run keeps everything
+//! measured so far.
 //!
 //! Starting apps and applying load happen behind the [`Lab`] trait (the CLI's supervisor + engine,
 //! or a mock in tests). Checking a measurement (saturated generator, canary drift, a dead app, an
@@ -137,14 +139,10 @@ fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
     }
 }
 
-/// The order of one experiment's trials.
-///
-/// Units run in blocks: an interleaved group (see [`Experiment::interleave`]) is one block, any
-/// other unit a block of its own. The blocks, and the units within a group, are shuffled from
-/// `seed`. Within a block, trial k of every stack and unit runs before trial k+1; odd trials go
-/// A B with the units forward, even trials B A with the units reversed, so `reps` (rounded up to
-/// even) makes whole A B, B A blocks and each stack sees a group as U1 U2, U2 U1.
-pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_starts: u32, seed: u64) -> Vec<Step> {
+/// The blocks of one experiment, in run order: an interleaved group (see
+/// [`Experiment::interleave`]) is one block, any other unit a block of its own; the blocks, and
+/// the units within a group, are shuffled from `seed`.
+pub fn blocks(experiment: &Experiment, seed: u64) -> Vec<Vec<usize>> {
     let mut rng = SplitMix64::new(seed ^ id_hash(&experiment.id));
     let index_of = |label: &String| experiment.units.iter().position(|u| &u.label == label);
     let mut grouped = vec![false; experiment.units.len()];
@@ -160,29 +158,81 @@ pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_star
     }
     blocks.extend((0..experiment.units.len()).filter(|&i| !grouped[i]).map(|i| vec![i]));
     shuffle(&mut blocks, &mut rng);
+    for block in &mut blocks {
+        shuffle(block, &mut rng);
+    }
+    blocks
+}
+
+/// The steps of `block` for the trial numbers `trials`: trial k of every stack and unit runs
+/// before trial k+1; odd trials go A B with the units forward, even trials B A with the units
+/// reversed, so each stack sees a group as U1 U2, U2 U1.
+fn block_steps(block: &[usize], stacks: &[String], trials: std::ops::RangeInclusive<u32>) -> Vec<Step> {
     let mut steps = Vec::new();
-    for mut block in blocks {
-        shuffle(&mut block, &mut rng);
-        let count = match experiment.units[block[0]].load {
-            Load::ColdStart => cold_starts,
-            _ => reps,
-        };
-        for trial in 1..=count + count % 2 {
-            let forward = trial % 2 == 1;
-            let mut stack_order: Vec<&String> = stacks.iter().collect();
-            let mut unit_order = block.clone();
-            if !forward {
-                stack_order.reverse();
-                unit_order.reverse();
-            }
-            for stack in stack_order {
-                for &unit in &unit_order {
-                    steps.push(Step { unit, stack: stack.clone(), trial });
-                }
+    for trial in trials {
+        let forward = trial % 2 == 1;
+        let mut stack_order: Vec<&String> = stacks.iter().collect();
+        let mut unit_order = block.to_vec();
+        if !forward {
+            stack_order.reverse();
+            unit_order.reverse();
+        }
+        for stack in stack_order {
+            for &unit in &unit_order {
+                steps.push(Step { unit, stack: stack.clone(), trial });
             }
         }
     }
     steps
+}
+
+/// Trials per stack a block of `experiment` runs: `reps` (or `cold_starts` for a cold-start
+/// block), rounded up to even so the A B, B A order comes in whole blocks.
+fn block_trials(experiment: &Experiment, block: &[usize], reps: u32, cold_starts: u32) -> u32 {
+    let count = match experiment.units[block[0]].load {
+        Load::ColdStart => cold_starts,
+        _ => reps,
+    };
+    count + count % 2
+}
+
+/// The order of one experiment's trials, without make-up pairs: its [`blocks`], each run for
+/// its trial count in whole A B, B A blocks ([`block_steps`]).
+pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_starts: u32, seed: u64) -> Vec<Step> {
+    blocks(experiment, seed)
+        .into_iter()
+        .flat_map(|block| {
+            let count = block_trials(experiment, &block, reps, cold_starts);
+            block_steps(&block, stacks, 1..=count)
+        })
+        .collect()
+}
+
+/// Extra pairs a block may run when harness faults left it fewer complete pairs than planned: a
+/// lost pair costs the verdict its 95% interval at quick's 6 pairs. Which pairs are made up
+/// depends only on validity (the harness's faults), never on the values measured.
+pub const MAKE_UP_PAIRS: u32 = 2;
+
+/// The trial numbers `1..=last` for which every unit of `block` has a valid measurement on every
+/// stack: the complete pairs.
+fn complete_trials(
+    measurements: &[Measurement],
+    experiment: &Experiment,
+    block: &[usize],
+    stacks: &[String],
+    last: u32,
+) -> u32 {
+    (1..=last)
+        .filter(|&t| {
+            block.iter().all(|&u| {
+                stacks.iter().all(|s| {
+                    measurements
+                        .iter()
+                        .any(|m| m.valid && m.trial == t && &m.stack == s && m.label == experiment.units[u].label)
+                })
+            })
+        })
+        .count() as u32
 }
 
 impl Runner<'_> {
@@ -242,23 +292,42 @@ impl Runner<'_> {
                 continue;
             }
             self.lab.retain(&experiment.instances(&self.options.stacks));
-            for step in self.schedule_of(experiment) {
-                if self.lab.interrupted() {
-                    break;
-                }
-                let unit = &experiment.units[step.unit];
-                index += 1;
-                (self.progress)(Progress::Trial {
-                    index,
-                    experiment: experiment.id.clone(),
-                    stack: step.stack.clone(),
-                    label: unit.label.clone(),
-                    trial: step.trial,
-                    length: self.profile.trial,
-                });
-                for m in self.trial(experiment, unit, &step.stack, step.trial) {
-                    (self.sink)(&m);
-                    result.measurements.push(m);
+            let (p, stacks) = (self.profile, &self.options.stacks);
+            'blocks: for block in blocks(experiment, self.options.method.seed) {
+                let planned = block_trials(experiment, &block, p.reps, p.cold_starts);
+                let mut last = planned;
+                let mut steps = block_steps(&block, stacks, 1..=planned);
+                loop {
+                    for step in steps {
+                        if self.lab.interrupted() {
+                            break 'blocks;
+                        }
+                        let unit = &experiment.units[step.unit];
+                        index += 1;
+                        (self.progress)(Progress::Trial {
+                            index,
+                            experiment: experiment.id.clone(),
+                            stack: step.stack.clone(),
+                            label: unit.label.clone(),
+                            trial: step.trial,
+                            length: self.profile.trial,
+                        });
+                        for m in self.trial(experiment, unit, &step.stack, step.trial) {
+                            (self.sink)(&m);
+                            result.measurements.push(m);
+                        }
+                    }
+                    let complete = complete_trials(&result.measurements, experiment, &block, stacks, last);
+                    if complete >= planned || last >= planned + MAKE_UP_PAIRS {
+                        break;
+                    }
+                    last += 1;
+                    (self.progress)(Progress::Note(format!(
+                        "{} {}: {complete} of {planned} pairs complete; making up pair {last}",
+                        experiment.id,
+                        block.iter().map(|&u| experiment.units[u].label.as_str()).collect::<Vec<_>>().join(" + ")
+                    )));
+                    steps = block_steps(&block, stacks, last..=last);
                 }
             }
             results.push(result);

@@ -392,7 +392,7 @@ fn a_repeat_that_drifts_again_is_invalid() {
     // Readings: the first trial's before/after, then its repeat's before/after.
     lab.canary = vec![1.0, 1.3, 1.0, 1.2];
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
-    assert_eq!(measurements.len(), 13, "12 trials and one repeat");
+    assert_eq!(measurements.len(), 15, "12 trials, one repeat, and a make-up pair for the lost pair");
     let (first, repeat) = (&measurements[0], &measurements[1]);
     assert!(!first.valid && first.invalid_reasons.iter().any(|r| r.contains("repeated")), "{first:?}");
     assert!(repeat.id.ends_with("/repeat") && repeat.trial == first.trial);
@@ -400,6 +400,8 @@ fn a_repeat_that_drifts_again_is_invalid() {
     assert!(repeat.invalid_reasons[0].contains("again"), "{:?}", repeat.invalid_reasons);
     assert!(notes.iter().any(|n| n.contains("again")), "{notes:?}");
     assert!(measurements[2..].iter().all(|m| m.valid));
+    let made_up: Vec<(&str, u32)> = measurements[13..].iter().map(|m| (m.stack.as_str(), m.trial)).collect();
+    assert_eq!(made_up, [("express", 7), ("fastapi", 7)], "pair 7 makes up the lost pair 1, A B as odd trials go");
     // A drift within the 5% band is no reason to repeat.
     let mut lab = FaultyLab::new();
     lab.canary = vec![1.0, 1.04];
@@ -414,20 +416,20 @@ fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
     // The second trial's generator side is saturated; the fifth's repeat is contended again.
     lab.faults = vec![(1, "generator side 97% busy"), (5, "app cores contended 12%"), (6, "app cores contended 9%")];
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
-    assert_eq!(measurements.len(), 14, "12 trials and two repeats");
+    assert_eq!(measurements.len(), 16, "12 trials, two repeats and one make-up pair");
     let (faulty, repeat) = (&measurements[1], &measurements[2]);
     assert!(!faulty.valid && faulty.invalid_reasons[0].contains("97% busy"), "{faulty:?}");
     assert!(faulty.invalid_reasons.iter().any(|r| r.contains("repeated")), "{faulty:?}");
     assert!(repeat.valid && repeat.id.ends_with("/repeat") && repeat.trial == faulty.trial, "{repeat:?}");
     assert!(!measurements[6].valid && measurements[6].id.ends_with("/repeat"), "{:?}", measurements[6]);
     assert!(notes.iter().any(|n| n.contains("invalid again") && n.contains("contended 9%")), "{notes:?}");
-    assert_eq!(measurements.iter().filter(|m| m.valid).count(), 12 - 1, "one pair is lost, every other kept");
+    assert_eq!(measurements.iter().filter(|m| m.valid).count(), 12 - 1 + 2, "one pair lost, then made up");
 
     // An app that died is reported, not measured again behind the user's back.
     let mut lab = FaultyLab::new();
     lab.dies = vec![0];
     let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
-    assert_eq!(measurements.len(), 12);
+    assert_eq!(measurements.len(), 14, "no repeat; the lost pair is made up at the end");
     assert!(!measurements[0].valid && measurements[0].invalid_reasons[0].contains("exited"));
 }
 
@@ -464,6 +466,18 @@ fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_
     assert!(workers.skipped_reason.as_deref().is_some_and(|r| r.contains("needs 3 CPUs")), "{workers:?}");
     let json = serde_json::to_value(&results).unwrap();
     assert!(json["not_measurable"]["E-workers"].as_str().is_some(), "results.json records it");
+}
+
+#[test]
+fn lost_pairs_are_made_up_at_most_twice_per_block() {
+    let profile = Profile::named("quick").unwrap();
+    let mut lab = FaultyLab::new();
+    // Every measurement a fault: each is repeated once, and the block tries two make-up pairs.
+    lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
+    let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert_eq!(measurements.len(), (12 + 4) * 2, "6 + 2 trials per stack, each measured twice");
+    assert_eq!(measurements.iter().map(|m| m.trial).max(), Some(8));
+    assert_eq!(notes.iter().filter(|n| n.contains("making up pair")).count(), 2, "{notes:?}");
 }
 
 #[test]
