@@ -194,11 +194,7 @@ pub fn evaluate_evidence(
         }
     }
     let (num, den) = (num.expect("checked above"), den.expect("checked above"));
-    let ratios: Vec<f64> = num
-        .iter()
-        .filter_map(|(trial, n)| den.get(trial).map(|d| n / d))
-        .filter(|r| r.is_finite() && *r > 0.0)
-        .collect();
+    let ratios = paired_ratios(&num, &den);
     let left_out = invalid_reasons(
         &experiment.measurements,
         &[(num_stack, &evidence.numerator), (den_stack, &evidence.denominator)],
@@ -320,14 +316,14 @@ fn invalid_reasons(measurements: &[Measurement], operands: &[(&str, &Operand)]) 
         .collect()
 }
 
-/// Metric values of one operand by trial number, from valid measurements only; an error names
-/// why nothing valid was found.
+/// Metric values of one operand, one map by trial number per unit, from valid measurements only;
+/// an error names why nothing valid was found.
 fn operand_values(
     measurements: &[Measurement],
     stack: &str,
     operand: &Operand,
     metric: Metric,
-) -> Result<BTreeMap<u32, f64>, String> {
+) -> Result<Vec<BTreeMap<u32, f64>>, String> {
     let units = operand.units();
     let mut per_unit: Vec<BTreeMap<u32, f64>> = Vec::new();
     for unit in units {
@@ -348,14 +344,41 @@ fn operand_values(
         }
         per_unit.push(valid);
     }
-    if per_unit.len() == 1 {
-        return Ok(per_unit.pop().expect("one unit"));
+    Ok(per_unit)
+}
+
+/// The per-pair ratios of two operands, each given as its units' values by trial number.
+///
+/// One unit a side: trial k over trial k, the two trials that ran next to each other. Pooled
+/// units (a geometric mean over the same number of units a side): each unit's own pairs first,
+/// trial k over trial k, then the i-th pair of every unit pooled into the i-th ratio. The units
+/// run in blocks minutes apart, so their trial numbers line up by order alone; pooling by order
+/// keeps a pair that one unit lost from costing every other unit its pair of that number.
+fn paired_ratios(num: &[BTreeMap<u32, f64>], den: &[BTreeMap<u32, f64>]) -> Vec<f64> {
+    let ok = |r: &f64| r.is_finite() && *r > 0.0;
+    let pairs = |n: &BTreeMap<u32, f64>, d: &BTreeMap<u32, f64>| -> Vec<f64> {
+        n.iter().filter_map(|(trial, n)| d.get(trial).map(|d| n / d)).filter(ok).collect()
+    };
+    if let ([n], [d]) = (num, den) {
+        return pairs(n, d);
     }
-    let trials: Vec<u32> = per_unit[0].keys().copied().filter(|t| per_unit.iter().all(|u| u.contains_key(t))).collect();
-    Ok(trials
-        .into_iter()
-        .filter_map(|t| geometric_mean(&per_unit.iter().map(|u| u[&t]).collect::<Vec<_>>()).map(|g| (t, g)))
-        .collect())
+    if num.len() == den.len() {
+        let per_unit: Vec<Vec<f64>> = num.iter().zip(den).map(|(n, d)| pairs(n, d)).collect();
+        let count = per_unit.iter().map(Vec::len).min().unwrap_or(0);
+        return (0..count)
+            .filter_map(|i| geometric_mean(&per_unit.iter().map(|r| r[i]).collect::<Vec<_>>()))
+            .filter(ok)
+            .collect();
+    }
+    // Different units a side: pool each side by trial number, then pair.
+    let pooled = |side: &[BTreeMap<u32, f64>]| -> BTreeMap<u32, f64> {
+        side[0]
+            .keys()
+            .filter(|t| side.iter().all(|u| u.contains_key(t)))
+            .filter_map(|t| geometric_mean(&side.iter().map(|u| u[t]).collect::<Vec<_>>()).map(|g| (*t, g)))
+            .collect()
+    };
+    pairs(&pooled(num), &pooled(den))
 }
 
 /// The number `metric` takes in one measurement, if it has it.
@@ -377,5 +400,35 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         // Growth below 1 KiB per connection is within sampling noise; floor it there.
         Metric::RssPerConnection => m.scalars.get(&Scalar::RssPerConnectionBytes).map(|v| v.max(1024.0)),
         Metric::SloMaxRate => m.scalars.get(&Scalar::SloMaxRate).copied().and_then(positive),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_trial(values: &[(u32, f64)]) -> BTreeMap<u32, f64> {
+        values.iter().copied().collect()
+    }
+
+    #[test]
+    fn one_unit_a_side_pairs_trial_k_with_trial_k() {
+        let num = [by_trial(&[(1, 2.0), (2, 4.0), (3, 6.0)])];
+        let den = [by_trial(&[(1, 1.0), (3, 2.0), (4, 9.0)])];
+        assert_eq!(paired_ratios(&num, &den), [2.0, 3.0]);
+    }
+
+    #[test]
+    fn pooled_units_keep_every_unit_s_own_pairs_when_one_unit_lost_a_trial() {
+        // Unit b lost trial 2 on the numerator side and made it up as trial 7: it still has
+        // three pairs, and the pool keeps three ratios instead of the two trial numbers that
+        // every unit shares.
+        let num = [by_trial(&[(1, 2.0), (2, 2.0), (3, 2.0)]), by_trial(&[(1, 8.0), (3, 8.0), (7, 8.0)])];
+        let den = [by_trial(&[(1, 1.0), (2, 1.0), (3, 1.0)]), by_trial(&[(1, 2.0), (2, 2.0), (3, 2.0), (7, 2.0)])];
+        let ratios = paired_ratios(&num, &den);
+        assert_eq!(ratios.len(), 3);
+        for r in ratios {
+            assert!((r - (2.0f64 * 4.0).sqrt()).abs() < 1e-12, "{r}");
+        }
     }
 }
