@@ -93,7 +93,7 @@ const CASES: &[Case] = &[
     file(
         "pooled unit of one label",
         &["run", "--profile", "smoke"],
-        (CLAIMS, "unit = \"geomean:c=10,c=100,c=500,c=1000\"", "unit = \"geomean:c=10\""),
+        (CLAIMS, "unit = \"geomean:c=100,c=500,c=1000\"", "unit = \"geomean:c=100\""),
         &["line ", "not a pooled unit"],
     ),
     file(
