@@ -63,6 +63,11 @@ fn a_smoke_run_gives_every_claim_a_verdict_and_writes_the_report() {
         assert!(stdout.contains(&claim.id), "{} is in the terminal summary", claim.id);
         if claim.id == "real-time" {
             assert_eq!(claim.verdict.outcome, Outcome::NotMeasured);
+        } else if results.not_measurable.contains_key("E-workers") && claim.id == "scalability" {
+            // Fewer than 4 CPUs: E-workers is not run, and the claim says why.
+            assert_eq!(claim.verdict.outcome, Outcome::NotMeasured);
+            assert_eq!(claim.verdict.key_number, "not measurable on this machine");
+            assert!(stderr.contains("E-workers: not measurable on this machine"), "{stderr}");
         } else {
             assert!(
                 claim.verdict.estimate.is_some() || claim.verdict.outcome == Outcome::Invalid,
