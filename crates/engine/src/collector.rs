@@ -50,8 +50,10 @@ const STATUS_SLOTS: usize = 1000;
 pub(crate) struct PhaseTally {
     pub corrected: Histogram<u64>,
     pub uncorrected: Histogram<u64>,
-    /// Successful requests at their corrected latency, failed ones at the request timeout.
-    pub with_failures: Histogram<u64>,
+    /// Failed requests that still got a response (a 5xx, a wrong body), at their corrected
+    /// latency: taken back out of `corrected` when the latency with failures is assembled, so
+    /// the per-request path of a successful request records nothing extra.
+    pub failed_responses: Histogram<u64>,
     pub send_lag: Histogram<u64>,
     statuses: Vec<u64>,
     errors: [u64; ERROR_CLASS_COUNT],
@@ -70,7 +72,7 @@ impl PhaseTally {
         PhaseTally {
             corrected: new_histogram(),
             uncorrected: new_histogram(),
-            with_failures: new_histogram(),
+            failed_responses: new_histogram(),
             send_lag: new_histogram(),
             statuses: vec![0; STATUS_SLOTS],
             errors: [0; ERROR_CLASS_COUNT],
@@ -84,7 +86,7 @@ impl PhaseTally {
         }
     }
 
-    fn record(&mut self, o: &Outcome, timeout: Duration) {
+    fn record(&mut self, o: &Outcome) {
         self.requests += 1;
         self.bytes_in += o.bytes_in;
         self.bytes_out += o.bytes_out;
@@ -92,7 +94,6 @@ impl PhaseTally {
         self.late_sends += u64::from(o.late);
         if let Some(e) = o.error {
             self.errors[e.index()] += 1;
-            self.with_failures.saturating_record(micros(timeout));
         }
         if let Some(lag) = o.lag {
             self.send_lag.saturating_record(micros(lag));
@@ -105,8 +106,8 @@ impl PhaseTally {
             self.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
             self.corrected.saturating_record(micros(o.ended.saturating_sub(o.intended)));
             self.uncorrected.saturating_record(micros(o.ended.saturating_sub(sent)));
-            if o.error.is_none() {
-                self.with_failures.saturating_record(micros(o.ended.saturating_sub(o.intended)));
+            if o.error.is_some() {
+                self.failed_responses.saturating_record(micros(o.ended.saturating_sub(o.intended)));
             }
         }
     }
@@ -115,7 +116,7 @@ impl PhaseTally {
         for (h, o) in [
             (&mut self.corrected, &other.corrected),
             (&mut self.uncorrected, &other.uncorrected),
-            (&mut self.with_failures, &other.with_failures),
+            (&mut self.failed_responses, &other.failed_responses),
             (&mut self.send_lag, &other.send_lag),
         ] {
             h.add(o).expect("histograms of one configuration add up");
@@ -133,6 +134,14 @@ impl PhaseTally {
         self.connections_opened += other.connections_opened;
         self.late_sends += other.late_sends;
         self.last_send = self.last_send.max(other.last_send);
+    }
+
+    /// Successful requests at their corrected latency and every failed one at `timeout`.
+    pub fn with_failures(&self, timeout: Duration) -> Histogram<u64> {
+        let mut h = self.corrected.clone();
+        h.subtract(&self.failed_responses).expect("failed responses were recorded in corrected too");
+        h.saturating_record_n(micros(timeout), self.errors_total());
+        h
     }
 
     fn errors_total(&self) -> u64 {
@@ -211,14 +220,11 @@ pub(crate) struct Collector {
     intervals: IntervalSeries,
     /// The latest completion of a measured request.
     last_end: Option<Duration>,
-    /// The request timeout, at which failures are recorded in `with_failures`.
-    timeout: Duration,
 }
 
 impl Collector {
-    /// A collector for the plan's phases; intervals start with the first measured phase, and
-    /// failures count at `timeout` in the latency with failures.
-    pub fn new(phases: &[Phase], interval: Duration, timeout: Duration) -> Collector {
+    /// A collector for the plan's phases; intervals start with the first measured phase.
+    pub fn new(phases: &[Phase], interval: Duration) -> Collector {
         let origin = measurement_origin(phases);
         Collector {
             phases: phases.iter().map(|p| p.kind).collect(),
@@ -234,13 +240,12 @@ impl Collector {
                 closed: Vec::new(),
             },
             last_end: None,
-            timeout,
         }
     }
 
     /// Records one finished request.
     pub fn record(&mut self, o: &Outcome) {
-        self.tallies[o.phase].record(o, self.timeout);
+        self.tallies[o.phase].record(o);
         if self.phases[o.phase] != PhaseKind::Warmup {
             let latency = o.status.and(o.sent).map(|_| o.ended.saturating_sub(o.intended));
             self.intervals.record(o.ended, latency, o.error.is_some());
@@ -397,7 +402,7 @@ pub(crate) fn encode_tally(t: &PhaseTally, open_loop: bool) -> model::EncodedHis
 }
 
 /// The pieces of `LoadResult` that come straight from the totals.
-pub(crate) fn fill_totals(r: &mut LoadResult, t: &PhaseTally, open_loop: bool) {
+pub(crate) fn fill_totals(r: &mut LoadResult, t: &PhaseTally, open_loop: bool, timeout: Duration) {
     r.requests = t.requests;
     r.responses = t.responses;
     r.status_counts = t.status_map();
@@ -408,7 +413,7 @@ pub(crate) fn fill_totals(r: &mut LoadResult, t: &PhaseTally, open_loop: bool) {
     r.late_sends = t.late_sends;
     r.latency = summarize(&t.corrected);
     r.latency_uncorrected = summarize(&t.uncorrected);
-    r.latency_with_failures = summarize(&t.with_failures);
+    r.latency_with_failures = summarize(&t.with_failures(timeout));
     r.send_lag = open_loop.then(|| summarize(&t.send_lag));
     r.distribution = distribution(&t.corrected);
     r.distribution_uncorrected = distribution(&t.uncorrected);
@@ -448,7 +453,7 @@ mod tests {
 
     #[test]
     fn corrected_latency_counts_from_the_intended_time() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1));
         c.record(&ok(1, 1000, 1400, 1410));
         c.finish();
         let a = assemble(vec![c], &phases(), Duration::from_secs(1), false);
@@ -459,7 +464,7 @@ mod tests {
 
     #[test]
     fn the_warmup_is_kept_out_of_totals_and_intervals() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1));
         c.record(&ok(0, 10, 10, 15));
         c.record(&ok(1, 1000, 1000, 1005));
         c.finish();
@@ -471,8 +476,8 @@ mod tests {
 
     #[test]
     fn two_workers_add_up_to_one_and_empty_intervals_are_kept() {
-        let mut a = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
-        let mut b = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut a = Collector::new(&phases(), Duration::from_secs(1));
+        let mut b = Collector::new(&phases(), Duration::from_secs(1));
         a.record(&ok(1, 1000, 1000, 1005));
         b.record(&ok(1, 1001, 1001, 1007));
         b.record(&ok(1, 2900, 2900, 3500));
@@ -495,7 +500,7 @@ mod tests {
 
     #[test]
     fn failures_count_at_the_timeout_in_the_latency_with_failures_and_nowhere_else() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1));
         for i in 0..97 {
             c.record(&ok(1, 1000 + i, 1000 + i, 1002 + i));
         }
@@ -510,16 +515,18 @@ mod tests {
         }
         c.finish();
         let t = assemble(vec![c], &phases(), Duration::from_secs(1), false).totals;
-        assert_eq!(t.with_failures.len(), 100, "97 successes and 3 failures, each once");
-        assert_eq!(t.with_failures.count_between(5_000_000, 5_000_000), 3, "every failure sits at the timeout");
-        assert_eq!(t.with_failures.value_at_quantile(0.99), t.with_failures.highest_equivalent(5_000_000));
+        let with_failures = t.with_failures(ms(5000));
+        assert_eq!(with_failures.len(), 100, "97 successes and 3 failures, each once");
+        assert_eq!(with_failures.count_between(5_000_000, 5_000_000), 3, "every failure sits at the timeout");
+        assert_eq!(with_failures.count_between(0, 3_000), 97, "the successes keep their latency");
+        assert_eq!(with_failures.value_at_quantile(0.99), with_failures.highest_equivalent(5_000_000));
         assert!(t.corrected.value_at_quantile(0.99) < 10_000, "the successes' own p99 stays at their latency");
         assert_eq!(t.corrected.len(), 98, "the 500 has a response time; the timeout and the refusal have none");
     }
 
     #[test]
     fn a_request_that_never_connected_has_no_latency() {
-        let mut c = Collector::new(&phases(), Duration::from_secs(1), ms(5000));
+        let mut c = Collector::new(&phases(), Duration::from_secs(1));
         let mut o = ok(1, 1000, 1000, 1001);
         o.sent = None;
         o.status = None;

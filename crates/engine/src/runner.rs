@@ -197,7 +197,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         },
         histograms: model::EncodedHistograms { corrected: String::new(), uncorrected: String::new(), send_lag: None },
     };
-    fill_totals(&mut result, &assembled.totals, open_loop);
+    fill_totals(&mut result, &assembled.totals, open_loop, plan.timeout);
     Ok(result)
 }
 

@@ -160,7 +160,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         templates: spec.templates.to_vec(),
         picker: Picker::new(spec.templates.iter().map(|t| t.weight)),
         pacer: RefCell::new(spec.pacer.clone()),
-        collector: RefCell::new(Collector::new(spec.phases, spec.interval, spec.timeout)),
+        collector: RefCell::new(Collector::new(spec.phases, spec.interval)),
         stop: spec.stop.clone(),
         progress: spec.progress.clone(),
         requests: Cell::new(0),
