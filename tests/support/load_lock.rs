@@ -6,7 +6,8 @@
 //! belongs to the open file, not to the process, so two threads that each open the file exclude
 //! each other just as two processes do, and the kernel releases it when the holder exits, even
 //! after a panic or a kill. The lock says nothing about load from outside the target folder
-//! (another checkout's tests): the timing bounds leave room for that.
+//! (another checkout's tests) unless `CLAIMBENCH_LOAD_LOCK` names one lock file for all of them;
+//! the timing bounds leave room for the rest.
 //!
 //! Included with `#[path]` by each crate's tests, so the workspace needs no test-support crate.
 
@@ -40,8 +41,12 @@ pub fn load_lock() -> LoadLock {
     }
 }
 
+/// `CLAIMBENCH_LOAD_LOCK` if set (one lock shared by several checkouts), else
 /// `target/<profile>/claimbench-load-tests.lock`: test binaries run from `target/<profile>/deps/`.
 fn lock_path() -> PathBuf {
+    if let Some(shared) = std::env::var_os("CLAIMBENCH_LOAD_LOCK") {
+        return PathBuf::from(shared);
+    }
     let exe = std::env::current_exe().expect("the test binary knows its own path");
     let deps = exe.parent().expect("a test binary lives in a folder");
     deps.parent().unwrap_or(deps).join("claimbench-load-tests.lock")
