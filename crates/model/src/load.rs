@@ -336,12 +336,12 @@ pub struct WarmupSummary {
     pub latency: LatencySummary,
 }
 
-/// What the generator measured about itself, to tell whether it was the bottleneck.
 /// The fraction of its cores at which the generator counts as saturated.
 pub const CPU_SATURATION: f64 = 0.90;
 /// The open-loop p99 send lag, in microseconds, above which the generator counts as saturated.
 pub const SEND_LAG_SATURATION_US: f64 = 1_000.0;
 
+/// What the generator measured about itself, to tell whether it was the bottleneck.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SelfCheck {
     /// CPU seconds (user + system) the generator's threads used, warm-up included.
