@@ -145,7 +145,7 @@ fn check_example(
     if let Some(expect) = &example.db {
         check_shape(&bytes, expect, &mut failures);
         if let Some(probe) = database {
-            check_counters(probe, db_before, expect, &mut failures);
+            check_counters(probe, db_before, expect, &bytes, &mut failures);
         }
     }
     if let Some(min) = example.min_latency_ms {
