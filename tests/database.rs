@@ -97,7 +97,11 @@ fn serve_express(tmp: &Path) -> (Child, u16) {
     };
     assert_eq!(get(port, "/db"), "HTTP/1.1 200 OK", "the app reaches its database");
     let server = processes_under(tmp);
-    assert!(server.iter().any(|(_, cmd)| cmd.contains("postgres")), "a server runs under {}: {server:?}", tmp.display());
+    assert!(
+        server.iter().any(|(_, cmd)| cmd.contains("postgres")),
+        "a server runs under {}: {server:?}",
+        tmp.display()
+    );
     (child, port)
 }
 

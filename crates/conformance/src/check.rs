@@ -70,7 +70,8 @@ pub fn check_stack(
     let mut results = Vec::new();
     for endpoint in &contract.endpoints {
         for example in &endpoint.examples {
-            let mut failures = check_example(&client, root, stack, base_url, upstream_url, endpoint, example, database)?;
+            let mut failures =
+                check_example(&client, root, stack, base_url, upstream_url, endpoint, example, database)?;
             if example.db.is_some() && database.is_none() {
                 failures.push("no database was given to check its counters against".into());
             }

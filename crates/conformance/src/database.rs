@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn any_correct_escaping_unescapes_to_the_same_text() {
-        assert_eq!(unescape("&lt;script&gt;alert(&quot;x&quot;);&lt;&#x2F;script&gt;"), "<script>alert(\"x\");</script>");
+        assert_eq!(
+            unescape("&lt;script&gt;alert(&quot;x&quot;);&lt;&#x2F;script&gt;"),
+            "<script>alert(\"x\");</script>"
+        );
         assert_eq!(unescape("&#60;b&#62; &amp; &#39;q&#x27;"), "<b> & 'q'");
         assert_eq!(unescape("a & b &unknown; &#xZZ;"), "a & b &unknown; &#xZZ;");
     }
@@ -207,7 +210,11 @@ mod tests {
     fn an_unescaped_script_and_a_wrong_world_are_failures() {
         let expect = DbExpect { shape: DbShape::Fortunes, ..DbExpect::default() };
         let mut failures = Vec::new();
-        check_shape(b"<table><tr><th>id</th><th>message</th></tr><tr><td>1</td><td><script></td></tr></table>", &expect, &mut failures);
+        check_shape(
+            b"<table><tr><th>id</th><th>message</th></tr><tr><td>1</td><td><script></td></tr></table>",
+            &expect,
+            &mut failures,
+        );
         assert!(failures.iter().any(|f| f.contains("not HTML-escaped")), "{failures:?}");
         let worlds = DbExpect { shape: DbShape::Worlds, rows: Some(2), ..DbExpect::default() };
         let mut failures = Vec::new();

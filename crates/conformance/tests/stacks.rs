@@ -18,12 +18,8 @@ fn conforms(stack: &str, workers: u32) {
     let upstream = Upstream::start("127.0.0.1:0".parse().unwrap(), None).unwrap();
     let database = Database::start(supervisor.root(), &DatabaseConfig::default())
         .unwrap_or_else(|e| panic!("the database did not start: {e}"));
-    let config = StackConfig {
-        workers,
-        upstream_url: Some(upstream.url()),
-        env: database.app_env(),
-        ..StackConfig::new(stack)
-    };
+    let config =
+        StackConfig { workers, upstream_url: Some(upstream.url()), env: database.app_env(), ..StackConfig::new(stack) };
     let running = supervisor.start(&config).unwrap_or_else(|e| panic!("{stack} did not start: {e}"));
     let counters = || database.counters().ok();
     let results =

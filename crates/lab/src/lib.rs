@@ -36,7 +36,11 @@ pub fn start_upstream(topology: &Topology) -> Result<Upstream, UpstreamError> {
 
 /// Starts the benchmark database (or connects to `url`, an existing server) and seeds it; a
 /// self-started one is pinned to the topology's database CPUs.
-pub fn start_database(root: &std::path::Path, topology: &Topology, url: Option<&str>) -> Result<Database, SupervisorError> {
+pub fn start_database(
+    root: &std::path::Path,
+    topology: &Topology,
+    url: Option<&str>,
+) -> Result<Database, SupervisorError> {
     let config = DatabaseConfig {
         url: url.map(str::to_string),
         cpus: Some(topology.database.clone()),

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use claimbench_engine::{
     Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule,
 };
+use claimbench_model::database::{work_for_target, DbCounters};
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
@@ -25,7 +26,6 @@ use claimbench_platform::procfs::{self, CpuTimes};
 use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
-use claimbench_model::database::{work_for_target, DbCounters};
 use claimbench_supervisor::{group_cpu, Database, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::{Upstream, LATE_MARGIN};
 

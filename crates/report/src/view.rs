@@ -643,7 +643,8 @@ fn environment_view(results: &RunResults, palette: &Palette, measurements: &[&Me
             let settings: Vec<String> = db.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
             software.push(fact("database settings", settings.join(", ")));
         }
-        software.push(fact("database pool", format!("{} connections per app worker, in every stack", db.pool_per_worker)));
+        software
+            .push(fact("database pool", format!("{} connections per app worker, in every stack", db.pool_per_worker)));
         let cpus = match (&db.cpus, &db.cpu_note) {
             (_, Some(note)) => note.clone(),
             (Some(cpus), None) => format!("CPU {cpus} of its own"),
@@ -651,7 +652,10 @@ fn environment_view(results: &RunResults, palette: &Palette, measurements: &[&Me
         };
         software.push(fact("database CPUs", cpus));
         if !db.counters_available {
-            software.push(fact("database counters", "pg_stat_statements unavailable: trials are not checked against them".into()));
+            software.push(fact(
+                "database counters",
+                "pg_stat_statements unavailable: trials are not checked against them".into(),
+            ));
         }
     }
     let stacks = palette

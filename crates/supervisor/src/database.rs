@@ -24,8 +24,8 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
 use crate::error::{SupervisorError, Tail};
-use crate::stderr::OutputTail;
 use crate::shutdown;
+use crate::stderr::OutputTail;
 
 /// Connections in each app worker's pool, the same in every stack (handed over as `DATABASE_POOL`).
 pub const POOL_PER_WORKER: u32 = 16;
@@ -90,10 +90,8 @@ impl Database {
     }
 
     fn external(url: &str, config: &DatabaseConfig) -> Result<Database, SupervisorError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| SupervisorError::BadDatabaseUrl {
-            url: url.to_string(),
-            why: e.to_string(),
-        })?;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| SupervisorError::BadDatabaseUrl { url: url.to_string(), why: e.to_string() })?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err(SupervisorError::BadDatabaseUrl {
                 url: url.to_string(),
@@ -101,12 +99,8 @@ impl Database {
             });
         }
         let bin = PgBin::find(config, &["psql"])?;
-        let address = format!(
-            "{}:{}{}",
-            parsed.host_str().unwrap_or("localhost"),
-            parsed.port().unwrap_or(5432),
-            parsed.path()
-        );
+        let address =
+            format!("{}:{}{}", parsed.host_str().unwrap_or("localhost"), parsed.port().unwrap_or(5432), parsed.path());
         Ok(Database {
             url: url.to_string(),
             psql: bin.tool("psql"),
@@ -514,11 +508,11 @@ impl Account {
             return Ok(None);
         }
         match nix::unistd::User::from_name(UNPRIVILEGED_USER) {
-            Ok(Some(user)) => {
-                Ok(Some(Account { name: user.name, uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
-            }
+            Ok(Some(user)) => Ok(Some(Account { name: user.name, uid: user.uid.as_raw(), gid: user.gid.as_raw() })),
             _ => Err(SupervisorError::DatabaseFailed {
-                step: format!("finding the unprivileged user '{UNPRIVILEGED_USER}' to run postgres as (initdb refuses root)"),
+                step: format!(
+                    "finding the unprivileged user '{UNPRIVILEGED_USER}' to run postgres as (initdb refuses root)"
+                ),
                 status: "no such user".into(),
                 tail: Tail("create it (useradd --system nobody) or run claimbench as a normal user".into()),
             }),

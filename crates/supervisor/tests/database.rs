@@ -44,7 +44,10 @@ fn a_self_started_database_is_seeded_counts_statements_and_leaves_nothing_behind
     if nix::unistd::geteuid().is_root() {
         let owner = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let uid_line = owner.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string();
-        assert!(!uid_line.split_whitespace().nth(1).is_some_and(|u| u == "0"), "postgres must not run as root: {uid_line}");
+        assert!(
+            !uid_line.split_whitespace().nth(1).is_some_and(|u| u == "0"),
+            "postgres must not run as root: {uid_line}"
+        );
     }
 
     let before = database.counters().unwrap();
@@ -73,8 +76,16 @@ fn an_existing_server_gets_its_own_schema_and_keeps_everything_else() {
     let external = start(&DatabaseConfig { url: Some(server.url().to_string()), ..DatabaseConfig::default() });
     let info = external.info();
     assert!(!info.self_started && info.settings.is_empty() && external.pid().is_none(), "{info:?}");
-    assert_eq!(external.sql("SELECT x FROM public.keep_me").unwrap(), "42", "nothing outside claimbench's schema is dropped");
-    assert_ne!(external.sql("SELECT randomnumber FROM world WHERE id = 1").unwrap(), "0", "its own tables are seeded afresh");
+    assert_eq!(
+        external.sql("SELECT x FROM public.keep_me").unwrap(),
+        "42",
+        "nothing outside claimbench's schema is dropped"
+    );
+    assert_ne!(
+        external.sql("SELECT randomnumber FROM world WHERE id = 1").unwrap(),
+        "0",
+        "its own tables are seeded afresh"
+    );
     external.stop();
     // Stopping a database that claimbench did not start leaves the server running.
     assert_eq!(server.sql("SELECT 1").unwrap(), "1");
