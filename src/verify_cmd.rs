@@ -35,6 +35,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let topology = lab::topology(None)?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    // A broken contract is bad input: say so before a database is started for nothing.
+    claimbench_conformance::load_contract(&supervisor.root().join("fixtures/contract/contract.json"))?;
     let database = start_database(supervisor.root(), &topology, args.database.database_url.as_deref())?;
     let verified = verify_stacks(
         &supervisor,

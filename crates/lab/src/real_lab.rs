@@ -231,7 +231,7 @@ impl Lab for RealLab {
         // every request they sent, so the engine's counts cover the same requests).
         let db_work = request_target(probe).and_then(|target| work_for_target(&target));
         let db_before = db_work.and_then(|_| self.database.counters().ok());
-        let db_cpu_before = self.database.cpu_seconds();
+        let db_cpu_before = db_work.and_then(|_| self.database.cpu_seconds());
         let stack = &self.running[instance];
         let pgid = stack.pid();
         let before = stack.sample_now();
