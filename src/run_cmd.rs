@@ -13,13 +13,13 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use claimbench_conformance::render_table;
 use claimbench_lab::{
-    capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
+    capture_environment, run_id, start_database, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
 use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::{assemble, catalogue, load_claims, ClaimsFile, Profile, Progress, RunOptions, Runner};
-use claimbench_supervisor::Supervisor;
+use claimbench_supervisor::{Database, Supervisor};
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -130,17 +130,19 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         );
     }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
-    let stacks = verify_before_run(&supervisor, &upstream, &topology, &request.stacks, &request.roles)?;
+    let database = start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
+    let stacks = verify_before_run(&supervisor, &upstream, &database, &topology, &request.stacks, &request.roles)?;
 
     let started_at = SystemTime::now();
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
+    environment.database = Some(database.info().clone());
     let header = RunResults { not_measurable, ..header(request, &profile, started_at, environment) };
     let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
     let bars = Bars::new();
-    let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
+    let mut real_lab = RealLab::new(supervisor, upstream, database, topology, profile.stack_warmup, cancel.clone())
         .with_progress(bars.trial_progress());
     let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone() };
     let mut write_error = None;
@@ -253,12 +255,13 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
 fn verify_before_run(
     supervisor: &Supervisor,
     upstream: &Upstream,
+    database: &Database,
     topology: &Topology,
     stacks: &[String],
     roles: &BTreeMap<String, Runtime>,
 ) -> anyhow::Result<BTreeMap<String, StackInfo>> {
     eprintln!("checking {} against the contract before any load ...", stacks.join(", "));
-    let verified = verify_stacks(supervisor, upstream, topology, stacks, &[1], &mut |_, _, _| {})?;
+    let verified = verify_stacks(supervisor, upstream, database, topology, stacks, &[1], &mut |_, _, _| {})?;
     if !verified.passed() {
         let results: Vec<_> = verified.checks.into_iter().flat_map(|c| c.results).collect();
         eprint!("{}", render_table(&results));

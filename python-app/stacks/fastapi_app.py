@@ -42,6 +42,7 @@ from claimbench_app import logic
 from claimbench_app.limits import LIMITS, IntRange
 from claimbench_app.logic import EndpointError
 from claimbench_app.upstream import Upstream
+from stacks import fastapi_db
 
 STACK = os.environ.get("STACK") or "fastapi"
 
@@ -170,9 +171,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     upstream = Upstream.from_env()
     await upstream.open()
     app.state.upstream = upstream
+    await fastapi_db.open_database(app)
     try:
         yield
     finally:
+        await fastapi_db.close_database(app)
         await upstream.close()
 
 
@@ -184,6 +187,8 @@ app = FastAPI(
     openapi_url=None,
     redirect_slashes=False,
 )
+# The database group (/db, /queries, /updates, /fortunes): stacks/fastapi_db.py.
+app.include_router(fastapi_db.router)
 
 
 class ContractGuards:

@@ -7,6 +7,7 @@ use claimbench_model::contract::{Contract, Endpoint, Example};
 use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
+use crate::database::{check_counters, check_shape, CountersProbe};
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
 /// Node's measure from the event loop's cached clock, so a 25 ms timer can end after 24.9 ms.
@@ -51,13 +52,15 @@ pub fn load_contract(path: &Path) -> Result<Contract, ConformanceError> {
 }
 
 /// Checks every example against the stack at `base_url`. `root` resolves fixture paths;
-/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts.
+/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts; `database`,
+/// when given, reads the database's counters to check what each database example cost it.
 pub fn check_stack(
     contract: &Contract,
     root: &Path,
     stack: &str,
     base_url: &str,
     upstream_url: Option<&str>,
+    database: Option<CountersProbe<'_>>,
 ) -> Result<Vec<CheckResult>, ConformanceError> {
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
@@ -67,7 +70,11 @@ pub fn check_stack(
     let mut results = Vec::new();
     for endpoint in &contract.endpoints {
         for example in &endpoint.examples {
-            let failures = check_example(&client, root, stack, base_url, upstream_url, endpoint, example)?;
+            let mut failures =
+                check_example(&client, root, stack, base_url, upstream_url, endpoint, example, database)?;
+            if example.db.is_some() && database.is_none() {
+                failures.push("no database was given to check its counters against".into());
+            }
             results.push(CheckResult {
                 stack: stack.to_string(),
                 endpoint: format!("{} {}", endpoint.method, endpoint.path),
@@ -85,6 +92,7 @@ pub fn check_stack(
     Ok(results)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_example(
     client: &reqwest::blocking::Client,
     root: &Path,
@@ -93,6 +101,7 @@ fn check_example(
     upstream_url: Option<&str>,
     endpoint: &Endpoint,
     example: &Example,
+    database: Option<CountersProbe<'_>>,
 ) -> Result<Vec<String>, ConformanceError> {
     let read = |rel: &str| {
         let path = root.join(rel);
@@ -114,6 +123,7 @@ fn check_example(
         request = request.body(body);
     }
     let hits_before = upstream_url.and_then(|u| upstream_hits(client, u));
+    let db_before = example.db.as_ref().and(database).and_then(|probe| probe());
     let started = Instant::now();
     let response = match request.send() {
         Ok(r) => r,
@@ -133,6 +143,12 @@ fn check_example(
     }
     check_headers(&headers, example, &mut failures);
     check_body(&bytes, example, expected_body.as_deref(), stack, &mut failures);
+    if let Some(expect) = &example.db {
+        check_shape(&bytes, expect, &mut failures);
+        if let Some(probe) = database {
+            check_counters(probe, db_before, expect, &bytes, &mut failures);
+        }
+    }
     if let Some(min) = example.min_latency_ms {
         if elapsed + TIMER_SLACK < Duration::from_millis(min) {
             failures.push(format!(
@@ -297,6 +313,7 @@ mod tests {
                 assert!(root.join(file).is_file(), "{} names missing {file}", example.name);
             }
             let expects_something = example.error
+                || example.db.is_some()
                 || example.body_json.is_some()
                 || example.body_text.is_some()
                 || example.body_file.is_some();

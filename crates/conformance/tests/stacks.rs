@@ -1,8 +1,9 @@
 //! Both bundled stacks, started by the supervisor, against every example of the contract: once
-//! with one worker and once with two. Installs the apps on first use.
+//! with one worker and once with two, each with a database claimbench starts itself. Installs the
+//! apps on first use.
 
 use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_supervisor::{StackConfig, Supervisor};
+use claimbench_supervisor::{Database, DatabaseConfig, StackConfig, Supervisor};
 use claimbench_upstream::Upstream;
 
 // Stacks compete for the same two cores: one at a time, and never beside another test binary's
@@ -15,9 +16,15 @@ fn conforms(stack: &str, workers: u32) {
     let supervisor = Supervisor::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
     let contract = load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
     let upstream = Upstream::start("127.0.0.1:0".parse().unwrap(), None).unwrap();
-    let config = StackConfig { workers, upstream_url: Some(upstream.url()), ..StackConfig::new(stack) };
+    let database = Database::start(supervisor.root(), &DatabaseConfig::default())
+        .unwrap_or_else(|e| panic!("the database did not start: {e}"));
+    let config =
+        StackConfig { workers, upstream_url: Some(upstream.url()), env: database.app_env(), ..StackConfig::new(stack) };
     let running = supervisor.start(&config).unwrap_or_else(|e| panic!("{stack} did not start: {e}"));
-    let results = check_stack(&contract, supervisor.root(), stack, running.url(), Some(&upstream.url())).unwrap();
+    let counters = || database.counters().ok();
+    let results =
+        check_stack(&contract, supervisor.root(), stack, running.url(), Some(&upstream.url()), Some(&counters))
+            .unwrap();
     running.check_alive().unwrap();
     let examples: usize = contract.endpoints.iter().map(|e| e.examples.len()).sum();
     assert_eq!(results.len(), examples + 1, "every example plus the Date check ran");

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use claimbench_engine::{
     Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule,
 };
+use claimbench_model::database::{work_for_target, DbCounters};
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
@@ -25,7 +26,7 @@ use claimbench_platform::procfs::{self, CpuTimes};
 use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
-use claimbench_supervisor::{group_cpu, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError};
+use claimbench_supervisor::{group_cpu, Database, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::{Upstream, LATE_MARGIN};
 
 use crate::Topology;
@@ -33,10 +34,11 @@ use crate::Topology;
 /// Told how far the current measurement is, about once a second (time since its load began).
 pub type TrialProgress = Box<dyn Fn(Duration) + Send + Sync>;
 
-/// Supervisor + engine + upstream.
+/// Supervisor + engine + upstream + database.
 pub struct RealLab {
     supervisor: Supervisor,
     upstream: Upstream,
+    database: Database,
     topology: Topology,
     stack_warmup: Duration,
     cancel: Cancel,
@@ -66,6 +68,7 @@ impl RealLab {
     pub fn new(
         supervisor: Supervisor,
         upstream: Upstream,
+        database: Database,
         topology: Topology,
         stack_warmup: Duration,
         cancel: Cancel,
@@ -73,6 +76,7 @@ impl RealLab {
         RealLab {
             supervisor,
             upstream,
+            database,
             topology,
             stack_warmup,
             cancel,
@@ -92,6 +96,7 @@ impl RealLab {
             workers: instance.workers,
             cpus: Some(if instance.wide { self.topology.app_side.clone() } else { self.topology.app.clone() }),
             upstream_url: Some(self.upstream.url()),
+            env: self.database.app_env(),
             ..StackConfig::new(&instance.stack)
         }
     }
@@ -221,6 +226,12 @@ impl Lab for RealLab {
             Some(bg) => Some(self.plan(&url, bg, trial + warmup + Duration::from_secs(5), Duration::ZERO)?),
             None => None,
         };
+        // A database endpoint's trial is checked against the database's own counters, from before
+        // the probe's warm-up to after its last answer (the closed and open loops both wait for
+        // every request they sent, so the engine's counts cover the same requests).
+        let db_work = request_target(probe).and_then(|target| work_for_target(&target));
+        let db_before = db_work.and_then(|_| self.database.counters().ok());
+        let db_cpu_before = db_work.and_then(|_| self.database.cpu_seconds());
         let stack = &self.running[instance];
         let pgid = stack.pid();
         let before = stack.sample_now();
@@ -272,6 +283,9 @@ impl Lab for RealLab {
             scalars.insert(Scalar::BackgroundP99Ms, bg.latency.p99_us / 1000.0);
         }
         scalars.insert(Scalar::WallS, started.elapsed().as_secs_f64());
+        if let (Some(before), Some(after)) = (db_cpu_before, self.database.cpu_seconds()) {
+            scalars.insert(Scalar::DatabaseCpuS, after - before);
+        }
         let mut measured = Measured {
             app_cpu_s: (after.user_s + after.sys_s) - (before.user_s + before.sys_s),
             app_cpu_resolution_s: Some(1.0 / procfs::clock_ticks()),
@@ -282,6 +296,15 @@ impl Lab for RealLab {
         };
         if let Some(opened) = opened {
             judge_window(&self.topology, &mut measured, &opened, &closed, load_result.started_at_unix_s, instance.wide);
+        }
+        if let Some(work) = db_work {
+            let verdict = match db_before {
+                Some(before) => judge_counters(&self.database, &before, &work, &load_result),
+                None => Err("the database counters (pg_stat_statements) could not be read before the trial".into()),
+            };
+            if let Err(why) = verdict {
+                measured.machine_faults.push(format!("wrong answer: {why}"));
+            }
         }
         measured.load = Some(load_result);
         Ok(measured)
@@ -313,6 +336,44 @@ impl Lab for RealLab {
     fn interrupted(&self) -> bool {
         self.cancel.is_cancelled()
     }
+}
+
+/// The path and query a load sends, when it sends one kind of request.
+fn request_target(load: &Load) -> Option<String> {
+    match load {
+        Load::Closed { request, .. } | Load::Open { request, .. } | Load::RateSteps { request, .. } => {
+            Some(request.path.clone())
+        }
+        Load::Mixed { .. } | Load::ColdStart => None,
+    }
+}
+
+/// Checks the database's counters since `before` against the 200s of a load (warm-up included):
+/// a shortfall may be a statement still being recorded, so it is re-read a few times first.
+fn judge_counters(
+    database: &Database,
+    before: &DbCounters,
+    work: &claimbench_model::database::DbWork,
+    load: &LoadResult,
+) -> Result<(), String> {
+    let warmup_errors = load.warmup.as_ref().map_or(0, |w| w.errors);
+    if warmup_errors > 0 {
+        return Err(format!(
+            "{warmup_errors} warm-up requests failed, so the requests the database served cannot be counted exactly"
+        ));
+    }
+    let answered = load.status_counts.get(&200).copied().unwrap_or(0) + load.warmup.as_ref().map_or(0, |w| w.responses);
+    let mut verdict = Err("the database counters (pg_stat_statements) could not be read after the trial".to_string());
+    for _ in 0..20 {
+        if let Ok(after) = database.counters() {
+            verdict = after.since(before).judge(work, answered);
+            if verdict.is_ok() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    verdict
 }
 
 /// Fills the measured window's CPU figures and the machine's faults from its two marks.

@@ -1,5 +1,5 @@
 //! The one loop that checks stacks against the endpoint contract: start each stack (pinned to the
-//! app CPUs, wired to the upstream), run every contract example, check it is still alive, record
+//! app CPUs, wired to the upstream and the database), run every contract example, check it is still alive, record
 //! its versions and pinning, stop it. `claimbench verify` shows the table; `claimbench run` does
 //! this first and refuses to measure stacks that differ. The examples themselves are the
 //! conformance crate's.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use claimbench_conformance::{check_stack, load_contract, CheckResult, ConformanceError};
 use claimbench_model::run::StackInfo;
-use claimbench_supervisor::{base_stack, StackConfig, Supervisor, SupervisorError};
+use claimbench_supervisor::{base_stack, Database, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::Upstream;
 
 use crate::Topology;
@@ -50,11 +50,12 @@ pub enum VerifyError {
     Supervisor(#[from] SupervisorError),
 }
 
-/// Checks each stack at each worker count; `on_start(stack, workers, url)` is told as each
-/// one comes up.
+/// Checks each stack at each worker count, wired to `database`, whose counters check the
+/// database examples; `on_start(stack, workers, url)` is told as each one comes up.
 pub fn verify_stacks(
     supervisor: &Supervisor,
     upstream: &Upstream,
+    database: &Database,
     topology: &Topology,
     stacks: &[String],
     workers: &[u32],
@@ -69,6 +70,7 @@ pub fn verify_stacks(
                 workers: count,
                 cpus: Some(topology.app.clone()),
                 upstream_url: Some(upstream_url.clone()),
+                env: database.app_env(),
                 ..StackConfig::new(name)
             };
             let stack = supervisor.start(&config).map_err(|source| VerifyError::Start {
@@ -78,8 +80,15 @@ pub fn verify_stacks(
             })?;
             on_start(name, count, stack.url());
             // The app names itself by registry name: `express@a` answers as `express`.
-            let results =
-                check_stack(&contract, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
+            let counters = || database.counters().ok();
+            let results = check_stack(
+                &contract,
+                supervisor.root(),
+                base_stack(name),
+                stack.url(),
+                Some(&upstream_url),
+                Some(&counters),
+            )?;
             stack.check_alive()?;
             let spec = supervisor.spec(name)?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {

@@ -38,6 +38,10 @@ pub struct Endpoint {
     pub definition: String,
     #[serde(default)]
     pub examples: Vec<Example>,
+    /// The capability group a stack must declare to be held to this endpoint, e.g. `db`; `None`
+    /// for the core endpoints every stack implements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
@@ -134,6 +138,39 @@ pub struct Example {
     /// The response may not arrive sooner than this.
     #[serde(default)]
     pub min_latency_ms: Option<u64>,
+    /// A database endpoint's answer: its shape (the rows are random) and what it must cost the
+    /// database, counted by `pg_stat_statements`.
+    #[serde(default)]
+    pub db: Option<DbExpect>,
+}
+
+/// What a database example's answer must look like and cost.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct DbExpect {
+    pub shape: DbShape,
+    /// `worlds`: how many objects the array must hold.
+    #[serde(default)]
+    pub rows: Option<u64>,
+    /// `fortunes`: the `(id, message)` rows the HTML table must list, in order, once parsed and
+    /// unescaped (so any correct escaping passes, and a raw `<script>` does not).
+    #[serde(default)]
+    pub fortunes: Vec<(i64, String)>,
+    /// What one such answer must cost the database.
+    #[serde(default)]
+    pub work: crate::database::DbWork,
+}
+
+/// The shape of a database answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DbShape {
+    /// One `{"id": 1..=10000, "randomNumber": 1..=10000}` object.
+    #[default]
+    World,
+    /// An array of such objects.
+    Worlds,
+    /// An HTML page with a table of fortunes.
+    Fortunes,
 }
 
 impl Endpoint {

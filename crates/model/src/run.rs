@@ -126,6 +126,9 @@ pub struct Environment {
     /// `express@a` as node and `express@b` as python. Empty in a normal run.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Runtime>,
+    /// The database the apps' database endpoints used, when the run started or was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::database::DatabaseInfo>,
 }
 
 /// One stack as it actually ran.
@@ -387,6 +390,8 @@ pub enum Scalar {
     CanaryDrift,
     /// From spawn to the first successful response, milliseconds.
     ColdStartMs,
+    /// CPU seconds the database server used during the trial (warm-up included).
+    DatabaseCpuS,
     /// Resident set size of the app's process tree at rest.
     IdleRssBytes,
     /// p99 latency minus the endpoint's built-in delay, milliseconds.
@@ -413,11 +418,12 @@ pub enum ScalarUnit {
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 9] = [
+    pub const ALL: [Scalar; 10] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
         Scalar::ColdStartMs,
+        Scalar::DatabaseCpuS,
         Scalar::IdleRssBytes,
         Scalar::P99OverheadMs,
         Scalar::RssPerConnectionBytes,
@@ -432,6 +438,7 @@ impl Scalar {
             Scalar::BackgroundRate => "background_rate",
             Scalar::CanaryDrift => "canary_drift",
             Scalar::ColdStartMs => "cold_start_ms",
+            Scalar::DatabaseCpuS => "database_cpu_s",
             Scalar::IdleRssBytes => "idle_rss_bytes",
             Scalar::P99OverheadMs => "p99_overhead_ms",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
@@ -444,7 +451,7 @@ impl Scalar {
     pub fn unit(self) -> ScalarUnit {
         match self {
             Scalar::BackgroundP99Ms | Scalar::ColdStartMs | Scalar::P99OverheadMs => ScalarUnit::Milliseconds,
-            Scalar::WallS => ScalarUnit::Seconds,
+            Scalar::WallS | Scalar::DatabaseCpuS => ScalarUnit::Seconds,
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
             Scalar::CanaryDrift => ScalarUnit::Ratio,
@@ -458,6 +465,7 @@ impl Scalar {
             Scalar::BackgroundRate => "background rate",
             Scalar::CanaryDrift => "canary drift",
             Scalar::ColdStartMs => "cold start",
+            Scalar::DatabaseCpuS => "database cpu",
             Scalar::IdleRssBytes => "idle rss",
             Scalar::P99OverheadMs => "p99 overhead",
             Scalar::RssPerConnectionBytes => "rss per connection",

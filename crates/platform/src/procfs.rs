@@ -14,6 +14,7 @@ use nix::unistd::{sysconf, SysconfVar};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StatFields {
     pub state: char,
+    pub ppid: i32,
     pub pgrp: i32,
     pub utime: u64,
     pub stime: u64,
@@ -30,6 +31,7 @@ pub fn parse_stat(stat: &str) -> Option<StatFields> {
     // rest starts at field 3 (state); field N of proc(5) is f[N - 3].
     Some(StatFields {
         state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
         utime: f.get(11)?.parse().ok()?,
         stime: f.get(12)?.parse().ok()?,

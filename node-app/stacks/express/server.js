@@ -7,6 +7,7 @@
 const express = require('express');
 const { readConfig, ConfigError } = require('../../lib/config');
 const { runWorkers } = require('../../lib/cluster');
+const { databaseEndpoints, poolFromEnv } = require('../../lib/db');
 const { createEndpoints } = require('../../lib/endpoints');
 const { HttpError, LIMITS } = require('../../lib/logic');
 const { serve } = require('../../lib/serve');
@@ -64,6 +65,7 @@ const INPUTS = {
 const SENDERS = {
   json: (res, value) => res.json(value),
   text: (res, value) => res.type('text/plain').send(value),
+  html: (res, value) => res.type('text/html; charset=utf-8').send(value),
 };
 
 /** The middleware chain for one endpoint: body parsing where it takes JSON, then the handler. */
@@ -125,7 +127,8 @@ function main() {
   const config = readConfig(process.env, { defaultStack: 'express' });
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
-    const app = buildApp(createEndpoints({ stack: config.stack, upstream }));
+    const endpoints = [...createEndpoints({ stack: config.stack, upstream }), ...databaseEndpoints(poolFromEnv())];
+    const app = buildApp(endpoints);
     serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
   });
 }
