@@ -2,7 +2,8 @@
 
 Owns: routing, the handler kind of each endpoint, reading the /cpu/json body, and turning
 FastAPI's own errors into the contract's {"error": ...} bodies. Leaves every computation and
-validation to `claimbench_app.logic`, and the outbound client to `claimbench_app.upstream`.
+validation to `claimbench_app.logic`, and the outbound client to `claimbench_app.upstream`. The
+WebSocket endpoints at the end take their rules and room registry from `claimbench_app.realtime`.
 
 Handler kinds follow the contract's python_handler_style, which the GIL experiments depend on:
 CPU endpoints are plain `def` (FastAPI runs them in its threadpool, as its docs advise for blocking
@@ -21,12 +22,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocketDisconnect
 
-from claimbench_app import logic
+from claimbench_app import logic, realtime
 from claimbench_app.logic import EndpointError
 from claimbench_app.upstream import Upstream
 
@@ -55,7 +58,7 @@ app = FastAPI(
 )
 
 
-def query(request: Request) -> dict[str, str]:
+def query(request: HTTPConnection) -> dict[str, str]:
     # The raw string, not request.query_params: Starlette keeps the last of repeated keys.
     return logic.parse_query(request.scope["query_string"])
 
@@ -169,3 +172,71 @@ async def json_body(request: Request) -> bytes:
 def cpu_json(body: Annotated[bytes, Depends(json_body)]) -> Response:
     # Parse, validate, aggregate and serialize all happen here, in the threadpool.
     return Response(logic.cpu_json(body), media_type="application/json")
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket endpoints (group "realtime"); a plain GET on their paths is a 426
+
+
+@app.get("/ws/echo")
+@app.get("/ws/room")
+async def websocket_plain_get() -> JSONResponse:
+    raise realtime.upgrade_required()
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is not None:
+            if realtime.text_too_large(text, realtime.ECHO_MAX_BYTES):
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            await websocket.send_text(text)
+        else:
+            data = message.get("bytes") or b""
+            if len(data) > realtime.ECHO_MAX_BYTES:
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            await websocket.send_bytes(data)
+
+
+ROOMS: realtime.Rooms[WebSocket] = realtime.Rooms()
+
+
+@app.websocket("/ws/room")
+async def ws_room(websocket: WebSocket) -> None:
+    try:
+        name = realtime.room_name(query(websocket))
+    except EndpointError as err:
+        await websocket.send_denial_response(JSONResponse(err.body(), status_code=err.status))
+        return
+    await websocket.accept()
+    # A member from its 101 on, as the contract says; joined only once accepted, so a broadcast
+    # never sends to a socket that cannot take it yet.
+    ROOMS.join(name, websocket)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                await websocket.close(realtime.CLOSE_UNSUPPORTED, "binary messages are not accepted in a room")
+                return
+            if realtime.text_too_large(text, realtime.ROOM_MAX_BYTES):
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            # FastAPI's documented broadcast: one send after another from the sender's task.
+            for member in ROOMS.members(name):
+                try:
+                    await member.send_text(text)
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    ROOMS.leave(name, member)
+    finally:
+        ROOMS.leave(name, websocket)
+

@@ -1,7 +1,8 @@
 'use strict';
 // The Express 5 stack: routes the endpoint table (lib/endpoints.js) through Express and
 // serializes the results; nothing else. Environment, process layout and the server's life are
-// lib/config.js, lib/cluster.js and lib/serve.js; the answers themselves are lib/logic.js and
+// lib/config.js, lib/cluster.js and lib/serve.js; the WebSocket paths are lib/realtime.js on the
+// same server; the answers themselves are lib/logic.js and
 // lib/upstream.js. Production settings are explained in node-app/README.md.
 
 const express = require('express');
@@ -9,6 +10,7 @@ const { readConfig, ConfigError } = require('../../lib/config');
 const { runWorkers } = require('../../lib/cluster');
 const { createEndpoints } = require('../../lib/endpoints');
 const { HttpError, LIMITS } = require('../../lib/logic');
+const { attachRealtime } = require('../../lib/realtime');
 const { serve } = require('../../lib/serve');
 const { createUpstream } = require('../../lib/upstream');
 
@@ -126,7 +128,8 @@ function main() {
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
     const app = buildApp(createEndpoints({ stack: config.stack, upstream }));
-    serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    const server = serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    attachRealtime(server, { serverHeader: SERVER_HEADER });
   });
 }
 
