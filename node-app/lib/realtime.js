@@ -24,6 +24,7 @@ function attachRealtime(server, { serverHeader }) {
   const rooms = new Map();
 
   echo.on('connection', (socket) => {
+    socket.on('error', ignoreProtocolError);
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   });
 
@@ -31,6 +32,7 @@ function attachRealtime(server, { serverHeader }) {
     let members = rooms.get(name);
     if (!members) rooms.set(name, (members = new Set()));
     members.add(socket);
+    socket.on('error', ignoreProtocolError);
     socket.on('message', (data, isBinary) => {
       if (isBinary) return socket.close(1003, 'binary messages are not accepted in a room');
       for (const member of members) {
@@ -69,6 +71,13 @@ function attachRealtime(server, { serverHeader }) {
   process.on('SIGTERM', cut);
   process.on('SIGINT', cut);
 }
+
+/**
+ * A client's protocol error (a message over maxPayload, invalid UTF-8): ws has already sent the
+ * close code (1009, 1007, ...) and closes the socket; without a listener the 'error' event would
+ * kill the process.
+ */
+function ignoreProtocolError() {}
 
 /** Answers an upgrade request with the contract's JSON error and no upgrade. */
 function refuse(socket, serverHeader, status, message) {

@@ -84,3 +84,27 @@ describe('express WebSocket rooms with WORKERS=1', () => {
     await closed(stay);
   });
 });
+
+describe('express WebSocket limits', () => {
+  let app;
+
+  before(async () => {
+    app = await startApp({ env: { WORKERS: '1' } });
+  });
+
+  after(async () => {
+    const { code } = await app.stop();
+    assert.equal(code, 0, app.output());
+  });
+
+  it('closes with 1009 on an oversized message and keeps serving', async () => {
+    const socket = await connect(`ws://127.0.0.1:${app.port}/ws/echo`);
+    const code = new Promise((resolve) => socket.once('close', resolve));
+    socket.send('a'.repeat(1048577));
+    assert.equal(await code, 1009);
+    const again = await connect(`ws://127.0.0.1:${app.port}/ws/echo`);
+    again.send('still here');
+    assert.deepEqual(await receive(again, 1), ['still here']);
+    await closed(again);
+  });
+});
