@@ -164,8 +164,10 @@ impl Target {
         let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
         match uri.scheme_str() {
             Some("http" | "ws") => {}
-            Some("https" | "wss") => {
-                return Err(invalid("TLS is not supported, the engine speaks plain HTTP/1.1 and WebSocket on loopback"))
+            Some(tls @ ("https" | "wss")) => {
+                return Err(invalid(&format!(
+                    "{tls} is not supported, the engine speaks plain HTTP/1.1 and WebSocket on loopback"
+                )))
             }
             Some(other) => return Err(invalid(&format!("scheme `{other}` is neither http nor ws"))),
             None => return Err(invalid("it has no scheme (start it with http://)")),
