@@ -193,7 +193,11 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
     let ws_flags = args.in_flight != 1 || args.message_bytes != WS_MIN_MESSAGE_BYTES;
     match plan.protocol {
         Protocol::WebSocket(_) => {
-            if args.body.is_some() || !args.headers.is_empty() || !args.method.eq_ignore_ascii_case("GET") || args.expect_status.is_some() {
+            if args.body.is_some()
+                || !args.headers.is_empty()
+                || !args.method.eq_ignore_ascii_case("GET")
+                || args.expect_status.is_some()
+            {
                 anyhow::bail!(
                     "--body, --header, --method and --expect-status are HTTP flags and {} is a ws:// URL: leave them out (use --message-bytes)",
                     args.url

@@ -64,7 +64,8 @@ fn run(base_url: &str, endpoint: &Endpoint, example: &WsExample) -> Result<Vec<S
     }
 
     for message in &example.send {
-        let frame = to_frame(message).ok_or_else(|| format!("example {}: binary_hex is not hexadecimal", example.name))?;
+        let frame =
+            to_frame(message).ok_or_else(|| format!("example {}: binary_hex is not hexadecimal", example.name))?;
         if let Err(e) = socket.send(frame) {
             // A server closing on an oversized message may stop reading before it is all written.
             if example.close_code.is_none() {
@@ -106,10 +107,8 @@ fn check_refusal(example: &WsExample, status: u16, body: Option<&[u8]>) -> Vec<S
         .and_then(|v| v.get("error").map(serde_json::Value::is_string))
         .unwrap_or(false);
     if !is_error {
-        failures.push(format!(
-            "refusal body: expected {{\"error\": \"...\"}}, got {}",
-            preview(body.unwrap_or_default())
-        ));
+        failures
+            .push(format!("refusal body: expected {{\"error\": \"...\"}}, got {}", preview(body.unwrap_or_default())));
     }
     failures
 }
@@ -163,11 +162,7 @@ fn read_until_close(socket: &mut tungstenite::WebSocket<TcpStream>) -> Result<(O
 
 fn to_frame(message: &WsMessage) -> Option<Message> {
     let payload = message.payload()?;
-    Some(if message.is_binary() {
-        Message::binary(payload)
-    } else {
-        Message::text(String::from_utf8(payload).ok()?)
-    })
+    Some(if message.is_binary() { Message::binary(payload) } else { Message::text(String::from_utf8(payload).ok()?) })
 }
 
 /// What differs between the message the contract wants and the frame that came, if anything.

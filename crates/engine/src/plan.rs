@@ -272,7 +272,9 @@ impl Plan {
         }
         if let Protocol::WebSocket(ws) = self.protocol {
             if !self.target.websocket {
-                return Err(EngineError::InvalidWebSocket { reason: format!("{} is not a ws:// URL", self.target.url) });
+                return Err(EngineError::InvalidWebSocket {
+                    reason: format!("{} is not a ws:// URL", self.target.url),
+                });
             }
             if ws.in_flight == 0 {
                 return Err(EngineError::InvalidWebSocket { reason: "messages in flight must be at least 1".into() });
@@ -286,7 +288,9 @@ impl Plan {
                 });
             }
         } else if self.target.websocket {
-            return Err(EngineError::InvalidWebSocket { reason: format!("{} is a ws:// URL in an HTTP plan", self.target.url) });
+            return Err(EngineError::InvalidWebSocket {
+                reason: format!("{} is a ws:// URL in an HTTP plan", self.target.url),
+            });
         }
         let templates = self.prepare_templates()?;
         // Every run is a list of steps, each with its rate (open loop) and length: the rate
@@ -545,7 +549,8 @@ mod tests {
 
     #[test]
     fn a_ws_url_makes_a_websocket_plan_with_checked_options() {
-        let mode = Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO, duration: Some(Duration::from_secs(1)) };
+        let mode =
+            Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO, duration: Some(Duration::from_secs(1)) };
         let mut plan = Plan::new("ws://127.0.0.1:9/ws/echo", mode.clone()).unwrap();
         assert_eq!(plan.protocol, Protocol::WebSocket(WsOptions::default()));
         assert_eq!(plan.target.path, "/ws/echo");

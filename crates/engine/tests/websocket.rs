@@ -103,11 +103,8 @@ async fn serve(stream: tokio::net::TcpStream, fault: Fault) {
 }
 
 fn ws_plan(url: &str, connections: usize, in_flight: usize, seconds: f64) -> Plan {
-    let mode = Mode::ClosedLoop {
-        connections,
-        think_time: Duration::ZERO,
-        duration: Some(Duration::from_secs_f64(seconds)),
-    };
+    let mode =
+        Mode::ClosedLoop { connections, think_time: Duration::ZERO, duration: Some(Duration::from_secs_f64(seconds)) };
     let mut plan = Plan::new(url, mode).unwrap();
     plan.protocol = Protocol::WebSocket(WsOptions { in_flight, message_bytes: 32 });
     plan.timeout = Duration::from_millis(200);

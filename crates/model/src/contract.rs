@@ -265,7 +265,8 @@ mod tests {
     #[test]
     fn an_endpoint_without_a_group_is_http() {
         let e: Endpoint =
-            serde_json::from_value(serde_json::json!({ "id": "e", "method": "GET", "path": "/", "kind": "io" })).unwrap();
+            serde_json::from_value(serde_json::json!({ "id": "e", "method": "GET", "path": "/", "kind": "io" }))
+                .unwrap();
         assert_eq!(e.group(), "http");
     }
 }
