@@ -165,12 +165,25 @@ pub(crate) async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection, opt
         let ws = match vc.ws.take() {
             Some(ws) => ws,
             None => {
+                // A reconnect waits for the slot it will serve, so a refusing server is tried at
+                // the plan's pace and each failed slot is counted once, as for HTTP.
+                let slot = match pending.take() {
+                    Some(slot) => slot,
+                    None => match ctx.pacer.borrow_mut().next(ctx.elapsed()) {
+                        Some(slot) => slot,
+                        None => break,
+                    },
+                };
+                if !wait_until(&ctx, &vc.timer, slot.intended).await {
+                    break;
+                }
                 let started = Instant::now();
                 let open = open(ctx.addr, &ctx.authority, &ctx.path, vc.counters.clone());
                 match tokio::time::timeout(ctx.timeout, open).await {
                     Ok(Ok(ws)) => {
                         ctx.collector.borrow_mut().record_connect(Some(started.elapsed()));
                         opened += 1;
+                        pending = Some(slot);
                         ws
                     }
                     failed => {
@@ -178,14 +191,6 @@ pub(crate) async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection, opt
                         let class = match failed {
                             Ok(Err(class)) => class,
                             _ => ErrorClass::Timeout,
-                        };
-                        // The slot this connection would have used fails with the handshake.
-                        let slot = match pending.take() {
-                            Some(slot) => slot,
-                            None => match ctx.pacer.borrow_mut().next(ctx.elapsed()) {
-                                Some(slot) => slot,
-                                None => break,
-                            },
                         };
                         let ended = ctx.elapsed();
                         record(&ctx, &vc, &mut seen, slot, None, ended, None, Some(class), None, false, 0);

@@ -171,3 +171,22 @@ fn a_websocket_run_writes_every_output_format() {
     let summary = render_summary(&r);
     assert!(summary.contains("0 lost, 0 duplicated, 0 out of order"), "{summary}");
 }
+
+#[test]
+fn a_refused_websocket_target_fails_each_slot_once_at_the_plan_s_pace() {
+    let _guard = load_lock();
+    let url = support::refused_url().replacen("http://", "ws://", 1);
+    let mode = Mode::OpenLoop {
+        schedule: claimbench_engine::Schedule::Constant { rate: 100.0, duration: Some(Duration::from_millis(500)) },
+        poisson_seed: None,
+        connections: 2,
+    };
+    let plan = Plan::new(&url, mode).unwrap();
+    let started = std::time::Instant::now();
+    let r = run_to_end(&plan);
+    assert!(started.elapsed() >= Duration::from_millis(450), "the schedule was not burnt through at once");
+    assert_eq!(r.requests, 50, "one failure per slot: {:?}", r.errors);
+    assert_eq!(r.errors.get("connect"), Some(&50));
+    let ws = r.websocket.unwrap();
+    assert_eq!((ws.connect.count, ws.connect_failures), (0, 50), "one handshake tried per slot");
+}
