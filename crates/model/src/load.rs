@@ -366,6 +366,11 @@ pub struct WarmupSummary {
 }
 
 /// What the generator measured about itself, to tell whether it was the bottleneck.
+/// The fraction of its cores at which the generator counts as saturated.
+pub const CPU_SATURATION: f64 = 0.90;
+/// The open-loop p99 send lag, in microseconds, above which the generator counts as saturated.
+pub const SEND_LAG_SATURATION_US: f64 = 1_000.0;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SelfCheck {
     /// CPU seconds (user + system) the generator's threads used, warm-up included.
@@ -380,6 +385,18 @@ pub struct SelfCheck {
     pub allowed_cpus: Vec<usize>,
     /// Open loop: p99 send lag of the measurement; saturation is flagged above 1 ms.
     pub send_lag_p99_us: Option<f64>,
+}
+
+impl SelfCheck {
+    /// The generator's threads used [`CPU_SATURATION`] or more of their cores.
+    pub fn cpu_saturated(&self) -> bool {
+        self.cpu_fraction >= CPU_SATURATION
+    }
+
+    /// Open loop: the p99 send lag was above [`SEND_LAG_SATURATION_US`].
+    pub fn sent_late(&self) -> bool {
+        self.send_lag_p99_us.is_some_and(|lag| lag > SEND_LAG_SATURATION_US)
+    }
 }
 
 /// Histograms as base64 of HdrHistogram's compressed V2 encoding (1 µs to 1 h, 3 significant

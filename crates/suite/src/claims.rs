@@ -165,6 +165,12 @@ impl Metric {
         matches!(self, Metric::Throughput | Metric::SloMaxRate)
     }
 
+    /// True for the metrics that a late send moves (the latencies, and the SLO search built on
+    /// them); a unit that any of them reads must keep the 1 ms send-lag rule.
+    pub fn reads_latency(self) -> bool {
+        matches!(self, Metric::P50 | Metric::P99 | Metric::P99Overhead | Metric::SloMaxRate)
+    }
+
     /// What the ratio is of, in words, for the report.
     pub fn quantity(self) -> &'static str {
         match self {

@@ -63,6 +63,16 @@ pub struct Unit {
     pub wide: bool,
     /// The endpoint's own built-in delay, subtracted for `p99_overhead_ms`.
     pub built_in_delay_ms: Option<f64>,
+    /// Whether an evidence reads this unit's latency. An open-loop trial whose generator sent
+    /// late (p99 send lag over 1 ms) but delivered its rate stays valid for a unit that is not:
+    /// a late send moves the latency, not the app's CPU per request or its memory. (A unit that
+    /// is keeps the trial only when the lag is under 5% of its p99; see the runner.)
+    #[serde(default = "judged_on_latency_default")]
+    pub judged_on_latency: bool,
+}
+
+fn judged_on_latency_default() -> bool {
+    true
 }
 
 /// The CPUs an experiment needs, none of them shared between the two sides; on a machine that
@@ -103,7 +113,15 @@ pub struct Experiment {
 }
 
 fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
-    Unit { label: label.into(), endpoint: endpoint.into(), load, workers: 1, wide: false, built_in_delay_ms: None }
+    Unit {
+        label: label.into(),
+        endpoint: endpoint.into(),
+        load,
+        workers: 1,
+        wide: false,
+        built_in_delay_ms: None,
+        judged_on_latency: true,
+    }
 }
 
 fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<Unit>) -> Experiment {
@@ -253,15 +271,18 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         "Cost at a fixed rate",
         "`GET /io/upstream?ms=20` at 300 req/s",
         "open loop at a rate both stacks sustain: app CPU-seconds per 1,000 requests, peak RSS",
-        vec![unit(
-            "fixed-rate",
-            io,
-            Load::Open {
-                request: Request::get(io),
-                rate: COST_RATE * profile.connection_scale.max(0.2),
-                connections: c(64),
-            },
-        )],
+        vec![Unit {
+            judged_on_latency: false,
+            ..unit(
+                "fixed-rate",
+                io,
+                Load::Open {
+                    request: Request::get(io),
+                    rate: COST_RATE * profile.connection_scale.max(0.2),
+                    connections: c(64),
+                },
+            )
+        }],
     ));
 
     list.push(experiment(
@@ -411,6 +432,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_latency_evidence_reads_units_judged_on_latency() {
+        let experiments = catalogue(&Profile::of(crate::profile::ProfileName::Quick));
+        let mut exempt = 0;
+        for claim in claims().claims {
+            for ev in &claim.evidence {
+                let e = experiments.iter().find(|e| &e.id == ev.experiment.get_ref()).unwrap();
+                for label in ev.numerator.units().iter().chain(ev.denominator.units()) {
+                    let unit = e.units.iter().find(|u| &u.label == label).unwrap();
+                    exempt += usize::from(!unit.judged_on_latency);
+                    assert!(
+                        unit.judged_on_latency || !ev.metric.reads_latency(),
+                        "{} '{}' reads the latency of {} {label}, which is exempt from the send-lag rule",
+                        claim.id,
+                        ev.label,
+                        e.id
+                    );
+                }
+            }
+        }
+        assert!(exempt > 0, "E-cost's unit is read by the cost evidences and exempt");
     }
 
     #[test]

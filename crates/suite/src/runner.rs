@@ -444,7 +444,7 @@ impl Runner<'_> {
                     self.options.method.max_error_ratio,
                 );
                 m.load = measured.load;
-                check_validity(&mut m);
+                check_validity(&mut m, unit);
                 (m.app_cpu_resolution_s, m.generator_side_busy) =
                     (measured.app_cpu_resolution_s, measured.generator_side_busy);
                 (m.app_core_contention, m.steal, m.upstream_late) =
@@ -512,9 +512,32 @@ fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured, slo_p99
     }
 }
 
-fn check_validity(m: &mut Measurement) {
+/// The share of an open-loop rate that must come back for late sends alone not to invalidate a
+/// trial.
+const DELIVERED_RATE: f64 = 0.95;
+/// The p99 send lag, as a share of the trial's own p99 latency, up to which late sends do not
+/// invalidate a latency trial (above the engine's absolute 1 ms). A request's latency is at most
+/// its service time plus its send lag, so a lag of 5% of the p99 moves that p99 by about 5% at
+/// most: the verdict band. A 40 ms p99 tolerates 2 ms of lag; a 3 ms p99 keeps the 1 ms rule.
+const LAG_SHARE_OF_P99: f64 = 0.05;
+
+/// Whether the generator's only fault was sending late, and that lateness cannot decide what
+/// this unit is judged on: its rate came back, and either no evidence reads its latency or the
+/// lag is small beside the latency measured (see [`LAG_SHARE_OF_P99`]). The rate search is never
+/// excused: each of its steps is judged on its own p99.
+fn late_sends_excused(load: &LoadResult, unit: &Unit) -> bool {
+    let delivered = load.target_rate.is_some_and(|rate| load.achieved_rate >= DELIVERED_RATE * rate);
+    let lag_us = load.self_check.send_lag_p99_us.unwrap_or(0.0);
+    let small_beside_p99 = lag_us <= LAG_SHARE_OF_P99 * load.judged_latency().p99_us;
+    !load.self_check.cpu_saturated()
+        && delivered
+        && !matches!(unit.load, Load::RateSteps { .. })
+        && (!unit.judged_on_latency || small_beside_p99)
+}
+
+fn check_validity(m: &mut Measurement, unit: &Unit) {
     let Some(load) = &m.load else { return };
-    if load.generator_saturated {
+    if load.generator_saturated && !late_sends_excused(load, unit) {
         m.valid = false;
         let why = if load.saturation_reasons.is_empty() {
             "no reason given".to_string()

@@ -199,6 +199,11 @@ struct FaultyLab {
     faults: Vec<(usize, &'static str)>,
     /// Calls to `measure` whose app "dies": the lab fails them.
     dies: Vec<usize>,
+    /// Open loop: the generator sends late (p99 send lag 1.4 ms, CPU 30%), and this share of
+    /// the offered rate comes back.
+    sends_late: Option<f64>,
+    /// Every result's judged p99, in ms, instead of the scripted one.
+    p99_ms: Option<f64>,
     measures: usize,
 }
 
@@ -211,6 +216,8 @@ impl FaultyLab {
             failing: None,
             faults: Vec::new(),
             dies: Vec::new(),
+            sends_late: None,
+            p99_ms: None,
             measures: 0,
         }
     }
@@ -230,6 +237,17 @@ impl Lab for FaultyLab {
             return Err(LabFailure { message: format!("{} exited during the trial", i.stack), stderr_tail: None });
         }
         let mut measured = self.inner.measure(i, l, t, w)?;
+        if let (Some(delivered), Some(load), Load::Open { .. }) = (self.sends_late, measured.load.as_mut(), l) {
+            load.target_rate = Some(load.achieved_rate / delivered);
+            load.generator_saturated = true;
+            load.saturation_reasons =
+                vec!["the load generator sent requests late (p99 send lag 1.40 ms > 1 ms)".into()];
+            load.self_check.send_lag_p99_us = Some(1_400.0);
+            load.self_check.cpu_fraction = 0.3;
+        }
+        if let (Some(p99_ms), Some(load)) = (self.p99_ms, measured.load.as_mut()) {
+            load.latency_with_failures.p99_us = p99_ms * 1000.0;
+        }
         measured.machine_faults.extend(self.faults.iter().filter(|(n, _)| *n == call).map(|(_, f)| f.to_string()));
         if let (Some((stack, class, share)), Some(load)) = (self.failing, measured.load.as_mut()) {
             if i.stack == stack {
@@ -431,6 +449,37 @@ fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
     let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
     assert_eq!(measurements.len(), 14, "no repeat; the lost pair is made up at the end");
     assert!(!measurements[0].valid && measurements[0].invalid_reasons[0].contains("exited"));
+}
+
+#[test]
+fn late_sends_invalidate_a_latency_trial_but_not_a_cost_trial_that_got_its_rate() {
+    let profile = Profile::named("quick").unwrap();
+    let mut lab = FaultyLab::new();
+    lab.sends_late = Some(0.99);
+    let (measurements, _) = run_profile(&mut lab, &["E-cost", "E-hol"], &profile);
+    let (cost, hol): (Vec<&Measurement>, Vec<&Measurement>) =
+        measurements.iter().partition(|m| m.experiment == "E-cost");
+    assert!(!cost.is_empty() && cost.iter().all(|m| m.valid), "CPU per request is not moved by a late send");
+    // The scripted lab sends late on plain open loops: E-hol's probe alone.
+    let open_hol: Vec<&&Measurement> = hol.iter().filter(|m| m.label == "alone").collect();
+    assert!(!open_hol.is_empty());
+    assert!(
+        open_hol.iter().all(|m| !m.valid && m.invalid_reasons[0].contains("send lag 1.40 ms")),
+        "the probe's p99 is: {:?}",
+        open_hol[0].invalid_reasons
+    );
+
+    // Beside a 40 ms p99, 1.4 ms of lag is under the 5% band: the probe's p99 stands.
+    let mut lab = FaultyLab::new();
+    (lab.sends_late, lab.p99_ms) = (Some(0.99), Some(40.0));
+    let (measurements, _) = run_profile(&mut lab, &["E-hol"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "{:?}", measurements.iter().find(|m| !m.valid));
+
+    // A rate that did not come back is no cost measurement either.
+    let mut lab = FaultyLab::new();
+    lab.sends_late = Some(0.8);
+    let (measurements, _) = run_profile(&mut lab, &["E-cost"], &profile);
+    assert!(measurements.iter().all(|m| !m.valid && m.invalid_reasons[0].contains("saturated")));
 }
 
 #[test]
