@@ -53,7 +53,14 @@ function createEndpoints({ stack, upstream }) {
     { method: 'POST', path: '/cpu/json', input: 'json', type: 'json', handle: logic.aggregateOrders },
     { method: 'GET', path: '/cpu/hash', input: 'query', type: 'json', handle: logic.hashResult },
     { method: 'GET', path: '/cpu/matmul', input: 'query', type: 'json', handle: logic.matmulResult },
+    // The WebSocket paths (lib/realtime.js serves their upgrades): a plain GET is a 426.
+    { method: 'GET', path: '/ws/echo', input: 'none', type: 'json', handle: upgradeRequired },
+    { method: 'GET', path: '/ws/room', input: 'none', type: 'json', handle: upgradeRequired },
   ];
+}
+
+function upgradeRequired() {
+  throw new logic.HttpError(426, 'this path is a WebSocket: send Upgrade: websocket');
 }
 
 module.exports = { createEndpoints };

@@ -5,7 +5,8 @@ validates and serializes through pydantic-core.
 Owns: routing, the handler kind of each endpoint, the request and response models, and turning
 FastAPI's own errors (its 422s and {"detail": ...} bodies) into the contract's 400 and
 {"error": ...} bodies. Leaves the computations to `claimbench_app.logic`, and the outbound client
-to `claimbench_app.upstream`.
+to `claimbench_app.upstream`. The WebSocket endpoints at the end take their rules and room
+registry from `claimbench_app.realtime`.
 
 Two small ASGI guards keep the contract where FastAPI's defaults differ from it: the first value
 of a repeated query key wins (Starlette keeps the last), and a /cpu/json body over the contract's
@@ -31,14 +32,15 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 
-from claimbench_app import logic
+from claimbench_app import logic, realtime
 from claimbench_app.limits import LIMITS, IntRange
 from claimbench_app.logic import EndpointError
 from claimbench_app.upstream import Upstream
@@ -361,3 +363,72 @@ def cpu_matmul(n: MatmulN, impl: MatmulImpl) -> Matmul:
 def cpu_json(body: Orders) -> Totals:
     orders = ((o.customer, ((i.qty, i.price_cents) for i in o.items)) for o in body.orders)
     return Totals.model_validate(logic.summarise(orders))
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket endpoints (group "realtime"); a plain GET on their paths is a 426
+
+
+@app.get("/ws/echo")
+@app.get("/ws/room")
+async def websocket_plain_get() -> JSONResponse:
+    raise realtime.upgrade_required()
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is not None:
+            if realtime.text_too_large(text, realtime.ECHO_MAX_BYTES):
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            await websocket.send_text(text)
+        else:
+            data = message.get("bytes") or b""
+            if len(data) > realtime.ECHO_MAX_BYTES:
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            await websocket.send_bytes(data)
+
+
+ROOMS: realtime.Rooms[WebSocket] = realtime.Rooms()
+
+
+@app.websocket("/ws/room")
+async def ws_room(websocket: WebSocket) -> None:
+    try:
+        # The raw query string: the first of repeated keys wins, as the contract says (the HTTP
+        # guard above only rewrites HTTP scopes).
+        name = realtime.room_name(logic.parse_query(websocket.scope["query_string"]))
+    except EndpointError as err:
+        await websocket.send_denial_response(JSONResponse(err.body(), status_code=err.status))
+        return
+    await websocket.accept()
+    # A member from its 101 on, as the contract says; joined only once accepted, so a broadcast
+    # never sends to a socket that cannot take it yet.
+    ROOMS.join(name, websocket)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                await websocket.close(realtime.CLOSE_UNSUPPORTED, "binary messages are not accepted in a room")
+                return
+            if realtime.text_too_large(text, realtime.ROOM_MAX_BYTES):
+                await websocket.close(realtime.CLOSE_TOO_LARGE, "message too large")
+                return
+            # FastAPI's documented broadcast: one send after another from the sender's task.
+            for member in ROOMS.members(name):
+                try:
+                    await member.send_text(text)
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    ROOMS.leave(name, member)
+    finally:
+        ROOMS.leave(name, websocket)

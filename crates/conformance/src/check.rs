@@ -7,7 +7,11 @@ use claimbench_model::contract::{Contract, Endpoint, Example};
 use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
+<<<<<<< HEAD
 use crate::database::{check_counters, check_shape, CountersProbe};
+=======
+use crate::websocket::check_ws_example;
+>>>>>>> h11
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
 /// Node's measure from the event loop's cached clock, so a 25 ms timer can end after 24.9 ms.
@@ -51,9 +55,14 @@ pub fn load_contract(path: &Path) -> Result<Contract, ConformanceError> {
     serde_json::from_str(&text).map_err(|source| ConformanceError::ParseContract { path: path.to_path_buf(), source })
 }
 
+<<<<<<< HEAD
 /// Checks every example against the stack at `base_url`. `root` resolves fixture paths;
 /// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts; `database`,
 /// when given, reads the database's counters to check what each database example cost it.
+=======
+/// Checks every example (HTTP, then WebSocket) against the stack at `base_url`. `root` resolves fixture paths;
+/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts.
+>>>>>>> h11
 pub fn check_stack(
     contract: &Contract,
     root: &Path,
@@ -82,6 +91,26 @@ pub fn check_stack(
                 failures,
             });
         }
+    }
+    let mut websockets = 0;
+    for endpoint in &contract.endpoints {
+        for example in &endpoint.ws_examples {
+            websockets += 1;
+            results.push(CheckResult {
+                stack: stack.to_string(),
+                endpoint: format!("WS {}", endpoint.path),
+                example: example.name.clone(),
+                failures: check_ws_example(base_url, endpoint, example),
+            });
+        }
+    }
+    if websockets > 0 {
+        results.push(CheckResult {
+            stack: stack.to_string(),
+            endpoint: "GET /health".into(),
+            example: "after-websockets".into(),
+            failures: check_health(&client, base_url, stack),
+        });
     }
     results.push(CheckResult {
         stack: stack.to_string(),
@@ -219,6 +248,22 @@ fn check_body(bytes: &[u8], example: &Example, expected_file: Option<&[u8]>, sta
         if !is_error {
             failures.push(format!("body: expected {{\"error\": \"...\"}}, got {}", preview(bytes)));
         }
+    }
+}
+
+/// The stack still answers `/health` after every WebSocket example (HttpArena's last check): a
+/// close or an oversized message must not have hurt the process.
+fn check_health(client: &reqwest::blocking::Client, base_url: &str, stack: &str) -> Vec<String> {
+    let response = match client.get(format!("{base_url}/health")).send() {
+        Ok(r) => r,
+        Err(e) => return vec![format!("/health failed after the WebSocket examples: {e}")],
+    };
+    let status = response.status().as_u16();
+    let body: Option<Value> = response.json().ok();
+    let wanted = serde_json::json!({ "status": "ok", "stack": stack });
+    match body {
+        Some(b) if status == 200 && json_equal(&wanted, &b) => vec![],
+        other => vec![format!("/health after the WebSocket examples: expected 200 {wanted}, got {status} {other:?}")],
     }
 }
 

@@ -27,7 +27,13 @@ fn conforms(stack: &str, workers: u32) {
             .unwrap();
     running.check_alive().unwrap();
     let examples: usize = contract.endpoints.iter().map(|e| e.examples.len()).sum();
-    assert_eq!(results.len(), examples + 1, "every example plus the Date check ran");
+    let ws_examples: usize = contract.endpoints.iter().map(|e| e.ws_examples.len()).sum();
+    let after_ws = usize::from(ws_examples > 0);
+    assert_eq!(
+        results.len(),
+        examples + ws_examples + after_ws + 1,
+        "every example plus the health and Date checks ran"
+    );
     let failed = results.iter().filter(|r| !r.passed()).count();
     assert_eq!(failed, 0, "{stack} with {workers} worker(s) differs from the contract:\n{}", render_table(&results));
     let expected_calls: u64 =

@@ -38,10 +38,81 @@ pub struct Endpoint {
     pub definition: String,
     #[serde(default)]
     pub examples: Vec<Example>,
-    /// The capability group a stack must declare to be held to this endpoint, e.g. `db`; `None`
-    /// for the core endpoints every stack implements.
+    /// The capability group a stack must declare to be held to this endpoint (`db`,
+    /// `realtime`, `streams`); absent means `http`, the core every stack implements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// For a WebSocket endpoint: what its messages may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketSpec>,
+    /// WebSocket exchanges every stack must give (HTTP examples stay in `examples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ws_examples: Vec<WsExample>,
+}
+
+/// The limits of a WebSocket endpoint's messages.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WebSocketSpec {
+    /// A longer message makes the server close with 1009.
+    pub max_message_bytes: u64,
+    /// `text`, `binary`: a message of another type makes the server close with 1003.
+    pub accepts: Vec<String>,
+}
+
+/// One WebSocket exchange: a handshake, messages sent, the messages and the close that must come
+/// back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct WsExample {
+    pub name: String,
+    /// Query string without the leading `?`, already percent-encoded.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Sent in order once the handshake is done.
+    #[serde(default)]
+    pub send: Vec<WsMessage>,
+    /// Must arrive in this order, and nothing else before the close.
+    #[serde(default)]
+    pub expect: Vec<WsMessage>,
+    /// The server must close with this code after the messages; absent means the client closes
+    /// with 1000 and the server must answer 1000.
+    #[serde(default)]
+    pub close_code: Option<u16>,
+    /// The handshake must be refused with this HTTP status and an `{"error": ...}` body.
+    #[serde(default)]
+    pub refused_status: Option<u16>,
+}
+
+/// A WebSocket message as the contract writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WsMessage {
+    /// A text message.
+    Text(String),
+    /// A binary message, its bytes in hexadecimal.
+    BinaryHex(String),
+    /// A text message of this many `a`s (for the size limits).
+    TextOfBytes(usize),
+}
+
+impl WsMessage {
+    /// True for a binary message.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, WsMessage::BinaryHex(_))
+    }
+
+    /// The message's payload; `None` when `binary_hex` is not valid hexadecimal.
+    pub fn payload(&self) -> Option<Vec<u8>> {
+        match self {
+            WsMessage::Text(t) => Some(t.clone().into_bytes()),
+            WsMessage::TextOfBytes(n) => Some(vec![b'a'; *n]),
+            WsMessage::BinaryHex(hex) => {
+                if hex.len() % 2 != 0 {
+                    return None;
+                }
+                (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+            }
+        }
+    }
 }
 
 /// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
@@ -174,12 +245,22 @@ pub enum DbShape {
 }
 
 impl Endpoint {
-    /// The path plus the example's query string, ready to append to a base URL.
-    pub fn target(&self, example: &Example) -> String {
-        match example.query.as_deref() {
+    /// The capability group, `http` when the contract names none.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or("http")
+    }
+
+    /// The path plus a query string (without its `?`), ready to append to a base URL.
+    pub fn target_query(&self, query: Option<&str>) -> String {
+        match query {
             Some(q) if !q.is_empty() => format!("{}?{}", self.path, q),
             _ => self.path.clone(),
         }
+    }
+
+    /// The path plus the example's query string, ready to append to a base URL.
+    pub fn target(&self, example: &Example) -> String {
+        self.target_query(example.query.as_deref())
     }
 }
 
@@ -201,5 +282,25 @@ mod tests {
         assert_eq!(ok.method, HttpMethod::Post);
         let err = serde_json::from_value::<Endpoint>(endpoint("FETCH")).unwrap_err().to_string();
         assert!(err.contains("FETCH") && err.contains("GET"), "{err}");
+    }
+
+    #[test]
+    fn websocket_messages_read_as_the_contract_writes_them() {
+        let messages: Vec<WsMessage> =
+            serde_json::from_str(r#"[{"text":"hi"},{"binary_hex":"00ff"},{"text_of_bytes":3}]"#).unwrap();
+        assert_eq!(messages[0].payload().unwrap(), b"hi");
+        assert_eq!(messages[1].payload().unwrap(), [0x00, 0xff]);
+        assert!(messages[1].is_binary() && !messages[0].is_binary());
+        assert_eq!(messages[2].payload().unwrap(), b"aaa");
+        assert_eq!(WsMessage::BinaryHex("0g".into()).payload(), None);
+        assert_eq!(WsMessage::BinaryHex("abc".into()).payload(), None);
+    }
+
+    #[test]
+    fn an_endpoint_without_a_group_is_http() {
+        let e: Endpoint =
+            serde_json::from_value(serde_json::json!({ "id": "e", "method": "GET", "path": "/", "kind": "io" }))
+                .unwrap();
+        assert_eq!(e.group(), "http");
     }
 }

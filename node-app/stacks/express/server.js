@@ -1,7 +1,8 @@
 'use strict';
 // The Express 5 stack: routes the endpoint table (lib/endpoints.js) through Express and
 // serializes the results; nothing else. Environment, process layout and the server's life are
-// lib/config.js, lib/cluster.js and lib/serve.js; the answers themselves are lib/logic.js and
+// lib/config.js, lib/cluster.js and lib/serve.js; the WebSocket paths are lib/realtime.js on the
+// same server; the answers themselves are lib/logic.js and
 // lib/upstream.js. Production settings are explained in node-app/README.md.
 
 const express = require('express');
@@ -10,6 +11,7 @@ const { runWorkers } = require('../../lib/cluster');
 const { databaseEndpoints, poolFromEnv } = require('../../lib/db');
 const { createEndpoints } = require('../../lib/endpoints');
 const { HttpError, LIMITS } = require('../../lib/logic');
+const { attachRealtime } = require('../../lib/realtime');
 const { serve } = require('../../lib/serve');
 const { createUpstream } = require('../../lib/upstream');
 
@@ -129,7 +131,8 @@ function main() {
     const upstream = createUpstream(config.upstreamUrl);
     const endpoints = [...createEndpoints({ stack: config.stack, upstream }), ...databaseEndpoints(poolFromEnv())];
     const app = buildApp(endpoints);
-    serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    const server = serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    attachRealtime(server, { serverHeader: SERVER_HEADER });
   });
 }
 
