@@ -7,11 +7,8 @@ use claimbench_model::contract::{Contract, Endpoint, Example};
 use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
-<<<<<<< HEAD
 use crate::database::{check_counters, check_shape, CountersProbe};
-=======
 use crate::websocket::check_ws_example;
->>>>>>> h11
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
 /// Node's measure from the event loop's cached clock, so a 25 ms timer can end after 24.9 ms.
@@ -55,14 +52,10 @@ pub fn load_contract(path: &Path) -> Result<Contract, ConformanceError> {
     serde_json::from_str(&text).map_err(|source| ConformanceError::ParseContract { path: path.to_path_buf(), source })
 }
 
-<<<<<<< HEAD
-/// Checks every example against the stack at `base_url`. `root` resolves fixture paths;
-/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts; `database`,
-/// when given, reads the database's counters to check what each database example cost it.
-=======
-/// Checks every example (HTTP, then WebSocket) against the stack at `base_url`. `root` resolves fixture paths;
-/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts.
->>>>>>> h11
+/// Checks every example (HTTP, then WebSocket) against the stack at `base_url`. `root` resolves
+/// fixture paths; `upstream_url`, when given, is asked for `/stats` to check upstream hit counts;
+/// `database`, when given, reads the database's counters to check what each database example
+/// cost it.
 pub fn check_stack(
     contract: &Contract,
     root: &Path,

@@ -3,13 +3,10 @@
 //!
 //! It checks status, media type, the `Server`/`Date`/length headers, bodies (JSON compared
 //! canonically, byte-exact where the contract says so), each error case, minimum latencies and the
-<<<<<<< HEAD
-//! upstream hit counts, and for the database examples the answer's shape and the database's own
-//! statement counters. Starting the stacks is the supervisor's job; this crate only talks HTTP
-=======
-//! upstream hit counts, and for WebSocket endpoints HttpArena's list: the 101 and its
-//! `Sec-WebSocket-Accept`, echoes in order, close codes, and a health check afterwards. Starting the stacks is the supervisor's job; this crate only talks HTTP
->>>>>>> h11
+//! upstream hit counts, for the database examples the answer's shape and the database's own
+//! statement counters, and for WebSocket endpoints HttpArena's list: the 101 and its
+//! `Sec-WebSocket-Accept`, echoes in order, close codes, and a health check afterwards. Starting
+//! the stacks is the supervisor's job; this crate only talks HTTP
 //! to a base URL it is given.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
