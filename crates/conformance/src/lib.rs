@@ -13,5 +13,5 @@ mod compare;
 mod table;
 
 pub use check::{check_stack, load_contract, CheckResult, ConformanceError};
-pub use compare::json_equal;
+pub use compare::{json_equal, substitute_stack};
 pub use table::render_table;

@@ -67,7 +67,8 @@ pub fn verify_stacks(
         for &count in workers {
             let config = StackConfig {
                 workers: count,
-                cpus: Some(topology.app.clone()),
+                // Several workers get the whole app side, as they do under load.
+                cpus: Some(if count > 1 { topology.app_side.clone() } else { topology.app.clone() }),
                 upstream_url: Some(upstream_url.clone()),
                 ..StackConfig::new(name)
             };

@@ -281,9 +281,17 @@ pub struct ExperimentResult {
     pub what: String,
     /// How it is measured, e.g. "closed loop at 10, 100, 500 and 1000 connections".
     pub measured_as: String,
+    /// One sentence of what it measures and why that bears on the article's claim; empty in
+    /// results written before it was recorded.
+    #[serde(default)]
+    pub purpose: String,
     /// Why the experiment has no measurements, when it was skipped or filtered out.
     #[serde(default)]
     pub skipped_reason: Option<String>,
+    /// Units of it this machine could not measure, by label, with the reason (e.g. more
+    /// connections than the file-descriptor limit allows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_measurable_units: BTreeMap<String, String>,
     /// Every measurement in the order taken, valid or not.
     pub measurements: Vec<Measurement>,
 }
@@ -352,6 +360,11 @@ pub struct Measurement {
     /// Why it is invalid, worded for the user, e.g. "the load generator used 97% of its core".
     #[serde(default)]
     pub invalid_reasons: Vec<String>,
+    /// Wrong answers caught under load, worded for the user: a sampled response whose body
+    /// differed from the contract's, or upstream hits that do not match the successful calls.
+    /// Each makes the trial a loss for its stack (the evidence goes against it), never invalid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong_answers: Vec<String>,
     /// The last lines of the app's stderr, kept when the app failed.
     #[serde(default)]
     pub app_stderr_tail: Option<String>,
