@@ -158,6 +158,7 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
 
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
+        .spawned_before(&request.stacks)
         .with_progress(bars.trial_progress());
     let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone() };
     let mut write_error = None;

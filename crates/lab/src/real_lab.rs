@@ -48,6 +48,9 @@ pub struct RealLab {
     contract: Option<Contract>,
     /// Each running instance's memory at rest once warmed up (PSS, else RSS).
     baselines: BTreeMap<Instance, u64>,
+    /// Stacks this lab has spawned so far: a stack's first spawn of the run may read its files
+    /// from disk, a later one finds them in the page cache.
+    spawned: std::collections::BTreeSet<String>,
 }
 
 fn failure(e: impl std::fmt::Display) -> LabFailure {
@@ -86,7 +89,15 @@ impl RealLab {
             bodies: HashMap::new(),
             contract: None,
             baselines: BTreeMap::new(),
+            spawned: Default::default(),
         }
+    }
+
+    /// The same lab, knowing that `stacks` were spawned before it (by the contract check), so
+    /// none of its cold starts counts as their first spawn of the run.
+    pub fn spawned_before(mut self, stacks: &[String]) -> RealLab {
+        self.spawned.extend(stacks.iter().cloned());
+        self
     }
 
     /// The same lab, telling `on_progress` how far each measurement's probe load is.
@@ -217,6 +228,7 @@ impl Lab for RealLab {
             }
         }
         let stack = self.supervisor.start(&self.config(instance)).map_err(app_failure)?;
+        self.spawned.insert(instance.stack.clone());
         // Warm up (V8's JIT, Python's caches) on the cheapest endpoint before any trial.
         let url = format!("{}/json", stack.url());
         let warm = Load::Closed {
@@ -355,6 +367,7 @@ impl Lab for RealLab {
 
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
         let instance = Instance { stack: stack.to_string(), workers: 1, wide: false };
+        let first = self.spawned.insert(stack.to_string());
         let running = self.supervisor.start(&self.config(&instance)).map_err(app_failure)?;
         // Idle RSS once start-up allocations have settled.
         std::thread::sleep(Duration::from_millis(300));
@@ -362,6 +375,7 @@ impl Lab for RealLab {
         let mut scalars = BTreeMap::new();
         scalars.insert(Scalar::ColdStartMs, running.cold_start().as_secs_f64() * 1000.0);
         scalars.insert(Scalar::IdleRssBytes, idle.rss_bytes as f64);
+        scalars.insert(Scalar::FirstSpawn, if first { 1.0 } else { 0.0 });
         running.stop();
         Ok(Measured {
             app_peak_rss_bytes: idle.rss_bytes,

@@ -400,6 +400,9 @@ pub enum Scalar {
     CanaryDrift,
     /// From spawn to the first successful response, milliseconds.
     ColdStartMs,
+    /// 1 when the spawn was the stack's first of the run (its files possibly not yet in the page
+    /// cache), 0 for a later one.
+    FirstSpawn,
     /// Resident set size of the app's process tree at rest.
     IdleRssBytes,
     /// p99 latency minus the endpoint's built-in delay, milliseconds.
@@ -426,11 +429,12 @@ pub enum ScalarUnit {
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 9] = [
+    pub const ALL: [Scalar; 10] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
         Scalar::ColdStartMs,
+        Scalar::FirstSpawn,
         Scalar::IdleRssBytes,
         Scalar::P99OverheadMs,
         Scalar::RssPerConnectionBytes,
@@ -445,6 +449,7 @@ impl Scalar {
             Scalar::BackgroundRate => "background_rate",
             Scalar::CanaryDrift => "canary_drift",
             Scalar::ColdStartMs => "cold_start_ms",
+            Scalar::FirstSpawn => "first_spawn",
             Scalar::IdleRssBytes => "idle_rss_bytes",
             Scalar::P99OverheadMs => "p99_overhead_ms",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
@@ -460,7 +465,7 @@ impl Scalar {
             Scalar::WallS => ScalarUnit::Seconds,
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
-            Scalar::CanaryDrift => ScalarUnit::Ratio,
+            Scalar::CanaryDrift | Scalar::FirstSpawn => ScalarUnit::Ratio,
         }
     }
 
@@ -471,6 +476,7 @@ impl Scalar {
             Scalar::BackgroundRate => "background rate",
             Scalar::CanaryDrift => "canary drift",
             Scalar::ColdStartMs => "cold start",
+            Scalar::FirstSpawn => "first spawn",
             Scalar::IdleRssBytes => "idle rss",
             Scalar::P99OverheadMs => "p99 overhead",
             Scalar::RssPerConnectionBytes => "rss per connection",

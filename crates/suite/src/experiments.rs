@@ -330,7 +330,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
             request: Request::get(io),
             connections: c(1024),
             bounds: SearchBounds {
-                start: SLO_SEARCH_START * profile.connection_scale,
+                start: SLO_SEARCH_START,
                 ceiling: GENERATOR_RATE_LIMIT,
                 floor: 50.0,
                 resolution: SLO_SEARCH_RESOLUTION,

@@ -436,6 +436,7 @@ impl Runner<'_> {
         let lab = &mut *self.lab;
         let outcome = slo::search(&search.bounds, |rate| {
             if lab.interrupted() {
+                faults.push("the trial was interrupted before its end".into());
                 return None;
             }
             let load = Load::Open {
