@@ -433,6 +433,9 @@ impl Runner<'_> {
         let mut failure: Option<LabFailure> = None;
         let mut faults: Vec<String> = Vec::new();
         let mut wrong: Vec<String> = Vec::new();
+        // A step the harness spoiled is kept, so a search that measured nothing else still
+        // shows what its load did.
+        let mut spoiled: Option<Measured> = None;
         let lab = &mut *self.lab;
         let outcome = slo::search(&search.bounds, |rate| {
             if lab.interrupted() {
@@ -465,6 +468,7 @@ impl Runner<'_> {
                         result.saturation_reasons.join("; ")
                     ));
                 }
+                spoiled = Some(Measured { machine_faults: Vec::new(), ..measured });
                 return None;
             }
             let held = step_held(result, rate, slo_p99_ms, search.max_error_ratio);
@@ -490,7 +494,8 @@ impl Runner<'_> {
             .filter(|(_, held, _)| *held)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .or_else(|| steps.iter().min_by(|a, b| a.0.total_cmp(&b.0)))
-            .map(|(_, _, m)| m.clone());
+            .map(|(_, _, m)| m.clone())
+            .or(spoiled);
         let mut measured = match chosen {
             Some(m) => m,
             None => Measured { load: None, ..Measured::default() },
