@@ -179,7 +179,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         template.body = read_body(body)?;
     }
     if let Some(status) = args.expect_status {
-        template.expect = Some(Expect { status: Some(status), body: None });
+        template.expect = Some(Expect { status: Some(status), body: None, json: None });
     }
     plan.warmup = args.warmup;
     plan.max_requests = args.requests;

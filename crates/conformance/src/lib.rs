@@ -18,6 +18,6 @@ mod table;
 mod websocket;
 
 pub use check::{check_stack, load_contract, CheckResult, ConformanceError};
-pub use compare::json_equal;
+pub use compare::{json_equal, substitute_stack};
 pub use database::{fortune_rows, unescape, CountersProbe};
 pub use table::render_table;

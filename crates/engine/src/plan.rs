@@ -140,6 +140,9 @@ pub struct Expect {
     pub status: Option<u16>,
     /// Exact body, byte for byte.
     pub body: Option<Bytes>,
+    /// A JSON document the body must equal up to key order and number spelling
+    /// ([`claimbench_model::contract::json_equal`]), as the contract states bodies.
+    pub json: Option<serde_json::Value>,
 }
 
 /// A parsed target URL.

@@ -438,7 +438,12 @@ pub(crate) fn matches_expectation(expect: Option<&Expect>, status: u16, body: &B
     let Some(expect) = expect else {
         return true;
     };
-    expect.status.is_none_or(|s| s == status) && expect.body.as_ref().is_none_or(|b| b == body)
+    expect.status.is_none_or(|s| s == status)
+        && expect.body.as_ref().is_none_or(|b| b == body)
+        && expect.json.as_ref().is_none_or(|want| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .is_ok_and(|got| claimbench_model::contract::json_equal(want, &got))
+        })
 }
 
 /// Picks templates in proportion to their weights, evenly interleaved (smooth weighted
@@ -494,10 +499,18 @@ mod tests {
 
     #[test]
     fn a_sampled_response_must_match_status_and_body() {
-        let expect = Expect { status: Some(200), body: Some(Bytes::from_static(b"ok")) };
+        let expect = Expect { status: Some(200), body: Some(Bytes::from_static(b"ok")), json: None };
         assert!(matches_expectation(Some(&expect), 200, &Bytes::from_static(b"ok")));
         assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(b"no")));
         assert!(!matches_expectation(Some(&expect), 201, &Bytes::from_static(b"ok")));
         assert!(matches_expectation(None, 500, &Bytes::new()));
+    }
+    #[test]
+    fn a_json_expectation_ignores_key_order_but_not_values() {
+        let json = Some(serde_json::json!({"n": 22, "value": 17711}));
+        let expect = Expect { status: Some(200), body: None, json };
+        assert!(matches_expectation(Some(&expect), 200, &Bytes::from_static(br#"{"value":17711,"n":22}"#)));
+        assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(br#"{"n":22,"value":17712}"#)));
+        assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(b"hello")));
     }
 }

@@ -11,6 +11,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod environment;
+mod expected;
 mod real_lab;
 mod run_dir;
 mod topology;
@@ -18,6 +19,7 @@ mod verify;
 
 pub use claimbench_platform::cpuload::ProcessCpu;
 pub use environment::{capture_environment, run_id, timestamp};
+pub use expected::{expected, Expected};
 pub use real_lab::{busy_elsewhere, canary_on, upstream_late, RealLab, UPSTREAM_LATE_MAX};
 pub use run_dir::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};

@@ -181,6 +181,32 @@ mod tests {
     }
 
     #[test]
+    fn e_workers_plans_one_two_four_workers_up_to_the_app_side_and_does_not_fit_on_two_cpus() {
+        use claimbench_suite::experiments::catalogue_for;
+        use claimbench_suite::{Profile, ProfileName};
+        let plan = |cpus: usize| {
+            let t = Topology::split(&(0..cpus).collect::<Vec<_>>(), None).unwrap();
+            let all = catalogue_for(&Profile::of(ProfileName::Standard), t.app_side.len() as u32);
+            let workers = all.into_iter().find(|e| e.id == "E-workers").unwrap();
+            let mut counts: Vec<u32> = workers.units.iter().map(|u| u.workers).collect();
+            counts.dedup();
+            counts.sort_unstable();
+            counts.dedup();
+            (t.fits(workers.needs.app_cpus as usize, workers.needs.generator_cpus as usize), counts)
+        };
+        let mut shown = Vec::new();
+        for (cpus, expected) in [(4, vec![1, 2]), (8, vec![1, 2, 4]), (16, vec![1, 2, 4, 8])] {
+            let (fits, counts) = plan(cpus);
+            assert!(fits.is_ok(), "{cpus} CPUs: {fits:?}");
+            assert_eq!(counts, expected, "{cpus} CPUs");
+            shown.push(format!("{cpus} CPUs: W = {counts:?}"));
+        }
+        let (fits, _) = plan(2);
+        assert!(fits.unwrap_err().starts_with("not measurable on this machine: needs 3 CPUs"));
+        eprintln!("{}", shown.join("\n"));
+    }
+
+    #[test]
     fn a_single_cpu_is_shared_by_everyone() {
         let t = Topology::split(&[7], None).unwrap();
         assert_eq!((t.app.as_slice(), t.generator.as_slice(), t.upstream.as_slice()), (&[7][..], &[7][..], &[7][..]));

@@ -68,7 +68,8 @@ pub fn verify_stacks(
         for &count in workers {
             let config = StackConfig {
                 workers: count,
-                cpus: Some(topology.app.clone()),
+                // Several workers get the whole app side, as they do under load.
+                cpus: Some(if count > 1 { topology.app_side.clone() } else { topology.app.clone() }),
                 upstream_url: Some(upstream_url.clone()),
                 env: database.app_env(),
                 ..StackConfig::new(name)

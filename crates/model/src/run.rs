@@ -284,9 +284,17 @@ pub struct ExperimentResult {
     pub what: String,
     /// How it is measured, e.g. "closed loop at 10, 100, 500 and 1000 connections".
     pub measured_as: String,
+    /// One sentence of what it measures and why that bears on the article's claim; empty in
+    /// results written before it was recorded.
+    #[serde(default)]
+    pub purpose: String,
     /// Why the experiment has no measurements, when it was skipped or filtered out.
     #[serde(default)]
     pub skipped_reason: Option<String>,
+    /// Units of it this machine could not measure, by label, with the reason (e.g. more
+    /// connections than the file-descriptor limit allows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_measurable_units: BTreeMap<String, String>,
     /// Every measurement in the order taken, valid or not.
     pub measurements: Vec<Measurement>,
 }
@@ -355,6 +363,11 @@ pub struct Measurement {
     /// Why it is invalid, worded for the user, e.g. "the load generator used 97% of its core".
     #[serde(default)]
     pub invalid_reasons: Vec<String>,
+    /// Wrong answers caught under load, worded for the user: a sampled response whose body
+    /// differed from the contract's, or upstream hits that do not match the successful calls.
+    /// Each makes the trial a loss for its stack (the evidence goes against it), never invalid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong_answers: Vec<String>,
     /// The last lines of the app's stderr, kept when the app failed.
     #[serde(default)]
     pub app_stderr_tail: Option<String>,
@@ -392,6 +405,9 @@ pub enum Scalar {
     ColdStartMs,
     /// CPU seconds the database server used during the trial (warm-up included).
     DatabaseCpuS,
+    /// 1 when the spawn was the stack's first of the run (its files possibly not yet in the page
+    /// cache), 0 for a later one.
+    FirstSpawn,
     /// Resident set size of the app's process tree at rest.
     IdleRssBytes,
     /// p99 latency minus the endpoint's built-in delay, milliseconds.
@@ -418,12 +434,13 @@ pub enum ScalarUnit {
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 10] = [
+    pub const ALL: [Scalar; 11] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
         Scalar::ColdStartMs,
         Scalar::DatabaseCpuS,
+        Scalar::FirstSpawn,
         Scalar::IdleRssBytes,
         Scalar::P99OverheadMs,
         Scalar::RssPerConnectionBytes,
@@ -439,6 +456,7 @@ impl Scalar {
             Scalar::CanaryDrift => "canary_drift",
             Scalar::ColdStartMs => "cold_start_ms",
             Scalar::DatabaseCpuS => "database_cpu_s",
+            Scalar::FirstSpawn => "first_spawn",
             Scalar::IdleRssBytes => "idle_rss_bytes",
             Scalar::P99OverheadMs => "p99_overhead_ms",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
@@ -454,7 +472,7 @@ impl Scalar {
             Scalar::WallS | Scalar::DatabaseCpuS => ScalarUnit::Seconds,
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
-            Scalar::CanaryDrift => ScalarUnit::Ratio,
+            Scalar::CanaryDrift | Scalar::FirstSpawn => ScalarUnit::Ratio,
         }
     }
 
@@ -466,6 +484,7 @@ impl Scalar {
             Scalar::CanaryDrift => "canary drift",
             Scalar::ColdStartMs => "cold start",
             Scalar::DatabaseCpuS => "database cpu",
+            Scalar::FirstSpawn => "first spawn",
             Scalar::IdleRssBytes => "idle rss",
             Scalar::P99OverheadMs => "p99 overhead",
             Scalar::RssPerConnectionBytes => "rss per connection",

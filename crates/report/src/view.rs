@@ -126,6 +126,8 @@ pub struct ExperimentView {
     pub title: String,
     pub what: String,
     pub measured_as: String,
+    /// What it measures and why, in one sentence; empty for old results.
+    pub purpose: String,
     pub skipped_reason: Option<String>,
     /// e.g. "12 measurements on 2 stacks, 1 invalid".
     pub summary: String,
@@ -535,6 +537,7 @@ fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette
         title: e.title.clone(),
         what: e.what.clone(),
         measured_as: e.measured_as.clone(),
+        purpose: e.purpose.clone(),
         skipped_reason: e.skipped_reason.clone(),
         summary,
         claims,

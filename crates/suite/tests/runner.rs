@@ -494,7 +494,7 @@ fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_
             Err(format!("not measurable on this machine: needs {} CPUs, has 2", needs.app_cpus + needs.generator_cpus))
         }
     };
-    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), two_cpus);
+    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), two_cpus, 1 << 20);
     assert_eq!(not_measurable.keys().collect::<Vec<_>>(), ["E-workers"]);
     assert!(kept.iter().all(|e| e.id != "E-workers") && kept.len() == catalogue(&profile).len() - 1);
 
@@ -515,6 +515,35 @@ fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_
     assert!(workers.skipped_reason.as_deref().is_some_and(|r| r.contains("needs 3 CPUs")), "{workers:?}");
     let json = serde_json::to_value(&results).unwrap();
     assert!(json["not_measurable"]["E-workers"].as_str().is_some(), "results.json records it");
+}
+
+#[test]
+fn a_level_with_more_connections_than_the_file_descriptor_limit_is_not_measurable_with_its_reason() {
+    let profile = Profile::named("standard").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // 8,000 descriptors: 1,000 and 5,000 connections fit beside the margin, 10,000 do not.
+    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), |_| Ok(()), 8000);
+    let concurrency = kept.iter().find(|e| e.id == "E-concurrency").unwrap();
+    let labels: Vec<&str> = concurrency.units.iter().map(|u| u.label.as_str()).collect();
+    assert_eq!(labels, ["c=1000", "c=5000"]);
+    let why = &not_measurable["E-concurrency c=10000"];
+    assert!(why.contains("10000 connections need 11024 file descriptors") && why.contains("allows 8000"), "{why}");
+
+    let (measurements, _) = run_profile(&mut lab(), &["E-concurrency"], &profile);
+    let measurements: Vec<Measurement> = measurements.into_iter().filter(|m| m.label != "c=10000").collect();
+    let head = RunResults { not_measurable, ..header(&node_and_python()) };
+    let results = assemble(head, measurements, &catalogue(&profile), &claims);
+    let concurrency = results.claims.iter().find(|c| c.id == "concurrency").unwrap();
+    let ten_k = concurrency.sub_verdicts.iter().find(|v| v.label.contains("10,000 connections")).unwrap();
+    assert_eq!(ten_k.verdict.outcome, Outcome::NotMeasured);
+    assert_eq!(ten_k.verdict.key_number, "not measurable on this machine");
+    assert!(ten_k.verdict.reason.contains("RLIMIT_NOFILE allows 8000"), "{}", ten_k.verdict.reason);
+    assert_eq!(
+        concurrency.verdict.outcome,
+        Outcome::Supported,
+        "1,000 connections still decide: {:?}",
+        concurrency.verdict
+    );
 }
 
 #[test]
@@ -589,4 +618,119 @@ fn the_planned_estimates_fit_the_profiles_budgets() {
         }
     }
     eprintln!("{}", printed.join("\n"));
+}
+
+/// A scripted lab that logs every call the runner makes: `drain`, and `measure` with its load
+/// and length.
+struct Recording {
+    inner: ScriptedLab,
+    log: Vec<(String, Option<(f64, Option<u64>, Duration)>)>,
+}
+
+impl Lab for Recording {
+    fn retain(&mut self, keep: &[Instance]) {
+        self.inner.retain(keep)
+    }
+    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+        self.inner.ensure(instance)
+    }
+    fn drain(&mut self, instance: &Instance) {
+        self.log.push((format!("drain {}", instance.stack), None));
+    }
+    fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
+        let step = match l {
+            Load::Open { rate, poisson_seed, .. } => Some((*rate, *poisson_seed, t)),
+            _ => None,
+        };
+        self.log.push((format!("measure {}", i.stack), step));
+        self.inner.measure(i, l, t, w)
+    }
+    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack)
+    }
+    fn canary_ms(&mut self) -> Option<f64> {
+        Some(1.0)
+    }
+    fn interrupted(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_poisson_steps() {
+    use claimbench_model::run::Scalar;
+    use claimbench_suite::scripted::StackScript;
+    let script = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
+    let inner = ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0));
+    let mut lab = Recording { inner, log: Vec::new() };
+    let profile = Profile::named("standard").unwrap();
+    let experiments: Vec<_> = catalogue(&profile)
+        .into_iter()
+        .filter(|e| e.id == "E-io")
+        .map(|mut e| {
+            e.units.retain(|u| u.label == "slo");
+            e
+        })
+        .collect();
+    let options = RunOptions { stacks: stacks(), method: method() };
+    let mut measurements = Vec::new();
+    let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
+    Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
+        .run(&experiments);
+
+    assert_eq!(measurements.len(), 2 * profile.reps as usize);
+    for m in &measurements {
+        assert!(m.valid, "{m:?}");
+        let capacity = if m.stack == "express" { 1300.0 } else { 800.0 };
+        let found = m.scalars[&Scalar::SloMaxRate];
+        assert!(found <= capacity && found >= capacity / 1.05, "{}: {found} for a capacity of {capacity}", m.id);
+        assert_eq!(m.offered_rate, Some(found), "the measurement is the highest step held");
+        let steps = &m.load.as_ref().unwrap().steps;
+        assert!(steps.len() >= 4 && steps.windows(2).all(|w| w[0].target_rate < w[1].target_rate), "{steps:?}");
+    }
+    // Every step is a Poisson run of its own, with its own seed, long enough for 1,000 samples,
+    // and each starts on a drained app.
+    let steps: Vec<(f64, Option<u64>, Duration)> = lab.log.iter().filter_map(|(_, s)| *s).collect();
+    assert!(steps.len() >= 8 * measurements.len() / 2, "{}", steps.len());
+    for (rate, seed, length) in &steps {
+        assert!(seed.is_some(), "Poisson arrivals");
+        assert!(rate * length.as_secs_f64() >= 1000.0, "{rate} req/s for {length:?}");
+    }
+    let mut seeds: Vec<u64> = steps.iter().filter_map(|s| s.1).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds.len(), steps.len(), "no two steps share a seed");
+    for pair in lab.log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
+        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
+    }
+
+    // Different capacities give different answers, and the ratio is theirs, not a grid's.
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    let slo = io.sub_verdicts.iter().find(|v| v.label.starts_with("highest open-loop rate")).unwrap();
+    let estimate = slo.verdict.estimate.as_ref().unwrap();
+    assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.1, "{estimate:?}");
+    assert_eq!(slo.verdict.outcome, Outcome::Supported, "{:?}", slo.verdict);
+}
+
+#[test]
+fn a_wrong_answer_under_load_is_a_loss_for_its_stack_and_the_trial_stays_valid() {
+    let profile = Profile::named("nightly").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // Express is 1.5x faster, but one sampled response in a thousand differs from the contract's
+    // body: far under the 1% error budget, and still a loss.
+    let mut lab = FaultyLab::new();
+    lab.inner = ScriptedLab::express_vs_fastapi(template());
+    lab.failing = Some(("express", "body_mismatch", 0.001));
+    let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "a wrong answer does not make a trial invalid");
+    let wrong: Vec<&Measurement> = measurements.iter().filter(|m| !m.wrong_answers.is_empty()).collect();
+    assert!(!wrong.is_empty() && wrong.iter().all(|m| m.stack == "express"), "{wrong:?}");
+    assert!(wrong[0].wrong_answers[0].contains("contract's expected"), "{:?}", wrong[0].wrong_answers);
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    let fanout = io.sub_verdicts.iter().find(|v| v.label.contains("fanout=8")).unwrap();
+    assert_eq!(fanout.verdict.outcome, Outcome::Refuted, "express answered wrongly: {:?}", fanout.verdict);
+    assert!(fanout.verdict.key_number.contains("express wrong answers under load"), "{:?}", fanout.verdict);
 }

@@ -28,7 +28,7 @@ pub use install::{InstallEvent, InstallObserver, Installer};
 pub use process::{parse_cpu_list, RunningStack};
 pub use readiness::{MAX_READY_TIMEOUT_S, READY_TIMEOUT_ENV};
 pub use registry::{base_stack, find_root, Supervisor};
-pub use sampler::{group_cpu, GroupCpu};
+pub use sampler::{group_cpu, group_pss, GroupCpu};
 pub use versions::{runtime_version, Toolchain};
 
 use std::time::Duration;
