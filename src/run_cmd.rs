@@ -132,6 +132,10 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let stacks = verify_before_run(&supervisor, &upstream, &topology, &request.stacks, &request.roles)?;
 
+    // Kept with the not-measurable ones, so the assembled report gives the reason for the row.
+    let not_implemented = not_implemented_experiments(&supervisor, &experiments, &request.stacks)?;
+    let mut not_measurable = not_measurable;
+    not_measurable.extend(not_implemented.clone());
     let started_at = SystemTime::now();
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
@@ -142,7 +146,7 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
         .with_progress(bars.trial_progress());
-    let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone() };
+    let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone(), not_implemented };
     let mut write_error = None;
     let mut measurements = Vec::new();
     let clock = Instant::now();
@@ -247,6 +251,24 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         not_measurable: Default::default(),
         warnings: Vec::new(),
     }
+}
+
+/// The experiments some stack of the run cannot answer (it lacks an endpoint group the
+/// experiment's requests need), by id, with the reason the report gives.
+fn not_implemented_experiments(
+    supervisor: &claimbench_supervisor::Supervisor,
+    experiments: &[claimbench_suite::experiments::Experiment],
+    stacks: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let contract = claimbench_conformance::load_contract(&supervisor.root().join("fixtures/contract/contract.json"))?;
+    let group_of = |method: &str, path: &str| contract.group_of(method, path).map(str::to_string);
+    let implements = |stack: &str, group: &str| supervisor.spec(stack).is_ok_and(|spec| spec.implements(group));
+    Ok(experiments
+        .iter()
+        .filter_map(|e| {
+            claimbench_suite::runner::not_implemented(e, stacks, &group_of, &implements).map(|why| (e.id.clone(), why))
+        })
+        .collect())
 }
 
 /// Checks every stack against the contract before any load, refusing to measure stacks that differ.

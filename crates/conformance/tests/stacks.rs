@@ -1,5 +1,6 @@
-//! Both bundled stacks, started by the supervisor, against every example of the contract: once
-//! with one worker and once with two. Installs the apps on first use.
+//! Every bundled stack, started by the supervisor, against every example of the contract's
+//! endpoint groups it declares: once with one worker and once with two. Installs the apps on
+//! first use. A registry stack without a test here fails `every_registry_stack_is_tested_here`.
 
 use claimbench_conformance::{check_stack, load_contract, render_table};
 use claimbench_supervisor::{StackConfig, Supervisor};
@@ -13,7 +14,8 @@ mod load_lock;
 fn conforms(stack: &str, workers: u32) {
     let _load = load_lock::load_lock();
     let supervisor = Supervisor::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
-    let contract = load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
+    let full = load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
+    let contract = full.restricted_to(&supervisor.spec(stack).unwrap().groups);
     let upstream = Upstream::start("127.0.0.1:0".parse().unwrap(), None).unwrap();
     let config = StackConfig { workers, upstream_url: Some(upstream.url()), ..StackConfig::new(stack) };
     let running = supervisor.start(&config).unwrap_or_else(|e| panic!("{stack} did not start: {e}"));
@@ -27,6 +29,19 @@ fn conforms(stack: &str, workers: u32) {
         contract.endpoints.iter().flat_map(|e| &e.examples).filter_map(|x| x.upstream_calls).sum();
     assert_eq!(upstream.delay_requests(), expected_calls, "upstream hits equal the calls the app reported");
     running.stop();
+}
+
+/// The stacks below, in registry order; a new registry entry needs its two tests here.
+const TESTED: [&str; 8] = ["express", "fastapi", "fastify", "nestjs", "node-http", "starlette", "flask", "django"];
+
+#[test]
+fn every_registry_stack_is_tested_here() {
+    let supervisor = Supervisor::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
+    let mut registry = supervisor.registry().names();
+    let mut tested = TESTED.to_vec();
+    registry.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(registry, tested, "add a one- and a two-worker test for each new stack");
 }
 
 #[test]
@@ -47,4 +62,64 @@ fn fastapi_with_one_worker_meets_the_contract() {
 #[test]
 fn fastapi_with_two_workers_meets_the_contract() {
     conforms("fastapi", 2);
+}
+
+#[test]
+fn fastify_with_one_worker_meets_the_contract() {
+    conforms("fastify", 1);
+}
+
+#[test]
+fn fastify_with_two_workers_meets_the_contract() {
+    conforms("fastify", 2);
+}
+
+#[test]
+fn nestjs_with_one_worker_meets_the_contract() {
+    conforms("nestjs", 1);
+}
+
+#[test]
+fn nestjs_with_two_workers_meets_the_contract() {
+    conforms("nestjs", 2);
+}
+
+#[test]
+fn node_http_with_one_worker_meets_the_contract() {
+    conforms("node-http", 1);
+}
+
+#[test]
+fn node_http_with_two_workers_meets_the_contract() {
+    conforms("node-http", 2);
+}
+
+#[test]
+fn starlette_with_one_worker_meets_the_contract() {
+    conforms("starlette", 1);
+}
+
+#[test]
+fn starlette_with_two_workers_meets_the_contract() {
+    conforms("starlette", 2);
+}
+
+#[test]
+fn flask_with_one_worker_meets_the_contract() {
+    conforms("flask", 1);
+}
+
+#[test]
+fn flask_with_two_workers_meets_the_contract() {
+    conforms("flask", 2);
+}
+
+#[test]
+fn django_with_one_worker_meets_the_contract() {
+    conforms("django", 1);
+}
+
+#[test]
+fn django_with_two_workers_meets_the_contract() {
+    conforms("django", 2);
 }

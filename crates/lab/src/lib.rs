@@ -21,7 +21,7 @@ pub use environment::{capture_environment, run_id, timestamp};
 pub use real_lab::{busy_elsewhere, canary_on, upstream_late, RealLab, UPSTREAM_LATE_MAX};
 pub use run_dir::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};
-pub use verify::{verify_stacks, StackCheck, Verified, VerifyError};
+pub use verify::{stack_contract, verify_stacks, StackCheck, Verified, VerifyError};
 
 use std::net::SocketAddr;
 

@@ -1,12 +1,14 @@
 //! The one loop that checks stacks against the endpoint contract: start each stack (pinned to the
 //! app CPUs, wired to the upstream), run every contract example, check it is still alive, record
-//! its versions and pinning, stop it. `claimbench verify` shows the table; `claimbench run` does
+//! its versions and pinning, stop it. Each stack is checked against the endpoint groups its
+//! registry entry declares, and only those. `claimbench verify` shows the table; `claimbench run` does
 //! this first and refuses to measure stacks that differ. The examples themselves are the
 //! conformance crate's.
 
 use std::collections::BTreeMap;
 
 use claimbench_conformance::{check_stack, load_contract, CheckResult, ConformanceError};
+use claimbench_model::contract::Contract;
 use claimbench_model::run::StackInfo;
 use claimbench_supervisor::{base_stack, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::Upstream;
@@ -44,6 +46,8 @@ impl Verified {
 pub enum VerifyError {
     #[error("starting {stack} with {workers} worker(s) for the conformance check: {source}")]
     Start { stack: String, workers: u32, source: SupervisorError },
+    #[error("{stack} declares the endpoint group '{group}' in fixtures/stacks.toml, but no endpoint of the contract is in it (the contract's groups: {known}); fix the stack's `groups`")]
+    UnknownGroup { stack: String, group: String, known: String },
     #[error(transparent)]
     Contract(#[from] ConformanceError),
     #[error(transparent)]
@@ -64,6 +68,9 @@ pub fn verify_stacks(
     let upstream_url = upstream.url();
     let mut verified = Verified::default();
     for name in stacks {
+        // A stack answers for exactly the groups it declares.
+        let spec = supervisor.spec(name)?;
+        let own = stack_contract(&contract, name, &spec.groups)?;
         for &count in workers {
             let config = StackConfig {
                 workers: count,
@@ -78,10 +85,8 @@ pub fn verify_stacks(
             })?;
             on_start(name, count, stack.url());
             // The app names itself by registry name: `express@a` answers as `express`.
-            let results =
-                check_stack(&contract, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
+            let results = check_stack(&own, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
             stack.check_alive()?;
-            let spec = supervisor.spec(name)?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {
                 runtime: spec.runtime,
                 framework: spec.framework.clone(),
@@ -94,4 +99,18 @@ pub fn verify_stacks(
         }
     }
     Ok(verified)
+}
+
+/// The part of `contract` a stack declaring `groups` must meet; a group no endpoint is in is a
+/// typo in the registry, refused rather than silently checking nothing.
+pub fn stack_contract(contract: &Contract, stack: &str, groups: &[String]) -> Result<Contract, VerifyError> {
+    let known = contract.groups();
+    if let Some(group) = groups.iter().find(|g| !known.contains(&g.as_str())) {
+        return Err(VerifyError::UnknownGroup {
+            stack: stack.to_string(),
+            group: group.clone(),
+            known: known.join(", "),
+        });
+    }
+    Ok(contract.restricted_to(groups))
 }

@@ -30,6 +30,10 @@ pub struct Endpoint {
     pub path: String,
     /// `overhead`, `io` or `cpu`: decides the Python handler style and which experiments use it.
     pub kind: String,
+    /// The capability group the endpoint belongs to (`http`, `realtime`, `streams`, `db`): a
+    /// stack implements the groups its registry entry lists. Absent means [`HTTP_GROUP`].
+    #[serde(default = "http_group", skip_serializing_if = "is_http_group")]
+    pub group: String,
     #[serde(default)]
     pub params: Vec<Param>,
     #[serde(default)]
@@ -38,6 +42,18 @@ pub struct Endpoint {
     pub definition: String,
     #[serde(default)]
     pub examples: Vec<Example>,
+}
+
+/// The group of the contract's core HTTP endpoints, which every stack implements unless its
+/// registry entry says otherwise.
+pub const HTTP_GROUP: &str = "http";
+
+fn http_group() -> String {
+    HTTP_GROUP.to_string()
+}
+
+fn is_http_group(group: &str) -> bool {
+    group == HTTP_GROUP
 }
 
 /// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
@@ -151,6 +167,28 @@ impl Contract {
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.id == id)
     }
+
+    /// Every group some endpoint belongs to, sorted.
+    pub fn groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = self.endpoints.iter().map(|e| e.group.as_str()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups
+    }
+
+    /// The same contract with only the endpoints of `groups`: what a stack implementing exactly
+    /// those groups must answer.
+    pub fn restricted_to(&self, groups: &[String]) -> Contract {
+        Contract {
+            endpoints: self.endpoints.iter().filter(|e| groups.contains(&e.group)).cloned().collect(),
+            ..self.clone()
+        }
+    }
+
+    /// The group of the endpoint a request to `method path` reaches, if the contract has one.
+    pub fn group_of(&self, method: &str, path: &str) -> Option<&str> {
+        self.endpoints.iter().find(|e| e.method.as_str() == method && e.path == path).map(|e| e.group.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +202,35 @@ mod tests {
         assert_eq!(ok.method, HttpMethod::Post);
         let err = serde_json::from_value::<Endpoint>(endpoint("FETCH")).unwrap_err().to_string();
         assert!(err.contains("FETCH") && err.contains("GET"), "{err}");
+    }
+
+    fn two_group_contract() -> Contract {
+        serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "upstream_body_bytes": 81,
+            "endpoints": [
+                { "id": "json", "method": "GET", "path": "/json", "kind": "overhead" },
+                { "id": "ws", "method": "GET", "path": "/ws/echo", "kind": "io", "group": "realtime" }
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_endpoint_without_a_group_is_in_the_http_group() {
+        let contract = two_group_contract();
+        assert_eq!(contract.endpoint("json").unwrap().group, HTTP_GROUP);
+        assert_eq!(contract.groups(), vec!["http", "realtime"]);
+        assert_eq!(contract.group_of("GET", "/ws/echo"), Some("realtime"));
+        assert_eq!(contract.group_of("POST", "/ws/echo"), None);
+    }
+
+    #[test]
+    fn restricting_to_groups_keeps_only_their_endpoints() {
+        let contract = two_group_contract();
+        let http = contract.restricted_to(&["http".to_string()]);
+        assert_eq!(http.endpoints.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["json"]);
+        let both = contract.restricted_to(&["http".to_string(), "realtime".to_string()]);
+        assert_eq!(both.endpoints.len(), 2);
     }
 }

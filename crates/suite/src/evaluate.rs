@@ -113,6 +113,8 @@ pub fn evaluate_evidence(
         let mut verdict = not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
         if why.starts_with("not measurable") {
             verdict.key_number = "not measurable on this machine".into();
+        } else if why.starts_with("not implemented by this stack") {
+            verdict.key_number = "not implemented by this stack".into();
         }
         return verdict;
     }

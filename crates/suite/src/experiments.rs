@@ -51,6 +51,18 @@ pub enum Load {
     ColdStart,
 }
 
+impl Load {
+    /// Every request this load sends (a cold start sends only the readiness probe, which every
+    /// stack answers).
+    pub fn requests(&self) -> Vec<&Request> {
+        match self {
+            Load::Closed { request, .. } | Load::Open { request, .. } | Load::RateSteps { request, .. } => vec![request],
+            Load::Mixed { probe, background } => probe.requests().into_iter().chain(background.requests()).collect(),
+            Load::ColdStart => Vec::new(),
+        }
+    }
+}
+
 /// One setting of an experiment, measured on every stack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unit {

@@ -95,6 +95,37 @@ pub struct RunOptions {
     /// Stacks to measure, in A B order.
     pub stacks: Vec<String>,
     pub method: Method,
+    /// Experiments a stack of the run cannot answer, by id, with the reason (which stack lacks
+    /// which endpoint group; see [`not_implemented`]): skipped, and reported as such.
+    pub not_implemented: BTreeMap<String, String>,
+}
+
+/// The reason `experiment` cannot compare `stacks`, if one of them lacks an endpoint group the
+/// experiment's requests need. `group_of(method, path)` is the contract's group of a request;
+/// `implements(stack, group)` is the registry's answer.
+pub fn not_implemented(
+    experiment: &Experiment,
+    stacks: &[String],
+    group_of: &dyn Fn(&str, &str) -> Option<String>,
+    implements: &dyn Fn(&str, &str) -> bool,
+) -> Option<String> {
+    let mut needed: Vec<String> = Vec::new();
+    for unit in &experiment.units {
+        for request in unit.load.requests() {
+            if let Some(group) = group_of(&request.method, &request.path) {
+                if !needed.contains(&group) {
+                    needed.push(group);
+                }
+            }
+        }
+    }
+    let missing: Vec<String> = stacks
+        .iter()
+        .flat_map(|stack| {
+            needed.iter().filter(|g| !implements(stack, g)).map(move |g| format!("{stack} lacks the '{g}' endpoints"))
+        })
+        .collect();
+    (!missing.is_empty()).then(|| format!("not implemented by this stack: {}", missing.join(", ")))
 }
 
 /// Runs experiments through a lab.
@@ -237,6 +268,9 @@ fn complete_trials(
 
 impl Runner<'_> {
     fn schedule_of(&self, experiment: &Experiment) -> Vec<Step> {
+        if self.options.not_implemented.contains_key(&experiment.id) {
+            return Vec::new();
+        }
         let p = self.profile;
         schedule(experiment, &self.options.stacks, p.reps, p.cold_starts, self.options.method.seed)
     }
@@ -254,6 +288,9 @@ impl Runner<'_> {
         let mut total = Duration::ZERO;
         let mut running: Vec<Instance> = Vec::new();
         for e in experiments {
+            if self.options.not_implemented.contains_key(&e.id) {
+                continue;
+            }
             for step in self.schedule_of(e) {
                 total += match &e.units[step.unit].load {
                     Load::ColdStart => COLD_START_COST,
@@ -288,6 +325,12 @@ impl Runner<'_> {
             };
             if self.lab.interrupted() {
                 result.skipped_reason = Some("the run was interrupted before this experiment".into());
+                results.push(result);
+                continue;
+            }
+            if let Some(reason) = self.options.not_implemented.get(&experiment.id) {
+                result.skipped_reason = Some(reason.clone());
+                (self.progress)(Progress::Note(format!("{}: {reason}", experiment.id)));
                 results.push(result);
                 continue;
             }

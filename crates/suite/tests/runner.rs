@@ -48,7 +48,7 @@ fn run_method(
 ) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> =
         catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method };
+    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method, not_implemented: Default::default() };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
     let mut sink = |m: &Measurement| sunk.push(m.clone());
@@ -485,7 +485,7 @@ fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measur
     let profile = Profile::named("quick").unwrap();
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
-    let options = RunOptions { stacks: stacks(), method: Method { primary_only: true, ..method() } };
+    let options = RunOptions { stacks: stacks(), method: Method { primary_only: true, ..method() }, not_implemented: Default::default() };
     let mut measurements = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
@@ -528,7 +528,7 @@ fn the_planned_estimates_fit_the_profiles_budgets() {
     for (name, limit) in [("quick", 270), ("standard", 45 * 60), ("nightly", 45 * 60)] {
         let profile = Profile::named(name).unwrap();
         let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
-        let options = RunOptions { stacks: stacks(), method: method() };
+        let options = RunOptions { stacks: stacks(), method: method(), not_implemented: Default::default() };
         let mut lab = lab();
         let (mut sink, mut progress) = (|_: &Measurement| {}, |_| {});
         let runner =
@@ -540,4 +540,51 @@ fn the_planned_estimates_fit_the_profiles_budgets() {
         }
     }
     eprintln!("{}", printed.join("\n"));
+}
+
+#[test]
+fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
+    let profile = Profile::named("quick").unwrap();
+    let experiments: Vec<_> =
+        catalogue(&profile).into_iter().filter(|e| ["E-io", "E-coldstart"].contains(&e.id.as_str())).collect();
+    // As if /io/* were a group only express implemented.
+    let group_of = |_: &str, path: &str| Some(if path.starts_with("/io/") { "streams" } else { "http" }.to_string());
+    let implements = |stack: &str, group: &str| group == "http" || stack == "express";
+    let not_implemented: std::collections::BTreeMap<String, String> = experiments
+        .iter()
+        .filter_map(|e| {
+            claimbench_suite::runner::not_implemented(e, &stacks(), &group_of, &implements).map(|why| (e.id.clone(), why))
+        })
+        .collect();
+    assert_eq!(not_implemented.keys().collect::<Vec<_>>(), vec!["E-io"], "cold starts need no group");
+    assert!(not_implemented["E-io"].contains("fastapi lacks the 'streams' endpoints"), "{not_implemented:?}");
+
+    let options = RunOptions { stacks: stacks(), method: method(), not_implemented };
+    let (mut sunk, mut notes) = (Vec::new(), Vec::new());
+    let mut sink = |m: &Measurement| sunk.push(m.clone());
+    let mut progress = |p: Progress| {
+        if let Progress::Note(n) = p {
+            notes.push(n)
+        }
+    };
+    let mut lab = lab();
+    let mut runner = Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    let results = runner.run(&experiments);
+    let io = results.iter().find(|e| e.id == "E-io").unwrap();
+    assert!(io.measurements.is_empty(), "nothing was measured for a pair that cannot answer E-io");
+    assert!(io.skipped_reason.as_deref().is_some_and(|r| r.starts_with("not implemented by this stack")));
+    let cold = results.iter().find(|e| e.id == "E-coldstart").unwrap();
+    assert!(!cold.measurements.is_empty(), "the other experiment still ran");
+    assert!(notes.iter().any(|n| n.contains("E-io") && n.contains("not implemented")), "{notes:?}");
+
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // The CLI records the reasons with the run's not-measurable experiments, as here.
+    let mut run = header(&node_and_python());
+    run.not_measurable.extend(options.not_implemented.clone());
+    let assembled = assemble(run, sunk, &catalogue(&profile), &claims);
+    let io_claim = assembled.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    assert_eq!(io_claim.verdict.outcome, Outcome::NotMeasured);
+    assert!(io_claim.verdict.reason.contains("not implemented by this stack"), "{:?}", io_claim.verdict);
+    assert_eq!(io_claim.verdict.key_number, "not implemented by this stack");
+    assert_eq!(assembled.claims.len(), claims.claims.len(), "the row is kept");
 }
