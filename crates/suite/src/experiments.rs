@@ -56,7 +56,9 @@ impl Load {
     /// stack answers).
     pub fn requests(&self) -> Vec<&Request> {
         match self {
-            Load::Closed { request, .. } | Load::Open { request, .. } | Load::RateSteps { request, .. } => vec![request],
+            Load::Closed { request, .. } | Load::Open { request, .. } | Load::RateSteps { request, .. } => {
+                vec![request]
+            }
             Load::Mixed { probe, background } => probe.requests().into_iter().chain(background.requests()).collect(),
             Load::ColdStart => Vec::new(),
         }

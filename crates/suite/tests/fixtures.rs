@@ -62,7 +62,11 @@ fn generate(fixture: &Fixture) -> RunResults {
     let profile = Profile::named(fixture.profile).unwrap();
     let experiments = catalogue(&profile);
     let method = claimbench_model::run::Method { seed: fixture.seed, ..method() };
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method.clone(), not_implemented: Default::default() };
+    let options = RunOptions {
+        stacks: vec!["express".into(), "fastapi".into()],
+        method: method.clone(),
+        not_implemented: Default::default(),
+    };
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};

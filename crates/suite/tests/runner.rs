@@ -48,7 +48,8 @@ fn run_method(
 ) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> =
         catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method, not_implemented: Default::default() };
+    let options =
+        RunOptions { stacks: vec!["express".into(), "fastapi".into()], method, not_implemented: Default::default() };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
     let mut sink = |m: &Measurement| sunk.push(m.clone());
@@ -485,7 +486,11 @@ fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measur
     let profile = Profile::named("quick").unwrap();
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
-    let options = RunOptions { stacks: stacks(), method: Method { primary_only: true, ..method() }, not_implemented: Default::default() };
+    let options = RunOptions {
+        stacks: stacks(),
+        method: Method { primary_only: true, ..method() },
+        not_implemented: Default::default(),
+    };
     let mut measurements = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
@@ -553,7 +558,8 @@ fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
     let not_implemented: std::collections::BTreeMap<String, String> = experiments
         .iter()
         .filter_map(|e| {
-            claimbench_suite::runner::not_implemented(e, &stacks(), &group_of, &implements).map(|why| (e.id.clone(), why))
+            claimbench_suite::runner::not_implemented(e, &stacks(), &group_of, &implements)
+                .map(|why| (e.id.clone(), why))
         })
         .collect();
     assert_eq!(not_implemented.keys().collect::<Vec<_>>(), vec!["E-io"], "cold starts need no group");
@@ -568,7 +574,8 @@ fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
         }
     };
     let mut lab = lab();
-    let mut runner = Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    let mut runner =
+        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
     let results = runner.run(&experiments);
     let io = results.iter().find(|e| e.id == "E-io").unwrap();
     assert!(io.measurements.is_empty(), "nothing was measured for a pair that cannot answer E-io");

@@ -210,3 +210,46 @@ fn run_step(what: &str, mut cmd: Command) -> Result<(), SupervisorError> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn the_build_inputs_are_the_typescript_under_stacks_and_not_its_output() {
+        let app = tempfile::tempdir().unwrap();
+        write(&app.path().join("stacks/nestjs/src/main.ts"), "let a = 1;");
+        write(&app.path().join("stacks/nestjs/tsconfig.json"), "{}");
+        write(&app.path().join("stacks/nestjs/dist/main.js"), "var a = 1;");
+        write(&app.path().join("stacks/nestjs/dist/main.d.ts"), "declare let a: number;");
+        write(&app.path().join("stacks/express/server.js"), "");
+        let inputs = build_inputs(app.path()).unwrap();
+        let names: Vec<String> =
+            inputs.iter().map(|p| p.strip_prefix(app.path()).unwrap().display().to_string()).collect();
+        assert_eq!(names, vec!["stacks/nestjs/src/main.ts", "stacks/nestjs/tsconfig.json"]);
+    }
+
+    #[test]
+    fn the_build_is_stale_when_a_source_or_the_lock_changes() {
+        let app = tempfile::tempdir().unwrap();
+        let lock = app.path().join("package-lock.json");
+        let source = app.path().join("stacks/nestjs/src/main.ts");
+        write(&lock, "{}");
+        write(&source, "let a = 1;");
+        let stamp = app.path().join(BUILD_STAMP);
+        let hash = |app: &Path| inputs_hash(&lock, &build_inputs(app).unwrap()).unwrap();
+        assert!(stamp_differs(&stamp, &hash(app.path())), "no stamp: never built");
+        std::fs::write(&stamp, hash(app.path())).unwrap();
+        assert!(!stamp_differs(&stamp, &hash(app.path())), "built from these very inputs");
+        write(&source, "let a = 2;");
+        assert!(stamp_differs(&stamp, &hash(app.path())), "an edited source is rebuilt");
+        std::fs::write(&stamp, hash(app.path())).unwrap();
+        write(&lock, "{\"lockfileVersion\": 3}");
+        assert!(stamp_differs(&stamp, &hash(app.path())), "new dependencies are rebuilt against");
+    }
+}
