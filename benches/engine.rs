@@ -115,7 +115,8 @@ fn per_request(c: &mut Criterion) {
         Mode::ClosedLoop { connections: 1, think_time: Duration::ZERO, duration: Some(Duration::from_secs(10)) },
     )
     .expect("a loopback URL makes a plan");
-    plan.templates[0].expect = Some(Expect { status: Some(200), body: Some(Bytes::from_static(RESPONSE_BODY)) });
+    plan.templates[0].expect =
+        Some(Expect { status: Some(200), body: Some(Bytes::from_static(RESPONSE_BODY)), json: None });
     let prepared = Prepared::new(&plan).expect("the plan is valid");
     let mut group = c.benchmark_group("request");
     group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));

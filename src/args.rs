@@ -44,6 +44,17 @@ pub struct MeasureArgs {
     /// Noise band for verdicts, as a fraction (0.05 = 5%).
     #[arg(long, default_value_t = 0.05, value_parser = threshold)]
     pub threshold: f64,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Where the apps' database comes from; shared by every command that starts apps.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DatabaseArgs {
+    /// Use this running PostgreSQL (postgres://user:pass@host:port/db) instead of starting one;
+    /// claimbench creates and seeds its own schema there and drops nothing else.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 /// A duration such as `30s`, `500ms`, `1.5s` or `2m`, at most [`MAX_DURATION`].

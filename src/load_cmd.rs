@@ -12,7 +12,10 @@ use std::time::Duration;
 use anyhow::Context;
 use bytes::Bytes;
 use claimbench_engine::export::{self, Latency};
-use claimbench_engine::{Expect, Mode, Plan, ProgressEvent, RateStep, RuntimeChoice, Schedule, MAX_THREADS};
+use claimbench_engine::{
+    Expect, Mode, Plan, ProgressEvent, Protocol, RateStep, RuntimeChoice, Schedule, WsOptions, MAX_THREADS,
+    WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
+};
 
 use crate::args;
 
@@ -22,16 +25,20 @@ const DEFAULT_CONNECTIONS: usize = 10;
 /// The highest core id `--core` takes (a `cpu_set_t` holds 1024).
 const MAX_CORE: u64 = 1023;
 
-/// Send HTTP load to a server on this machine and report corrected and uncorrected latency.
+/// Send HTTP or WebSocket load to a server on this machine and report corrected and uncorrected latency.
 ///
 /// With --rate (or --steps) it is an open loop: requests leave on a fixed schedule over a pool of
 /// --connections keep-alive connections, and latency counts from when each request should have
 /// left (corrected for coordinated omission). Without --rate it is a closed loop: each of
 /// --connections connections sends its next request as soon as the last one is answered.
+///
+/// A ws:// URL upgrades every connection once and sends text messages for the server to echo
+/// (one per request slot, --in-flight at a time per connection); each echo's round trip is a
+/// request's latency, and lost, duplicated and reordered echoes are counted.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("open_loop").args(["rate", "steps"])))]
 pub struct LoadArgs {
-    /// Target URL, on loopback only: http://127.0.0.1:PORT/path, http://localhost:PORT/ or http://[::1]:PORT/
+    /// Target URL, on loopback only: http://127.0.0.1:PORT/path, http://localhost:PORT/, http://[::1]:PORT/ or ws://127.0.0.1:PORT/ws/echo
     pub url: String,
 
     /// Open loop at this many requests per second (otherwise closed loop).
@@ -120,6 +127,15 @@ pub struct LoadArgs {
     /// Write the corrected interval histograms as an HdrHistogram interval log here.
     #[arg(long)]
     pub hlog: Option<PathBuf>,
+
+    /// ws:// only: messages each connection keeps in flight (1 is HttpArena's echo test).
+    #[arg(long, default_value_t = 1, value_parser = args::bounded::<usize>(1, 1024))]
+    pub in_flight: usize,
+
+    /// ws:// only: bytes per text message (the first 16 carry its sequence number).
+    #[arg(long, default_value_t = WS_MIN_MESSAGE_BYTES,
+          value_parser = args::bounded::<usize>(WS_MIN_MESSAGE_BYTES as u64, WS_MAX_MESSAGE_BYTES as u64))]
+    pub message_bytes: usize,
 }
 
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
@@ -163,7 +179,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         template.body = read_body(body)?;
     }
     if let Some(status) = args.expect_status {
-        template.expect = Some(Expect { status: Some(status), body: None });
+        template.expect = Some(Expect { status: Some(status), body: None, json: None });
     }
     plan.warmup = args.warmup;
     plan.max_requests = args.requests;
@@ -174,6 +190,27 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         Some(core) => RuntimeChoice::Pinned { core },
         None => RuntimeChoice::Threads { threads: args.threads },
     };
+    let ws_flags = args.in_flight != 1 || args.message_bytes != WS_MIN_MESSAGE_BYTES;
+    match plan.protocol {
+        Protocol::WebSocket(_) => {
+            if args.body.is_some()
+                || !args.headers.is_empty()
+                || !args.method.eq_ignore_ascii_case("GET")
+                || args.expect_status.is_some()
+            {
+                anyhow::bail!(
+                    "--body, --header, --method and --expect-status are HTTP flags and {} is a ws:// URL: leave them out (use --message-bytes)",
+                    args.url
+                );
+            }
+            plan.protocol =
+                Protocol::WebSocket(WsOptions { in_flight: args.in_flight, message_bytes: args.message_bytes });
+        }
+        Protocol::Http if ws_flags => {
+            anyhow::bail!("--in-flight and --message-bytes are for ws:// URLs and {} is not one", args.url)
+        }
+        Protocol::Http => {}
+    }
     Ok(plan)
 }
 

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use claimbench_conformance::render_table;
 use claimbench_lab::{
-    capture_environment, run_id, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
+    capture_environment, run_id, start_database, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
 use claimbench_model::calibration::Calibration;
 use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
+use claimbench_suite::experiments::catalogue_for;
 use claimbench_suite::{assemble, catalogue, load_claims, ClaimsFile, Profile, Progress, RunOptions, Runner};
-use claimbench_supervisor::Supervisor;
+use claimbench_supervisor::{Database, Supervisor};
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -94,24 +95,32 @@ pub(crate) struct Measured {
 /// Profile, verify, run, write: the part `run` and `calibrate` share.
 pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let cancel = interrupt::install(STOPPING_APPS);
-    if let Err(e) = claimbench_platform::raise_open_file_limit(65_536) {
-        eprintln!("warning: {e}; runs with many connections may fail");
-    }
+    let open_files = match claimbench_platform::raise_open_file_limit(65_536) {
+        Ok(limit) => limit,
+        Err(e) => {
+            eprintln!("warning: {e}; runs with many connections may fail");
+            1024
+        }
+    };
     let supervisor = lab::supervisor()?;
     let profile = Profile::of(request.flags.profile);
     let claims = load_claims(&supervisor.root().join("fixtures/claims.toml"))?;
+    let topology = Topology::detect(None)?;
+    // E-workers plans 1, 2, 4, … workers up to the app side's CPUs.
+    let all = catalogue_for(&profile, topology.app_side.len() as u32);
     let experiments = claimbench_suite::experiments::plan(
-        select_experiments(&claims, &request.flags.claims, &profile)?,
+        select_experiments(&claims, &request.flags.claims, all)?,
         &claims,
         profile.primary_only,
     );
     for stack in &request.stacks {
         supervisor.spec(stack)?;
     }
-    let topology = Topology::detect(None)?;
-    let (experiments, not_measurable) = claimbench_suite::experiments::measurable(experiments, |needs| {
-        topology.fits(needs.app_cpus as usize, needs.generator_cpus as usize)
-    });
+    let (experiments, not_measurable) = claimbench_suite::experiments::measurable(
+        experiments,
+        |needs| topology.fits(needs.app_cpus as usize, needs.generator_cpus as usize),
+        open_files,
+    );
     for (id, why) in &not_measurable {
         eprintln!("{id}: {why}");
     }
@@ -130,21 +139,33 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         );
     }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
-    let stacks = verify_before_run(&supervisor, &upstream, &topology, &request.stacks, &request.roles)?;
+    let database = start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
+    // The contract holds at every worker count the run will use, not only at one.
+    let mut workers: Vec<u32> =
+        experiments.iter().flat_map(|e| e.instances(&request.stacks)).map(|i| i.workers).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    if workers.is_empty() {
+        workers.push(1);
+    }
+    let stacks =
+        verify_before_run(&supervisor, &upstream, &database, &topology, &request.stacks, &workers, &request.roles)?;
 
     // Kept with the not-measurable ones, so the assembled report gives the reason for the row.
-    let not_implemented = not_implemented_experiments(&supervisor, &experiments, &request.stacks)?;
+    let not_implemented = claimbench_lab::not_implemented_experiments(&supervisor, &experiments, &request.stacks)?;
     let mut not_measurable = not_measurable;
     not_measurable.extend(not_implemented.clone());
     let started_at = SystemTime::now();
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
+    environment.database = Some(database.info().clone());
     let header = RunResults { not_measurable, ..header(request, &profile, started_at, environment) };
     let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
     let bars = Bars::new();
-    let mut real_lab = RealLab::new(supervisor, upstream, topology, profile.stack_warmup, cancel.clone())
+    let mut real_lab = RealLab::new(supervisor, upstream, database, topology, profile.stack_warmup, cancel.clone())
+        .spawned_before(&request.stacks)
         .with_progress(bars.trial_progress());
     let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone(), not_implemented };
     let mut write_error = None;
@@ -191,9 +212,8 @@ pub(crate) fn render(measured: &Measured, calibration: Option<&Calibration>) -> 
 fn select_experiments(
     claims: &claimbench_suite::ClaimsFile,
     wanted: &[String],
-    profile: &Profile,
+    all: Vec<claimbench_suite::Experiment>,
 ) -> anyhow::Result<Vec<claimbench_suite::Experiment>> {
-    let all = catalogue(profile);
     if wanted.is_empty() {
         return Ok(all);
     }
@@ -253,34 +273,23 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
     }
 }
 
-/// The experiments some stack of the run cannot answer (it lacks an endpoint group the
-/// experiment's requests need), by id, with the reason the report gives.
-fn not_implemented_experiments(
-    supervisor: &claimbench_supervisor::Supervisor,
-    experiments: &[claimbench_suite::experiments::Experiment],
-    stacks: &[String],
-) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    let contract = claimbench_conformance::load_contract(&supervisor.root().join("fixtures/contract/contract.json"))?;
-    let group_of = |method: &str, path: &str| contract.group_of(method, path).map(str::to_string);
-    let implements = |stack: &str, group: &str| supervisor.spec(stack).is_ok_and(|spec| spec.implements(group));
-    Ok(experiments
-        .iter()
-        .filter_map(|e| {
-            claimbench_suite::runner::not_implemented(e, stacks, &group_of, &implements).map(|why| (e.id.clone(), why))
-        })
-        .collect())
-}
-
 /// Checks every stack against the contract before any load, refusing to measure stacks that differ.
 fn verify_before_run(
     supervisor: &Supervisor,
     upstream: &Upstream,
+    database: &Database,
     topology: &Topology,
     stacks: &[String],
+    workers: &[u32],
     roles: &BTreeMap<String, Runtime>,
 ) -> anyhow::Result<BTreeMap<String, StackInfo>> {
-    eprintln!("checking {} against the contract before any load ...", stacks.join(", "));
-    let verified = verify_stacks(supervisor, upstream, topology, stacks, &[1], &mut |_, _, _| {})?;
+    let counts: Vec<String> = workers.iter().map(u32::to_string).collect();
+    eprintln!(
+        "checking {} against the contract at {} worker(s) before any load ...",
+        stacks.join(", "),
+        counts.join(", ")
+    );
+    let verified = verify_stacks(supervisor, upstream, database, topology, stacks, workers, &mut |_, _, _| {})?;
     if !verified.passed() {
         let results: Vec<_> = verified.checks.into_iter().flat_map(|c| c.results).collect();
         eprint!("{}", render_table(&results));

@@ -1,10 +1,11 @@
-//! `claimbench serve STACK`: one stack plus the upstream service in the foreground until Ctrl-C.
+//! `claimbench serve STACK`: one stack plus the upstream service and the database in the
+//! foreground until Ctrl-C.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use claimbench_lab::start_upstream;
+use claimbench_lab::{start_database, start_upstream};
 use claimbench_supervisor::StackConfig;
 
 use crate::interrupt;
@@ -23,6 +24,8 @@ pub struct ServeArgs {
     /// CPUs to pin the app to, e.g. 1 or 0-1 (default: the last core).
     #[arg(long)]
     cpus: Option<String>,
+    #[command(flatten)]
+    database: crate::args::DatabaseArgs,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -31,11 +34,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     supervisor.spec(&args.stack)?;
     let topology = lab::topology(args.cpus.as_deref())?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    let database = start_database(supervisor.root(), &topology, args.database.database_url.as_deref())?;
     let config = StackConfig {
         port: args.port,
         workers: args.workers,
         cpus: Some(topology.app.clone()),
         upstream_url: Some(upstream.url()),
+        env: database.app_env(),
         ..StackConfig::new(&args.stack)
     };
     let stack = supervisor.start(&config)?;
@@ -52,6 +57,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         stack.pinning().requested.as_deref().unwrap_or("-")
     );
     println!("  upstream at {}", upstream.url());
+    println!("  database {} at {}", database.info().version, database.url());
     println!("  try: curl {}/json", stack.url());
     println!("press Ctrl-C to stop");
     loop {

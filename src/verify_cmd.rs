@@ -1,11 +1,11 @@
-//! `claimbench verify`: starts each stack and checks it against the contract; exit 1 on any
-//! difference.
+//! `claimbench verify`: starts the database and each stack and checks the stack against the
+//! contract; exit 1 on any difference.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use claimbench_conformance::{render_table, CheckResult};
-use claimbench_lab::{start_upstream, verify_stacks};
+use claimbench_lab::{start_database, start_upstream, verify_stacks};
 
 use crate::interrupt;
 use crate::lab::{self, STOPPING_APPS};
@@ -18,6 +18,8 @@ pub struct VerifyArgs {
     /// Worker counts to check each stack with, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1", value_parser = crate::args::workers())]
     workers: Vec<u32>,
+    #[command(flatten)]
+    database: crate::args::DatabaseArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -33,10 +35,20 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     let topology = lab::topology(None)?;
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
-    let verified =
-        verify_stacks(&supervisor, &upstream, &topology, &stacks, &args.workers, &mut |name, workers, url| {
+    // A broken contract is bad input: say so before a database is started for nothing.
+    claimbench_conformance::load_contract(&supervisor.root().join("fixtures/contract/contract.json"))?;
+    let database = start_database(supervisor.root(), &topology, args.database.database_url.as_deref())?;
+    let verified = verify_stacks(
+        &supervisor,
+        &upstream,
+        &database,
+        &topology,
+        &stacks,
+        &args.workers,
+        &mut |name, workers, url| {
             eprintln!("checking {name}/w{workers} at {url} ...");
-        })?;
+        },
+    )?;
     let results: Vec<CheckResult> = verified
         .checks
         .into_iter()

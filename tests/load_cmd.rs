@@ -115,3 +115,45 @@ fn a_run_prints_both_latencies_and_writes_every_file() {
     assert!(std::fs::read_to_string(&hgrm).unwrap().contains("Percentile"));
     assert!(std::fs::read_to_string(&hlog).unwrap().contains("#[StartTime: "));
 }
+
+#[test]
+fn websocket_flags_and_urls_are_checked_by_name() {
+    refused_with(&["wss://127.0.0.1:1/ws/echo"], &["wss is not supported"]);
+    refused_with(&["http://127.0.0.1:1/", "--in-flight", "2"], &["--in-flight and --message-bytes are for ws:// URLs"]);
+    refused_with(&["ws://127.0.0.1:1/ws/echo", "--body", "x"], &["are HTTP flags", "ws:// URL"]);
+    refused_with(&["ws://127.0.0.1:1/ws/echo", "--message-bytes", "8"], &["8"]);
+}
+
+/// `claimbench load ws://…` against the Express stack's /ws/echo (the supervisor starts it):
+/// every output is written and the summary shows the WebSocket counts.
+#[test]
+fn a_websocket_run_against_express_echo_writes_every_file() {
+    let _load = load_lock::load_lock();
+    let supervisor = claimbench_supervisor::Supervisor::new(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let running = supervisor.start(&claimbench_supervisor::StackConfig::new("express")).unwrap();
+    let url = format!("{}/ws/echo", running.url().replacen("http://", "ws://", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let (json, hgrm, hlog) = (dir.path().join("w.json"), dir.path().join("w.hgrm"), dir.path().join("w.hlog"));
+    let assert = claimbench()
+        .args(["load", &url, "--rate", "400", "--connections", "4", "--in-flight", "2", "--duration", "1s"])
+        .args(["--message-bytes", "64"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--hgrm")
+        .arg(&hgrm)
+        .arg("--hlog")
+        .arg(&hlog)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("WebSocket 4 handshakes").and(predicate::str::contains("0 lost")));
+    running.check_alive().unwrap();
+    running.stop();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["requests"], 400, "{stdout}");
+    assert_eq!(result["status_counts"]["101"], 400, "every message echoed: {stdout}");
+    assert_eq!(result["websocket"]["message_bytes"], 64);
+    assert_eq!(result["websocket"]["in_flight"], 2);
+    assert!(std::fs::read_to_string(&hgrm).unwrap().contains("Percentile"));
+    assert!(std::fs::read_to_string(&hlog).unwrap().contains("#[StartTime: "));
+}

@@ -45,6 +45,13 @@ function readLimits(file = CONTRACT_PATH) {
   if (!body || !Number.isInteger(body.max_body_bytes)) {
     throw new Error(`${file}: POST /cpu/json needs request.max_body_bytes`);
   }
+  const wsMaxBytes = (route) => {
+    const spec = endpoint('GET', route).websocket;
+    if (!spec || !Number.isInteger(spec.max_message_bytes)) {
+      throw new Error(`${file}: GET ${route} needs websocket.max_message_bytes`);
+    }
+    return spec.max_message_bytes;
+  };
   return Object.freeze({
     sleepMs: range('/io/sleep', 'ms'),
     upstreamMs: range('/io/upstream', 'ms'),
@@ -54,6 +61,8 @@ function readLimits(file = CONTRACT_PATH) {
     matmulN: range('/cpu/matmul', 'n'),
     matmulImpls: Object.freeze([...choices]),
     jsonBodyBytes: body.max_body_bytes,
+    wsEchoMaxBytes: wsMaxBytes('/ws/echo'),
+    wsRoomMaxBytes: wsMaxBytes('/ws/room'),
   });
 }
 

@@ -42,6 +42,8 @@ class Limits:
     matmul_n: IntRange
     matmul_impls: tuple[str, ...]
     json_body_bytes: int
+    ws_echo_max_bytes: int
+    ws_room_max_bytes: int
 
 
 def read_limits(path: Path = CONTRACT_PATH) -> Limits:
@@ -76,6 +78,13 @@ def read_limits(path: Path = CONTRACT_PATH) -> Limits:
     body_bytes = (endpoint("POST", "/cpu/json").get("request") or {}).get("max_body_bytes")
     if not isinstance(body_bytes, int):
         raise ContractError(f"{path}: POST /cpu/json needs request.max_body_bytes")
+
+    def ws_max_bytes(route: str) -> int:
+        limit = (endpoint("GET", route).get("websocket") or {}).get("max_message_bytes")
+        if not isinstance(limit, int):
+            raise ContractError(f"{path}: GET {route} needs websocket.max_message_bytes")
+        return limit
+
     return Limits(
         sleep_ms=int_range("/io/sleep", "ms"),
         upstream_ms=int_range("/io/upstream", "ms"),
@@ -85,6 +94,8 @@ def read_limits(path: Path = CONTRACT_PATH) -> Limits:
         matmul_n=int_range("/cpu/matmul", "n"),
         matmul_impls=tuple(impls),
         json_body_bytes=body_bytes,
+        ws_echo_max_bytes=ws_max_bytes("/ws/echo"),
+        ws_room_max_bytes=ws_max_bytes("/ws/room"),
     )
 
 

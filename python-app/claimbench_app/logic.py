@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -265,22 +265,43 @@ def _array(value: Any, where: str) -> list[Any]:
 def aggregate_orders(document: Any) -> dict[str, Any]:
     """Validates an orders document and totals it per customer, in the contract's key order."""
     orders = _array(_object(document, "the body").get("orders"), "orders")
-    per_customer: dict[str, dict[str, Any]] = {}
-    item_count = 0
-    total_cents = 0
+    return summarise(_validated_orders(orders))
+
+
+def _validated_orders(orders: list[Any]) -> Iterator[tuple[str, Iterator[tuple[int, int]]]]:
+    # Lazy, so `summarise` meets the first invalid field in document order and stops there.
     for o, order in enumerate(orders):
         where = f"orders[{o}]"
         order = _object(order, where)
         _integer(order.get("id"), f"{where}.id")
         customer = _name(order.get("customer"), f"{where}.customer")
+        yield customer, _validated_items(_array(order.get("items"), f"{where}.items"), where)
+
+
+def _validated_items(items: list[Any], where: str) -> Iterator[tuple[int, int]]:
+    for i, item in enumerate(items):
+        item_where = f"{where}.items[{i}]"
+        item = _object(item, item_where)
+        _name(item.get("sku"), f"{item_where}.sku")
+        qty = _integer(item.get("qty"), f"{item_where}.qty", 1, 10_000)
+        price = _integer(item.get("price_cents"), f"{item_where}.price_cents", 0, 10_000_000)
+        yield qty, price
+
+
+def summarise(orders: Iterable[tuple[str, Iterable[tuple[int, int]]]]) -> dict[str, Any]:
+    """The /cpu/json answer for valid orders, each given as (customer, [(qty, price_cents), ...]).
+
+    Every stack shares this arithmetic, whichever way it validated the body (by hand above, or
+    with a framework's models).
+    """
+    per_customer: dict[str, dict[str, Any]] = {}
+    order_count = 0
+    item_count = 0
+    total_cents = 0
+    for customer, items in orders:
         order_items = 0
         order_total = 0
-        for i, item in enumerate(_array(order.get("items"), f"{where}.items")):
-            item_where = f"{where}.items[{i}]"
-            item = _object(item, item_where)
-            _name(item.get("sku"), f"{item_where}.sku")
-            qty = _integer(item.get("qty"), f"{item_where}.qty", 1, 10_000)
-            price = _integer(item.get("price_cents"), f"{item_where}.price_cents", 0, 10_000_000)
+        for qty, price in items:
             order_items += qty
             order_total += qty * price
         totals = per_customer.get(customer)
@@ -290,12 +311,13 @@ def aggregate_orders(document: Any) -> dict[str, Any]:
         totals["orders"] += 1
         totals["items"] += order_items
         totals["total_cents"] += order_total
+        order_count += 1
         item_count += order_items
         total_cents += order_total
     # Names are ASCII, so code-point order here equals the UTF-16 order Node sorts by.
     customers = sorted(per_customer.values(), key=lambda c: (-c["total_cents"], c["customer"]))
     return {
-        "order_count": len(orders),
+        "order_count": order_count,
         "item_count": item_count,
         "total_cents": total_cents,
         "customers": customers,

@@ -7,6 +7,8 @@ use claimbench_model::contract::{Contract, Endpoint, Example};
 use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
+use crate::database::{check_counters, check_shape, CountersProbe};
+use crate::websocket::check_ws_example;
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
 /// Node's measure from the event loop's cached clock, so a 25 ms timer can end after 24.9 ms.
@@ -50,14 +52,17 @@ pub fn load_contract(path: &Path) -> Result<Contract, ConformanceError> {
     serde_json::from_str(&text).map_err(|source| ConformanceError::ParseContract { path: path.to_path_buf(), source })
 }
 
-/// Checks every example against the stack at `base_url`. `root` resolves fixture paths;
-/// `upstream_url`, when given, is asked for `/stats` to check upstream hit counts.
+/// Checks every example (HTTP, then WebSocket) against the stack at `base_url`. `root` resolves
+/// fixture paths; `upstream_url`, when given, is asked for `/stats` to check upstream hit counts;
+/// `database`, when given, reads the database's counters to check what each database example
+/// cost it.
 pub fn check_stack(
     contract: &Contract,
     root: &Path,
     stack: &str,
     base_url: &str,
     upstream_url: Option<&str>,
+    database: Option<CountersProbe<'_>>,
 ) -> Result<Vec<CheckResult>, ConformanceError> {
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
@@ -67,7 +72,11 @@ pub fn check_stack(
     let mut results = Vec::new();
     for endpoint in &contract.endpoints {
         for example in &endpoint.examples {
-            let failures = check_example(&client, root, stack, base_url, upstream_url, endpoint, example)?;
+            let mut failures =
+                check_example(&client, root, stack, base_url, upstream_url, endpoint, example, database)?;
+            if example.db.is_some() && database.is_none() {
+                failures.push("no database was given to check its counters against".into());
+            }
             results.push(CheckResult {
                 stack: stack.to_string(),
                 endpoint: format!("{} {}", endpoint.method, endpoint.path),
@@ -75,6 +84,26 @@ pub fn check_stack(
                 failures,
             });
         }
+    }
+    let mut websockets = 0;
+    for endpoint in &contract.endpoints {
+        for example in &endpoint.ws_examples {
+            websockets += 1;
+            results.push(CheckResult {
+                stack: stack.to_string(),
+                endpoint: format!("WS {}", endpoint.path),
+                example: example.name.clone(),
+                failures: check_ws_example(base_url, endpoint, example),
+            });
+        }
+    }
+    if websockets > 0 {
+        results.push(CheckResult {
+            stack: stack.to_string(),
+            endpoint: "GET /health".into(),
+            example: "after-websockets".into(),
+            failures: check_health(&client, base_url, stack),
+        });
     }
     results.push(CheckResult {
         stack: stack.to_string(),
@@ -85,6 +114,7 @@ pub fn check_stack(
     Ok(results)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_example(
     client: &reqwest::blocking::Client,
     root: &Path,
@@ -93,6 +123,7 @@ fn check_example(
     upstream_url: Option<&str>,
     endpoint: &Endpoint,
     example: &Example,
+    database: Option<CountersProbe<'_>>,
 ) -> Result<Vec<String>, ConformanceError> {
     let read = |rel: &str| {
         let path = root.join(rel);
@@ -114,6 +145,7 @@ fn check_example(
         request = request.body(body);
     }
     let hits_before = upstream_url.and_then(|u| upstream_hits(client, u));
+    let db_before = example.db.as_ref().and(database).and_then(|probe| probe());
     let started = Instant::now();
     let response = match request.send() {
         Ok(r) => r,
@@ -133,6 +165,12 @@ fn check_example(
     }
     check_headers(&headers, example, &mut failures);
     check_body(&bytes, example, expected_body.as_deref(), stack, &mut failures);
+    if let Some(expect) = &example.db {
+        check_shape(&bytes, expect, &mut failures);
+        if let Some(probe) = database {
+            check_counters(probe, db_before, expect, &bytes, &mut failures);
+        }
+    }
     if let Some(min) = example.min_latency_ms {
         if elapsed + TIMER_SLACK < Duration::from_millis(min) {
             failures.push(format!(
@@ -203,6 +241,22 @@ fn check_body(bytes: &[u8], example: &Example, expected_file: Option<&[u8]>, sta
         if !is_error {
             failures.push(format!("body: expected {{\"error\": \"...\"}}, got {}", preview(bytes)));
         }
+    }
+}
+
+/// The stack still answers `/health` after every WebSocket example (HttpArena's last check): a
+/// close or an oversized message must not have hurt the process.
+fn check_health(client: &reqwest::blocking::Client, base_url: &str, stack: &str) -> Vec<String> {
+    let response = match client.get(format!("{base_url}/health")).send() {
+        Ok(r) => r,
+        Err(e) => return vec![format!("/health failed after the WebSocket examples: {e}")],
+    };
+    let status = response.status().as_u16();
+    let body: Option<Value> = response.json().ok();
+    let wanted = serde_json::json!({ "status": "ok", "stack": stack });
+    match body {
+        Some(b) if status == 200 && json_equal(&wanted, &b) => vec![],
+        other => vec![format!("/health after the WebSocket examples: expected 200 {wanted}, got {status} {other:?}")],
     }
 }
 
@@ -297,6 +351,7 @@ mod tests {
                 assert!(root.join(file).is_file(), "{} names missing {file}", example.name);
             }
             let expects_something = example.error
+                || example.db.is_some()
                 || example.body_json.is_some()
                 || example.body_text.is_some()
                 || example.body_file.is_some();

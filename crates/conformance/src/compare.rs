@@ -1,22 +1,9 @@
-//! Canonical JSON comparison: object key order is ignored and numbers compare by value, so
-//! `1` equals `1.0`; everything else must match exactly.
+//! Canonical JSON comparison (the model's [`json_equal`]: object key order is ignored and numbers
+//! compare by value, so `1` equals `1.0`) and the `{stack}` placeholder of expected bodies.
 
 use serde_json::Value;
 
-/// True when `a` and `b` are the same JSON document up to key order and number spelling.
-pub fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
-        }
-        _ => a == b,
-    }
-}
+pub use claimbench_model::contract::json_equal;
 
 /// Replaces the placeholder `{stack}` in every string of `value`.
 pub fn substitute_stack(value: &Value, stack: &str) -> Value {

@@ -1,9 +1,10 @@
 //! Every bundled stack, started by the supervisor, against every example of the contract's
-//! endpoint groups it declares: once with one worker and once with two. Installs the apps on
-//! first use. A registry stack without a test here fails `every_registry_stack_is_tested_here`.
+//! endpoint groups it declares: once with one worker and once with two, a stack declaring `db`
+//! with a database claimbench starts itself. Installs the apps on first use. A registry stack
+//! without a test here fails `every_registry_stack_is_tested_here`.
 
 use claimbench_conformance::{check_stack, load_contract, render_table};
-use claimbench_supervisor::{StackConfig, Supervisor};
+use claimbench_supervisor::{Database, DatabaseConfig, StackConfig, Supervisor};
 use claimbench_upstream::Upstream;
 
 // Stacks compete for the same two cores: one at a time, and never beside another test binary's
@@ -15,14 +16,30 @@ fn conforms(stack: &str, workers: u32) {
     let _load = load_lock::load_lock();
     let supervisor = Supervisor::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap();
     let full = load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
-    let contract = full.restricted_to(&supervisor.spec(stack).unwrap().groups);
+    let spec = supervisor.spec(stack).unwrap();
+    let contract = full.restricted_to(&spec.groups);
     let upstream = Upstream::start("127.0.0.1:0".parse().unwrap(), None).unwrap();
-    let config = StackConfig { workers, upstream_url: Some(upstream.url()), ..StackConfig::new(stack) };
+    // Only a stack with the database endpoints is given (and pays for) a database.
+    let database = spec.implements("db").then(|| {
+        Database::start(supervisor.root(), &DatabaseConfig::default())
+            .unwrap_or_else(|e| panic!("the database did not start: {e}"))
+    });
+    let env = database.as_ref().map(Database::app_env).unwrap_or_default();
+    let config = StackConfig { workers, upstream_url: Some(upstream.url()), env, ..StackConfig::new(stack) };
     let running = supervisor.start(&config).unwrap_or_else(|e| panic!("{stack} did not start: {e}"));
-    let results = check_stack(&contract, supervisor.root(), stack, running.url(), Some(&upstream.url())).unwrap();
+    let counters = || database.as_ref().and_then(|d| d.counters().ok());
+    let results =
+        check_stack(&contract, supervisor.root(), stack, running.url(), Some(&upstream.url()), Some(&counters))
+            .unwrap();
     running.check_alive().unwrap();
     let examples: usize = contract.endpoints.iter().map(|e| e.examples.len()).sum();
-    assert_eq!(results.len(), examples + 1, "every example plus the Date check ran");
+    let ws_examples: usize = contract.endpoints.iter().map(|e| e.ws_examples.len()).sum();
+    let after_ws = usize::from(ws_examples > 0);
+    assert_eq!(
+        results.len(),
+        examples + ws_examples + after_ws + 1,
+        "every example plus the health and Date checks ran"
+    );
     let failed = results.iter().filter(|r| !r.passed()).count();
     assert_eq!(failed, 0, "{stack} with {workers} worker(s) differs from the contract:\n{}", render_table(&results));
     let expected_calls: u64 =

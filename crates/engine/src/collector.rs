@@ -212,6 +212,63 @@ impl IntervalSeries {
     }
 }
 
+/// What the sequence numbers of a WebSocket run's echoes showed, and its handshakes; over the
+/// whole run, warm-up included.
+#[derive(Debug, Clone)]
+pub(crate) struct WsTally {
+    pub connect: Histogram<u64>,
+    pub connect_failures: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub out_of_order: u64,
+    pub unexpected: u64,
+}
+
+/// One thing a WebSocket connection noticed about the echoes it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SequenceEvent {
+    Lost,
+    Duplicated,
+    OutOfOrder,
+    Unexpected,
+}
+
+impl WsTally {
+    fn new() -> WsTally {
+        WsTally {
+            connect: new_histogram(),
+            connect_failures: 0,
+            lost: 0,
+            duplicated: 0,
+            out_of_order: 0,
+            unexpected: 0,
+        }
+    }
+
+    fn add(&mut self, other: &WsTally) {
+        self.connect.add(&other.connect).expect("histograms of one configuration add up");
+        self.connect_failures += other.connect_failures;
+        self.lost += other.lost;
+        self.duplicated += other.duplicated;
+        self.out_of_order += other.out_of_order;
+        self.unexpected += other.unexpected;
+    }
+
+    /// The result's summary, for a run that sent `message_bytes` with `in_flight` outstanding.
+    pub fn summary(&self, in_flight: usize, message_bytes: usize) -> model::WebSocketSummary {
+        model::WebSocketSummary {
+            in_flight: in_flight as u32,
+            message_bytes: message_bytes as u64,
+            connect: summarize(&self.connect),
+            connect_failures: self.connect_failures,
+            lost: self.lost,
+            duplicated: self.duplicated,
+            out_of_order: self.out_of_order,
+            unexpected: self.unexpected,
+        }
+    }
+}
+
 /// One worker's records of a whole run.
 #[derive(Debug)]
 pub(crate) struct Collector {
@@ -220,6 +277,8 @@ pub(crate) struct Collector {
     intervals: IntervalSeries,
     /// The latest completion of a measured request.
     last_end: Option<Duration>,
+    /// WebSocket runs only.
+    pub ws: WsTally,
 }
 
 impl Collector {
@@ -240,7 +299,27 @@ impl Collector {
                 closed: Vec::new(),
             },
             last_end: None,
+            ws: WsTally::new(),
         }
+    }
+
+    /// Records one WebSocket handshake: its time, or `None` when it failed.
+    pub fn record_connect(&mut self, took: Option<Duration>) {
+        match took {
+            Some(d) => self.ws.connect.saturating_record(micros(d)),
+            None => self.ws.connect_failures += 1,
+        }
+    }
+
+    /// Counts what a WebSocket connection noticed about its echoes.
+    pub fn record_sequence(&mut self, event: SequenceEvent, n: u64) {
+        let counter = match event {
+            SequenceEvent::Lost => &mut self.ws.lost,
+            SequenceEvent::Duplicated => &mut self.ws.duplicated,
+            SequenceEvent::OutOfOrder => &mut self.ws.out_of_order,
+            SequenceEvent::Unexpected => &mut self.ws.unexpected,
+        };
+        *counter += n;
     }
 
     /// Records one finished request.
@@ -276,6 +355,7 @@ pub(crate) struct Assembled {
     pub steps: Vec<StepResult>,
     pub warmup: Option<model::WarmupSummary>,
     pub intervals: Vec<IntervalPoint>,
+    pub ws: WsTally,
 }
 
 /// Adds the workers' collectors together.
@@ -283,7 +363,9 @@ pub(crate) fn assemble(collectors: Vec<Collector>, phases: &[Phase], interval: D
     let mut tallies: Vec<PhaseTally> = phases.iter().map(|_| PhaseTally::new()).collect();
     let mut chunks: BTreeMap<u64, (u64, u64, Histogram<u64>)> = BTreeMap::new();
     let mut last_end = None;
+    let mut ws = WsTally::new();
     for c in collectors {
+        ws.add(&c.ws);
         for (total, t) in tallies.iter_mut().zip(&c.tallies) {
             total.add(t);
         }
@@ -376,7 +458,7 @@ pub(crate) fn assemble(collectors: Vec<Collector>, phases: &[Phase], interval: D
         }
     };
 
-    Assembled { totals, duration, target_rate, steps, warmup, intervals }
+    Assembled { totals, duration, target_rate, steps, warmup, intervals, ws }
 }
 
 /// How long a phase lasted: its scheduled span, stretched if sends ran past its end, cut

@@ -77,7 +77,7 @@ impl Driver {
 pub(crate) async fn open(addr: SocketAddr, counters: Rc<IoCounters>) -> io::Result<Connection> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    let io = TokioIo::new(Counted { inner: stream, counters });
+    let io = TokioIo::new(Counted::new(stream, counters));
     let (sender, conn) = http1::handshake(io).await.map_err(io::Error::other)?;
     Ok(Connection { sender, driver: Driver { conn: Box::pin(conn), done: false } })
 }
@@ -101,6 +101,11 @@ pub(crate) struct Counted {
 }
 
 impl Counted {
+    /// Counts the bytes of `inner` into `counters`.
+    pub fn new(inner: TcpStream, counters: Rc<IoCounters>) -> Counted {
+        Counted { inner, counters }
+    }
+
     fn wrote(&self, r: &Poll<io::Result<usize>>) {
         if let Poll::Ready(Ok(n)) = r {
             self.counters.written.set(self.counters.written.get() + *n as u64);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// Why a plan was refused or a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("`{url}` is not a usable target URL: {reason}; give one like http://127.0.0.1:8080/path")]
+    #[error("`{url}` is not a usable target URL: {reason}; give one like http://127.0.0.1:8080/path or ws://127.0.0.1:8080/ws/echo")]
     InvalidUrl { url: String, reason: String },
 
     #[error(
@@ -41,6 +41,9 @@ pub enum EngineError {
 
     #[error("request template {index} (`{method} {path}`) is not valid: {reason}")]
     InvalidTemplate { index: usize, method: String, path: String, reason: String },
+
+    #[error("the WebSocket plan is not usable: {reason}")]
+    InvalidWebSocket { reason: String },
 
     #[error("{threads} generator threads is not usable: give between 1 and {max}")]
     InvalidThreads { threads: usize, max: usize },

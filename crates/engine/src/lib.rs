@@ -1,5 +1,5 @@
-//! The claimbench load engine: open- and closed-loop HTTP/1.1 load on loopback, recorded in
-//! HDR histograms corrected for coordinated omission.
+//! The claimbench load engine: open- and closed-loop HTTP/1.1 and WebSocket load on loopback,
+//! recorded in HDR histograms corrected for coordinated omission.
 //!
 //! Build a [`Plan`], call [`run`], and get a [`claimbench_model::load::LoadResult`]; write it out
 //! with the functions in [`export`]. The engine owns sending and recording; what to measure and
@@ -7,7 +7,8 @@
 //!
 //! How it is built: `plan` checks the plan and lays it out as phases; `pacer` decides when each
 //! request goes (the only thing that differs between open and closed loop); `worker` is the one
-//! loop every connection runs; `connection` and `timer` are its socket and its clock;
+//! loop every connection runs (`websocket` is its exchange for `ws://` targets: one message per
+//! slot, echoes matched by sequence number); `connection` and `timer` are its socket and its clock;
 //! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
 //! `runner` ties one run together.
 
@@ -26,10 +27,14 @@ mod plan;
 mod runner;
 mod selfcheck;
 mod timer;
+mod websocket;
 mod worker;
 
 pub use cancel::Cancel;
 pub use error::{EngineError, ExportError, HistogramError};
-pub use plan::{Expect, Mode, Plan, RateStep, RequestTemplate, RuntimeChoice, Schedule, Target, MAX_THREADS};
+pub use plan::{
+    Expect, Mode, Plan, Protocol, RateStep, RequestTemplate, RuntimeChoice, Schedule, Target, WsOptions, MAX_THREADS,
+    WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
+};
 pub use runner::{run, ProgressEvent};
 pub use selfcheck::Warning;

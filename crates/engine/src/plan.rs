@@ -39,6 +39,39 @@ pub struct Plan {
     pub runtime: RuntimeChoice,
     /// Check every Nth response against its template's expectations; 0 never checks.
     pub validate_every: u64,
+    /// What the connections speak: HTTP requests, or WebSocket messages (from a `ws://` URL).
+    pub protocol: Protocol,
+}
+
+/// The protocol of a run's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// One HTTP/1.1 request per slot on keep-alive connections.
+    Http,
+    /// One WebSocket message per slot, echoed back by the server: each connection upgrades once
+    /// and keeps `in_flight` messages outstanding at most.
+    WebSocket(WsOptions),
+}
+
+/// How a WebSocket run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsOptions {
+    /// Messages a connection may have sent and not yet seen echoed; at least 1.
+    pub in_flight: usize,
+    /// Bytes per text message; at least [`WS_MIN_MESSAGE_BYTES`], for the sequence number.
+    pub message_bytes: usize,
+}
+
+/// The shortest WebSocket message: its sequence number in 16 hex digits.
+pub const WS_MIN_MESSAGE_BYTES: usize = 16;
+/// The longest WebSocket message a plan may send (the contract's echo limit).
+pub const WS_MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+impl Default for WsOptions {
+    /// HttpArena's echo test: one message in flight; 16 bytes carry the sequence number.
+    fn default() -> WsOptions {
+        WsOptions { in_flight: 1, message_bytes: WS_MIN_MESSAGE_BYTES }
+    }
 }
 
 /// Open loop (requests at intended times) or closed loop (each connection sends when free).
@@ -107,6 +140,9 @@ pub struct Expect {
     pub status: Option<u16>,
     /// Exact body, byte for byte.
     pub body: Option<Bytes>,
+    /// A JSON document the body must equal up to key order and number spelling
+    /// ([`claimbench_model::contract::json_equal`]), as the contract states bodies.
+    pub json: Option<serde_json::Value>,
 }
 
 /// A parsed target URL.
@@ -120,19 +156,23 @@ pub struct Target {
     pub authority: String,
     /// Path and query of the URL, `/` when it has none.
     pub path: String,
+    /// The URL is `ws://`.
+    pub websocket: bool,
 }
 
 impl Target {
-    /// Parses an `http://` URL whose host is a loopback address or `localhost`.
+    /// Parses an `http://` or `ws://` URL whose host is a loopback address or `localhost`.
     pub fn parse(url: &str) -> Result<Target, EngineError> {
         let invalid = |reason: &str| EngineError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
         let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
         match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(invalid("https is not supported, the engine speaks plain HTTP/1.1 on loopback"))
+            Some("http" | "ws") => {}
+            Some(tls @ ("https" | "wss")) => {
+                return Err(invalid(&format!(
+                    "{tls} is not supported, the engine speaks plain HTTP/1.1 and WebSocket on loopback"
+                )))
             }
-            Some(other) => return Err(invalid(&format!("scheme `{other}` is not http"))),
+            Some(other) => return Err(invalid(&format!("scheme `{other}` is neither http nor ws"))),
             None => return Err(invalid("it has no scheme (start it with http://)")),
         }
         let authority = uri.authority().ok_or_else(|| invalid("it has no host"))?.clone();
@@ -150,6 +190,7 @@ impl Target {
             return Err(EngineError::NotLoopback { url: url.to_string(), host: host.to_string() });
         }
         let port = authority.port_u16().unwrap_or(80);
+        let websocket = uri.scheme_str() == Some("ws");
         if port == 0 {
             return Err(invalid("port 0 cannot be connected to"));
         }
@@ -159,6 +200,7 @@ impl Target {
             addr: SocketAddr::new(ip, port),
             authority: authority.as_str().to_string(),
             path,
+            websocket,
         })
     }
 }
@@ -179,12 +221,12 @@ impl RequestTemplate {
 
 impl Plan {
     /// A plan with one `GET` of the URL's path and the defaults: no warm-up, 1 s intervals,
-    /// 10 s timeout, one unpinned thread, no validation; `mode` says how long it measures.
+    /// 10 s timeout, one unpinned thread, no validation; `mode` says how long it measures. A
+    /// `ws://` URL makes it a WebSocket echo run with [`WsOptions::default`].
     pub fn new(url: &str, mode: Mode) -> Result<Plan, EngineError> {
         let target = Target::parse(url)?;
         let templates = vec![RequestTemplate::get(&target.path)];
         Ok(Plan {
-            target,
             templates,
             mode,
             warmup: Duration::ZERO,
@@ -193,6 +235,8 @@ impl Plan {
             timeout: Duration::from_secs(10),
             runtime: RuntimeChoice::Threads { threads: 1 },
             validate_every: 0,
+            protocol: if target.websocket { Protocol::WebSocket(WsOptions::default()) } else { Protocol::Http },
+            target,
         })
     }
 
@@ -228,6 +272,28 @@ impl Plan {
         }
         if self.max_requests == Some(0) {
             return Err(EngineError::Unbounded);
+        }
+        if let Protocol::WebSocket(ws) = self.protocol {
+            if !self.target.websocket {
+                return Err(EngineError::InvalidWebSocket {
+                    reason: format!("{} is not a ws:// URL", self.target.url),
+                });
+            }
+            if ws.in_flight == 0 {
+                return Err(EngineError::InvalidWebSocket { reason: "messages in flight must be at least 1".into() });
+            }
+            if !(WS_MIN_MESSAGE_BYTES..=WS_MAX_MESSAGE_BYTES).contains(&ws.message_bytes) {
+                return Err(EngineError::InvalidWebSocket {
+                    reason: format!(
+                        "a message of {} bytes is outside {WS_MIN_MESSAGE_BYTES}..={WS_MAX_MESSAGE_BYTES} (16 bytes carry the sequence number)",
+                        ws.message_bytes
+                    ),
+                });
+            }
+        } else if self.target.websocket {
+            return Err(EngineError::InvalidWebSocket {
+                reason: format!("{} is a ws:// URL in an HTTP plan", self.target.url),
+            });
         }
         let templates = self.prepare_templates()?;
         // Every run is a list of steps, each with its rate (open loop) and length: the rate
@@ -478,10 +544,28 @@ mod tests {
 
     #[test]
     fn https_and_garbage_urls_are_refused_with_an_example() {
-        for url in ["https://127.0.0.1/", "127.0.0.1:80", "http://", "ht tp://x"] {
+        for url in ["https://127.0.0.1/", "wss://127.0.0.1/", "127.0.0.1:80", "http://", "ht tp://x"] {
             let err = Target::parse(url).unwrap_err();
             assert!(err.to_string().contains("http://127.0.0.1:8080/path"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_ws_url_makes_a_websocket_plan_with_checked_options() {
+        let mode =
+            Mode::ClosedLoop { connections: 2, think_time: Duration::ZERO, duration: Some(Duration::from_secs(1)) };
+        let mut plan = Plan::new("ws://127.0.0.1:9/ws/echo", mode.clone()).unwrap();
+        assert_eq!(plan.protocol, Protocol::WebSocket(WsOptions::default()));
+        assert_eq!(plan.target.path, "/ws/echo");
+        assert!(plan.validate().is_ok());
+        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 0, message_bytes: 16 });
+        assert!(plan.validate().unwrap_err().to_string().contains("in flight"));
+        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 8 });
+        assert!(plan.validate().unwrap_err().to_string().contains("16 bytes"));
+        let mut http = Plan::new("http://127.0.0.1:9/", mode).unwrap();
+        assert_eq!(http.protocol, Protocol::Http);
+        http.protocol = Protocol::WebSocket(WsOptions::default());
+        assert!(http.validate().unwrap_err().to_string().contains("not a ws:// URL"));
     }
 
     fn open_with(schedule: Schedule) -> Plan {

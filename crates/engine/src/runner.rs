@@ -16,7 +16,7 @@ use crate::cancel::Cancel;
 use crate::collector::{assemble, fill_totals};
 use crate::error::EngineError;
 use crate::pacer::Pacer;
-use crate::plan::{Mode, PhaseKind, Plan, RuntimeChoice};
+use crate::plan::{Mode, PhaseKind, Plan, Protocol, RuntimeChoice};
 use crate::selfcheck::{allowed_cpus, cpu_list, judge};
 use crate::worker::{self, StartLine, WorkerProgress, WorkerSpec};
 
@@ -76,6 +76,9 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
                     phases,
                     templates: &validated.templates,
                     addr: plan.target.addr,
+                    protocol: plan.protocol,
+                    authority: &plan.target.authority,
+                    path: &plan.target.path,
                     timeout: plan.timeout,
                     interval: plan.interval,
                     validate_every: plan.validate_every,
@@ -196,6 +199,10 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
             send_lag_p99_us,
         },
         histograms: model::EncodedHistograms { corrected: String::new(), uncorrected: String::new(), send_lag: None },
+        websocket: match plan.protocol {
+            Protocol::WebSocket(ws) => Some(assembled.ws.summary(ws.in_flight, ws.message_bytes)),
+            Protocol::Http => None,
+        },
     };
     fill_totals(&mut result, &assembled.totals, open_loop, plan.timeout);
     Ok(result)

@@ -8,10 +8,7 @@
 use std::io;
 use std::time::Duration;
 
-/// Saturation threshold on the fraction of the generator's cores it used.
-pub const CPU_SATURATION: f64 = 0.90;
-/// Saturation threshold on open-loop p99 send lag, microseconds.
-pub const SEND_LAG_SATURATION_US: f64 = 1_000.0;
+pub use claimbench_model::load::{CPU_SATURATION, SEND_LAG_SATURATION_US};
 
 /// Something the user should know about a result, worded for them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -26,14 +26,15 @@ use crate::collector::{Collector, ErrorClass, Outcome};
 use crate::connection::{self, classify, Connection, IoCounters};
 use crate::error::EngineError;
 use crate::pacer::Pacer;
-use crate::plan::{Expect, Phase, PreparedTemplate};
+use crate::plan::{Expect, Phase, PreparedTemplate, Protocol};
 use crate::selfcheck::{allowed_cpus, pin_current_thread, thread_cpu_time};
 use crate::timer::PaceTimer;
+use crate::websocket;
 
 /// The longest single nap while waiting for a slot, so a stop request is seen promptly.
 const MAX_NAP: Duration = Duration::from_millis(100);
 /// Closed loop: pause after a failed connect, so a refusing server is not spun against.
-const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+pub(crate) const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// Where all workers line up so their schedules share one start instant.
 pub(crate) struct StartLine {
@@ -87,6 +88,10 @@ pub(crate) struct WorkerSpec<'a> {
     pub phases: &'a [Phase],
     pub templates: &'a [PreparedTemplate],
     pub addr: SocketAddr,
+    pub protocol: Protocol,
+    /// The target's `Host` and request target, for WebSocket handshakes.
+    pub authority: &'a str,
+    pub path: &'a str,
     pub timeout: Duration,
     pub interval: Duration,
     pub validate_every: u64,
@@ -104,16 +109,19 @@ pub(crate) struct WorkerOutput {
 }
 
 /// State shared by the connection tasks of one worker (one thread, so no locks).
-struct Ctx {
-    t0: Instant,
-    open_loop: bool,
-    addr: SocketAddr,
-    timeout: Duration,
+pub(crate) struct Ctx {
+    pub t0: Instant,
+    pub open_loop: bool,
+    pub addr: SocketAddr,
+    pub protocol: Protocol,
+    pub authority: String,
+    pub path: String,
+    pub timeout: Duration,
     validate_every: u64,
     templates: Vec<PreparedTemplate>,
     picker: Picker,
-    pacer: RefCell<Pacer>,
-    collector: RefCell<Collector>,
+    pub pacer: RefCell<Pacer>,
+    pub collector: RefCell<Collector>,
     stop: Arc<AtomicBool>,
     progress: Arc<WorkerProgress>,
     requests: Cell<u64>,
@@ -121,22 +129,37 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn elapsed(&self) -> Duration {
+    pub fn elapsed(&self) -> Duration {
         self.t0.elapsed()
     }
 
-    fn stopped(&self) -> bool {
+    pub fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Records a finished request (or WebSocket message) and publishes the counts.
+    pub fn record(&self, outcome: &Outcome) {
+        self.collector.borrow_mut().record(outcome);
+        self.requests.set(self.requests.get() + 1);
+        self.progress.requests.store(self.requests.get(), Ordering::Relaxed);
+        if outcome.error.is_some() {
+            self.errors.set(self.errors.get() + 1);
+            self.progress.errors.store(self.errors.get(), Ordering::Relaxed);
+        }
     }
 }
 
 /// One slot of the pool: its current connection, if any, and what survives reconnections.
-struct VirtualConnection {
+pub(crate) struct VirtualConnection {
     conn: Option<Connection>,
-    counters: Rc<IoCounters>,
-    timer: PaceTimer,
+    /// A WebSocket run's connection, in place of `conn`.
+    pub ws: Option<websocket::WsConnection>,
+    pub counters: Rc<IoCounters>,
+    pub timer: PaceTimer,
     /// Connections opened before the first request, recorded with it.
-    unrecorded_opens: u64,
+    pub unrecorded_opens: u64,
+    /// A WebSocket handshake done before the start, recorded when the loop begins.
+    pub unrecorded_connect: Option<Option<Duration>>,
 }
 
 /// Runs one worker thread to the end of the plan (or the stop flag).
@@ -155,6 +178,9 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         t0,
         open_loop: spec.pacer.is_open(),
         addr: spec.addr,
+        protocol: spec.protocol,
+        authority: spec.authority.to_string(),
+        path: spec.path.to_string(),
         timeout: spec.timeout,
         validate_every: spec.validate_every,
         templates: spec.templates.to_vec(),
@@ -168,7 +194,18 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
     });
     // The connections' loops are polled together by the worker's one task, not spawned: no
     // scheduler between a socket's wake-up and the loop that waits on it.
-    let mut loops: FuturesUnordered<_> = pool.into_iter().map(|vc| connection_loop(ctx.clone(), vc)).collect();
+    let mut loops: FuturesUnordered<_> = pool
+        .into_iter()
+        .map(|vc| {
+            let ctx = ctx.clone();
+            async move {
+                match ctx.protocol {
+                    Protocol::Http => connection_loop(ctx, vc).await,
+                    Protocol::WebSocket(ws) => websocket::connection_loop(ctx, vc, ws).await,
+                }
+            }
+        })
+        .collect();
     rt.block_on(async { while loops.next().await.is_some() {} });
     drop(loops);
     // Dropping the event loop closes every socket and timer of this run.
@@ -194,18 +231,44 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
         .enable_time()
         .build()
         .map_err(|source| EngineError::Runtime { what: "event loop", source })?;
-    let (addr, timeout) = (spec.addr, spec.timeout);
+    let (addr, timeout, protocol) = (spec.addr, spec.timeout, spec.protocol);
+    let (authority, path) = (spec.authority, spec.path);
     let pool = rt.block_on(async move {
         let opening: FuturesUnordered<_> = (0..spec.connections)
             .map(|_| async move {
                 let counters = Rc::new(IoCounters::default());
                 let timer = PaceTimer::new().map_err(|source| EngineError::Runtime { what: "pacing timer", source })?;
-                // A failure here is not counted: the first request will retry and count it.
-                let conn = tokio::time::timeout(timeout, connection::open(addr, counters.clone()))
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
-                Ok(VirtualConnection { unrecorded_opens: u64::from(conn.is_some()), conn, counters, timer })
+                let mut vc = VirtualConnection {
+                    conn: None,
+                    ws: None,
+                    counters: counters.clone(),
+                    timer,
+                    unrecorded_opens: 0,
+                    unrecorded_connect: None,
+                };
+                match protocol {
+                    Protocol::Http => {
+                        // A failure here is not counted: the first request will retry and count it.
+                        vc.conn = tokio::time::timeout(timeout, connection::open(addr, counters))
+                            .await
+                            .ok()
+                            .and_then(Result::ok);
+                        vc.unrecorded_opens = u64::from(vc.conn.is_some());
+                    }
+                    Protocol::WebSocket(_) => {
+                        // Upgrades happen ahead of the start like HTTP connects; their times are
+                        // kept, a failure is retried (and counted) by the loop.
+                        let started = Instant::now();
+                        if let Ok(Ok(ws)) =
+                            tokio::time::timeout(timeout, websocket::open(addr, authority, path, counters)).await
+                        {
+                            vc.ws = Some(ws);
+                            vc.unrecorded_opens = 1;
+                            vc.unrecorded_connect = Some(Some(started.elapsed()));
+                        }
+                    }
+                }
+                Ok(vc)
             })
             .collect();
         opening.try_collect::<Vec<_>>().await
@@ -277,13 +340,7 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
             connections_opened: opened,
         };
         (seen_in, seen_out) = (read, written);
-        ctx.collector.borrow_mut().record(&outcome);
-        ctx.requests.set(ctx.requests.get() + 1);
-        ctx.progress.requests.store(ctx.requests.get(), Ordering::Relaxed);
-        if error.is_some() {
-            ctx.errors.set(ctx.errors.get() + 1);
-            ctx.progress.errors.store(ctx.errors.get(), Ordering::Relaxed);
-        }
+        ctx.record(&outcome);
         if error == Some(ErrorClass::Connect) && !ctx.open_loop {
             tokio::time::sleep(CONNECT_BACKOFF).await;
         }
@@ -291,7 +348,7 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
 }
 
 /// Waits until `intended` (an offset from the start); false if the run was stopped meanwhile.
-async fn wait_until(ctx: &Ctx, timer: &PaceTimer, intended: Duration) -> bool {
+pub(crate) async fn wait_until(ctx: &Ctx, timer: &PaceTimer, intended: Duration) -> bool {
     loop {
         let now = ctx.elapsed();
         if now >= intended {
@@ -381,7 +438,12 @@ pub(crate) fn matches_expectation(expect: Option<&Expect>, status: u16, body: &B
     let Some(expect) = expect else {
         return true;
     };
-    expect.status.is_none_or(|s| s == status) && expect.body.as_ref().is_none_or(|b| b == body)
+    expect.status.is_none_or(|s| s == status)
+        && expect.body.as_ref().is_none_or(|b| b == body)
+        && expect.json.as_ref().is_none_or(|want| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .is_ok_and(|got| claimbench_model::contract::json_equal(want, &got))
+        })
 }
 
 /// Picks templates in proportion to their weights, evenly interleaved (smooth weighted
@@ -437,10 +499,18 @@ mod tests {
 
     #[test]
     fn a_sampled_response_must_match_status_and_body() {
-        let expect = Expect { status: Some(200), body: Some(Bytes::from_static(b"ok")) };
+        let expect = Expect { status: Some(200), body: Some(Bytes::from_static(b"ok")), json: None };
         assert!(matches_expectation(Some(&expect), 200, &Bytes::from_static(b"ok")));
         assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(b"no")));
         assert!(!matches_expectation(Some(&expect), 201, &Bytes::from_static(b"ok")));
         assert!(matches_expectation(None, 500, &Bytes::new()));
+    }
+    #[test]
+    fn a_json_expectation_ignores_key_order_but_not_values() {
+        let json = Some(serde_json::json!({"n": 22, "value": 17711}));
+        let expect = Expect { status: Some(200), body: None, json };
+        assert!(matches_expectation(Some(&expect), 200, &Bytes::from_static(br#"{"value":17711,"n":22}"#)));
+        assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(br#"{"n":22,"value":17712}"#)));
+        assert!(!matches_expectation(Some(&expect), 200, &Bytes::from_static(b"hello")));
     }
 }

@@ -76,11 +76,25 @@ fn an_expected_error_status_is_not_an_error_but_a_wrong_body_is() {
     let server = TestServer::start(Behaviour::Status(404));
     let mut plan = open_loop(&server.url(), 200.0, 4, 0.5);
     plan.validate_every = 10;
-    plan.templates[0].expect = Some(Expect { status: Some(404), body: Some("not hello".into()) });
+    plan.templates[0].expect = Some(Expect { status: Some(404), body: Some("not hello".into()), json: None });
     let r = run_to_end(&plan);
     assert_eq!(r.requests, 100);
     assert_eq!(r.errors["status_4xx"], 0);
     assert_eq!(r.errors["body_mismatch"], 10, "every 10th response is checked");
+}
+
+#[test]
+fn a_response_unlike_the_expected_json_document_is_a_body_mismatch() {
+    let _guard = load_lock();
+    let server = TestServer::start(Behaviour::Fast);
+    let mut plan = open_loop(&server.url(), 200.0, 4, 0.5);
+    plan.validate_every = 5;
+    let json = Some(serde_json::json!({"message": "hello"}));
+    plan.templates[0].expect = Some(Expect { status: Some(200), body: None, json });
+    let r = run_to_end(&plan);
+    assert_eq!(r.requests, 100);
+    assert_eq!(r.errors["body_mismatch"], 20, "every 5th `hello` is checked and is not that document");
+    assert_eq!(r.status_counts.get(&200), Some(&100));
 }
 
 #[test]

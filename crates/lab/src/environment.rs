@@ -33,6 +33,7 @@ pub fn capture_environment(root: &Path, topology: &Topology, stacks: BTreeMap<St
         pinning_note,
         stacks,
         roles: BTreeMap::new(),
+        database: None,
     }
 }
 

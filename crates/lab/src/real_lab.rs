@@ -15,34 +15,44 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use claimbench_engine::{
-    Cancel, Expect, Mode, Plan, ProgressEvent, RateStep, RequestTemplate, RuntimeChoice, Schedule,
-};
+use claimbench_engine::{Cancel, Mode, Plan, ProgressEvent, RequestTemplate, RuntimeChoice, Schedule};
+use claimbench_model::contract::Contract;
+use claimbench_model::database::{work_for_target, DbCounters};
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
 use claimbench_platform::procfs::{self, CpuTimes};
 use claimbench_platform::PinGuard;
-use claimbench_suite::experiments::Request;
+use claimbench_suite::experiments::{Request, SloSearch};
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
-use claimbench_supervisor::{group_cpu, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError};
+use claimbench_supervisor::{
+    base_stack, group_cpu, group_pss, Database, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError,
+};
 use claimbench_upstream::{Upstream, LATE_MARGIN};
 
-use crate::Topology;
+use crate::{expected, Topology};
 
 /// Told how far the current measurement is, about once a second (time since its load began).
 pub type TrialProgress = Box<dyn Fn(Duration) + Send + Sync>;
 
-/// Supervisor + engine + upstream.
+/// Supervisor + engine + upstream + database.
 pub struct RealLab {
     supervisor: Supervisor,
     upstream: Upstream,
+    database: Database,
     topology: Topology,
     stack_warmup: Duration,
     cancel: Cancel,
     on_progress: Option<TrialProgress>,
     running: BTreeMap<Instance, RunningStack>,
     bodies: HashMap<String, Bytes>,
+    /// The endpoint contract, read on first use: every load's responses are checked against it.
+    contract: Option<Contract>,
+    /// Each running instance's memory at rest once warmed up (PSS, else RSS).
+    baselines: BTreeMap<Instance, u64>,
+    /// Stacks this lab has spawned so far: a stack's first spawn of the run may read its files
+    /// from disk, a later one finds them in the page cache.
+    spawned: std::collections::BTreeSet<String>,
 }
 
 fn failure(e: impl std::fmt::Display) -> LabFailure {
@@ -66,6 +76,7 @@ impl RealLab {
     pub fn new(
         supervisor: Supervisor,
         upstream: Upstream,
+        database: Database,
         topology: Topology,
         stack_warmup: Duration,
         cancel: Cancel,
@@ -73,13 +84,24 @@ impl RealLab {
         RealLab {
             supervisor,
             upstream,
+            database,
             topology,
             stack_warmup,
             cancel,
             on_progress: None,
             running: BTreeMap::new(),
             bodies: HashMap::new(),
+            contract: None,
+            baselines: BTreeMap::new(),
+            spawned: Default::default(),
         }
+    }
+
+    /// The same lab, knowing that `stacks` were spawned before it (by the contract check), so
+    /// none of its cold starts counts as their first spawn of the run.
+    pub fn spawned_before(mut self, stacks: &[String]) -> RealLab {
+        self.spawned.extend(stacks.iter().cloned());
+        self
     }
 
     /// The same lab, telling `on_progress` how far each measurement's probe load is.
@@ -92,6 +114,7 @@ impl RealLab {
             workers: instance.workers,
             cpus: Some(if instance.wide { self.topology.app_side.clone() } else { self.topology.app.clone() }),
             upstream_url: Some(self.upstream.url()),
+            env: self.database.app_env(),
             ..StackConfig::new(&instance.stack)
         }
     }
@@ -108,23 +131,35 @@ impl RealLab {
         Ok(bytes)
     }
 
-    fn template(&mut self, request: &Request) -> Result<RequestTemplate, LabFailure> {
+    /// The template of `request` with the contract's expectation for `stack`, and the upstream
+    /// calls each successful response costs.
+    fn template(&mut self, request: &Request, stack: &str) -> Result<(RequestTemplate, u64), LabFailure> {
         let mut template = RequestTemplate::get(&request.path);
         template.method = request.method.clone();
         if let Some(file) = &request.body_file {
             template.body = self.body(file)?;
             template.headers.push(("content-type".into(), "application/json".into()));
         }
-        template.expect = Some(Expect { status: Some(200), body: None });
-        Ok(template)
+        if self.contract.is_none() {
+            let path = self.supervisor.root().join(CONTRACT);
+            self.contract = Some(claimbench_conformance::load_contract(&path).map_err(failure)?);
+        }
+        let contract = self.contract.as_ref().expect("the contract was just read");
+        let expected = expected(contract, self.supervisor.root(), base_stack(stack), request).map_err(failure)?;
+        template.expect = Some(expected.expect);
+        Ok((template, expected.upstream_calls))
     }
 
-    fn plan(&mut self, url: &str, load: &Load, trial: Duration, warmup: Duration) -> Result<Plan, LabFailure> {
-        let open = |schedule, connections: &u32| Mode::OpenLoop {
-            schedule,
-            poisson_seed: None,
-            connections: *connections as usize,
-        };
+    /// The engine plan of one load on `stack` at `url`, and the upstream calls each successful
+    /// response costs.
+    fn plan(
+        &mut self,
+        url: &str,
+        stack: &str,
+        load: &Load,
+        trial: Duration,
+        warmup: Duration,
+    ) -> Result<(Plan, u64), LabFailure> {
         let (request, mode) = match load {
             Load::Closed { request, connections } => (
                 request,
@@ -134,22 +169,26 @@ impl RealLab {
                     duration: Some(trial),
                 },
             ),
-            Load::Open { request, rate, connections } => {
-                (request, open(Schedule::Constant { rate: *rate, duration: Some(trial) }, connections))
+            Load::Open { request, rate, connections, poisson_seed } => (
+                request,
+                Mode::OpenLoop {
+                    schedule: Schedule::Constant { rate: *rate, duration: Some(trial) },
+                    poisson_seed: *poisson_seed,
+                    connections: *connections as usize,
+                },
+            ),
+            Load::Mixed { .. } | Load::SloSearch(_) | Load::ColdStart => {
+                return Err(failure("internal: this load has no single plan"))
             }
-            Load::RateSteps { request, rates, step, connections } => {
-                let steps = rates.iter().map(|&rate| RateStep { rate, duration: *step }).collect();
-                (request, open(Schedule::Stepped(steps), connections))
-            }
-            Load::Mixed { .. } | Load::ColdStart => return Err(failure("internal: this load has no single plan")),
         };
         let mut plan = Plan::new(url, mode).map_err(failure)?;
-        plan.templates = vec![self.template(request)?];
+        let (template, calls) = self.template(request, stack)?;
+        plan.templates = vec![template];
         plan.warmup = warmup;
         plan.timeout = Duration::from_secs(10);
-        plan.validate_every = 50;
+        plan.validate_every = VALIDATE_EVERY;
         plan.runtime = RuntimeChoice::Pinned { core: self.topology.generator[0] };
-        Ok(plan)
+        Ok((plan, calls))
     }
 
     fn run_plan(plan: &Plan, cancel: &Cancel) -> Result<LoadResult, LabFailure> {
@@ -175,6 +214,13 @@ impl RealLab {
 impl Lab for RealLab {
     fn retain(&mut self, keep: &[Instance]) {
         self.running.retain(|instance, _| keep.contains(instance));
+        self.baselines.retain(|instance, _| keep.contains(instance));
+    }
+
+    fn restart(&mut self, instance: &Instance) {
+        // Dropping the handle stops the app's process group.
+        self.running.remove(instance);
+        self.baselines.remove(instance);
     }
 
     fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
@@ -187,15 +233,20 @@ impl Lab for RealLab {
             }
         }
         let stack = self.supervisor.start(&self.config(instance)).map_err(app_failure)?;
+        self.spawned.insert(instance.stack.clone());
         // Warm up (V8's JIT, Python's caches) on the cheapest endpoint before any trial.
         let url = format!("{}/json", stack.url());
         let warm = Load::Closed {
             request: Request { method: "GET".into(), path: "/json".into(), body_file: None },
             connections: 8,
         };
-        let plan = self.plan(&url, &warm, self.stack_warmup, Duration::ZERO)?;
+        let (plan, _) = self.plan(&url, &instance.stack, &warm, self.stack_warmup, Duration::ZERO)?;
+        let pgid = stack.pid();
         self.running.insert(instance.clone(), stack);
         Self::run_plan(&plan, &self.cancel)?;
+        if let Some(stack) = self.running.get(instance) {
+            self.baselines.insert(instance.clone(), memory_of(pgid, stack.sample_now().rss_bytes));
+        }
         Ok(())
     }
 
@@ -215,12 +266,23 @@ impl Lab for RealLab {
             Load::Mixed { probe, background } => (probe.as_ref(), Some(background.as_ref())),
             other => (other, None),
         };
-        let probe_plan = self.plan(&url, probe, trial, warmup)?;
-        let background_plan = match background {
+        let (probe_plan, probe_calls) = self.plan(&url, &instance.stack, probe, trial, warmup)?;
+        let (background_plan, background_calls) = match background {
             // The background runs a little longer than the probe on both ends, and is stopped.
-            Some(bg) => Some(self.plan(&url, bg, trial + warmup + Duration::from_secs(5), Duration::ZERO)?),
-            None => None,
+            Some(bg) => {
+                let length = trial + warmup + Duration::from_secs(5);
+                let (plan, calls) = self.plan(&url, &instance.stack, bg, length, Duration::ZERO)?;
+                (Some(plan), calls)
+            }
+            None => (None, 0),
         };
+        // A database endpoint's trial is checked against the database's own counters, from before
+        // the probe's warm-up to after its last answer (the closed and open loops both wait for
+        // every request they sent, so the engine's counts cover the same requests).
+        let db_work = request_target(probe).and_then(|target| work_for_target(&target));
+        let db_before = db_work.and_then(|_| self.database.counters().ok());
+        let db_cpu_before = db_work.and_then(|_| self.database.cpu_seconds());
+        let hits_before = self.upstream.delay_requests();
         let stack = &self.running[instance];
         let pgid = stack.pid();
         let before = stack.sample_now();
@@ -266,29 +328,69 @@ impl Lab for RealLab {
             .max()
             .unwrap_or(0);
         let mut scalars = BTreeMap::new();
-        if let Some(bg) = background_result {
-            let bg = bg?;
+        let mut calls = vec![(&load_result, probe_calls)];
+        let background_result = background_result.transpose()?;
+        if let Some(bg) = &background_result {
             scalars.insert(Scalar::BackgroundRate, bg.achieved_rate);
             scalars.insert(Scalar::BackgroundP99Ms, bg.latency.p99_us / 1000.0);
+            calls.push((bg, background_calls));
         }
+        let wrong_answers = upstream_hits_wrong(self.upstream.delay_requests().saturating_sub(hits_before), &calls)
+            .into_iter()
+            .collect();
         scalars.insert(Scalar::WallS, started.elapsed().as_secs_f64());
+        if let (Some(before), Some(after)) = (db_cpu_before, self.database.cpu_seconds()) {
+            scalars.insert(Scalar::DatabaseCpuS, after - before);
+        }
+        let loaded = [opened.as_ref().and_then(|o| o.memory), closed.memory].into_iter().flatten().max();
         let mut measured = Measured {
+            app_memory_baseline_bytes: self.baselines.get(instance).copied(),
+            app_memory_loaded_bytes: Some(loaded.unwrap_or(peak)),
             app_cpu_s: (after.user_s + after.sys_s) - (before.user_s + before.sys_s),
             app_cpu_resolution_s: Some(1.0 / procfs::clock_ticks()),
             app_peak_rss_bytes: peak,
             app_rss_before_bytes: before.rss_bytes,
             scalars,
+            wrong_answers,
             ..Measured::default()
         };
         if let Some(opened) = opened {
             judge_window(&self.topology, &mut measured, &opened, &closed, load_result.started_at_unix_s, instance.wide);
         }
+        if let Some(work) = db_work {
+            let verdict = match db_before {
+                Some(before) => judge_counters(&self.database, &before, &work, &load_result),
+                None => Err("the database counters (pg_stat_statements) could not be read before the trial".into()),
+            };
+            if let Err(why) = verdict {
+                measured.machine_faults.push(format!("wrong answer: {why}"));
+            }
+        }
         measured.load = Some(load_result);
         Ok(measured)
     }
 
+    fn drain(&mut self, instance: &Instance) {
+        let Some(stack) = self.running.get(instance) else { return };
+        // The engine has waited for every response it still wanted; what the app may still be
+        // doing is work for requests the client gave up on. Idle means under 5% of a CPU over
+        // 20 ms; a busy app is given up to two seconds.
+        let pgid = stack.pid();
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        let mut last = group_cpu(pgid).cpu_s;
+        while Instant::now() < deadline && !self.cancel.is_cancelled() {
+            std::thread::sleep(DRAIN_POLL);
+            let now = group_cpu(pgid).cpu_s;
+            if now - last < 0.05 * DRAIN_POLL.as_secs_f64() {
+                return;
+            }
+            last = now;
+        }
+    }
+
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
         let instance = Instance { stack: stack.to_string(), workers: 1, wide: false };
+        let first = self.spawned.insert(stack.to_string());
         let running = self.supervisor.start(&self.config(&instance)).map_err(app_failure)?;
         // Idle RSS once start-up allocations have settled.
         std::thread::sleep(Duration::from_millis(300));
@@ -296,6 +398,7 @@ impl Lab for RealLab {
         let mut scalars = BTreeMap::new();
         scalars.insert(Scalar::ColdStartMs, running.cold_start().as_secs_f64() * 1000.0);
         scalars.insert(Scalar::IdleRssBytes, idle.rss_bytes as f64);
+        scalars.insert(Scalar::FirstSpawn, if first { 1.0 } else { 0.0 });
         running.stop();
         Ok(Measured {
             app_peak_rss_bytes: idle.rss_bytes,
@@ -314,6 +417,77 @@ impl Lab for RealLab {
         self.cancel.is_cancelled()
     }
 }
+
+/// The path and query a load sends, when it sends one kind of request.
+fn request_target(load: &Load) -> Option<String> {
+    match load {
+        Load::Closed { request, .. } | Load::Open { request, .. } | Load::SloSearch(SloSearch { request, .. }) => {
+            Some(request.path.clone())
+        }
+        Load::Mixed { .. } | Load::ColdStart => None,
+    }
+}
+
+/// Checks the database's counters since `before` against the 200s of a load (warm-up included):
+/// a shortfall may be a statement still being recorded, so it is re-read a few times first.
+fn judge_counters(
+    database: &Database,
+    before: &DbCounters,
+    work: &claimbench_model::database::DbWork,
+    load: &LoadResult,
+) -> Result<(), String> {
+    let warmup_errors = load.warmup.as_ref().map_or(0, |w| w.errors);
+    if warmup_errors > 0 {
+        return Err(format!(
+            "{warmup_errors} warm-up requests failed, so the requests the database served cannot be counted exactly"
+        ));
+    }
+    let answered = load.status_counts.get(&200).copied().unwrap_or(0) + load.warmup.as_ref().map_or(0, |w| w.responses);
+    let mut verdict = Err("the database counters (pg_stat_statements) could not be read after the trial".to_string());
+    for _ in 0..20 {
+        if let Ok(after) = database.counters() {
+            verdict = after.since(before).judge(work, answered);
+            if verdict.is_ok() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    verdict
+}
+/// The engine checks every this many responses against the contract's expected body.
+const VALIDATE_EVERY: u64 = 50;
+/// Where the contract lives in the checkout.
+const CONTRACT: &str = "fixtures/contract/contract.json";
+
+/// The wrong answer in a trial's upstream hits, if any: `hits` upstream answers were served
+/// while `loads` ran, each with the upstream calls one successful response of it costs. Every
+/// successful response must have made its calls (fewer hits: a cached or skipped call), and no
+/// request makes more than its calls (more hits: calls the responses do not account for).
+/// Requests that failed or timed out may or may not have made theirs, and so may a request per
+/// connection that was in flight when a load was stopped or had given up.
+pub fn upstream_hits_wrong(hits: u64, loads: &[(&LoadResult, u64)]) -> Option<String> {
+    let sent = |l: &LoadResult| l.requests + l.warmup.as_ref().map_or(0, |w| w.requests) + l.plan.connections as u64;
+    let ok = |l: &LoadResult| {
+        let warm = l.warmup.as_ref().map_or(0, |w| w.responses.saturating_sub(w.errors));
+        claimbench_suite::runner::ok_responses(l) + warm
+    };
+    let least: u64 = loads.iter().map(|(l, calls)| ok(l) * calls).sum();
+    let most: u64 = loads.iter().map(|(l, calls)| sent(l) * calls).sum();
+    if hits < least {
+        Some(format!(
+            "the upstream served {hits} calls, but the successful responses needed at least {least} (a cached or skipped upstream call?)"
+        ))
+    } else if hits > most {
+        Some(format!("the upstream served {hits} calls, more than the {most} that every request sent could have made"))
+    } else {
+        None
+    }
+}
+
+/// How often [`Lab::drain`] reads the app's CPU time, and how long it waits at most.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// Fills the measured window's CPU figures and the machine's faults from its two marks.
 /// `measure_started_unix_s` is the engine's own start of the measurement.
@@ -382,11 +556,19 @@ pub fn upstream_late(late: &UpstreamLate, max: f64) -> Option<String> {
     })
 }
 
-/// One edge of a measured window: the CPUs, the app's CPU time and the upstream's counters.
+/// The app's memory: its process group's PSS where the kernel gives it, else `rss`.
+fn memory_of(pgid: i32, rss: u64) -> u64 {
+    group_pss(pgid).unwrap_or(rss)
+}
+
+/// One edge of a measured window: the CPUs, the app's CPU time and memory, and the upstream's
+/// counters.
 struct Mark {
     unix_s: f64,
     cpus: Vec<CpuTimes>,
     app: GroupCpu,
+    /// The app's PSS, where the kernel gives it.
+    memory: Option<u64>,
     upstream_answered: u64,
     upstream_late: u64,
 }
@@ -398,6 +580,7 @@ impl Mark {
             unix_s,
             cpus: procfs::read_cpu_times(),
             app: group_cpu(pgid),
+            memory: group_pss(pgid),
             upstream_answered: upstream.delay_requests(),
             upstream_late: upstream.late_requests(),
         }
@@ -434,6 +617,32 @@ pub fn canary_on(cpus: &[usize]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load(requests: u64, ok: u64, connections: u32) -> LoadResult {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/recorded-smoke.json"))
+                .unwrap();
+        let run: claimbench_model::run::RunResults = serde_json::from_str(&text).unwrap();
+        let mut load = run.experiments.iter().flat_map(|e| &e.measurements).find_map(|m| m.load.clone()).unwrap();
+        (load.requests, load.responses, load.warmup, load.plan.connections) = (requests, ok, None, connections);
+        load.status_counts = BTreeMap::from([(200, ok), (502, requests - ok)]);
+        load
+    }
+
+    #[test]
+    fn upstream_hits_must_cover_every_successful_call_and_no_more_than_every_request() {
+        let fanout = load(100, 90, 4);
+        assert_eq!(upstream_hits_wrong(8 * 90, &[(&fanout, 8)]), None, "failed requests may have made no call");
+        assert_eq!(upstream_hits_wrong(8 * 104, &[(&fanout, 8)]), None, "or all of theirs, and one per connection");
+        let cached = upstream_hits_wrong(8 * 90 - 1, &[(&fanout, 8)]).unwrap();
+        assert!(cached.contains("cached or skipped"), "{cached}");
+        let extra = upstream_hits_wrong(8 * 104 + 1, &[(&fanout, 8)]).unwrap();
+        assert!(extra.contains("more than the 832"), "{extra}");
+        let json = load(1000, 1000, 8);
+        assert_eq!(upstream_hits_wrong(0, &[(&json, 0)]), None, "/json calls nothing");
+        assert!(upstream_hits_wrong(1, &[(&json, 0), (&fanout, 0)]).is_some(), "a hit nobody asked for");
+        assert_eq!(upstream_hits_wrong(95, &[(&json, 0), (&fanout, 1)]), None, "a background's calls count");
+    }
 
     #[test]
     fn the_canary_runs_on_an_allowed_cpu_and_refuses_a_forbidden_one() {

@@ -5,7 +5,9 @@
 //! last CPU, a multi-worker app on the whole side. The load generator and the upstream share the
 //! others, so no app ever runs on the generator's CPUs; on a single CPU everything shares it. An
 //! experiment that needs more CPUs on a side than the machine gives it is not measurable here
-//! ([`Topology::fits`]). A database, when one joins the lab, gets its CPUs here too. Pinning the
+//! ([`Topology::fits`]). The database gets a CPU of its own, the generator side's last, when that
+//! side has two or more (the engine pins itself to the side's first); otherwise it shares the
+//! generator side's CPUs and the results say so ([`Topology::database_note`]). Pinning the
 //! processes is the supervisor's and the engine's job.
 
 use claimbench_platform::{allowed_cpus, cpu_list, PlatformError};
@@ -23,6 +25,8 @@ pub struct Topology {
     pub generator: Vec<usize>,
     /// The upstream service.
     pub upstream: Vec<usize>,
+    /// The database server: its own CPU where the generator side can spare one.
+    pub database: Vec<usize>,
 }
 
 /// Why no topology could be chosen.
@@ -66,14 +70,18 @@ impl Topology {
         if generator.is_empty() {
             generator = app.clone();
         }
-        Ok(Topology { upstream: generator.clone(), generator, app, app_side, allowed })
+        let database = if generator.len() >= 2 { generator.split_off(generator.len() - 1) } else { generator.clone() };
+        Ok(Topology { upstream: generator.clone(), generator, app, app_side, allowed, database })
     }
 
     /// Whether an experiment needing `app` CPUs for the app and `generator` CPUs for the load
     /// generator and the upstream, none of them shared, fits here; if not, why, worded for the
     /// report: "not measurable on this machine: …".
     pub fn fits(&self, app: usize, generator: usize) -> Result<(), String> {
-        let (has_app, has_generator) = if self.shared() { (0, 0) } else { (self.app_side.len(), self.generator.len()) };
+        // The database's own CPU came from the generator side and goes back to it here.
+        let own_database = usize::from(!self.database_shared());
+        let (has_app, has_generator) =
+            if self.shared() { (0, 0) } else { (self.app_side.len(), self.generator.len() + own_database) };
         if has_app >= app && has_generator >= generator {
             return Ok(());
         }
@@ -99,6 +107,21 @@ impl Topology {
         cpu_list(&self.generator)
     }
 
+    /// True when the database has no CPU of its own (it shares the generator side's).
+    pub fn database_shared(&self) -> bool {
+        self.database.iter().any(|c| self.generator.contains(c) || self.app_side.contains(c))
+    }
+
+    /// For the results, when the database shares its CPUs: with whom, and why.
+    pub fn database_note(&self) -> Option<String> {
+        self.database_shared().then(|| {
+            format!(
+                "the database shares CPU(s) {} with the load generator and the upstream: the generator side has no CPU to spare",
+                cpu_list(&self.database)
+            )
+        })
+    }
+
     /// True when the app shares its CPUs with the generator (a single-CPU machine or mask).
     pub fn shared(&self) -> bool {
         self.app.iter().any(|c| self.generator.contains(c))
@@ -114,6 +137,8 @@ mod tests {
         let t = Topology::split(&[3, 2], None).unwrap();
         assert_eq!(t.app, [3]);
         assert_eq!(t.generator, [2]);
+        assert_eq!(t.database, [2]);
+        assert!(t.database_shared() && t.database_note().unwrap().contains("shares CPU(s) 2"));
         assert_eq!(t.upstream, [2]);
         assert_eq!(t.allowed, [2, 3]);
         for cpu in [0, 1] {
@@ -124,9 +149,11 @@ mod tests {
     #[test]
     fn the_app_gets_the_last_allowed_cpu_and_the_first_half_goes_to_the_generator() {
         let t = Topology::split(&[0, 1, 4, 5], None).unwrap();
-        assert_eq!((t.app_list(), t.generator_list()), ("5".to_string(), "0-1".to_string()));
+        assert_eq!((t.app_list(), t.generator_list()), ("5".to_string(), "0".to_string()));
         assert_eq!(t.app_side, [4, 5]);
-        assert!(!t.shared());
+        assert_eq!(t.database, [1], "the database takes the generator side's spare CPU");
+        assert!(!t.shared() && !t.database_shared() && t.database_note().is_none());
+        assert!(t.fits(2, 2).is_ok(), "the database's CPU still counts as generator side for fitting");
     }
 
     #[test]
@@ -134,11 +161,12 @@ mod tests {
         let t = Topology::split(&(0..16).collect::<Vec<_>>(), None).unwrap();
         assert_eq!(
             (cpu_list(&t.app_side), t.app_list(), t.generator_list()),
-            ("8-15".into(), "15".into(), "0-7".into())
+            ("8-15".into(), "15".into(), "0-6".into())
         );
+        assert_eq!(t.database, [7]);
         assert!(t.fits(8, 8).is_ok());
         let t = Topology::split(&[0, 1, 2], None).unwrap();
-        assert_eq!((t.app_side.clone(), t.generator.clone()), (vec![2], vec![0, 1]));
+        assert_eq!((t.app_side.clone(), t.generator.clone(), t.database.clone()), (vec![2], vec![0], vec![1]));
     }
 
     #[test]
@@ -153,6 +181,32 @@ mod tests {
     }
 
     #[test]
+    fn e_workers_plans_one_two_four_workers_up_to_the_app_side_and_does_not_fit_on_two_cpus() {
+        use claimbench_suite::experiments::catalogue_for;
+        use claimbench_suite::{Profile, ProfileName};
+        let plan = |cpus: usize| {
+            let t = Topology::split(&(0..cpus).collect::<Vec<_>>(), None).unwrap();
+            let all = catalogue_for(&Profile::of(ProfileName::Standard), t.app_side.len() as u32);
+            let workers = all.into_iter().find(|e| e.id == "E-workers").unwrap();
+            let mut counts: Vec<u32> = workers.units.iter().map(|u| u.workers).collect();
+            counts.dedup();
+            counts.sort_unstable();
+            counts.dedup();
+            (t.fits(workers.needs.app_cpus as usize, workers.needs.generator_cpus as usize), counts)
+        };
+        let mut shown = Vec::new();
+        for (cpus, expected) in [(4, vec![1, 2]), (8, vec![1, 2, 4]), (16, vec![1, 2, 4, 8])] {
+            let (fits, counts) = plan(cpus);
+            assert!(fits.is_ok(), "{cpus} CPUs: {fits:?}");
+            assert_eq!(counts, expected, "{cpus} CPUs");
+            shown.push(format!("{cpus} CPUs: W = {counts:?}"));
+        }
+        let (fits, _) = plan(2);
+        assert!(fits.unwrap_err().starts_with("not measurable on this machine: needs 3 CPUs"));
+        eprintln!("{}", shown.join("\n"));
+    }
+
+    #[test]
     fn a_single_cpu_is_shared_by_everyone() {
         let t = Topology::split(&[7], None).unwrap();
         assert_eq!((t.app.as_slice(), t.generator.as_slice(), t.upstream.as_slice()), (&[7][..], &[7][..], &[7][..]));
@@ -162,7 +216,7 @@ mod tests {
     #[test]
     fn asked_app_cpus_must_be_allowed() {
         let t = Topology::split(&[2, 3, 4], Some(&[2])).unwrap();
-        assert_eq!((t.app, t.generator), (vec![2], vec![3, 4]));
+        assert_eq!((t.app, t.generator, t.database), (vec![2], vec![3], vec![4]));
         let err = Topology::split(&[2, 3], Some(&[0])).unwrap_err();
         assert!(err.to_string().contains("CPU 0, which this process may not use (it may use 2-3)"), "{err}");
         assert!(matches!(Topology::split(&[], None), Err(TopologyError::NoCpus)));

@@ -1,7 +1,8 @@
 //! The one loop that checks stacks against the endpoint contract: start each stack (pinned to the
-//! app CPUs, wired to the upstream), run every contract example, check it is still alive, record
-//! its versions and pinning, stop it. Each stack is checked against the endpoint groups its
-//! registry entry declares, and only those. `claimbench verify` shows the table; `claimbench run` does
+//! app CPUs, wired to the upstream and the database), run every contract example, check it is
+//! still alive, record its versions and pinning, stop it. Each stack is checked against the
+//! endpoint groups its registry entry declares, and only those. `claimbench verify` shows the
+//! table; `claimbench run` does
 //! this first and refuses to measure stacks that differ. The examples themselves are the
 //! conformance crate's.
 
@@ -10,7 +11,9 @@ use std::collections::BTreeMap;
 use claimbench_conformance::{check_stack, load_contract, CheckResult, ConformanceError};
 use claimbench_model::contract::Contract;
 use claimbench_model::run::StackInfo;
-use claimbench_supervisor::{base_stack, StackConfig, Supervisor, SupervisorError};
+use claimbench_suite::experiments::Experiment;
+use claimbench_suite::runner::not_implemented;
+use claimbench_supervisor::{base_stack, Database, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::Upstream;
 
 use crate::Topology;
@@ -54,11 +57,12 @@ pub enum VerifyError {
     Supervisor(#[from] SupervisorError),
 }
 
-/// Checks each stack at each worker count; `on_start(stack, workers, url)` is told as each
-/// one comes up.
+/// Checks each stack at each worker count, wired to `database`, whose counters check the
+/// database examples; `on_start(stack, workers, url)` is told as each one comes up.
 pub fn verify_stacks(
     supervisor: &Supervisor,
     upstream: &Upstream,
+    database: &Database,
     topology: &Topology,
     stacks: &[String],
     workers: &[u32],
@@ -74,8 +78,10 @@ pub fn verify_stacks(
         for &count in workers {
             let config = StackConfig {
                 workers: count,
-                cpus: Some(topology.app.clone()),
+                // Several workers get the whole app side, as they do under load.
+                cpus: Some(if count > 1 { topology.app_side.clone() } else { topology.app.clone() }),
                 upstream_url: Some(upstream_url.clone()),
+                env: database.app_env(),
                 ..StackConfig::new(name)
             };
             let stack = supervisor.start(&config).map_err(|source| VerifyError::Start {
@@ -85,7 +91,15 @@ pub fn verify_stacks(
             })?;
             on_start(name, count, stack.url());
             // The app names itself by registry name: `express@a` answers as `express`.
-            let results = check_stack(&own, supervisor.root(), base_stack(name), stack.url(), Some(&upstream_url))?;
+            let counters = || database.counters().ok();
+            let results = check_stack(
+                &own,
+                supervisor.root(),
+                base_stack(name),
+                stack.url(),
+                Some(&upstream_url),
+                Some(&counters),
+            )?;
             stack.check_alive()?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {
                 runtime: spec.runtime,
@@ -113,4 +127,21 @@ pub fn stack_contract(contract: &Contract, stack: &str, groups: &[String]) -> Re
         });
     }
     Ok(contract.restricted_to(groups))
+}
+
+/// The experiments some stack of `stacks` cannot answer, by id, with the reason the report gives:
+/// a request of the experiment reaches an endpoint whose group (the contract's) the stack's
+/// registry entry does not declare.
+pub fn not_implemented_experiments(
+    supervisor: &Supervisor,
+    experiments: &[Experiment],
+    stacks: &[String],
+) -> Result<BTreeMap<String, String>, VerifyError> {
+    let contract = load_contract(&supervisor.root().join(CONTRACT))?;
+    let group_of = |method: &str, path: &str| contract.group_of(method, path).map(str::to_string);
+    let implements = |stack: &str, group: &str| supervisor.spec(stack).is_ok_and(|spec| spec.implements(group));
+    Ok(experiments
+        .iter()
+        .filter_map(|e| not_implemented(e, stacks, &group_of, &implements).map(|why| (e.id.clone(), why)))
+        .collect())
 }

@@ -30,10 +30,6 @@ pub struct Endpoint {
     pub path: String,
     /// `overhead`, `io` or `cpu`: decides the Python handler style and which experiments use it.
     pub kind: String,
-    /// The capability group the endpoint belongs to (`http`, `realtime`, `streams`, `db`): a
-    /// stack implements the groups its registry entry lists. Absent means [`HTTP_GROUP`].
-    #[serde(default = "http_group", skip_serializing_if = "is_http_group")]
-    pub group: String,
     #[serde(default)]
     pub params: Vec<Param>,
     #[serde(default)]
@@ -42,19 +38,86 @@ pub struct Endpoint {
     pub definition: String,
     #[serde(default)]
     pub examples: Vec<Example>,
+    /// The capability group a stack must declare in `fixtures/stacks.toml` to be held to this
+    /// endpoint (`db`, `realtime`, `streams`); absent means [`HTTP_GROUP`], the core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// For a WebSocket endpoint: what its messages may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketSpec>,
+    /// WebSocket exchanges every stack must give (HTTP examples stay in `examples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ws_examples: Vec<WsExample>,
+}
+
+/// The limits of a WebSocket endpoint's messages.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WebSocketSpec {
+    /// A longer message makes the server close with 1009.
+    pub max_message_bytes: u64,
+    /// `text`, `binary`: a message of another type makes the server close with 1003.
+    pub accepts: Vec<String>,
+}
+
+/// One WebSocket exchange: a handshake, messages sent, the messages and the close that must come
+/// back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct WsExample {
+    pub name: String,
+    /// Query string without the leading `?`, already percent-encoded.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Sent in order once the handshake is done.
+    #[serde(default)]
+    pub send: Vec<WsMessage>,
+    /// Must arrive in this order, and nothing else before the close.
+    #[serde(default)]
+    pub expect: Vec<WsMessage>,
+    /// The server must close with this code after the messages; absent means the client closes
+    /// with 1000 and the server must answer 1000.
+    #[serde(default)]
+    pub close_code: Option<u16>,
+    /// The handshake must be refused with this HTTP status and an `{"error": ...}` body.
+    #[serde(default)]
+    pub refused_status: Option<u16>,
+}
+
+/// A WebSocket message as the contract writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WsMessage {
+    /// A text message.
+    Text(String),
+    /// A binary message, its bytes in hexadecimal.
+    BinaryHex(String),
+    /// A text message of this many `a`s (for the size limits).
+    TextOfBytes(usize),
+}
+
+impl WsMessage {
+    /// True for a binary message.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, WsMessage::BinaryHex(_))
+    }
+
+    /// The message's payload; `None` when `binary_hex` is not valid hexadecimal.
+    pub fn payload(&self) -> Option<Vec<u8>> {
+        match self {
+            WsMessage::Text(t) => Some(t.clone().into_bytes()),
+            WsMessage::TextOfBytes(n) => Some(vec![b'a'; *n]),
+            WsMessage::BinaryHex(hex) => {
+                if hex.len() % 2 != 0 {
+                    return None;
+                }
+                (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+            }
+        }
+    }
 }
 
 /// The group of the contract's core HTTP endpoints, which every stack implements unless its
 /// registry entry says otherwise.
 pub const HTTP_GROUP: &str = "http";
-
-fn http_group() -> String {
-    HTTP_GROUP.to_string()
-}
-
-fn is_http_group(group: &str) -> bool {
-    group == HTTP_GROUP
-}
 
 /// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -150,15 +213,58 @@ pub struct Example {
     /// The response may not arrive sooner than this.
     #[serde(default)]
     pub min_latency_ms: Option<u64>,
+    /// A database endpoint's answer: its shape (the rows are random) and what it must cost the
+    /// database, counted by `pg_stat_statements`.
+    #[serde(default)]
+    pub db: Option<DbExpect>,
+}
+
+/// What a database example's answer must look like and cost.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct DbExpect {
+    pub shape: DbShape,
+    /// `worlds`: how many objects the array must hold.
+    #[serde(default)]
+    pub rows: Option<u64>,
+    /// `fortunes`: the `(id, message)` rows the HTML table must list, in order, once parsed and
+    /// unescaped (so any correct escaping passes, and a raw `<script>` does not).
+    #[serde(default)]
+    pub fortunes: Vec<(i64, String)>,
+    /// What one such answer must cost the database.
+    #[serde(default)]
+    pub work: crate::database::DbWork,
+}
+
+/// The shape of a database answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DbShape {
+    /// One `{"id": 1..=10000, "randomNumber": 1..=10000}` object.
+    #[default]
+    World,
+    /// An array of such objects.
+    Worlds,
+    /// An HTML page with a table of fortunes.
+    Fortunes,
 }
 
 impl Endpoint {
-    /// The path plus the example's query string, ready to append to a base URL.
-    pub fn target(&self, example: &Example) -> String {
-        match example.query.as_deref() {
+    /// The capability group, `http` when the contract names none.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or(HTTP_GROUP)
+    }
+
+    /// The path plus a query string (without its `?`), ready to append to a base URL.
+    pub fn target_query(&self, query: Option<&str>) -> String {
+        match query {
             Some(q) if !q.is_empty() => format!("{}?{}", self.path, q),
             _ => self.path.clone(),
         }
+    }
+
+    /// The path plus the example's query string, ready to append to a base URL.
+    pub fn target(&self, example: &Example) -> String {
+        self.target_query(example.query.as_deref())
     }
 }
 
@@ -170,7 +276,7 @@ impl Contract {
 
     /// Every group some endpoint belongs to, sorted.
     pub fn groups(&self) -> Vec<&str> {
-        let mut groups: Vec<&str> = self.endpoints.iter().map(|e| e.group.as_str()).collect();
+        let mut groups: Vec<&str> = self.endpoints.iter().map(Endpoint::group).collect();
         groups.sort_unstable();
         groups.dedup();
         groups
@@ -180,14 +286,16 @@ impl Contract {
     /// those groups must answer.
     pub fn restricted_to(&self, groups: &[String]) -> Contract {
         Contract {
-            endpoints: self.endpoints.iter().filter(|e| groups.contains(&e.group)).cloned().collect(),
+            endpoints: self.endpoints.iter().filter(|e| groups.iter().any(|g| g == e.group())).cloned().collect(),
             ..self.clone()
         }
     }
 
-    /// The group of the endpoint a request to `method path` reaches, if the contract has one.
+    /// The group of the endpoint a request to `method path` reaches, if the contract has one;
+    /// `path` may carry a query string (`/queries?queries=20`).
     pub fn group_of(&self, method: &str, path: &str) -> Option<&str> {
-        self.endpoints.iter().find(|e| e.method.as_str() == method && e.path == path).map(|e| e.group.as_str())
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        self.endpoints.iter().find(|e| e.method.as_str() == method && e.path == path).map(Endpoint::group)
     }
 }
 
@@ -219,9 +327,10 @@ mod tests {
     #[test]
     fn an_endpoint_without_a_group_is_in_the_http_group() {
         let contract = two_group_contract();
-        assert_eq!(contract.endpoint("json").unwrap().group, HTTP_GROUP);
+        assert_eq!(contract.endpoint("json").unwrap().group(), HTTP_GROUP);
         assert_eq!(contract.groups(), vec!["http", "realtime"]);
         assert_eq!(contract.group_of("GET", "/ws/echo"), Some("realtime"));
+        assert_eq!(contract.group_of("GET", "/ws/echo?room=a"), Some("realtime"));
         assert_eq!(contract.group_of("POST", "/ws/echo"), None);
     }
 
@@ -232,5 +341,43 @@ mod tests {
         assert_eq!(http.endpoints.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["json"]);
         let both = contract.restricted_to(&["http".to_string(), "realtime".to_string()]);
         assert_eq!(both.endpoints.len(), 2);
+    }
+
+    #[test]
+    fn websocket_messages_read_as_the_contract_writes_them() {
+        let messages: Vec<WsMessage> =
+            serde_json::from_str(r#"[{"text":"hi"},{"binary_hex":"00ff"},{"text_of_bytes":3}]"#).unwrap();
+        assert_eq!(messages[0].payload().unwrap(), b"hi");
+        assert_eq!(messages[1].payload().unwrap(), [0x00, 0xff]);
+        assert!(messages[1].is_binary() && !messages[0].is_binary());
+        assert_eq!(messages[2].payload().unwrap(), b"aaa");
+        assert_eq!(WsMessage::BinaryHex("0g".into()).payload(), None);
+        assert_eq!(WsMessage::BinaryHex("abc".into()).payload(), None);
+    }
+
+    #[test]
+    fn an_endpoint_without_a_group_is_http() {
+        let e: Endpoint =
+            serde_json::from_value(serde_json::json!({ "id": "e", "method": "GET", "path": "/", "kind": "io" }))
+                .unwrap();
+        assert_eq!(e.group(), "http");
+    }
+}
+
+/// True when `a` and `b` are the same JSON document up to key order and number spelling, so `1`
+/// equals `1.0`; everything else must match exactly. Bodies of the contract compare this way,
+/// in the conformance check and in the engine's sampled responses alike.
+pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
     }
 }

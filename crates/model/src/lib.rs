@@ -9,6 +9,7 @@
 pub mod calibration;
 pub mod compare;
 pub mod contract;
+pub mod database;
 pub mod format;
 pub mod history;
 pub mod jsonl;

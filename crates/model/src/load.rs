@@ -143,6 +143,35 @@ pub struct LoadResult {
     pub self_check: SelfCheck,
     /// The whole-measurement histograms, for merging runs.
     pub histograms: EncodedHistograms,
+    /// WebSocket runs only: handshakes and what the sequence numbers of the echoes showed;
+    /// `None` for HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketSummary>,
+}
+
+/// What a WebSocket run adds to a result. A WebSocket run counts each echoed message as one
+/// request: its latency is the echo's round trip, and it is counted under status 101 (the
+/// connection's upgrade), so the HTTP totals read the same way. Counts cover the whole run,
+/// warm-up included.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct WebSocketSummary {
+    /// Messages each connection keeps in flight.
+    pub in_flight: u32,
+    /// Bytes of each message sent.
+    pub message_bytes: u64,
+    /// Time from starting to connect to the end of the upgrade handshake (TCP connect plus
+    /// the 101), per successful handshake.
+    pub connect: LatencySummary,
+    /// Handshakes that failed (refused, not a 101, or timed out).
+    pub connect_failures: u64,
+    /// Messages sent and never echoed within the timeout, or cut off by a broken connection.
+    pub lost: u64,
+    /// Echoes of a message that had already been echoed.
+    pub duplicated: u64,
+    /// Echoes that came after the echo of a later message of the same connection.
+    pub out_of_order: u64,
+    /// Messages that were no echo of anything sent (a wrong sequence number or payload).
+    pub unexpected: u64,
 }
 
 /// The plan of a run, as recorded with its results.
@@ -336,6 +365,11 @@ pub struct WarmupSummary {
     pub latency: LatencySummary,
 }
 
+/// The fraction of its cores at which the generator counts as saturated.
+pub const CPU_SATURATION: f64 = 0.90;
+/// The open-loop p99 send lag, in microseconds, above which the generator counts as saturated.
+pub const SEND_LAG_SATURATION_US: f64 = 1_000.0;
+
 /// What the generator measured about itself, to tell whether it was the bottleneck.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SelfCheck {
@@ -351,6 +385,18 @@ pub struct SelfCheck {
     pub allowed_cpus: Vec<usize>,
     /// Open loop: p99 send lag of the measurement; saturation is flagged above 1 ms.
     pub send_lag_p99_us: Option<f64>,
+}
+
+impl SelfCheck {
+    /// The generator's threads used [`CPU_SATURATION`] or more of their cores.
+    pub fn cpu_saturated(&self) -> bool {
+        self.cpu_fraction >= CPU_SATURATION
+    }
+
+    /// Open loop: the p99 send lag was above [`SEND_LAG_SATURATION_US`].
+    pub fn sent_late(&self) -> bool {
+        self.send_lag_p99_us.is_some_and(|lag| lag > SEND_LAG_SATURATION_US)
+    }
 }
 
 /// Histograms as base64 of HdrHistogram's compressed V2 encoding (1 µs to 1 h, 3 significant

@@ -126,6 +126,9 @@ pub struct Environment {
     /// `express@a` as node and `express@b` as python. Empty in a normal run.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, Runtime>,
+    /// The database the apps' database endpoints used, when the run started or was given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::database::DatabaseInfo>,
 }
 
 /// One stack as it actually ran.
@@ -281,9 +284,17 @@ pub struct ExperimentResult {
     pub what: String,
     /// How it is measured, e.g. "closed loop at 10, 100, 500 and 1000 connections".
     pub measured_as: String,
+    /// One sentence of what it measures and why that bears on the article's claim; empty in
+    /// results written before it was recorded.
+    #[serde(default)]
+    pub purpose: String,
     /// Why the experiment has no measurements, when it was skipped or filtered out.
     #[serde(default)]
     pub skipped_reason: Option<String>,
+    /// Units of it this machine could not measure, by label, with the reason (e.g. more
+    /// connections than the file-descriptor limit allows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_measurable_units: BTreeMap<String, String>,
     /// Every measurement in the order taken, valid or not.
     pub measurements: Vec<Measurement>,
 }
@@ -352,6 +363,11 @@ pub struct Measurement {
     /// Why it is invalid, worded for the user, e.g. "the load generator used 97% of its core".
     #[serde(default)]
     pub invalid_reasons: Vec<String>,
+    /// Wrong answers caught under load, worded for the user: a sampled response whose body
+    /// differed from the contract's, or upstream hits that do not match the successful calls.
+    /// Each makes the trial a loss for its stack (the evidence goes against it), never invalid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrong_answers: Vec<String>,
     /// The last lines of the app's stderr, kept when the app failed.
     #[serde(default)]
     pub app_stderr_tail: Option<String>,
@@ -387,6 +403,11 @@ pub enum Scalar {
     CanaryDrift,
     /// From spawn to the first successful response, milliseconds.
     ColdStartMs,
+    /// CPU seconds the database server used during the trial (warm-up included).
+    DatabaseCpuS,
+    /// 1 when the spawn was the stack's first of the run (its files possibly not yet in the page
+    /// cache), 0 for a later one.
+    FirstSpawn,
     /// Resident set size of the app's process tree at rest.
     IdleRssBytes,
     /// p99 latency minus the endpoint's built-in delay, milliseconds.
@@ -413,11 +434,13 @@ pub enum ScalarUnit {
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 9] = [
+    pub const ALL: [Scalar; 11] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
         Scalar::ColdStartMs,
+        Scalar::DatabaseCpuS,
+        Scalar::FirstSpawn,
         Scalar::IdleRssBytes,
         Scalar::P99OverheadMs,
         Scalar::RssPerConnectionBytes,
@@ -432,6 +455,8 @@ impl Scalar {
             Scalar::BackgroundRate => "background_rate",
             Scalar::CanaryDrift => "canary_drift",
             Scalar::ColdStartMs => "cold_start_ms",
+            Scalar::DatabaseCpuS => "database_cpu_s",
+            Scalar::FirstSpawn => "first_spawn",
             Scalar::IdleRssBytes => "idle_rss_bytes",
             Scalar::P99OverheadMs => "p99_overhead_ms",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
@@ -444,10 +469,10 @@ impl Scalar {
     pub fn unit(self) -> ScalarUnit {
         match self {
             Scalar::BackgroundP99Ms | Scalar::ColdStartMs | Scalar::P99OverheadMs => ScalarUnit::Milliseconds,
-            Scalar::WallS => ScalarUnit::Seconds,
+            Scalar::WallS | Scalar::DatabaseCpuS => ScalarUnit::Seconds,
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
-            Scalar::CanaryDrift => ScalarUnit::Ratio,
+            Scalar::CanaryDrift | Scalar::FirstSpawn => ScalarUnit::Ratio,
         }
     }
 
@@ -458,6 +483,8 @@ impl Scalar {
             Scalar::BackgroundRate => "background rate",
             Scalar::CanaryDrift => "canary drift",
             Scalar::ColdStartMs => "cold start",
+            Scalar::DatabaseCpuS => "database cpu",
+            Scalar::FirstSpawn => "first spawn",
             Scalar::IdleRssBytes => "idle rss",
             Scalar::P99OverheadMs => "p99 overhead",
             Scalar::RssPerConnectionBytes => "rss per connection",

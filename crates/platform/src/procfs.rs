@@ -14,6 +14,7 @@ use nix::unistd::{sysconf, SysconfVar};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StatFields {
     pub state: char,
+    pub ppid: i32,
     pub pgrp: i32,
     pub utime: u64,
     pub stime: u64,
@@ -30,6 +31,7 @@ pub fn parse_stat(stat: &str) -> Option<StatFields> {
     // rest starts at field 3 (state); field N of proc(5) is f[N - 3].
     Some(StatFields {
         state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
         pgrp: f.get(2)?.parse().ok()?,
         utime: f.get(11)?.parse().ok()?,
         stime: f.get(12)?.parse().ok()?,
@@ -46,6 +48,21 @@ pub fn processes() -> impl Iterator<Item = (i32, StatFields)> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         Some((pid, parse_stat(&stat)?))
     })
+}
+
+/// The `Pss:` line of `/proc/PID/smaps_rollup` in bytes: the process's resident memory with
+/// each page shared with other processes counted in proportion, so the PSS of a process group
+/// adds up to what it really holds.
+pub fn parse_pss(smaps_rollup: &str) -> Option<u64> {
+    let line = smaps_rollup.lines().find(|l| l.starts_with("Pss:"))?;
+    let kib: u64 = line.split_ascii_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The proportional set size of `pid`, from `/proc/PID/smaps_rollup` (Linux 4.14 and later);
+/// `None` where the kernel has no such file or the process is gone.
+pub fn process_pss(pid: i32) -> Option<u64> {
+    parse_pss(&std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?)
 }
 
 /// The command name of `/proc/PID/stat` (between the first `(` and the last `)`).
@@ -242,6 +259,17 @@ mod tests {
         let ns = process_run_ns(me).expect("this kernel has schedstat");
         assert!(ns > 0);
         assert_eq!(process_run_ns(i32::MAX), None);
+    }
+
+    #[test]
+    fn pss_is_read_in_bytes_from_smaps_rollup_and_this_process_has_some() {
+        let text = "55d0c0000000-7ffc00000000 ---p 00000000 00:00 0 [rollup]\nRss:  12345 kB\nPss:  10240 kB\nPss_Anon: 9000 kB\n";
+        assert_eq!(parse_pss(text), Some(10240 * 1024));
+        assert_eq!(parse_pss("Rss: 1 kB\n"), None);
+        if std::path::Path::new("/proc/self/smaps_rollup").exists() {
+            assert!(process_pss(std::process::id() as i32).is_some_and(|b| b > 0));
+        }
+        assert_eq!(process_pss(i32::MAX), None);
     }
 
     #[test]

@@ -126,6 +126,8 @@ pub struct ExperimentView {
     pub title: String,
     pub what: String,
     pub measured_as: String,
+    /// What it measures and why, in one sentence; empty for old results.
+    pub purpose: String,
     pub skipped_reason: Option<String>,
     /// e.g. "12 measurements on 2 stacks, 1 invalid".
     pub summary: String,
@@ -535,6 +537,7 @@ fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette
         title: e.title.clone(),
         what: e.what.clone(),
         measured_as: e.measured_as.clone(),
+        purpose: e.purpose.clone(),
         skipped_reason: e.skipped_reason.clone(),
         summary,
         claims,
@@ -632,10 +635,32 @@ fn environment_view(results: &RunResults, palette: &Palette, measurements: &[&Me
     if let Some(note) = &env.pinning_note {
         machine.push(fact("pinning note", note.clone()));
     }
-    let software = vec![
+    let mut software = vec![
         fact("claimbench", env.claimbench_version.clone()),
         fact("git commit", env.git_commit.clone().unwrap_or_else(|| "not a git checkout".to_string())),
     ];
+    if let Some(db) = &env.database {
+        let origin = if db.self_started { "started by claimbench" } else { "an existing server (--database-url)" };
+        software.push(fact("database", format!("{}, {origin}, at {}", db.version, db.address)));
+        if !db.settings.is_empty() {
+            let settings: Vec<String> = db.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            software.push(fact("database settings", settings.join(", ")));
+        }
+        software
+            .push(fact("database pool", format!("{} connections per app worker, in every stack", db.pool_per_worker)));
+        let cpus = match (&db.cpus, &db.cpu_note) {
+            (_, Some(note)) => note.clone(),
+            (Some(cpus), None) => format!("CPU {cpus} of its own"),
+            (None, None) => "not pinned by claimbench".to_string(),
+        };
+        software.push(fact("database CPUs", cpus));
+        if !db.counters_available {
+            software.push(fact(
+                "database counters",
+                "pg_stat_statements unavailable: trials are not checked against them".into(),
+            ));
+        }
+    }
     let stacks = palette
         .stacks()
         .map(|name| match env.stacks.get(name) {

@@ -36,7 +36,16 @@ pub fn assemble(
             title: e.title.clone(),
             what: e.what.clone(),
             measured_as: e.measured_as.clone(),
+            purpose: e.purpose.clone(),
             skipped_reason: None,
+            not_measurable_units: header
+                .not_measurable
+                .iter()
+                .filter_map(|(key, why)| {
+                    let label = key.strip_prefix(e.id.as_str())?.strip_prefix(' ')?;
+                    Some((label.to_string(), why.clone()))
+                })
+                .collect(),
             measurements: Vec::new(),
         })
         .collect();

@@ -153,8 +153,11 @@ pub enum Metric {
     IdleRss,
     /// Scalar `rss_per_connection_bytes`.
     RssPerConnection,
-    /// Scalar `slo_max_rate`: the highest rate step that held the p99 objective.
+    /// Scalar `slo_max_rate`: the highest rate the SLO search held within the p99 objective.
     SloMaxRate,
+    /// That rate per app core (the app's worker count on its own cores): what one core of the
+    /// server carries within the objective, the inverse of a cost.
+    SloRatePerCore,
 }
 
 impl Metric {
@@ -162,7 +165,13 @@ impl Metric {
     /// is (latency, CPU, memory, errors, start time). Decides which way a stack that failed its
     /// error budget loses.
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Metric::Throughput | Metric::SloMaxRate)
+        matches!(self, Metric::Throughput | Metric::SloMaxRate | Metric::SloRatePerCore)
+    }
+
+    /// True for the metrics that a late send moves (the latencies, and the SLO search built on
+    /// them); a unit that any of them reads must keep the 1 ms send-lag rule.
+    pub fn reads_latency(self) -> bool {
+        matches!(self, Metric::P50 | Metric::P99 | Metric::P99Overhead | Metric::SloMaxRate)
     }
 
     /// What the ratio is of, in words, for the report.
@@ -179,6 +188,7 @@ impl Metric {
             Metric::IdleRss => "idle RSS",
             Metric::RssPerConnection => "RSS per connection",
             Metric::SloMaxRate => "highest rate within the SLO",
+            Metric::SloRatePerCore => "req/s per app core within the SLO",
         }
     }
 }

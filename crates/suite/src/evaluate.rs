@@ -123,6 +123,11 @@ pub fn evaluate_evidence(
         .flat_map(|op| op.units())
         .filter(|label| !experiment.measurements.iter().any(|m| &m.label == *label))
         .collect();
+    if let Some(why) = absent.iter().find_map(|label| experiment.not_measurable_units.get(*label)) {
+        let mut verdict = not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
+        verdict.key_number = "not measurable on this machine".into();
+        return verdict;
+    }
     if let Some(label) = absent.first() {
         return not_measured(if method.primary_only {
             format!(
@@ -134,53 +139,37 @@ pub fn evaluate_evidence(
             format!("'{label}' of {} was not measured in this run", evidence.experiment.get_ref())
         });
     }
-    // Failures first: a stack whose requests all failed has no throughput, yet it lost.
+    // Wrong answers first: a stack that answered wrongly under load loses whatever it measured.
+    let wrong = |stack: &str, operand: &Operand| {
+        let all: Vec<&String> = experiment
+            .measurements
+            .iter()
+            .filter(|m| m.stack == stack && operand.units().contains(&m.label))
+            .flat_map(|m| &m.wrong_answers)
+            .collect();
+        all.first().map(|first| Loss {
+            key: "wrong answers under load".into(),
+            reason: format!("{} wrong answer(s) under load, e.g. {first}", all.len()),
+        })
+    };
+    let (wrong_num, wrong_den) = (wrong(num_stack, &evidence.numerator), wrong(den_stack, &evidence.denominator));
+    if wrong_num.is_some() || wrong_den.is_some() {
+        return lost(evidence, method, num_stack, den_stack, wrong_num, wrong_den, "answered wrongly under load");
+    }
+    // Failures next: a stack whose requests all failed has no throughput, yet it lost.
     let budget = evidence.max_error_ratio.unwrap_or(method.max_error_ratio);
     let over = |stack: &str, operand: &Operand| {
         let failed = failures(&experiment.measurements, stack, operand);
-        (failed.ratio > budget).then_some(failed)
+        (failed.ratio > budget).then(|| Loss {
+            key: format!("over the error budget ({})", format::percent(failed.ratio)),
+            reason: format!("failed more requests than the {} error budget: {failed}", format::percent(budget)),
+        })
     };
     // An evidence on the error ratio itself compares the failures; the budget would pre-empt it.
-    let judged = evidence.metric != Metric::ErrorRatio;
-    let over_num = over(num_stack, &evidence.numerator).filter(|_| judged);
-    let over_den = over(den_stack, &evidence.denominator).filter(|_| judged);
-    match (over_num, over_den) {
-        (None, None) => {}
-        (Some(n), Some(d)) => {
-            return Verdict {
-                outcome: Outcome::Inconclusive,
-                estimate: None,
-                key_number: "both sides over the error budget".into(),
-                reason: format!(
-                    "both sides failed more requests than the {} error budget: {} {}; {} {}",
-                    format::percent(budget),
-                    names_of(num_stack, den_stack, &evidence.numerator),
-                    n,
-                    names_of(den_stack, num_stack, &evidence.denominator),
-                    d
-                ),
-            }
-        }
-        (n, d) => {
-            let numerator_lost = n.is_some();
-            let (loser, failed) = match (n, d) {
-                (Some(n), _) => (names_of(num_stack, den_stack, &evidence.numerator), n),
-                (_, Some(d)) => (names_of(den_stack, num_stack, &evidence.denominator), d),
-                _ => unreachable!("one side is over the budget"),
-            };
-            // The side that failed loses: its ratio counts as far on its bad side as it goes.
-            let ratio_above = numerator_lost != evidence.metric.higher_is_better();
-            let (low, high) = if ratio_above { (f64::MAX, f64::MAX) } else { (f64::MIN_POSITIVE, f64::MIN_POSITIVE) };
-            let outcome = decide(low, high, evidence.claimed, method.noise_threshold);
-            return Verdict {
-                outcome,
-                estimate: None,
-                key_number: format!("{loser} over the error budget ({})", format::percent(failed.ratio)),
-                reason: format!(
-                    "{loser} failed more requests than the {} error budget, so it loses this evidence: {failed}",
-                    format::percent(budget)
-                ),
-            };
+    if evidence.metric != Metric::ErrorRatio {
+        let (over_num, over_den) = (over(num_stack, &evidence.numerator), over(den_stack, &evidence.denominator));
+        if over_num.is_some() || over_den.is_some() {
+            return lost(evidence, method, num_stack, den_stack, over_num, over_den, "over the error budget");
         }
     }
     let num = operand_values(&experiment.measurements, num_stack, &evidence.numerator, evidence.metric);
@@ -251,6 +240,57 @@ pub fn evaluate_evidence(
         }),
         key_number,
         reason,
+    }
+}
+
+/// Why one side of an evidence lost it outright, whatever its numbers: a short key for the key
+/// number and the reason in full.
+struct Loss {
+    key: String,
+    reason: String,
+}
+
+/// The verdict of an evidence one or both sides lost outright (`num`, `den`): the side that lost
+/// counts as far on its bad side as a ratio goes; both losing decides nothing (`both` says how).
+fn lost(
+    evidence: &Evidence,
+    method: &Method,
+    num_stack: &str,
+    den_stack: &str,
+    num: Option<Loss>,
+    den: Option<Loss>,
+    both: &str,
+) -> Verdict {
+    let name = |stack: &str, other: &str, operand: &Operand| names_of(stack, other, operand);
+    match (num, den) {
+        (Some(n), Some(d)) => Verdict {
+            outcome: Outcome::Inconclusive,
+            estimate: None,
+            key_number: format!("both sides {both}"),
+            reason: format!(
+                "both sides {both}: {} {}; {} {}",
+                name(num_stack, den_stack, &evidence.numerator),
+                n.reason,
+                name(den_stack, num_stack, &evidence.denominator),
+                d.reason
+            ),
+        },
+        (n, d) => {
+            let numerator_lost = n.is_some();
+            let (loser, loss) = match (n, d) {
+                (Some(n), _) => (name(num_stack, den_stack, &evidence.numerator), n),
+                (_, Some(d)) => (name(den_stack, num_stack, &evidence.denominator), d),
+                _ => unreachable!("lost is called with at least one loss"),
+            };
+            let ratio_above = numerator_lost != evidence.metric.higher_is_better();
+            let (low, high) = if ratio_above { (f64::MAX, f64::MAX) } else { (f64::MIN_POSITIVE, f64::MIN_POSITIVE) };
+            Verdict {
+                outcome: decide(low, high, evidence.claimed, method.noise_threshold),
+                estimate: None,
+                key_number: format!("{loser} {}", loss.key),
+                reason: format!("{loser} {}, so it loses this evidence", loss.reason),
+            }
+        }
     }
 }
 
@@ -392,16 +432,20 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         // Failed requests count at the timeout, so a stack cannot shorten its tail by failing.
         Metric::P50 => load.and_then(|l| positive(l.judged_latency().p50_us / 1000.0)),
         Metric::P99 => load.and_then(|l| positive(l.judged_latency().p99_us / 1000.0)),
-        // Overheads near zero would make ratios explode; 0.1 ms is below what matters here.
-        Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).map(|v| v.max(0.1)),
+        // No floor: a ratio of two small overheads is what was measured (a floor would decide it).
+        Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).copied().and_then(positive),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
         Metric::PeakRss => positive(m.app_peak_rss_bytes as f64),
         Metric::ErrorRatio => load.map(|l| error_ratio(l).max(1e-6)),
         Metric::ColdStartMs => m.scalars.get(&Scalar::ColdStartMs).copied().and_then(positive),
         Metric::IdleRss => m.scalars.get(&Scalar::IdleRssBytes).copied().and_then(positive),
-        // Growth below 1 KiB per connection is within sampling noise; floor it there.
-        Metric::RssPerConnection => m.scalars.get(&Scalar::RssPerConnectionBytes).map(|v| v.max(1024.0)),
+        // No floor either; a trial whose memory did not grow has no ratio and loses its pair.
+        Metric::RssPerConnection => m.scalars.get(&Scalar::RssPerConnectionBytes).copied().and_then(positive),
         Metric::SloMaxRate => m.scalars.get(&Scalar::SloMaxRate).copied().and_then(positive),
+        // A one-worker app runs on one core of its own; several workers get one each.
+        Metric::SloRatePerCore => {
+            m.scalars.get(&Scalar::SloMaxRate).and_then(|rate| positive(rate / m.workers.unwrap_or(1) as f64))
+        }
     }
 }
 

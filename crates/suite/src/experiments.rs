@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claims::{ClaimsFile, Evidence};
 use crate::profile::Profile;
+use crate::slo::SearchBounds;
 use crate::verdict::Claimed;
 
 /// Which app instance a unit needs: a stack with a worker count, pinned narrowly (the app's own
@@ -41,29 +42,84 @@ impl Request {
 pub enum Load {
     /// Closed loop: `connections` each send the next request when the last one completes.
     Closed { request: Request, connections: u32 },
-    /// Open loop at a constant `rate` over `connections`.
-    Open { request: Request, rate: f64, connections: u32 },
-    /// Open loop over increasing rates, one step each; finds the highest rate within the SLO.
-    RateSteps { request: Request, rates: Vec<f64>, step: Duration, connections: u32 },
+    /// Open loop at a constant `rate` over `connections`; `poisson_seed` picks seeded Poisson
+    /// arrivals, `None` evenly spaced ones.
+    Open {
+        request: Request,
+        rate: f64,
+        connections: u32,
+        #[serde(default)]
+        poisson_seed: Option<u64>,
+    },
+    /// The highest open-loop rate within the p99 objective, found by bisection ([`crate::slo`]).
+    SloSearch(SloSearch),
     /// `probe` is measured while `background` loads the same app (head-of-line blocking).
     Mixed { probe: Box<Load>, background: Box<Load> },
     /// Spawn the stack and time it to the first 200 (E-coldstart); no load.
     ColdStart,
 }
 
+/// An SLO search: seeded Poisson steps, each a load run of its own (so the previous step has
+/// drained before the next starts), bisected on the rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloSearch {
+    pub request: Request,
+    pub connections: u32,
+    pub bounds: SearchBounds,
+    /// The shortest step; a step at a low rate lasts longer, for `min_samples`.
+    pub min_step: Duration,
+    /// Responses every step needs at least, so its p99 is not the largest of a few dozen.
+    pub min_samples: u32,
+    /// The error budget of a step that holds (0.001: at most 0.1% failed).
+    pub max_error_ratio: f64,
+}
+
+impl SloSearch {
+    /// How long the step at `rate` lasts: `min_step`, or long enough for `min_samples` responses
+    /// with a tenth to spare for Poisson's variation in count.
+    pub fn step_length(&self, rate: f64) -> Duration {
+        self.min_step.max(Duration::from_secs_f64(self.min_samples as f64 * 1.1 / rate))
+    }
+}
+
+/// The load generator's own limit, the ceiling of every SLO search: one pinned generator core
+/// sends about 100,000 requests per second on loopback (README, "The load generator against
+/// wrk": 99,000-126,000 req/s at 16 connections).
+pub const GENERATOR_RATE_LIMIT: f64 = 100_000.0;
+/// Where an SLO search starts: 1,000 samples take a second here.
+pub const SLO_SEARCH_START: f64 = 1000.0;
+/// An SLO search stops once it has bracketed the saturation point within 5%.
+pub const SLO_SEARCH_RESOLUTION: f64 = 0.05;
+/// The error budget of a step that holds the SLO: 0.1% of its requests.
+pub const SLO_MAX_ERROR_RATIO: f64 = 0.001;
+
 impl Load {
+    /// The connections the load generator holds open for this load (probe and background
+    /// together); none for a cold start.
+    pub fn connections(&self) -> u32 {
+        match self {
+            Load::Closed { connections, .. } | Load::Open { connections, .. } => *connections,
+            Load::SloSearch(search) => search.connections,
+            Load::Mixed { probe, background } => probe.connections() + background.connections(),
+            Load::ColdStart => 0,
+        }
+    }
+
     /// Every request this load sends (a cold start sends only the readiness probe, which every
     /// stack answers).
     pub fn requests(&self) -> Vec<&Request> {
         match self {
-            Load::Closed { request, .. } | Load::Open { request, .. } | Load::RateSteps { request, .. } => {
-                vec![request]
-            }
+            Load::Closed { request, .. } | Load::Open { request, .. } => vec![request],
+            Load::SloSearch(search) => vec![&search.request],
             Load::Mixed { probe, background } => probe.requests().into_iter().chain(background.requests()).collect(),
             Load::ColdStart => Vec::new(),
         }
     }
 }
+
+/// File descriptors claimbench needs beyond one per connection of a load: the in-process
+/// upstream's sockets (the apps' pools hold up to 256 each), the run folder, pipes to the apps.
+pub const FD_MARGIN: u64 = 1024;
 
 /// One setting of an experiment, measured on every stack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +133,31 @@ pub struct Unit {
     pub wide: bool,
     /// The endpoint's own built-in delay, subtracted for `p99_overhead_ms`.
     pub built_in_delay_ms: Option<f64>,
+    /// Whether an evidence reads this unit's latency. An open-loop trial whose generator sent
+    /// late (p99 send lag over 1 ms) but delivered its rate stays valid for a unit that is not:
+    /// a late send moves the latency, not the app's CPU per request or its memory. (A unit that
+    /// is keeps the trial only when the lag is under 5% of its p99; see the runner.)
+    #[serde(default = "judged_on_latency_default")]
+    pub judged_on_latency: bool,
+    /// The app starts afresh before the unit's first trial, and its memory per connection is
+    /// taken over that fresh instance's memory at rest, so no earlier load grew it.
+    #[serde(default)]
+    pub fresh: bool,
+    /// The longest measured window for this unit, when the profile's trial is longer than it
+    /// needs (an open-loop rate that gives its samples sooner).
+    #[serde(default)]
+    pub max_trial: Option<Duration>,
+}
+
+fn judged_on_latency_default() -> bool {
+    true
+}
+
+impl Unit {
+    /// The measured window of one trial of this unit under a profile whose trial is `trial`.
+    pub fn trial(&self, trial: Duration) -> Duration {
+        self.max_trial.map_or(trial, |max| trial.min(max))
+    }
 }
 
 /// The CPUs an experiment needs, none of them shared between the two sides; on a machine that
@@ -104,6 +185,8 @@ pub struct Experiment {
     pub title: String,
     pub what: String,
     pub measured_as: String,
+    /// One sentence of what it measures and why that bears on the claim, for the report.
+    pub purpose: String,
     pub units: Vec<Unit>,
     /// Groups of unit labels whose ratios are taken within one stack (e.g. E-hol mixed/alone):
     /// the runner interleaves a group's units trial by trial (U1 U2, U2 U1) instead of running
@@ -117,7 +200,17 @@ pub struct Experiment {
 }
 
 fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
-    Unit { label: label.into(), endpoint: endpoint.into(), load, workers: 1, wide: false, built_in_delay_ms: None }
+    Unit {
+        label: label.into(),
+        endpoint: endpoint.into(),
+        load,
+        workers: 1,
+        wide: false,
+        built_in_delay_ms: None,
+        judged_on_latency: true,
+        fresh: false,
+        max_trial: None,
+    }
 }
 
 fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<Unit>) -> Experiment {
@@ -126,6 +219,7 @@ fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<U
         title: title.into(),
         what: what.into(),
         measured_as: measured_as.into(),
+        purpose: PURPOSES.iter().find(|(e, _)| *e == id).map(|(_, why)| why.to_string()).unwrap_or_default(),
         units,
         interleave: Vec::new(),
         needs: Needs::default(),
@@ -135,6 +229,47 @@ fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<U
 fn labels(list: &[&str]) -> Vec<String> {
     list.iter().map(|l| l.to_string()).collect()
 }
+
+/// What each experiment measures and why, one sentence each, as the report shows it. A test
+/// checks that every experiment of the catalogue has one.
+const PURPOSES: [(&str, &str); 9] = [
+    (
+        "E-overhead",
+        "Throughput of a trivial `/json` handler, so the framework's own cost per request is known before any claim about I/O or CPU work leans on it.",
+    ),
+    (
+        "E-io",
+        "Throughput when every request waits 20 ms on an upstream service, the I/O-bound API the article says Node serves faster, across connection counts and at the highest open-loop rate each stack holds within the p99 objective.",
+    ),
+    (
+        "E-io-fanout",
+        "Throughput when each request waits on eight concurrent upstream calls, because the article's I/O claim covers services that aggregate other services.",
+    ),
+    (
+        "E-cpu",
+        "Throughput and latency of pure-language and native-library CPU work at one and four connections, to test whether Python is the stronger runtime for computation as the article says.",
+    ),
+    (
+        "E-hol",
+        "The p99 of a cheap request while other requests wait on I/O (the article's \"without blocking each other\") or burn CPU (the event loop's known limit), compared across the stacks.",
+    ),
+    (
+        "E-concurrency",
+        "Latency added above a 100 ms sleep, errors and memory per connection when many connections are open at once, the cost of holding connections that the article's concurrency row is about.",
+    ),
+    (
+        "E-cost",
+        "App CPU-seconds and memory per 1,000 requests at a rate both stacks sustain over 1,000 connections, because server cost for high-concurrency apps is what the article claims Node reduces.",
+    ),
+    (
+        "E-coldstart",
+        "Time from spawn to the first answer and memory at rest, since a serverless function pays its cold start on every new instance.",
+    ),
+    (
+        "E-workers",
+        "How throughput scales with worker processes and whether FastAPI's threadpool adds any on CPU work, the GIL and clustering arguments of the article's scalability section.",
+    ),
+];
 
 /// CPU endpoints of E-cpu: label stem, path, body file. Sizes keep one request in the
 /// millisecond range on both runtimes, so a 1 s trial holds enough requests.
@@ -146,8 +281,18 @@ const CPU_ENDPOINTS: [(&str, &str, Option<&str>); 5] = [
     ("matmul-lib", "/cpu/matmul?n=120&impl=lib", None),
 ];
 
-/// The fixed /io/upstream rate of E-cost, which both stacks sustain on one core.
-pub const COST_RATE: f64 = 300.0;
+/// E-concurrency's levels of open connections.
+pub const CONCURRENCY_LEVELS: [u32; 3] = [1000, 5000, 10_000];
+/// E-concurrency's open-loop rate at every level: 100 requests sleeping at a time, which both
+/// stacks carry on one core, spread over however many connections the level holds.
+pub const CONCURRENCY_RATE: f64 = 1000.0;
+
+/// The fixed /io/upstream rate of E-cost, which both stacks sustain on one core (fastapi serves
+/// about 2,400 req/s of it at 64 connections): about 20 requests in flight.
+pub const COST_RATE: f64 = 1000.0;
+/// E-cost's connections: a high-concurrency app holds many clients, each sending now and then
+/// (here one request per second per connection).
+pub const COST_CONNECTIONS: u32 = 1000;
 /// The /json probe rate of E-hol: well below what either stack serves of /json alone (about
 /// 16,000 req/s each on one core), and high enough for 1,000 samples in quick's 0.7 s trial, so
 /// the p99 is not the largest of a few dozen.
@@ -156,8 +301,27 @@ pub const HOL_PROBE_RATE: f64 = 1500.0;
 /// (about 10 requests in flight).
 pub const HOL_IO_BACKGROUND_RATE: f64 = 500.0;
 
-/// Every experiment of the issue, sized for `profile`.
+/// Every experiment of the issue, sized for `profile`, with E-workers planned for an app side of
+/// two CPUs (the worker counts the claims file reads); see [`catalogue_for`].
 pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
+    catalogue_for(profile, 2)
+}
+
+/// The worker counts E-workers runs on an app side of `app_cpus` CPUs: 1, 2, 4, … up to them,
+/// and always 1 and 2 (the counts the claims read; on fewer CPUs the experiment does not fit).
+pub fn worker_counts(app_cpus: u32) -> Vec<u32> {
+    let mut counts = vec![1, 2];
+    let mut w = 4;
+    while w <= app_cpus {
+        counts.push(w);
+        w *= 2;
+    }
+    counts
+}
+
+/// Every experiment of the issue, sized for `profile`, with E-workers running
+/// [`worker_counts`]`(app_cpus)` workers (the lab's app side: half the CPUs).
+pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
     let c = |n: u32| profile.connections(n);
     let io = "/io/upstream?ms=20";
     let mut list = Vec::new();
@@ -179,21 +343,31 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         .iter()
         .map(|&n| unit(&format!("c={n}"), io, Load::Closed { request: Request::get(io), connections: c(n) }))
         .collect();
+    // 1,024 connections: under the 100 ms objective they carry 10,240 req/s, so the client's
+    // pool is not what saturates first.
     io_units.push(unit(
         "slo",
         io,
-        Load::RateSteps {
+        Load::SloSearch(SloSearch {
             request: Request::get(io),
-            rates: vec![100.0, 250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0],
-            step: profile.slo_step,
-            connections: c(256),
-        },
+            connections: c(1024),
+            bounds: SearchBounds {
+                start: SLO_SEARCH_START,
+                ceiling: GENERATOR_RATE_LIMIT,
+                floor: 50.0,
+                resolution: SLO_SEARCH_RESOLUTION,
+                max_steps: if profile.connection_scale < 1.0 { 6 } else { 16 },
+            },
+            min_step: profile.slo_step,
+            min_samples: if profile.connection_scale < 1.0 { 100 } else { 1000 },
+            max_error_ratio: SLO_MAX_ERROR_RATIO,
+        }),
     ));
     list.push(experiment(
         "E-io",
         "I/O-bound API",
         "`GET /io/upstream?ms=20`",
-        "closed loop at 10, 100, 500 and 1000 connections; open-loop rate steps for the highest rate holding the p99 SLO",
+        "closed loop at 10, 100, 500 and 1000 connections; a bisection on the open-loop (Poisson) rate for the highest rate holding the p99 SLO with at most 0.1% errors",
         io_units,
     ));
 
@@ -229,8 +403,8 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
     // time, with enough connections that none is ever short of one while the app is blocked.
     let scale = profile.connection_scale.max(0.2);
     let (probe_rate, io_rate) = (HOL_PROBE_RATE * scale, HOL_IO_BACKGROUND_RATE * scale);
-    let probe = Load::Open { request: Request::get("/json"), rate: probe_rate, connections: c(64) };
-    let io_background = Load::Open { request: Request::get(io), rate: io_rate, connections: c(64) };
+    let probe = Load::Open { request: Request::get("/json"), rate: probe_rate, connections: c(64), poisson_seed: None };
+    let io_background = Load::Open { request: Request::get(io), rate: io_rate, connections: c(64), poisson_seed: None };
     let cpu_background = Load::Closed { request: Request::get("/cpu/fib?n=25"), connections: 2 };
     let mixed = |background: Load| Load::Mixed { probe: Box::new(probe.clone()), background: Box::new(background) };
     list.push(experiment(
@@ -250,32 +424,50 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
 
     list.last_mut().expect("E-hol was just pushed").interleave = vec![labels(&["alone", "mixed-io", "mixed-cpu"])];
 
+    // The same open-loop rate over more and more connections: only the connections held change,
+    // and the rate per connection falls (1, 0.2 and 0.1 req/s), so no level is a saturation test.
     let sleep = "/io/sleep?ms=100";
+    let rate = CONCURRENCY_RATE * profile.connection_scale.max(0.2);
     list.push(experiment(
         "E-concurrency",
         "Many concurrent connections",
-        "`GET /io/sleep?ms=100`",
-        "closed loop at 1,000 connections: errors, latency above 100 ms, RSS per connection",
-        vec![Unit {
-            built_in_delay_ms: Some(100.0),
-            ..unit("c=1000", sleep, Load::Closed { request: Request::get(sleep), connections: c(1000) })
-        }],
+        &format!("`GET /io/sleep?ms=100` at {rate:.0} req/s"),
+        "open loop at the same rate over 1,000, 5,000 and 10,000 connections, each level on a fresh app: \
+         p99 latency above the 100 ms sleep, errors (losses), memory per connection over the fresh app's (PSS where the kernel gives it)",
+        CONCURRENCY_LEVELS
+            .iter()
+            .map(|&n| Unit {
+                built_in_delay_ms: Some(100.0),
+                fresh: true,
+                // 2,000 samples at 1,000 req/s: nightly's 3 s would add only time.
+                max_trial: Some(Duration::from_secs(2)),
+                ..unit(
+                    &format!("c={n}"),
+                    sleep,
+                    Load::Open { request: Request::get(sleep), rate, connections: c(n), poisson_seed: None },
+                )
+            })
+            .collect(),
     ));
 
     list.push(experiment(
         "E-cost",
         "Cost at a fixed rate",
-        "`GET /io/upstream?ms=20` at 300 req/s",
-        "open loop at a rate both stacks sustain: app CPU-seconds per 1,000 requests, peak RSS",
-        vec![unit(
-            "fixed-rate",
-            io,
-            Load::Open {
-                request: Request::get(io),
-                rate: COST_RATE * profile.connection_scale.max(0.2),
-                connections: c(64),
-            },
-        )],
+        "`GET /io/upstream?ms=20` at 1,000 req/s over 1,000 connections",
+        "open loop at a rate both stacks sustain, with 1,000 connections open: app CPU-seconds per 1,000 requests, peak RSS",
+        vec![Unit {
+            judged_on_latency: false,
+            ..unit(
+                "fixed-rate",
+                io,
+                Load::Open {
+                    request: Request::get(io),
+                    rate: COST_RATE * profile.connection_scale.max(0.2),
+                    connections: c(COST_CONNECTIONS),
+                    poisson_seed: None,
+                },
+            )
+        }],
     ));
 
     list.push(experiment(
@@ -286,32 +478,44 @@ pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
         vec![unit("cold", "/health", Load::ColdStart)],
     ));
 
+    let counts = worker_counts(app_cpus);
     let mut worker_units = Vec::new();
-    for (label, path, workers, connections) in [
-        ("fib w=1 c=1", "/cpu/fib?n=22", 1, 1),
-        ("fib w=1 c=4", "/cpu/fib?n=22", 1, 4),
-        ("fib w=2 c=4", "/cpu/fib?n=22", 2, 4),
-        ("json w=1 c=64", "/json", 1, 64),
-        ("json w=2 c=64", "/json", 2, 64),
-    ] {
+    let (fib, json) = ("/cpu/fib?n=22", "/json");
+    let mut shapes: Vec<(String, &str, u32, u32)> = vec![
+        ("fib w=1 c=1".into(), fib, 1, 1),
+        ("fib w=1 c=4".into(), fib, 1, 4),
+        ("fib w=2 c=4".into(), fib, 2, 4),
+        ("json w=1 c=64".into(), json, 1, 64),
+        ("json w=2 c=64".into(), json, 2, 64),
+    ];
+    // Beyond two workers: enough fib connections to keep every worker busy, and at least 16
+    // /json connections per worker so accept distribution does not decide.
+    for &w in counts.iter().filter(|&&w| w > 2) {
+        shapes.push((format!("fib w={w} c={}", 2 * w), fib, w, 2 * w));
+        shapes.push((format!("json w={w} c={}", 16 * w), json, w, 16 * w));
+    }
+    for (label, path, workers, connections) in &shapes {
+        let (label, path, workers, connections) = (label.as_str(), *path, *workers, *connections);
         worker_units.push(Unit {
             workers,
             wide: true,
             ..unit(label, path, Load::Closed { request: Request::get(path), connections: c(connections) })
         });
     }
+    let listed: Vec<String> = counts.iter().map(u32::to_string).collect();
     list.push(experiment(
         "E-workers",
         "Workers and the GIL",
-        "`/cpu/fib?n=22` and `/json` with WORKERS=1 and 2",
+        &format!("`/cpu/fib?n=22` and `/json` with WORKERS={}", listed.join(", ")),
         "closed loop; the scaling factor 2 workers / 1 worker, and fastapi's threadpool (4 connections vs 1) against processes; a multi-worker app gets the whole app side, never the generator's CPUs",
         worker_units,
     ));
     let workers = list.last_mut().expect("E-workers was just pushed");
-    workers.interleave =
-        vec![labels(&["fib w=1 c=1", "fib w=1 c=4", "fib w=2 c=4"]), labels(&["json w=1 c=64", "json w=2 c=64"])];
-    // Two workers need two app CPUs of their own; on fewer the layout, not the runtime, decides.
-    workers.needs = Needs { app_cpus: 2, generator_cpus: 1 };
+    let group =
+        |stem: &str| shapes.iter().filter(|s| s.0.starts_with(stem)).map(|s| s.0.clone()).collect::<Vec<String>>();
+    workers.interleave = vec![group("fib "), group("json ")];
+    // W workers need W app CPUs of their own; on fewer the layout, not the runtime, decides.
+    workers.needs = Needs { app_cpus: *counts.last().expect("1 and 2 at least"), generator_cpus: 1 };
     list
 }
 
@@ -353,21 +557,51 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
         .collect()
 }
 
-/// Splits a plan into what this machine can measure and, by experiment id, why the rest is not
-/// measurable here (`fits` answers for the machine, e.g. the lab's topology).
+/// Splits a plan into what this machine can measure and why the rest is not measurable here:
+/// `fits` answers for the machine's CPUs (e.g. the lab's topology), `open_files` is the file
+/// descriptors this process may hold (its `RLIMIT_NOFILE`), which bounds the connections of a
+/// unit. The reasons are keyed by experiment id, or `id label` for one unit of an experiment
+/// whose other units run.
 pub fn measurable(
     experiments: Vec<Experiment>,
     fits: impl Fn(&Needs) -> Result<(), String>,
+    open_files: u64,
 ) -> (Vec<Experiment>, BTreeMap<String, String>) {
     let mut not_measurable = BTreeMap::new();
     let kept = experiments
         .into_iter()
-        .filter(|e| match fits(&e.needs) {
-            Ok(()) => true,
-            Err(why) => {
+        .filter_map(|mut e| {
+            if let Err(why) = fits(&e.needs) {
                 not_measurable.insert(e.id.clone(), why);
-                false
+                return None;
             }
+            let (fit, over): (Vec<Unit>, Vec<Unit>) =
+                e.units.into_iter().partition(|u| u64::from(u.load.connections()) + FD_MARGIN <= open_files);
+            for u in &over {
+                let why = format!(
+                    "not measurable on this machine: {} connections need {} file descriptors in the load generator, \
+                     and RLIMIT_NOFILE allows {open_files}; raise it (`ulimit -n`, or the hard limit in \
+                     /etc/security/limits.conf)",
+                    u.load.connections(),
+                    u64::from(u.load.connections()) + FD_MARGIN
+                );
+                if fit.is_empty() {
+                    not_measurable.insert(e.id.clone(), why);
+                } else {
+                    not_measurable.insert(format!("{} {}", e.id, u.label), why);
+                }
+            }
+            if fit.is_empty() {
+                return None;
+            }
+            e.units = fit;
+            e.interleave = e
+                .interleave
+                .iter()
+                .map(|g| g.iter().filter(|l| e.units.iter().any(|u| &&u.label == l)).cloned().collect())
+                .filter(|g: &Vec<String>| g.len() > 1)
+                .collect();
+            Some(e)
         })
         .collect();
     (kept, not_measurable)
@@ -428,6 +662,29 @@ mod tests {
     }
 
     #[test]
+    fn every_latency_evidence_reads_units_judged_on_latency() {
+        let experiments = catalogue(&Profile::of(crate::profile::ProfileName::Quick));
+        let mut exempt = 0;
+        for claim in claims().claims {
+            for ev in &claim.evidence {
+                let e = experiments.iter().find(|e| &e.id == ev.experiment.get_ref()).unwrap();
+                for label in ev.numerator.units().iter().chain(ev.denominator.units()) {
+                    let unit = e.units.iter().find(|u| &u.label == label).unwrap();
+                    exempt += usize::from(!unit.judged_on_latency);
+                    assert!(
+                        unit.judged_on_latency || !ev.metric.reads_latency(),
+                        "{} '{}' reads the latency of {} {label}, which is exempt from the send-lag rule",
+                        claim.id,
+                        ev.label,
+                        e.id
+                    );
+                }
+            }
+        }
+        assert!(exempt > 0, "E-cost's unit is read by the cost evidences and exempt");
+    }
+
+    #[test]
     fn a_primary_only_plan_keeps_just_the_units_of_primary_evidences() {
         let all = catalogue(&Profile::of(crate::profile::ProfileName::Quick));
         let claims = claims();
@@ -453,6 +710,15 @@ mod tests {
         for name in crate::profile::ProfileName::ALL {
             assert_eq!(labels(name), labels(crate::profile::ProfileName::Quick), "{name:?}");
         }
+    }
+
+    #[test]
+    fn every_experiment_says_what_it_measures_and_why_in_one_sentence() {
+        for e in catalogue(&Profile::of(crate::profile::ProfileName::Quick)) {
+            assert!(e.purpose.len() > 40 && e.purpose.ends_with('.'), "{}: '{}'", e.id, e.purpose);
+            assert_eq!(e.purpose.matches(". ").count(), 0, "{}: one sentence", e.id);
+        }
+        assert_eq!(PURPOSES.len(), catalogue(&Profile::of(crate::profile::ProfileName::Quick)).len());
     }
 
     #[test]

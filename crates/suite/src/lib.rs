@@ -19,6 +19,7 @@ pub mod interval;
 pub mod profile;
 pub mod runner;
 pub mod scripted;
+pub mod slo;
 pub mod stats;
 pub mod verdict;
 

@@ -65,7 +65,8 @@ pub struct Profile {
     pub trial_warmup: Duration,
     /// Warm-up load on each freshly started stack (V8's JIT needs it).
     pub stack_warmup: Duration,
-    /// Length of one open-loop rate step in the SLO search.
+    /// The shortest step of the SLO search; a step lasts longer when it needs the time for its
+    /// 1,000 samples (a step at 1,000 req/s lasts 1.1 s).
     pub slo_step: Duration,
     /// Spawns per stack in E-coldstart.
     pub cold_starts: u32,
@@ -115,7 +116,7 @@ impl Profile {
                 trial: ms(2000),
                 trial_warmup: ms(500),
                 stack_warmup: ms(3000),
-                slo_step: ms(1000),
+                slo_step: ms(500),
                 cold_starts: 12,
                 connection_scale: 1.0,
                 primary_only: false,
@@ -126,7 +127,7 @@ impl Profile {
                 trial: ms(3000),
                 trial_warmup: ms(300),
                 stack_warmup: ms(4000),
-                slo_step: ms(1500),
+                slo_step: ms(750),
                 cold_starts: 12,
                 connection_scale: 1.0,
                 primary_only: false,

@@ -14,11 +14,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use claimbench_model::load::LoadResult;
+use claimbench_model::load::{ErrorClass, LoadResult, StepResult};
 use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar, UpstreamLate};
 
-use crate::experiments::{Experiment, Instance, Load, Unit};
+use crate::experiments::{Experiment, Instance, Load, SloSearch, Unit};
 use crate::profile::Profile;
+use crate::slo;
 use crate::stats::SplitMix64;
 
 /// What a lab measured for one trial.
@@ -32,6 +33,11 @@ pub struct Measured {
     pub app_peak_rss_bytes: u64,
     /// RSS just before the trial, for per-connection memory.
     pub app_rss_before_bytes: u64,
+    /// A fresh instance's memory at rest (PSS where the kernel gives it, else RSS), taken once
+    /// when it started, for memory per connection over it.
+    pub app_memory_baseline_bytes: Option<u64>,
+    /// The app's memory (the same kind) with the trial's connections open.
+    pub app_memory_loaded_bytes: Option<u64>,
     /// Lab-specific numbers, e.g. `cold_start_ms`, `idle_rss_bytes`.
     pub scalars: BTreeMap<Scalar, f64>,
     /// Resolution of `app_cpu_s` in seconds, when the lab knows it.
@@ -44,6 +50,10 @@ pub struct Measured {
     pub steal: Option<f64>,
     /// Late upstream answers during the measured window.
     pub upstream_late: Option<UpstreamLate>,
+    /// Wrong answers the lab caught, worded for the user (upstream hits that do not match the
+    /// successful calls); the runner adds sampled bodies that differed. Each makes the trial a
+    /// loss for its stack, never invalid.
+    pub wrong_answers: Vec<String>,
     /// Faults of the machine or the harness the lab saw (saturated generator side, contended app
     /// cores, a late upstream), worded for the user: each makes the trial invalid.
     pub machine_faults: Vec<String>,
@@ -70,6 +80,12 @@ pub trait Lab {
         trial: Duration,
         warmup: Duration,
     ) -> Result<Measured, LabFailure>;
+    /// Stops `instance` if it runs, so the next [`Lab::ensure`] starts it afresh (a unit that
+    /// measures memory per connection on a fresh app). A no-op by default.
+    fn restart(&mut self, _instance: &Instance) {}
+    /// Waits until `instance` has finished whatever earlier load left it (requests the client
+    /// gave up on), so the next step of an SLO search starts on an idle app. A no-op by default.
+    fn drain(&mut self, _instance: &Instance) {}
     /// Spawns `stack` afresh, times it to the first 200, records idle RSS, stops it.
     fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure>;
     /// Runs the fixed speed canary on the app's core; milliseconds, `None` if unavailable.
@@ -145,6 +161,13 @@ const TRIAL_OVERHEAD: Duration = Duration::from_millis(50);
 const COLD_START_COST: Duration = Duration::from_millis(1500);
 /// Starting one app instance, before its warm-up load: spawn, readiness, the verify request.
 const INSTANCE_START_COST: Duration = Duration::from_millis(1500);
+
+/// Steps a typical SLO search takes: three or four to bracket the saturation point from 1,000
+/// req/s, and four or five to bisect the bracket to 5%.
+const TYPICAL_SEARCH_STEPS: u32 = 8;
+/// The warm-up of one SLO search step: its connections are open before it starts, so this only
+/// brings the app to the step's rate.
+const SEARCH_STEP_WARMUP: Duration = Duration::from_millis(200);
 
 /// One step of a run's schedule: a trial of `unit` on `stack`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,13 +317,21 @@ impl Runner<'_> {
             for step in self.schedule_of(e) {
                 total += match &e.units[step.unit].load {
                     Load::ColdStart => COLD_START_COST,
-                    Load::RateSteps { rates, step, .. } => *step * rates.len() as u32 + p.trial_warmup + TRIAL_OVERHEAD,
-                    Load::Mixed { .. } => p.trial + p.trial_warmup + TRIAL_OVERHEAD + Duration::from_millis(300),
-                    _ => p.trial + p.trial_warmup + TRIAL_OVERHEAD,
+                    // Most steps of a typical search run above twice the start rate.
+                    Load::SloSearch(search) => {
+                        let step = search.step_length(2.0 * search.bounds.start);
+                        (step + p.trial_warmup.min(SEARCH_STEP_WARMUP) + TRIAL_OVERHEAD) * TYPICAL_SEARCH_STEPS
+                    }
+                    Load::Mixed { .. } => {
+                        e.units[step.unit].trial(p.trial) + p.trial_warmup + TRIAL_OVERHEAD + Duration::from_millis(300)
+                    }
+                    _ => e.units[step.unit].trial(p.trial) + p.trial_warmup + TRIAL_OVERHEAD,
                 };
             }
             let needed = e.instances(&self.options.stacks);
-            let started = needed.iter().filter(|i| !running.contains(i)).count() as u32;
+            // A fresh unit starts its stacks once more (its block restarts them).
+            let fresh = e.units.iter().filter(|u| u.fresh).count() * self.options.stacks.len();
+            let started = (needed.iter().filter(|i| !running.contains(i)).count() + fresh) as u32;
             total += (p.stack_warmup + INSTANCE_START_COST) * started;
             running = needed;
         }
@@ -320,7 +351,9 @@ impl Runner<'_> {
                 title: experiment.title.clone(),
                 what: experiment.what.clone(),
                 measured_as: experiment.measured_as.clone(),
+                purpose: experiment.purpose.clone(),
                 skipped_reason: None,
+                not_measurable_units: BTreeMap::new(),
                 measurements: Vec::new(),
             };
             if self.lab.interrupted() {
@@ -338,6 +371,12 @@ impl Runner<'_> {
             let (p, stacks) = (self.profile, &self.options.stacks);
             'blocks: for block in blocks(experiment, self.options.method.seed) {
                 let planned = block_trials(experiment, &block, p.reps, p.cold_starts);
+                for unit in block.iter().map(|&u| &experiment.units[u]).filter(|u| u.fresh) {
+                    for stack in stacks {
+                        let instance = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
+                        self.lab.restart(&instance);
+                    }
+                }
                 let mut last = planned;
                 let mut steps = block_steps(&block, stacks, 1..=planned);
                 loop {
@@ -353,7 +392,7 @@ impl Runner<'_> {
                             stack: step.stack.clone(),
                             label: unit.label.clone(),
                             trial: step.trial,
-                            length: self.profile.trial,
+                            length: unit.trial(self.profile.trial),
                         });
                         for m in self.trial(experiment, unit, &step.stack, step.trial) {
                             (self.sink)(&m);
@@ -425,6 +464,97 @@ impl Runner<'_> {
         out
     }
 
+    /// An SLO search on `instance` ([`slo::search`]): every step a load run of its own, with
+    /// seeded Poisson arrivals, long enough for the search's samples, started only once the app
+    /// has drained the previous one. The result is the highest step that held (its load, CPU and
+    /// memory), with every step's totals in `load.steps` and the rate as `slo_max_rate`. A step
+    /// with a machine fault or a saturated generator ends the search and makes it invalid.
+    fn slo_search(&mut self, instance: &Instance, search: &SloSearch, seed: u64) -> Result<Measured, LabFailure> {
+        let method = &self.options.method;
+        let (slo_p99_ms, warmup) = (method.slo_p99_ms, self.profile.trial_warmup.min(SEARCH_STEP_WARMUP));
+        let mut steps: Vec<(f64, bool, Measured)> = Vec::new();
+        let mut failure: Option<LabFailure> = None;
+        let mut faults: Vec<String> = Vec::new();
+        let mut wrong: Vec<String> = Vec::new();
+        // A step the harness spoiled is kept, so a search that measured nothing else still
+        // shows what its load did.
+        let mut spoiled: Option<Measured> = None;
+        let lab = &mut *self.lab;
+        let outcome = slo::search(&search.bounds, |rate| {
+            if lab.interrupted() {
+                faults.push("the trial was interrupted before its end".into());
+                return None;
+            }
+            let load = Load::Open {
+                request: search.request.clone(),
+                rate,
+                connections: search.connections,
+                poisson_seed: Some(seed ^ (steps.len() as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            };
+            lab.drain(instance);
+            let measured = match lab.measure(instance, &load, search.step_length(rate), warmup) {
+                Ok(measured) => measured,
+                Err(e) => {
+                    failure = Some(e);
+                    return None;
+                }
+            };
+            let Some(result) = measured.load.as_ref() else {
+                faults.push(format!("step at {rate:.0} req/s: the lab returned no load result"));
+                return None;
+            };
+            if result.generator_saturated || result.cancelled || !measured.machine_faults.is_empty() {
+                faults.extend(measured.machine_faults.iter().map(|f| format!("step at {rate:.0} req/s: {f}")));
+                if result.generator_saturated {
+                    faults.push(format!(
+                        "step at {rate:.0} req/s: the load generator was saturated ({})",
+                        result.saturation_reasons.join("; ")
+                    ));
+                }
+                spoiled = Some(Measured { machine_faults: Vec::new(), ..measured });
+                return None;
+            }
+            let held = step_held(result, rate, slo_p99_ms, search.max_error_ratio);
+            wrong.extend(wrong_answers(&measured).into_iter().map(|w| format!("step at {rate:.0} req/s: {w}")));
+            steps.push((rate, held, measured));
+            Some(held)
+        });
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+        if let Some(short) = &outcome.short {
+            (self.progress)(Progress::Note(format!(
+                "{} slo search on {}: {short}; highest rate held {:.0} req/s",
+                instance.stack, search.request.path, outcome.max_rate
+            )));
+        }
+        let mut path: Vec<StepResult> =
+            steps.iter().filter_map(|(rate, _, m)| m.load.as_ref().map(|l| as_step(l, *rate))).collect();
+        path.sort_by(|a, b| a.target_rate.total_cmp(&b.target_rate));
+        // The measurement is the highest step that held; when none did, the lowest step tried.
+        let chosen = steps
+            .iter()
+            .filter(|(_, held, _)| *held)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .or_else(|| steps.iter().min_by(|a, b| a.0.total_cmp(&b.0)))
+            .map(|(_, _, m)| m.clone())
+            .or(spoiled);
+        let mut measured = match chosen {
+            Some(m) => m,
+            None => Measured { load: None, ..Measured::default() },
+        };
+        if let Some(load) = measured.load.as_mut() {
+            load.steps = path;
+        }
+        measured.scalars.insert(Scalar::SloMaxRate, outcome.max_rate);
+        measured.machine_faults.extend(faults);
+        measured.wrong_answers = wrong;
+        if measured.load.is_none() && measured.machine_faults.is_empty() {
+            measured.machine_faults.push("the slo search measured no step".into());
+        }
+        Ok(measured)
+    }
+
     /// One measurement, and whether it may be repeated should it turn out invalid (it may, unless
     /// the lab failed or the trial was interrupted).
     fn measure_once(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> (Measurement, bool) {
@@ -458,6 +588,7 @@ impl Runner<'_> {
             canary_after_ms: None,
             valid: true,
             invalid_reasons: Vec::new(),
+            wrong_answers: Vec::new(),
             app_stderr_tail: None,
             scalars: BTreeMap::new(),
         };
@@ -467,7 +598,15 @@ impl Runner<'_> {
             match self.lab.ensure(&instance) {
                 Ok(()) => {
                     m.canary_before_ms = self.lab.canary_ms();
-                    let r = self.lab.measure(&instance, &unit.load, self.profile.trial, self.profile.trial_warmup);
+                    let r = match &unit.load {
+                        Load::SloSearch(search) => {
+                            let seed = self.options.method.seed ^ id_hash(&m.id);
+                            self.slo_search(&instance, search, seed)
+                        }
+                        load => {
+                            self.lab.measure(&instance, load, unit.trial(self.profile.trial), self.profile.trial_warmup)
+                        }
+                    };
                     m.canary_after_ms = self.lab.canary_ms();
                     r
                 }
@@ -479,15 +618,18 @@ impl Runner<'_> {
                 m.app_cpu_s = measured.app_cpu_s;
                 m.app_peak_rss_bytes = measured.app_peak_rss_bytes;
                 m.scalars = measured.scalars.clone();
-                derive_scalars(
-                    &mut m,
-                    unit,
-                    &measured,
-                    self.options.method.slo_p99_ms,
-                    self.options.method.max_error_ratio,
-                );
+                derive_scalars(&mut m, unit, &measured);
+                if let Some(rate) = measured.scalars.get(&Scalar::SloMaxRate) {
+                    m.offered_rate = Some(*rate);
+                }
+                m.wrong_answers = if matches!(unit.load, Load::SloSearch(_)) {
+                    // The search gathered every step's own.
+                    measured.wrong_answers.clone()
+                } else {
+                    wrong_answers(&measured)
+                };
                 m.load = measured.load;
-                check_validity(&mut m);
+                check_validity(&mut m, unit);
                 (m.app_cpu_resolution_s, m.generator_side_busy) =
                     (measured.app_cpu_resolution_s, measured.generator_side_busy);
                 (m.app_core_contention, m.steal, m.upstream_late) =
@@ -531,33 +673,91 @@ pub fn ok_responses(load: &LoadResult) -> u64 {
     load.status_counts.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, n)| n).sum()
 }
 
-fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured, slo_p99_ms: f64, max_error_ratio: f64) {
+fn derive_scalars(m: &mut Measurement, unit: &Unit, measured: &Measured) {
     let Some(load) = &measured.load else { return };
     if let Some(delay) = unit.built_in_delay_ms {
         m.scalars.insert(Scalar::P99OverheadMs, load.judged_latency().p99_us / 1000.0 - delay);
     }
-    if let Some(connections) = m.connections {
+    if unit.fresh && unit.load.connections() > 0 {
+        // Over the fresh instance's memory at rest, so what earlier trials grew is not counted
+        // as free and a negative growth is kept as measured (no floor decides the ratio).
+        let baseline = measured.app_memory_baseline_bytes.unwrap_or(measured.app_rss_before_bytes);
+        let loaded = measured.app_memory_loaded_bytes.unwrap_or(measured.app_peak_rss_bytes);
+        let grown = loaded as f64 - baseline as f64;
+        m.scalars.insert(Scalar::RssPerConnectionBytes, grown / unit.load.connections() as f64);
+    } else if let Some(connections) = m.connections {
         let grown = measured.app_peak_rss_bytes.saturating_sub(measured.app_rss_before_bytes);
         m.scalars.insert(Scalar::RssPerConnectionBytes, grown as f64 / connections as f64);
     }
-    if matches!(unit.load, Load::RateSteps { .. }) {
-        let held = load
-            .steps
-            .iter()
-            .filter(|s| {
-                let errors: u64 = s.errors.values().sum();
-                let errors_ok = s.requests == 0 || (errors as f64 / s.requests as f64) <= max_error_ratio;
-                s.latency.p99_us <= slo_p99_ms * 1000.0 && errors_ok && s.achieved_rate >= 0.95 * s.target_rate
-            })
-            .map(|s| s.target_rate)
-            .fold(0.0, f64::max);
-        m.scalars.insert(Scalar::SloMaxRate, held);
+}
+
+/// The wrong answers of a trial: the lab's, and every sampled response the engine found unlike
+/// the contract's expected body.
+fn wrong_answers(measured: &Measured) -> Vec<String> {
+    let mut out = measured.wrong_answers.clone();
+    let mismatched =
+        measured.load.as_ref().and_then(|l| l.errors.get(ErrorClass::BodyMismatch.as_str()).copied()).unwrap_or(0);
+    if mismatched > 0 {
+        out.push(format!(
+            "{mismatched} sampled response(s) did not match the contract's expected status and body for the request"
+        ));
+    }
+    out
+}
+
+/// Whether one open-loop step at `offered` req/s held the objective: p99 (failures counted at
+/// the timeout) within `slo_p99_ms`, at most `max_error_ratio` of its requests failed, and the
+/// responses kept up with the offered rate (a tenth of slack for Poisson's variation).
+pub fn step_held(load: &LoadResult, offered: f64, slo_p99_ms: f64, max_error_ratio: f64) -> bool {
+    load.requests > 0
+        && load.judged_latency().p99_us <= slo_p99_ms * 1000.0
+        && error_ratio(load) <= max_error_ratio
+        && ok_responses(load) as f64 / load.duration_s.max(1e-9) >= 0.9 * offered
+}
+
+/// A load result's totals as one rate step, for the record of an SLO search's path.
+fn as_step(load: &LoadResult, offered: f64) -> StepResult {
+    StepResult {
+        target_rate: offered,
+        duration_s: load.duration_s,
+        achieved_rate: load.achieved_rate,
+        requests: load.requests,
+        responses: load.responses,
+        errors: load.errors.clone(),
+        late_sends: load.late_sends,
+        latency: *load.judged_latency(),
+        latency_uncorrected: load.latency_uncorrected,
+        send_lag: load.send_lag,
+        histograms: load.histograms.clone(),
     }
 }
 
-fn check_validity(m: &mut Measurement) {
+/// The share of an open-loop rate that must come back for late sends alone not to invalidate a
+/// trial.
+const DELIVERED_RATE: f64 = 0.95;
+/// The p99 send lag, as a share of the trial's own p99 latency, up to which late sends do not
+/// invalidate a latency trial (above the engine's absolute 1 ms). A request's latency is at most
+/// its service time plus its send lag, so a lag of 5% of the p99 moves that p99 by about 5% at
+/// most: the verdict band. A 40 ms p99 tolerates 2 ms of lag; a 3 ms p99 keeps the 1 ms rule.
+const LAG_SHARE_OF_P99: f64 = 0.05;
+
+/// Whether the generator's only fault was sending late, and that lateness cannot decide what
+/// this unit is judged on: its rate came back, and either no evidence reads its latency or the
+/// lag is small beside the latency measured (see [`LAG_SHARE_OF_P99`]). The rate search is never
+/// excused: each of its steps is judged on its own p99.
+fn late_sends_excused(load: &LoadResult, unit: &Unit) -> bool {
+    let delivered = load.target_rate.is_some_and(|rate| load.achieved_rate >= DELIVERED_RATE * rate);
+    let lag_us = load.self_check.send_lag_p99_us.unwrap_or(0.0);
+    let small_beside_p99 = lag_us <= LAG_SHARE_OF_P99 * load.judged_latency().p99_us;
+    !load.self_check.cpu_saturated()
+        && delivered
+        && !matches!(unit.load, Load::SloSearch(_))
+        && (!unit.judged_on_latency || small_beside_p99)
+}
+
+fn check_validity(m: &mut Measurement, unit: &Unit) {
     let Some(load) = &m.load else { return };
-    if load.generator_saturated {
+    if load.generator_saturated && !late_sends_excused(load, unit) {
         m.valid = false;
         let why = if load.saturation_reasons.is_empty() {
             "no reason given".to_string()

@@ -6,7 +6,9 @@
 //! Each stack gets a throughput, a median latency and a cold start. Trials carry a small
 //! deterministic wobble (±2% in a cycle of five calls: on the rate of a stack marked `wobbles_rate`,
 //! on the latency otherwise), so intervals have a width and the same script always gives the same
-//! results. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
+//! results. A request to `/io/sleep?ms=N` takes its N ms on top. An open-loop step with Poisson arrivals (the SLO search's) holds up to the stack's
+//! rate: above it the stack answers only its rate, with a p99 of ten seconds, so a search finds
+//! each stack's scripted capacity. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
 //! and the run to be interrupted after some trials. The real lab lives in the CLI.
 
 use std::collections::BTreeMap;
@@ -154,7 +156,7 @@ impl Lab for ScriptedLab {
     fn measure(
         &mut self,
         instance: &Instance,
-        _load: &Load,
+        load: &Load,
         _trial: Duration,
         _warmup: Duration,
     ) -> Result<Measured, LabFailure> {
@@ -162,8 +164,29 @@ impl Lab for ScriptedLab {
         let wobble = 1.0 + 0.02 * ((self.calls % 5) as f64 - 2.0);
         let s = self.script(&instance.stack);
         let (rate, p50) = if s.wobbles_rate { (s.rate * wobble, s.p50_ms) } else { (s.rate, s.p50_ms * wobble) };
+        let mut result = self.load_result(rate, p50);
+        // A sleeping endpoint's own delay comes on top, as it would in a real app.
+        let delay_ms = match load {
+            Load::Closed { request, .. } | Load::Open { request, .. } => {
+                request.path.strip_prefix("/io/sleep?ms=").and_then(|ms| ms.parse::<f64>().ok())
+            }
+            _ => None,
+        };
+        if let Some(delay) = delay_ms {
+            result.latency.p50_us += delay * 1000.0;
+            result.latency.p99_us += delay * 1000.0;
+            result.latency_with_failures = result.latency;
+        }
+        if let Load::Open { rate: offered, poisson_seed: Some(_), .. } = load {
+            if *offered <= s.rate {
+                result = self.load_result(*offered, p50);
+            } else {
+                result.latency.p99_us = 10e6;
+                result.latency_with_failures = result.latency;
+            }
+        }
         Ok(Measured {
-            load: Some(self.load_result(rate, p50)),
+            load: Some(result),
             app_cpu_s: rate / 2000.0,
             app_peak_rss_bytes: 50 << 20,
             ..Measured::default()

@@ -200,6 +200,11 @@ struct FaultyLab {
     faults: Vec<(usize, &'static str)>,
     /// Calls to `measure` whose app "dies": the lab fails them.
     dies: Vec<usize>,
+    /// Open loop: the generator sends late (p99 send lag 1.4 ms, CPU 30%), and this share of
+    /// the offered rate comes back.
+    sends_late: Option<f64>,
+    /// Every result's judged p99, in ms, instead of the scripted one.
+    p99_ms: Option<f64>,
     measures: usize,
 }
 
@@ -212,6 +217,8 @@ impl FaultyLab {
             failing: None,
             faults: Vec::new(),
             dies: Vec::new(),
+            sends_late: None,
+            p99_ms: None,
             measures: 0,
         }
     }
@@ -231,6 +238,17 @@ impl Lab for FaultyLab {
             return Err(LabFailure { message: format!("{} exited during the trial", i.stack), stderr_tail: None });
         }
         let mut measured = self.inner.measure(i, l, t, w)?;
+        if let (Some(delivered), Some(load), Load::Open { .. }) = (self.sends_late, measured.load.as_mut(), l) {
+            load.target_rate = Some(load.achieved_rate / delivered);
+            load.generator_saturated = true;
+            load.saturation_reasons =
+                vec!["the load generator sent requests late (p99 send lag 1.40 ms > 1 ms)".into()];
+            load.self_check.send_lag_p99_us = Some(1_400.0);
+            load.self_check.cpu_fraction = 0.3;
+        }
+        if let (Some(p99_ms), Some(load)) = (self.p99_ms, measured.load.as_mut()) {
+            load.latency_with_failures.p99_us = p99_ms * 1000.0;
+        }
         measured.machine_faults.extend(self.faults.iter().filter(|(n, _)| *n == call).map(|(_, f)| f.to_string()));
         if let (Some((stack, class, share)), Some(load)) = (self.failing, measured.load.as_mut()) {
             if i.stack == stack {
@@ -435,6 +453,37 @@ fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
 }
 
 #[test]
+fn late_sends_invalidate_a_latency_trial_but_not_a_cost_trial_that_got_its_rate() {
+    let profile = Profile::named("quick").unwrap();
+    let mut lab = FaultyLab::new();
+    lab.sends_late = Some(0.99);
+    let (measurements, _) = run_profile(&mut lab, &["E-cost", "E-hol"], &profile);
+    let (cost, hol): (Vec<&Measurement>, Vec<&Measurement>) =
+        measurements.iter().partition(|m| m.experiment == "E-cost");
+    assert!(!cost.is_empty() && cost.iter().all(|m| m.valid), "CPU per request is not moved by a late send");
+    // The scripted lab sends late on plain open loops: E-hol's probe alone.
+    let open_hol: Vec<&&Measurement> = hol.iter().filter(|m| m.label == "alone").collect();
+    assert!(!open_hol.is_empty());
+    assert!(
+        open_hol.iter().all(|m| !m.valid && m.invalid_reasons[0].contains("send lag 1.40 ms")),
+        "the probe's p99 is: {:?}",
+        open_hol[0].invalid_reasons
+    );
+
+    // Beside a 40 ms p99, 1.4 ms of lag is under the 5% band: the probe's p99 stands.
+    let mut lab = FaultyLab::new();
+    (lab.sends_late, lab.p99_ms) = (Some(0.99), Some(40.0));
+    let (measurements, _) = run_profile(&mut lab, &["E-hol"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "{:?}", measurements.iter().find(|m| !m.valid));
+
+    // A rate that did not come back is no cost measurement either.
+    let mut lab = FaultyLab::new();
+    lab.sends_late = Some(0.8);
+    let (measurements, _) = run_profile(&mut lab, &["E-cost"], &profile);
+    assert!(measurements.iter().all(|m| !m.valid && m.invalid_reasons[0].contains("saturated")));
+}
+
+#[test]
 fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_why() {
     let profile = Profile::named("quick").unwrap();
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
@@ -446,7 +495,7 @@ fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_
             Err(format!("not measurable on this machine: needs {} CPUs, has 2", needs.app_cpus + needs.generator_cpus))
         }
     };
-    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), two_cpus);
+    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), two_cpus, 1 << 20);
     assert_eq!(not_measurable.keys().collect::<Vec<_>>(), ["E-workers"]);
     assert!(kept.iter().all(|e| e.id != "E-workers") && kept.len() == catalogue(&profile).len() - 1);
 
@@ -467,6 +516,35 @@ fn an_experiment_the_machine_cannot_give_its_cpus_is_not_run_and_its_claim_says_
     assert!(workers.skipped_reason.as_deref().is_some_and(|r| r.contains("needs 3 CPUs")), "{workers:?}");
     let json = serde_json::to_value(&results).unwrap();
     assert!(json["not_measurable"]["E-workers"].as_str().is_some(), "results.json records it");
+}
+
+#[test]
+fn a_level_with_more_connections_than_the_file_descriptor_limit_is_not_measurable_with_its_reason() {
+    let profile = Profile::named("standard").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // 8,000 descriptors: 1,000 and 5,000 connections fit beside the margin, 10,000 do not.
+    let (kept, not_measurable) = claimbench_suite::experiments::measurable(catalogue(&profile), |_| Ok(()), 8000);
+    let concurrency = kept.iter().find(|e| e.id == "E-concurrency").unwrap();
+    let labels: Vec<&str> = concurrency.units.iter().map(|u| u.label.as_str()).collect();
+    assert_eq!(labels, ["c=1000", "c=5000"]);
+    let why = &not_measurable["E-concurrency c=10000"];
+    assert!(why.contains("10000 connections need 11024 file descriptors") && why.contains("allows 8000"), "{why}");
+
+    let (measurements, _) = run_profile(&mut lab(), &["E-concurrency"], &profile);
+    let measurements: Vec<Measurement> = measurements.into_iter().filter(|m| m.label != "c=10000").collect();
+    let head = RunResults { not_measurable, ..header(&node_and_python()) };
+    let results = assemble(head, measurements, &catalogue(&profile), &claims);
+    let concurrency = results.claims.iter().find(|c| c.id == "concurrency").unwrap();
+    let ten_k = concurrency.sub_verdicts.iter().find(|v| v.label.contains("10,000 connections")).unwrap();
+    assert_eq!(ten_k.verdict.outcome, Outcome::NotMeasured);
+    assert_eq!(ten_k.verdict.key_number, "not measurable on this machine");
+    assert!(ten_k.verdict.reason.contains("RLIMIT_NOFILE allows 8000"), "{}", ten_k.verdict.reason);
+    assert_eq!(
+        concurrency.verdict.outcome,
+        Outcome::Supported,
+        "1,000 connections still decide: {:?}",
+        concurrency.verdict
+    );
 }
 
 #[test]
@@ -594,4 +672,119 @@ fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
     assert!(io_claim.verdict.reason.contains("not implemented by this stack"), "{:?}", io_claim.verdict);
     assert_eq!(io_claim.verdict.key_number, "not implemented by this stack");
     assert_eq!(assembled.claims.len(), claims.claims.len(), "the row is kept");
+}
+
+/// A scripted lab that logs every call the runner makes: `drain`, and `measure` with its load
+/// and length.
+struct Recording {
+    inner: ScriptedLab,
+    log: Vec<(String, Option<(f64, Option<u64>, Duration)>)>,
+}
+
+impl Lab for Recording {
+    fn retain(&mut self, keep: &[Instance]) {
+        self.inner.retain(keep)
+    }
+    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+        self.inner.ensure(instance)
+    }
+    fn drain(&mut self, instance: &Instance) {
+        self.log.push((format!("drain {}", instance.stack), None));
+    }
+    fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
+        let step = match l {
+            Load::Open { rate, poisson_seed, .. } => Some((*rate, *poisson_seed, t)),
+            _ => None,
+        };
+        self.log.push((format!("measure {}", i.stack), step));
+        self.inner.measure(i, l, t, w)
+    }
+    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack)
+    }
+    fn canary_ms(&mut self) -> Option<f64> {
+        Some(1.0)
+    }
+    fn interrupted(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_poisson_steps() {
+    use claimbench_model::run::Scalar;
+    use claimbench_suite::scripted::StackScript;
+    let script = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
+    let inner = ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0));
+    let mut lab = Recording { inner, log: Vec::new() };
+    let profile = Profile::named("standard").unwrap();
+    let experiments: Vec<_> = catalogue(&profile)
+        .into_iter()
+        .filter(|e| e.id == "E-io")
+        .map(|mut e| {
+            e.units.retain(|u| u.label == "slo");
+            e
+        })
+        .collect();
+    let options = RunOptions { stacks: stacks(), method: method(), not_implemented: Default::default() };
+    let mut measurements = Vec::new();
+    let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
+    Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
+        .run(&experiments);
+
+    assert_eq!(measurements.len(), 2 * profile.reps as usize);
+    for m in &measurements {
+        assert!(m.valid, "{m:?}");
+        let capacity = if m.stack == "express" { 1300.0 } else { 800.0 };
+        let found = m.scalars[&Scalar::SloMaxRate];
+        assert!(found <= capacity && found >= capacity / 1.05, "{}: {found} for a capacity of {capacity}", m.id);
+        assert_eq!(m.offered_rate, Some(found), "the measurement is the highest step held");
+        let steps = &m.load.as_ref().unwrap().steps;
+        assert!(steps.len() >= 4 && steps.windows(2).all(|w| w[0].target_rate < w[1].target_rate), "{steps:?}");
+    }
+    // Every step is a Poisson run of its own, with its own seed, long enough for 1,000 samples,
+    // and each starts on a drained app.
+    let steps: Vec<(f64, Option<u64>, Duration)> = lab.log.iter().filter_map(|(_, s)| *s).collect();
+    assert!(steps.len() >= 8 * measurements.len() / 2, "{}", steps.len());
+    for (rate, seed, length) in &steps {
+        assert!(seed.is_some(), "Poisson arrivals");
+        assert!(rate * length.as_secs_f64() >= 1000.0, "{rate} req/s for {length:?}");
+    }
+    let mut seeds: Vec<u64> = steps.iter().filter_map(|s| s.1).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds.len(), steps.len(), "no two steps share a seed");
+    for pair in lab.log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
+        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
+    }
+
+    // Different capacities give different answers, and the ratio is theirs, not a grid's.
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    let slo = io.sub_verdicts.iter().find(|v| v.label.starts_with("highest open-loop rate")).unwrap();
+    let estimate = slo.verdict.estimate.as_ref().unwrap();
+    assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.1, "{estimate:?}");
+    assert_eq!(slo.verdict.outcome, Outcome::Supported, "{:?}", slo.verdict);
+}
+
+#[test]
+fn a_wrong_answer_under_load_is_a_loss_for_its_stack_and_the_trial_stays_valid() {
+    let profile = Profile::named("nightly").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // Express is 1.5x faster, but one sampled response in a thousand differs from the contract's
+    // body: far under the 1% error budget, and still a loss.
+    let mut lab = FaultyLab::new();
+    lab.inner = ScriptedLab::express_vs_fastapi(template());
+    lab.failing = Some(("express", "body_mismatch", 0.001));
+    let (measurements, _) = run_profile(&mut lab, &["E-io-fanout"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "a wrong answer does not make a trial invalid");
+    let wrong: Vec<&Measurement> = measurements.iter().filter(|m| !m.wrong_answers.is_empty()).collect();
+    assert!(!wrong.is_empty() && wrong.iter().all(|m| m.stack == "express"), "{wrong:?}");
+    assert!(wrong[0].wrong_answers[0].contains("contract's expected"), "{:?}", wrong[0].wrong_answers);
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    let fanout = io.sub_verdicts.iter().find(|v| v.label.contains("fanout=8")).unwrap();
+    assert_eq!(fanout.verdict.outcome, Outcome::Refuted, "express answered wrongly: {:?}", fanout.verdict);
+    assert!(fanout.verdict.key_number.contains("express wrong answers under load"), "{:?}", fanout.verdict);
 }

@@ -43,6 +43,15 @@ pub enum SupervisorError {
     #[error("{stack} died ({status}){tail}")]
     Died { stack: String, status: String, tail: Tail },
 
+    #[error("PostgreSQL's {tools} not found (looked in {tried}): install it with `apt-get install postgresql` (the Debian package puts them in /usr/lib/postgresql/VERSION/bin), set {env} to the folder holding them, or use a running server with --database-url postgres://…", env = crate::database::PG_BIN_ENV)]
+    DatabaseMissing { tools: String, tried: String },
+
+    #[error("the database failed while {step} ({status}){tail}")]
+    DatabaseFailed { step: String, status: String, tail: Tail },
+
+    #[error("--database-url {url:?} is not a PostgreSQL URL ({why}): give one like postgres://user:password@127.0.0.1:5432/dbname")]
+    BadDatabaseUrl { url: String, why: String },
+
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
 }

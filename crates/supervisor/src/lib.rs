@@ -4,10 +4,12 @@
 //! turns a [`StackConfig`] into a [`RunningStack`] that is ready (its `/health` answered 200), pinned
 //! where asked, sampled from `/proc`, and killed as a whole process group when dropped. What the
 //! apps answer is the conformance crate's business, and load is the engine's. It prints nothing:
-//! installs are reported to an observer, failures come back as [`SupervisorError`].
+//! installs are reported to an observer, failures come back as [`SupervisorError`]. The
+//! benchmark's PostgreSQL ([`Database`]) is started and stopped here too, with the same guarantee.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod database;
 mod error;
 mod install;
 mod process;
@@ -20,12 +22,13 @@ mod versions;
 
 pub mod doctor;
 
+pub use database::{Database, DatabaseConfig};
 pub use error::SupervisorError;
 pub use install::{InstallEvent, InstallObserver, Installer};
 pub use process::{parse_cpu_list, RunningStack};
 pub use readiness::{MAX_READY_TIMEOUT_S, READY_TIMEOUT_ENV};
 pub use registry::{base_stack, find_root, Supervisor};
-pub use sampler::{group_cpu, GroupCpu};
+pub use sampler::{group_cpu, group_pss, GroupCpu};
 pub use versions::{runtime_version, Toolchain};
 
 use std::time::Duration;

@@ -324,7 +324,7 @@ pub fn group_alive(pgid: i32) -> bool {
 }
 
 /// A port that was free a moment ago, from the kernel's ephemeral range.
-fn free_port() -> Result<u16, SupervisorError> {
+pub(crate) fn free_port() -> Result<u16, SupervisorError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| SupervisorError::io("finding a free port on 127.0.0.1", e))?;
     listener.local_addr().map(|a| a.port()).map_err(|e| SupervisorError::io("finding a free port on 127.0.0.1", e))

@@ -107,6 +107,20 @@ pub fn sample_group(pgid: i32, since: Instant) -> ResourceSample {
     sample
 }
 
+/// The proportional set size of every process whose process group is `pgid` together; `None`
+/// when the kernel gives no PSS for one of them (then RSS is what there is).
+pub fn group_pss(pgid: i32) -> Option<u64> {
+    let mut total = 0;
+    let mut any = false;
+    for (pid, fields) in procfs::processes() {
+        if fields.pgrp == pgid {
+            total += procfs::process_pss(pid)?;
+            any = true;
+        }
+    }
+    any.then_some(total)
+}
+
 /// The app tree's CPU time, from the finest source the kernel gives.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GroupCpu {

@@ -1,14 +1,17 @@
 'use strict';
 // The Express 5 stack: routes the endpoint table (lib/endpoints.js) through Express and
 // serializes the results; nothing else. Environment, process layout and the server's life are
-// lib/config.js, lib/cluster.js and lib/serve.js; the answers themselves are lib/logic.js and
+// lib/config.js, lib/cluster.js and lib/serve.js; the WebSocket paths are lib/realtime.js on the
+// same server; the answers themselves are lib/logic.js and
 // lib/upstream.js. Production settings are explained in node-app/README.md.
 
 const express = require('express');
 const { readConfig, ConfigError } = require('../../lib/config');
 const { runWorkers } = require('../../lib/cluster');
+const { databaseEndpoints, poolFromEnv } = require('../../lib/db');
 const { createEndpoints } = require('../../lib/endpoints');
 const { HttpError, LIMITS } = require('../../lib/logic');
+const { attachRealtime } = require('../../lib/realtime');
 const { serve } = require('../../lib/serve');
 const { createUpstream } = require('../../lib/upstream');
 
@@ -64,6 +67,7 @@ const INPUTS = {
 const SENDERS = {
   json: (res, value) => res.json(value),
   text: (res, value) => res.type('text/plain').send(value),
+  html: (res, value) => res.type('text/html; charset=utf-8').send(value),
 };
 
 /** The middleware chain for one endpoint: body parsing where it takes JSON, then the handler. */
@@ -125,8 +129,10 @@ function main() {
   const config = readConfig(process.env, { defaultStack: 'express' });
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
-    const app = buildApp(createEndpoints({ stack: config.stack, upstream }));
-    serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    const endpoints = [...createEndpoints({ stack: config.stack, upstream }), ...databaseEndpoints(poolFromEnv())];
+    const app = buildApp(endpoints);
+    const server = serve(app, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
+    attachRealtime(server, { serverHeader: SERVER_HEADER });
   });
 }
 

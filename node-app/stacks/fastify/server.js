@@ -139,7 +139,7 @@ function main() {
   const config = readConfig(process.env, { defaultStack: 'fastify' });
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
-    const app = buildApp(createEndpoints({ stack: config.stack, upstream }));
+    const app = buildApp(createEndpoints({ stack: config.stack, upstream, groups: ['http'] }));
     app.ready().then(
       () => listen(app.server, { host: config.host, port: config.port, name: config.stack }),
       (err) => {

@@ -119,7 +119,7 @@ function main() {
   const config = readConfig(process.env, { defaultStack: 'node-http' });
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
-    const listener = buildListener(createEndpoints({ stack: config.stack, upstream }));
+    const listener = buildListener(createEndpoints({ stack: config.stack, upstream, groups: ['http'] }));
     serve(listener, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack });
   });
 }

@@ -1,5 +1,6 @@
 //! The terminal summary, in the spirit of wrk2's: what ran, latency percentiles up to p99.99
-//! (corrected and uncorrected side by side), rates, statuses, errors, and the self-check, with
+//! (corrected and uncorrected side by side), rates, statuses, errors, a WebSocket run's
+//! handshakes and sequence counts, and the self-check, with
 //! a warning nobody can miss when the generator was saturated. Numbers are written by
 //! `claimbench_model::format`, as the report writes them.
 
@@ -113,6 +114,23 @@ fn render(r: &LoadResult) -> String {
         "  Errors    {}",
         if failed == 0 { "none".to_string() } else { format!("{failed} ({})", errors.join(", ")) }
     );
+    if let Some(ws) = &r.websocket {
+        let _ = writeln!(
+            out,
+            "  WebSocket {} handshakes (p50 {}, p99 {}), {} failed; {} in flight per connection, {}-byte messages",
+            ws.connect.count,
+            us(ws.connect.p50_us),
+            us(ws.connect.p99_us),
+            ws.connect_failures,
+            ws.in_flight,
+            ws.message_bytes
+        );
+        let _ = writeln!(
+            out,
+            "  Sequence  {} lost, {} duplicated, {} out of order, {} unexpected",
+            ws.lost, ws.duplicated, ws.out_of_order, ws.unexpected
+        );
+    }
     let _ = writeln!(
         out,
         "  Transfer  {} in, {} out, {} connections opened",

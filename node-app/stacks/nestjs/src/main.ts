@@ -51,7 +51,7 @@ const ENDPOINTS = Symbol('endpoints');
 type Table = Map<string, Endpoint>;
 
 /** Every path of the table, for the 405 route (the handlers are not called here). */
-const PATHS: string[] = [...new Set<string>(createEndpoints({ stack: '', upstream: null }).map((e: Endpoint) => e.path))];
+const PATHS: string[] = [...new Set<string>(createEndpoints({ stack: '', upstream: null, groups: ['http'] }).map((e: Endpoint) => e.path))];
 
 @Controller()
 class ContractController {
@@ -184,7 +184,7 @@ function main() {
   const config = readConfig(process.env, { defaultStack: 'nestjs' });
   runWorkers({ workers: config.workers, name: config.stack, host: config.host, port: config.port }, () => {
     const upstream = createUpstream(config.upstreamUrl);
-    buildApp(createEndpoints({ stack: config.stack, upstream })).then(
+    buildApp(createEndpoints({ stack: config.stack, upstream, groups: ['http'] })).then(
       (instance) => serve(instance, { host: config.host, port: config.port, serverHeader: SERVER_HEADER, name: config.stack }),
       (err: Error) => {
         console.error(`error: ${config.stack} could not start: ${err.message}`);

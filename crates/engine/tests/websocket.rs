@@ -1,0 +1,192 @@
+//! WebSocket load against Rust test servers on loopback: a correct echo server, whose every
+//! message comes back once and in order, and a deliberately faulty one that drops, reorders and
+//! repeats messages, which the engine must count rather than hide.
+
+mod support;
+
+use std::net::TcpListener as StdListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use claimbench_engine::export::{render_hgrm, render_hlog, render_summary, Latency};
+use claimbench_engine::{run, Cancel, Mode, Plan, Protocol, WsOptions};
+use claimbench_model::load::LoadResult;
+use futures_util::{SinkExt, StreamExt};
+use support::load_lock;
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the test server does with the messages of each connection, counted from 0.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// Echoes every message at once.
+    None,
+    /// In every five messages: echoes 0; holds 1 and echoes it after 2 (a reorder); echoes 3
+    /// twice (a duplicate); never echoes 4 (a loss).
+    DropReorderRepeat,
+}
+
+/// A WebSocket echo server on its own thread and event loop, stopped when dropped.
+struct WsServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WsServer {
+    fn start(fault: Fault) -> WsServer {
+        let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let mut tick = tokio::time::interval(Duration::from_millis(20));
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            if let Ok((stream, _)) = accepted {
+                                tokio::spawn(serve(stream, fault));
+                            }
+                        }
+                        _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
+                    }
+                }
+            });
+        });
+        WsServer { port, stop, thread: Some(thread) }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/echo", self.port)
+    }
+}
+
+impl Drop for WsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve(stream: tokio::net::TcpStream, fault: Fault) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    let mut held: Option<Message> = None;
+    let mut n: u64 = 0;
+    while let Some(Ok(message)) = ws.next().await {
+        if !message.is_text() && !message.is_binary() {
+            continue;
+        }
+        let replies = match (fault, n % 5) {
+            (Fault::None, _) | (Fault::DropReorderRepeat, 0) => vec![message],
+            (Fault::DropReorderRepeat, 1) => {
+                held = Some(message);
+                vec![]
+            }
+            (Fault::DropReorderRepeat, 2) => std::iter::once(message).chain(held.take()).collect(),
+            (Fault::DropReorderRepeat, 3) => vec![message.clone(), message],
+            (Fault::DropReorderRepeat, _) => vec![],
+        };
+        n += 1;
+        for reply in replies {
+            if ws.send(reply).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn ws_plan(url: &str, connections: usize, in_flight: usize, seconds: f64) -> Plan {
+    let mode =
+        Mode::ClosedLoop { connections, think_time: Duration::ZERO, duration: Some(Duration::from_secs_f64(seconds)) };
+    let mut plan = Plan::new(url, mode).unwrap();
+    plan.protocol = Protocol::WebSocket(WsOptions { in_flight, message_bytes: 32 });
+    plan.timeout = Duration::from_millis(200);
+    plan.interval = Duration::from_millis(250);
+    plan
+}
+
+fn run_to_end(plan: &Plan) -> LoadResult {
+    let r = run(plan, &Cancel::new(), &|_| {}).unwrap();
+    eprintln!("{}", render_summary(&r));
+    r
+}
+
+#[test]
+fn a_correct_echo_server_loses_and_reorders_nothing() {
+    let _guard = load_lock();
+    let server = WsServer::start(Fault::None);
+    let r = run_to_end(&ws_plan(&server.url(), 4, 4, 1.0));
+    let ws = r.websocket.as_ref().expect("a ws:// run reports its WebSocket counts");
+    assert!(r.responses > 100, "echoes came back: {}", r.responses);
+    assert_eq!(r.status_counts.get(&101), Some(&r.responses), "every echo counts under the upgrade's 101");
+    assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
+    assert_eq!((ws.lost, ws.duplicated, ws.out_of_order, ws.unexpected), (0, 0, 0, 0));
+    assert_eq!((ws.connect.count, ws.connect_failures), (4, 0), "one handshake per connection");
+    assert_eq!(r.connections_opened, 4);
+    assert!(ws.connect.p50_us > 0.0);
+    assert!(r.latency.p50_us > 0.0 && r.latency.p99_us >= r.latency.p50_us);
+    // 32-byte payloads both ways, plus framing (client frames carry a 4-byte mask).
+    assert!(r.bytes_out >= r.responses * 32 && r.bytes_in >= r.responses * 32);
+}
+
+#[test]
+fn a_faulty_server_is_reported_with_lost_duplicated_and_reordered_messages() {
+    let _guard = load_lock();
+    let server = WsServer::start(Fault::DropReorderRepeat);
+    let r = run_to_end(&ws_plan(&server.url(), 2, 4, 1.5));
+    let ws = r.websocket.as_ref().unwrap();
+    // Each connection's messages go in groups of five: one lost, one reordered, one repeated.
+    assert!(ws.lost >= 2, "dropped messages are lost: {ws:?}");
+    assert!(ws.out_of_order >= 2, "the held message is overtaken: {ws:?}");
+    assert!(ws.duplicated >= 2, "the repeated echo is a duplicate: {ws:?}");
+    assert_eq!(ws.unexpected, 0, "{ws:?}");
+    // Every lost message timed out; nothing else failed.
+    assert_eq!(r.errors.get("timeout"), Some(&ws.lost), "{:?}", r.errors);
+    assert_eq!(r.requests, r.responses + ws.lost);
+    // About a fifth of what was sent is lost: neither hidden nor inflated.
+    let sent = r.requests as f64;
+    let share = ws.lost as f64 / sent;
+    assert!((0.1..=0.3).contains(&share), "lost {} of {sent}", ws.lost);
+}
+
+#[test]
+fn a_websocket_run_writes_every_output_format() {
+    let _guard = load_lock();
+    let server = WsServer::start(Fault::None);
+    let r = run_to_end(&ws_plan(&server.url(), 2, 1, 0.6));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["websocket"]["in_flight"], 1);
+    assert!(json["websocket"]["connect"]["count"].as_u64() == Some(2), "{}", json["websocket"]);
+    let hgrm = render_hgrm(&r, Latency::Corrected).unwrap();
+    assert!(hgrm.contains("#[Mean"), "{hgrm}");
+    let hlog = render_hlog(&r).unwrap();
+    assert!(hlog.lines().filter(|l| !l.starts_with('#') && !l.starts_with('"')).count() >= 2, "{hlog}");
+    let summary = render_summary(&r);
+    assert!(summary.contains("0 lost, 0 duplicated, 0 out of order"), "{summary}");
+}
+
+#[test]
+fn a_refused_websocket_target_fails_each_slot_once_at_the_plan_s_pace() {
+    let _guard = load_lock();
+    let url = support::refused_url().replacen("http://", "ws://", 1);
+    let mode = Mode::OpenLoop {
+        schedule: claimbench_engine::Schedule::Constant { rate: 100.0, duration: Some(Duration::from_millis(500)) },
+        poisson_seed: None,
+        connections: 2,
+    };
+    let plan = Plan::new(&url, mode).unwrap();
+    let started = std::time::Instant::now();
+    let r = run_to_end(&plan);
+    assert!(started.elapsed() >= Duration::from_millis(450), "the schedule was not burnt through at once");
+    assert_eq!(r.requests, 50, "one failure per slot: {:?}", r.errors);
+    assert_eq!(r.errors.get("connect"), Some(&50));
+    let ws = r.websocket.unwrap();
+    assert_eq!((ws.connect.count, ws.connect_failures), (0, 50), "one handshake tried per slot");
+}

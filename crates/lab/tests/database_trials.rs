@@ -1,0 +1,116 @@
+//! A database trial is checked against the database's own counters: an honest stack (express)
+//! passes, and a throwaway stack that answers `/queries` from a cache fails its trial as a wrong
+//! answer whose message says so. The throwaway stack lives in a temporary checkout that links to
+//! the real one and adds one registry entry; its server is a few lines of node:http on `pg`.
+
+#[path = "../../../tests/support/load_lock.rs"]
+mod load_lock;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use claimbench_engine::Cancel;
+use claimbench_lab::{start_database, start_upstream, RealLab, Topology};
+use claimbench_model::run::Scalar;
+use claimbench_suite::experiments::Request;
+use claimbench_suite::{Instance, Lab, Load};
+use claimbench_supervisor::Supervisor;
+
+/// Answers the first `/queries?queries=N` of each N honestly and every later one from memory.
+const CHEATER: &str = r#"'use strict';
+const http = require('node:http');
+const { Pool } = require(require.resolve('pg', { paths: [process.cwd()] }));
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: 4,
+  options: `-c search_path=${process.env.DATABASE_SCHEMA}`,
+});
+const cache = new Map();
+http
+  .createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    const send = (body) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/health') return send({ status: 'ok', stack: 'cheater' });
+    if (url.pathname === '/json') return send({ message: 'Hello, World!' });
+    if (url.pathname === '/queries') {
+      const n = Math.min(500, Math.max(1, Number(url.searchParams.get('queries')) || 1));
+      if (!cache.has(n)) {
+        const rows = [];
+        for (let i = 1; i <= n; i++) {
+          const { rows: [r] } = await pool.query('SELECT id, randomnumber FROM world WHERE id = $1', [i]);
+          rows.push({ id: r.id, randomNumber: r.randomnumber });
+        }
+        cache.set(n, rows);
+      }
+      return send(cache.get(n));
+    }
+    res.statusCode = 404;
+    send({ error: 'not found' });
+  })
+  .listen(Number(process.env.PORT), process.env.HOST);
+"#;
+
+/// A checkout whose registry has the bundled stacks plus `cheater`; everything else links to the
+/// real checkout, so the apps' installed dependencies are reused.
+fn checkout_with_cheater(real: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let link = |name: &str, at: &Path| std::os::unix::fs::symlink(real.join(name), at).unwrap();
+    for app in ["node-app", "python-app"] {
+        link(app, &dir.path().join(app));
+    }
+    std::fs::create_dir(dir.path().join("fixtures")).unwrap();
+    for entry in std::fs::read_dir(real.join("fixtures")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name != "stacks.toml" {
+            link(&format!("fixtures/{name}"), &dir.path().join("fixtures").join(&name));
+        }
+    }
+    let script = dir.path().join("cheater.js");
+    std::fs::write(&script, CHEATER).unwrap();
+    let mut registry = std::fs::read_to_string(real.join("fixtures/stacks.toml")).unwrap();
+    registry.push_str(&format!(
+        "\n[[stack]]\nname = \"cheater\"\nruntime = \"node\"\nframework = \"node:http\"\ndir = \"node-app\"\nargv = [\"{{node}}\", \"{}\"]\n",
+        script.display()
+    ));
+    std::fs::write(dir.path().join("fixtures/stacks.toml"), registry).unwrap();
+    dir
+}
+
+#[test]
+fn a_stack_that_answers_queries_from_a_cache_fails_its_trial_and_an_honest_one_passes() {
+    let _load = load_lock::load_lock();
+    let real: PathBuf = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).canonicalize().unwrap();
+    let checkout = checkout_with_cheater(&real);
+    let supervisor = Supervisor::new(checkout.path()).unwrap();
+    let topology = Topology::detect(None).unwrap();
+    let upstream = start_upstream(&topology).unwrap();
+    let database = start_database(checkout.path(), &topology, None).unwrap();
+    let mut lab = RealLab::new(supervisor, upstream, database, topology, Duration::from_millis(300), Cancel::new());
+    let load = Load::Closed {
+        request: Request { method: "GET".into(), path: "/queries?queries=20".into(), body_file: None },
+        connections: 4,
+    };
+    for (stack, cheats) in [("express", false), ("cheater", true)] {
+        let instance = Instance { stack: stack.into(), workers: 1, wide: false };
+        lab.ensure(&instance).unwrap_or_else(|e| panic!("{stack} did not start: {}", e.message));
+        let measured = lab
+            .measure(&instance, &load, Duration::from_millis(800), Duration::from_millis(200))
+            .unwrap_or_else(|e| panic!("{stack}: {}", e.message));
+        let served = measured.load.as_ref().and_then(|l| l.status_counts.get(&200).copied()).unwrap_or(0);
+        assert!(served > 0, "{stack} answered nothing");
+        assert!(measured.scalars.get(&Scalar::DatabaseCpuS).is_some_and(|s| *s > 0.0), "database CPU is measured");
+        let wrong: Vec<&String> = measured.machine_faults.iter().filter(|f| f.starts_with("wrong answer")).collect();
+        if cheats {
+            assert!(
+                wrong.iter().any(|f| f.contains("SELECTs on World") && f.contains("cache")),
+                "the cheater's trial must fail as a cache: {:?}",
+                measured.machine_faults
+            );
+        } else {
+            assert!(wrong.is_empty(), "express did the work but was failed: {wrong:?}");
+        }
+    }
+}
