@@ -71,7 +71,7 @@ fn a_new_stack_folder_plus_one_registry_entry_passes_verify() {
     let root = tempfile::tempdir().unwrap();
     let fixtures = root.path().join("fixtures");
     std::fs::create_dir(&fixtures).unwrap();
-    for shared in ["contract", "payloads"] {
+    for shared in ["contract", "payloads", "database"] {
         symlink(repo.join("fixtures").join(shared), fixtures.join(shared)).unwrap();
     }
     let registry = std::fs::read_to_string(repo.join("fixtures/stacks.toml")).unwrap();
