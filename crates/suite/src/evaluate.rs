@@ -25,6 +25,11 @@ pub struct Sides {
 }
 
 impl Sides {
+    /// `node:python`, when the run has a stack for each side.
+    pub fn label(&self) -> Option<String> {
+        Some(claimbench_model::run::pair_label(self.node.as_deref()?, self.python.as_deref()?))
+    }
+
     fn stack(&self, side: Side) -> Option<&str> {
         match side {
             Side::Node => self.node.as_deref(),
@@ -83,6 +88,7 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
         direction: claim.direction.clone(),
         verdict,
         sub_verdicts,
+        pair: sides.label(),
     }
 }
 
