@@ -41,6 +41,8 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let request = Request {
         flags: args.measure.clone(),
         stacks: vec![node.clone(), python.clone()],
+        pairs: Vec::new(),
+        pairs_flag: false,
         roles: BTreeMap::from([(node, Runtime::Node), (python, Runtime::Python)]),
         out: args.out.clone(),
         kind: Some("calibrate"),

@@ -16,10 +16,12 @@ use claimbench_lab::{
     capture_environment, run_id, start_database, start_upstream, timestamp, verify_stacks, RealLab, RunDir, Topology,
 };
 use claimbench_model::calibration::Calibration;
-use claimbench_model::run::{Environment, Method, RunResults, StackInfo, SCHEMA_VERSION};
+use claimbench_model::run::{Environment, Method, PairResults, RunResults, StackInfo, SCHEMA_VERSION};
 use claimbench_model::stack::Runtime;
 use claimbench_suite::experiments::catalogue_for;
-use claimbench_suite::{assemble, catalogue, load_claims, ClaimsFile, Profile, Progress, RunOptions, Runner};
+use claimbench_suite::{
+    assemble, catalogue, load_claims, ClaimsFile, ExtraStacks, Pair, Profile, Progress, RunOptions, Runner,
+};
 use claimbench_supervisor::{Database, Supervisor};
 use claimbench_upstream::Upstream;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -32,9 +34,16 @@ use crate::lab::{self, STOPPING_APPS};
 pub struct RunArgs {
     #[command(flatten)]
     measure: args::MeasureArgs,
-    /// The stacks to compare: one node stack and one python stack.
-    #[arg(long, value_delimiter = ',', default_value = "express,fastapi")]
+    /// The stacks to compare: one node stack and one python stack, or `all`: every Node stack
+    /// against every Python stack [default: the profile's pairs].
+    #[arg(long, value_delimiter = ',', conflicts_with = "pairs")]
     stacks: Vec<String>,
+    /// The pairs to compare, `node:python`, comma-separated, e.g.
+    /// express:fastapi,node-http:starlette; the first is measured on every evidence, the others
+    /// on the claims' primary evidences only [default: quick compares express:fastapi; standard
+    /// and nightly add node-http:starlette, nestjs:django and fastify:flask].
+    #[arg(long, value_delimiter = ',')]
+    pairs: Vec<String>,
     /// Where run folders go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
@@ -44,9 +53,18 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let supervisor = lab::supervisor()?;
+    let profile = Profile::of(args.measure.profile);
+    let pairs = choose_pairs(&supervisor, &args.stacks, &args.pairs, &profile)?;
+    let stacks = match pairs.first() {
+        Some(first) => vec![first.node.clone(), first.python.clone()],
+        None => args.stacks.clone(),
+    };
     let request = Request {
         flags: args.measure.clone(),
-        stacks: args.stacks.clone(),
+        stacks,
+        pairs,
+        pairs_flag: !args.pairs.is_empty(),
         roles: BTreeMap::new(),
         out: args.out.clone(),
         kind: None,
@@ -73,10 +91,43 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The pairs a run compares: `--pairs` as given, `--stacks all` as every Node stack against every
+/// Python stack, the profile's default pairs when neither flag is given, and none (the stacks as
+/// listed, sides by runtime) for an explicit `--stacks` list. A bad list is an error naming it.
+fn choose_pairs(
+    supervisor: &Supervisor,
+    stacks: &[String],
+    pairs: &[String],
+    profile: &Profile,
+) -> anyhow::Result<Vec<Pair>> {
+    let registry: Vec<(String, Runtime)> = supervisor
+        .registry()
+        .names()
+        .into_iter()
+        .filter_map(|n| supervisor.spec(n).ok().map(|s| (n.to_string(), s.runtime)))
+        .collect();
+    if stacks == ["all"] {
+        return Ok(claimbench_suite::pairs::all_pairs(&registry));
+    }
+    if !stacks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (items, flag) = if pairs.is_empty() { (&profile.pairs[..], "the profile's pairs") } else { (pairs, "--pairs") };
+    let runtime_of = |name: &str| registry.iter().find(|(n, _)| n == name).map(|(_, r)| *r);
+    let known: Vec<&str> = registry.iter().map(|(n, _)| n.as_str()).collect();
+    claimbench_suite::pairs::parse_pairs(items, &runtime_of, &known).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+}
+
 /// What one pass over the experiments is asked to do: `run`'s flags, or `calibrate`'s.
 pub(crate) struct Request {
     pub flags: args::MeasureArgs,
+    /// The first pair's stacks (or `--stacks` as listed); every evidence is measured on them.
     pub stacks: Vec<String>,
+    /// Every pair compared, the first made of `stacks`; empty for an explicit `--stacks` list
+    /// and for a calibration.
+    pub pairs: Vec<Pair>,
+    /// True when `--pairs` chose the pairs (the run's filters say so).
+    pub pairs_flag: bool,
     /// The side a stack stands for when it is not its own runtime's (see `Environment::roles`).
     pub roles: BTreeMap<String, Runtime>,
     pub out: PathBuf,
@@ -116,6 +167,16 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     for stack in &request.stacks {
         supervisor.spec(stack)?;
     }
+    // The further pairs' stacks, measured on the primary evidences' units only.
+    let mut extra_stacks: Vec<String> = Vec::new();
+    for pair in request.pairs.iter().skip(1) {
+        for stack in [&pair.node, &pair.python] {
+            if !request.stacks.contains(stack) && !extra_stacks.contains(stack) {
+                extra_stacks.push(stack.clone());
+            }
+        }
+    }
+    let all_stacks: Vec<String> = request.stacks.iter().chain(&extra_stacks).cloned().collect();
     let (experiments, not_measurable) = claimbench_suite::experiments::measurable(
         experiments,
         |needs| topology.fits(needs.app_cpus as usize, needs.generator_cpus as usize),
@@ -141,29 +202,44 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     let database = start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
     // The contract holds at every worker count the run will use, not only at one.
-    let mut workers: Vec<u32> =
-        experiments.iter().flat_map(|e| e.instances(&request.stacks)).map(|i| i.workers).collect();
+    let mut workers: Vec<u32> = experiments.iter().flat_map(|e| e.instances(&all_stacks)).map(|i| i.workers).collect();
     workers.sort_unstable();
     workers.dedup();
     if workers.is_empty() {
         workers.push(1);
     }
     let stacks =
-        verify_before_run(&supervisor, &upstream, &database, &topology, &request.stacks, &workers, &request.roles)?;
+        verify_before_run(&supervisor, &upstream, &database, &topology, &all_stacks, &workers, &request.roles)?;
 
+    // Kept with the not-measurable ones, so the assembled report gives the reason for the row.
+    let not_implemented = claimbench_lab::not_implemented_experiments(&supervisor, &experiments, &request.stacks)?;
+    let mut not_measurable = not_measurable;
+    not_measurable.extend(not_implemented.clone());
+    let extra = extra_stacks_of(&supervisor, &experiments, &claims, extra_stacks)?;
+    let mut pairs = Vec::new();
+    for (i, pair) in request.pairs.iter().enumerate() {
+        let stacks = [pair.node.clone(), pair.python.clone()];
+        pairs.push(PairResults {
+            node: pair.node.clone(),
+            python: pair.python.clone(),
+            primary_only: i > 0,
+            not_implemented: claimbench_lab::not_implemented_experiments(&supervisor, &experiments, &stacks)?,
+            claims: Vec::new(),
+        });
+    }
     let started_at = SystemTime::now();
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
     environment.database = Some(database.info().clone());
-    let header = RunResults { not_measurable, ..header(request, &profile, started_at, environment) };
+    let header = RunResults { not_measurable, pairs, ..header(request, &profile, started_at, environment) };
     let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());
 
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, database, topology, profile.stack_warmup, cancel.clone())
-        .spawned_before(&request.stacks)
+        .spawned_before(&all_stacks)
         .with_progress(bars.trial_progress());
-    let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone() };
+    let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone(), not_implemented, extra };
     let mut write_error = None;
     let mut measurements = Vec::new();
     let clock = Instant::now();
@@ -247,7 +323,11 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         .then(|| format!("--claims {}", args.flags.claims.join(",")))
         .into_iter()
         .collect();
-    filters.push(format!("--stacks {}", args.stacks.join(",")));
+    if args.pairs_flag {
+        filters.push(format!("--pairs {}", args.pairs.iter().map(Pair::label).collect::<Vec<_>>().join(",")));
+    } else {
+        filters.push(format!("--stacks {}", args.stacks.join(",")));
+    }
     RunResults {
         schema_version: SCHEMA_VERSION,
         run_id: match args.kind {
@@ -266,7 +346,34 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         experiments: Vec::new(),
         not_measurable: Default::default(),
         warnings: Vec::new(),
+        pairs: Vec::new(),
+        framework_spreads: Vec::new(),
+        runtime_verdicts: Vec::new(),
     }
+}
+
+/// The further pairs' stacks as the runner takes them: measured on the units of the claims'
+/// primary evidences (as quick plans them), and not on an experiment a stack cannot answer.
+fn extra_stacks_of(
+    supervisor: &Supervisor,
+    experiments: &[claimbench_suite::Experiment],
+    claims: &ClaimsFile,
+    stacks: Vec<String>,
+) -> anyhow::Result<ExtraStacks> {
+    if stacks.is_empty() {
+        return Ok(ExtraStacks::default());
+    }
+    let units = claimbench_suite::experiments::plan(experiments.to_vec(), claims, true)
+        .into_iter()
+        .map(|e| (e.id, e.units.into_iter().map(|u| u.label).collect()))
+        .collect();
+    let mut not_implemented = std::collections::BTreeSet::new();
+    for stack in &stacks {
+        let lacking =
+            claimbench_lab::not_implemented_experiments(supervisor, experiments, std::slice::from_ref(stack))?;
+        not_implemented.extend(lacking.into_keys().map(|id| (id, stack.clone())));
+    }
+    Ok(ExtraStacks { stacks, units, not_implemented })
 }
 
 /// Checks every stack against the contract before any load, refusing to measure stacks that differ.

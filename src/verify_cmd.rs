@@ -12,7 +12,7 @@ use crate::lab::{self, STOPPING_APPS};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Stacks to check, comma-separated (default: every stack in the registry).
+    /// Stacks to check, comma-separated; `all` (the default) is every stack in the registry.
     #[arg(long, value_delimiter = ',')]
     stacks: Vec<String>,
     /// Worker counts to check each stack with, comma-separated.
@@ -25,7 +25,7 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     interrupt::install(STOPPING_APPS);
     let supervisor = lab::supervisor()?;
-    let stacks: Vec<String> = if args.stacks.is_empty() {
+    let stacks: Vec<String> = if args.stacks.is_empty() || args.stacks == ["all"] {
         supervisor.registry().names().into_iter().map(String::from).collect()
     } else {
         args.stacks.clone()

@@ -77,6 +77,19 @@ const CASES: &[Case] = &[
     flags("threshold as a percentage", &["run", "--threshold", "5"], &["--threshold", "[0, 1)"]),
     flags("negative threshold to compare", &["compare", "a", "b", "--threshold=-0.1"], &["--threshold", "[0, 1)"]),
     flags("zero slo", &["run", "--slo-ms", "0"], &["--slo-ms", "60000"]),
+    // run: pair lists name one Node and one Python stack of the registry each.
+    flags("pair without a colon", &["run", "--pairs", "express-fastapi"], &["--pairs", "not a pair", "NODE:PYTHON"]),
+    flags("pair with a side missing", &["run", "--pairs", "express:"], &["`express:` is not a pair", "NODE:PYTHON"]),
+    flags(
+        "pair with an unknown stack",
+        &["run", "--pairs", "express:fastapi,node-http:starlete"],
+        &["`starlete`", "not a stack of fixtures/stacks.toml", "starlette"],
+    ),
+    flags("pair of two node stacks", &["run", "--pairs", "express:fastify"], &["two Node stacks", "one Python stack"]),
+    flags("pair of two python stacks", &["run", "--pairs", "flask:django"], &["two Python stacks", "one Node stack"]),
+    flags("pair python first", &["run", "--pairs", "fastapi:express"], &["Node stack first", "`express:fastapi`"]),
+    flags("pair twice", &["run", "--pairs", "express:fastapi,express:fastapi"], &["given twice"]),
+    flags("pairs and stacks", &["run", "--pairs", "express:fastapi", "--stacks", "all"], &["--pairs", "--stacks"]),
     // The claims file: typos are load errors naming the line and the valid names.
     file(
         "unknown experiment",

@@ -160,3 +160,73 @@ fn a_bad_profile_or_claim_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is it a claimbench run folder"));
 }
+
+#[test]
+fn a_smoke_run_of_two_pairs_judges_each_pair_and_writes_the_runtime_or_framework_section() {
+    let _load = load_lock::load_lock();
+    let out = tempfile::tempdir().unwrap();
+    let output = claimbench()
+        .args([
+            "run",
+            "--profile",
+            "smoke",
+            "--pairs",
+            "express:fastapi,node-http:starlette",
+            "--claims",
+            "non-blocking",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "run failed: {stdout}\n{stderr}");
+    let dir = only_run_folder(out.path());
+    let results = read_results(&dir);
+    let labels: Vec<String> = results.pairs.iter().map(|p| p.label()).collect();
+    assert_eq!(labels, ["express:fastapi", "node-http:starlette"]);
+    assert!(
+        results.filters.contains(&"--pairs express:fastapi,node-http:starlette".to_string()),
+        "{:?}",
+        results.filters
+    );
+    assert!(results.claims.iter().all(|c| c.pair.as_deref() == Some("express:fastapi")));
+    let floor = &results.pairs[1];
+    assert_eq!(floor.claims.len(), results.claims.len(), "the further pair has a row for every claim");
+    assert!(floor.claims.iter().all(|c| c.pair.as_deref() == Some("node-http:starlette")));
+    let io = floor.claims.iter().find(|c| c.id == "non-blocking").unwrap();
+    // Measured on the floor pair's own stacks (a contended machine may make its trials invalid).
+    match &io.verdict.estimate {
+        Some(e) => assert_eq!((e.numerator.as_str(), e.denominator.as_str()), ("node-http", "starlette")),
+        None => assert!(
+            io.verdict.outcome == Outcome::Invalid
+                && (io.verdict.reason.contains("node-http") || io.verdict.reason.contains("starlette")),
+            "{:?}",
+            io.verdict
+        ),
+    }
+    // The further pair ran only the primary evidence's unit of E-hol (mixed-io), not alone or mixed-cpu.
+    let io_runs = results.experiments.iter().find(|e| e.id == "E-hol").unwrap();
+    let labels_of = |stack: &str| -> std::collections::BTreeSet<&str> {
+        io_runs.measurements.iter().filter(|m| m.stack == stack).map(|m| m.label.as_str()).collect()
+    };
+    let (first, further) = (labels_of("express"), labels_of("node-http"));
+    assert!(!further.is_empty() && further.is_subset(&first) && further.len() < first.len(), "{first:?} {further:?}");
+    assert_eq!(further, labels_of("starlette"));
+    assert!(
+        results.environment.stacks.contains_key("node-http") && results.environment.stacks.contains_key("starlette")
+    );
+    assert!(results.framework_spreads.iter().any(|s| s.claim == "non-blocking" && s.stack == "node-http"));
+    assert_eq!(results.runtime_verdicts.len(), results.claims.len());
+
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("Runtime or framework?") && html.contains("node-http:starlette"),
+        "the section is in the page"
+    );
+    assert!(html.contains("node-http&#x2f;express"), "the spread within Node is in the page (HTML-escaped)");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("### Runtime or framework?") && summary.contains("runtime floor"), "{summary}");
+    assert!(app_processes().is_empty(), "no app outlives the run: {:?}", app_processes());
+}

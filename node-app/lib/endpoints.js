@@ -19,8 +19,10 @@ const { LIMITS, intParam } = logic;
  * `type` is the response's media type. `handle` returns the value or a promise of it, and throws
  * (or rejects with) logic.HttpError for client errors. CPU handlers are synchronous on purpose:
  * they block the event loop, as in a plain deployment, and the benchmark measures exactly that.
+ * `group` is the contract's endpoint group (absent: 'http'); `groups` keeps only the entries of
+ * the groups a stack declares in fixtures/stacks.toml (default: every group here).
  */
-function createEndpoints({ stack, upstream }) {
+function createEndpoints({ stack, upstream, groups = ['http', 'realtime'] }) {
   return [
     { method: 'GET', path: '/health', input: 'none', type: 'json', handle: () => ({ status: 'ok', stack }) },
     // TechEmpower rule: a fresh object serialized per request, never a cached string.
@@ -54,9 +56,9 @@ function createEndpoints({ stack, upstream }) {
     { method: 'GET', path: '/cpu/hash', input: 'query', type: 'json', handle: logic.hashResult },
     { method: 'GET', path: '/cpu/matmul', input: 'query', type: 'json', handle: logic.matmulResult },
     // The WebSocket paths (lib/realtime.js serves their upgrades): a plain GET is a 426.
-    { method: 'GET', path: '/ws/echo', input: 'none', type: 'json', handle: upgradeRequired },
-    { method: 'GET', path: '/ws/room', input: 'none', type: 'json', handle: upgradeRequired },
-  ];
+    { method: 'GET', path: '/ws/echo', group: 'realtime', input: 'none', type: 'json', handle: upgradeRequired },
+    { method: 'GET', path: '/ws/room', group: 'realtime', input: 'none', type: 'json', handle: upgradeRequired },
+  ].filter((endpoint) => groups.includes(endpoint.group || 'http'));
 }
 
 function upgradeRequired() {

@@ -1,6 +1,6 @@
 'use strict';
 // The life of one node:http server, for stacks whose framework is a request listener (Express,
-// raw node:http): listen, answer malformed requests with the contract's JSON error shape, and shut
+// raw node:http, NestJS on Express, Fastify through its serverFactory): listen, answer malformed requests with the contract's JSON error shape, and shut
 // down quickly on SIGTERM/SIGINT. Routing is the stack's; forking workers is cluster.js's.
 
 const cluster = require('node:cluster');
@@ -14,13 +14,20 @@ const FORCE_EXIT_MS = 2000;
 const IDLE_SWEEP_MS = 50;
 
 /**
- * Serves `listener` on host:port until SIGTERM or SIGINT, then exits 0. A failure to listen
- * prints the reason and exits 2.
+ * A node:http server for `listener` that answers unparseable requests with the contract's JSON
+ * error shape. Frameworks that own their server (Fastify's `serverFactory`) take it from here too.
  */
-function serve(listener, { host, port, serverHeader, name }) {
+function createServer(listener, { serverHeader }) {
   const server = http.createServer(listener);
   server.on('clientError', clientErrorResponder(serverHeader));
+  return server;
+}
 
+/**
+ * Listens with `server` on host:port until SIGTERM or SIGINT, then exits 0. A failure to listen
+ * prints the reason and exits 2.
+ */
+function listen(server, { host, port, name }) {
   server.on('error', (err) => {
     console.error(`error: ${name} cannot listen on ${host}:${port}: ${err.message}`);
     process.exit(2);
@@ -45,6 +52,11 @@ function serve(listener, { host, port, serverHeader, name }) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   return server;
+}
+
+/** `createServer` then `listen`: the whole life of a request-listener stack (Express, node:http). */
+function serve(listener, options) {
+  return listen(createServer(listener, options), options);
 }
 
 const CLIENT_ERRORS = {
@@ -78,4 +90,4 @@ function clientErrorResponder(serverHeader) {
   };
 }
 
-module.exports = { serve, FORCE_EXIT_MS };
+module.exports = { serve, createServer, listen, clientErrorResponder, FORCE_EXIT_MS };

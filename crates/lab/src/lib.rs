@@ -23,7 +23,7 @@ pub use expected::{expected, Expected};
 pub use real_lab::{busy_elsewhere, canary_on, upstream_late, RealLab, UPSTREAM_LATE_MAX};
 pub use run_dir::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};
-pub use verify::{verify_stacks, StackCheck, Verified, VerifyError};
+pub use verify::{not_implemented_experiments, stack_contract, verify_stacks, StackCheck, Verified, VerifyError};
 
 use std::net::SocketAddr;
 

@@ -1,13 +1,18 @@
 //! The one loop that checks stacks against the endpoint contract: start each stack (pinned to the
-//! app CPUs, wired to the upstream and the database), run every contract example, check it is still alive, record
-//! its versions and pinning, stop it. `claimbench verify` shows the table; `claimbench run` does
+//! app CPUs, wired to the upstream and the database), run every contract example, check it is
+//! still alive, record its versions and pinning, stop it. Each stack is checked against the
+//! endpoint groups its registry entry declares, and only those. `claimbench verify` shows the
+//! table; `claimbench run` does
 //! this first and refuses to measure stacks that differ. The examples themselves are the
 //! conformance crate's.
 
 use std::collections::BTreeMap;
 
 use claimbench_conformance::{check_stack, load_contract, CheckResult, ConformanceError};
+use claimbench_model::contract::Contract;
 use claimbench_model::run::StackInfo;
+use claimbench_suite::experiments::Experiment;
+use claimbench_suite::runner::not_implemented;
 use claimbench_supervisor::{base_stack, Database, StackConfig, Supervisor, SupervisorError};
 use claimbench_upstream::Upstream;
 
@@ -44,6 +49,8 @@ impl Verified {
 pub enum VerifyError {
     #[error("starting {stack} with {workers} worker(s) for the conformance check: {source}")]
     Start { stack: String, workers: u32, source: SupervisorError },
+    #[error("{stack} declares the endpoint group '{group}' in fixtures/stacks.toml, but no endpoint of the contract is in it (the contract's groups: {known}); fix the stack's `groups`")]
+    UnknownGroup { stack: String, group: String, known: String },
     #[error(transparent)]
     Contract(#[from] ConformanceError),
     #[error(transparent)]
@@ -65,6 +72,9 @@ pub fn verify_stacks(
     let upstream_url = upstream.url();
     let mut verified = Verified::default();
     for name in stacks {
+        // A stack answers for exactly the groups it declares.
+        let spec = supervisor.spec(name)?;
+        let own = stack_contract(&contract, name, &spec.groups)?;
         for &count in workers {
             let config = StackConfig {
                 workers: count,
@@ -83,7 +93,7 @@ pub fn verify_stacks(
             // The app names itself by registry name: `express@a` answers as `express`.
             let counters = || database.counters().ok();
             let results = check_stack(
-                &contract,
+                &own,
                 supervisor.root(),
                 base_stack(name),
                 stack.url(),
@@ -91,7 +101,6 @@ pub fn verify_stacks(
                 Some(&counters),
             )?;
             stack.check_alive()?;
-            let spec = supervisor.spec(name)?;
             verified.stacks.entry(name.clone()).or_insert_with(|| StackInfo {
                 runtime: spec.runtime,
                 framework: spec.framework.clone(),
@@ -104,4 +113,35 @@ pub fn verify_stacks(
         }
     }
     Ok(verified)
+}
+
+/// The part of `contract` a stack declaring `groups` must meet; a group no endpoint is in is a
+/// typo in the registry, refused rather than silently checking nothing.
+pub fn stack_contract(contract: &Contract, stack: &str, groups: &[String]) -> Result<Contract, VerifyError> {
+    let known = contract.groups();
+    if let Some(group) = groups.iter().find(|g| !known.contains(&g.as_str())) {
+        return Err(VerifyError::UnknownGroup {
+            stack: stack.to_string(),
+            group: group.clone(),
+            known: known.join(", "),
+        });
+    }
+    Ok(contract.restricted_to(groups))
+}
+
+/// The experiments some stack of `stacks` cannot answer, by id, with the reason the report gives:
+/// a request of the experiment reaches an endpoint whose group (the contract's) the stack's
+/// registry entry does not declare.
+pub fn not_implemented_experiments(
+    supervisor: &Supervisor,
+    experiments: &[Experiment],
+    stacks: &[String],
+) -> Result<BTreeMap<String, String>, VerifyError> {
+    let contract = load_contract(&supervisor.root().join(CONTRACT))?;
+    let group_of = |method: &str, path: &str| contract.group_of(method, path).map(str::to_string);
+    let implements = |stack: &str, group: &str| supervisor.spec(stack).is_ok_and(|spec| spec.implements(group));
+    Ok(experiments
+        .iter()
+        .filter_map(|e| not_implemented(e, stacks, &group_of, &implements).map(|why| (e.id.clone(), why)))
+        .collect())
 }

@@ -38,8 +38,8 @@ pub struct Endpoint {
     pub definition: String,
     #[serde(default)]
     pub examples: Vec<Example>,
-    /// The capability group a stack must declare to be held to this endpoint (`db`,
-    /// `realtime`, `streams`); absent means `http`, the core every stack implements.
+    /// The capability group a stack must declare in `fixtures/stacks.toml` to be held to this
+    /// endpoint (`db`, `realtime`, `streams`); absent means [`HTTP_GROUP`], the core.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// For a WebSocket endpoint: what its messages may be.
@@ -114,6 +114,10 @@ impl WsMessage {
         }
     }
 }
+
+/// The group of the contract's core HTTP endpoints, which every stack implements unless its
+/// registry entry says otherwise.
+pub const HTTP_GROUP: &str = "http";
 
 /// The HTTP methods an endpoint of the contract may use; written in capitals, e.g. `POST`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -247,7 +251,7 @@ pub enum DbShape {
 impl Endpoint {
     /// The capability group, `http` when the contract names none.
     pub fn group(&self) -> &str {
-        self.group.as_deref().unwrap_or("http")
+        self.group.as_deref().unwrap_or(HTTP_GROUP)
     }
 
     /// The path plus a query string (without its `?`), ready to append to a base URL.
@@ -269,6 +273,30 @@ impl Contract {
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.id == id)
     }
+
+    /// Every group some endpoint belongs to, sorted.
+    pub fn groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = self.endpoints.iter().map(Endpoint::group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups
+    }
+
+    /// The same contract with only the endpoints of `groups`: what a stack implementing exactly
+    /// those groups must answer.
+    pub fn restricted_to(&self, groups: &[String]) -> Contract {
+        Contract {
+            endpoints: self.endpoints.iter().filter(|e| groups.iter().any(|g| g == e.group())).cloned().collect(),
+            ..self.clone()
+        }
+    }
+
+    /// The group of the endpoint a request to `method path` reaches, if the contract has one;
+    /// `path` may carry a query string (`/queries?queries=20`).
+    pub fn group_of(&self, method: &str, path: &str) -> Option<&str> {
+        let path = path.split_once('?').map_or(path, |(p, _)| p);
+        self.endpoints.iter().find(|e| e.method.as_str() == method && e.path == path).map(Endpoint::group)
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +310,37 @@ mod tests {
         assert_eq!(ok.method, HttpMethod::Post);
         let err = serde_json::from_value::<Endpoint>(endpoint("FETCH")).unwrap_err().to_string();
         assert!(err.contains("FETCH") && err.contains("GET"), "{err}");
+    }
+
+    fn two_group_contract() -> Contract {
+        serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "upstream_body_bytes": 81,
+            "endpoints": [
+                { "id": "json", "method": "GET", "path": "/json", "kind": "overhead" },
+                { "id": "ws", "method": "GET", "path": "/ws/echo", "kind": "io", "group": "realtime" }
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_endpoint_without_a_group_is_in_the_http_group() {
+        let contract = two_group_contract();
+        assert_eq!(contract.endpoint("json").unwrap().group(), HTTP_GROUP);
+        assert_eq!(contract.groups(), vec!["http", "realtime"]);
+        assert_eq!(contract.group_of("GET", "/ws/echo"), Some("realtime"));
+        assert_eq!(contract.group_of("GET", "/ws/echo?room=a"), Some("realtime"));
+        assert_eq!(contract.group_of("POST", "/ws/echo"), None);
+    }
+
+    #[test]
+    fn restricting_to_groups_keeps_only_their_endpoints() {
+        let contract = two_group_contract();
+        let http = contract.restricted_to(&["http".to_string()]);
+        assert_eq!(http.endpoints.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["json"]);
+        let both = contract.restricted_to(&["http".to_string(), "realtime".to_string()]);
+        assert_eq!(both.endpoints.len(), 2);
     }
 
     #[test]

@@ -64,6 +64,81 @@ pub struct RunResults {
     /// Run-wide warnings, already worded for the user.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Every pair of stacks the run compares, the first the main one: its verdicts are
+    /// [`RunResults::claims`], every later pair's are in its own entry. Empty in a run of one
+    /// pair written before pairs existed (its sides are then the first stack of each runtime).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<PairResults>,
+    /// With several pairs: how far each stack is from its runtime's stack in the first pair on
+    /// every claim's primary evidence (fastify/express, starlette/fastapi, ...), from this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub framework_spreads: Vec<FrameworkSpread>,
+    /// With several pairs: per claim, whether it holds for the runtimes (see [`RuntimeVerdict`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_verdicts: Vec<RuntimeVerdict>,
+}
+
+/// Two stacks of one runtime on a claim's primary evidence: `stack` over `baseline` on the
+/// evidence's metric, paired trial by trial as a pair of runtimes is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FrameworkSpread {
+    /// The claim whose primary evidence this reads.
+    pub claim: String,
+    pub runtime: Runtime,
+    /// E.g. `fastify`.
+    pub stack: String,
+    /// The runtime's stack in the run's first pair, e.g. `express`.
+    pub baseline: String,
+    /// `None` when one of the two has no valid measurement of the evidence's units.
+    #[serde(default)]
+    pub estimate: Option<Estimate>,
+    /// E.g. "fastify/express 1.52× (95% CI 1.40–1.61)", or why there is no number.
+    pub key_number: String,
+}
+
+/// The rule for a claim about Node against Python: it is supported **for the runtimes** only
+/// when it is supported for the runtime-floor pair (`node-http:starlette`, no framework on
+/// either side) and for the popular pair (`express:fastapi`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuntimeVerdict {
+    pub claim: String,
+    /// True when the claim is supported on both pairs.
+    pub holds: bool,
+    /// The outcome on each of the two pairs, or which pair the run lacks, in words.
+    pub reason: String,
+}
+
+/// One Node stack compared with one Python stack, and its verdicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PairResults {
+    /// The Node stack, by registry name, e.g. `node-http`.
+    pub node: String,
+    /// The Python stack, by registry name, e.g. `starlette`.
+    pub python: String,
+    /// True for a pair measured only on the units of the claims' primary evidences (every pair
+    /// but the first in `standard` and `nightly`); its other evidences read "not measured".
+    #[serde(default)]
+    pub primary_only: bool,
+    /// Experiments one stack of this pair cannot answer (it lacks an endpoint group), by id, with
+    /// why: the pair's claims they back say "not implemented by this stack".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_implemented: BTreeMap<String, String>,
+    /// One entry per claim, in file order, each with `pair` set; empty for the run's first pair,
+    /// whose verdicts are [`RunResults::claims`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<ClaimResult>,
+}
+
+impl PairResults {
+    /// `node:python`, as `--pairs` takes it and every verdict row names it.
+    pub fn label(&self) -> String {
+        pair_label(&self.node, &self.python)
+    }
+}
+
+/// `node:python`, the name of a pair.
+pub fn pair_label(node: &str, python: &str) -> String {
+    format!("{node}:{python}")
 }
 
 /// How the verdicts were decided: the settings the report quotes next to them.
@@ -162,6 +237,10 @@ pub struct ClaimResult {
     /// Verdicts per variant (e.g. E-cpu pure and lib), when the claim is decided per variant.
     #[serde(default)]
     pub sub_verdicts: Vec<LabeledVerdict>,
+    /// The pair the verdict is about, `node:python` (e.g. `express:fastapi`); absent in runs
+    /// written before pairs existed, and where the run had no stack for one side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<String>,
 }
 
 /// A verdict for one variant of a claim.

@@ -33,6 +33,22 @@ pub struct StackSpec {
     pub dir: String,
     /// Command line with `{node}`, `{python}`, `{host}`, `{port}`, `{workers}` placeholders.
     pub argv: Vec<String>,
+    /// The contract's endpoint groups the stack implements (see `contract::Endpoint::group`);
+    /// `verify` checks exactly these, and an experiment needing another is "not implemented by
+    /// this stack". Absent means `["http"]`.
+    #[serde(default = "default_groups")]
+    pub groups: Vec<String>,
+}
+
+fn default_groups() -> Vec<String> {
+    vec![crate::contract::HTTP_GROUP.to_string()]
+}
+
+impl StackSpec {
+    /// True when the stack implements the endpoint group `group`.
+    pub fn implements(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
 }
 
 /// The registry file.

@@ -29,6 +29,8 @@ pub struct Report {
     pub headline: String,
     pub stacks: Vec<Swatch>,
     pub claims: Vec<ClaimRow>,
+    /// "Runtime or framework?": present when the run compared several pairs.
+    pub runtime_or_framework: Option<RuntimeSection>,
     /// Counts of claims per outcome, e.g. "3 supported, 2 refuted".
     pub tally: String,
     pub ratio_chart: Option<Chart>,
@@ -51,6 +53,61 @@ pub struct CalibrationView {
     pub summary: String,
     /// One line per false verdict (supported or refuted in the A/A run).
     pub false_verdicts: Vec<String>,
+}
+
+/// The "Runtime or framework?" section: every claim's primary evidence on every pair, the spread
+/// between the frameworks of each runtime, and the rule for a claim about the runtimes.
+#[derive(Debug, Serialize)]
+pub struct RuntimeSection {
+    /// The rule, in one sentence.
+    pub rule: String,
+    /// How to read the matrix and the spreads.
+    pub note: String,
+    /// The matrix's columns, in the run's pair order.
+    pub pairs: Vec<PairHead>,
+    pub rows: Vec<RuntimeRow>,
+    /// The spread table's columns, e.g. "fastify/express".
+    pub spread_heads: Vec<String>,
+    pub spreads: Vec<SpreadRow>,
+}
+
+/// A pair's column head.
+#[derive(Debug, Serialize)]
+pub struct PairHead {
+    pub label: String,
+    /// "popular pair", "runtime floor", or empty.
+    pub role: &'static str,
+}
+
+/// One claim across the pairs.
+#[derive(Debug, Serialize)]
+pub struct RuntimeRow {
+    pub claim: String,
+    /// The claim's detail in the claims section.
+    pub href: String,
+    pub cells: Vec<PairCell>,
+    /// Whether it holds for the runtimes, by the rule.
+    pub runtimes: Badge,
+    pub runtimes_reason: String,
+}
+
+/// One claim on one pair: the verdict of its primary evidence and the ratio.
+#[derive(Debug, Serialize)]
+pub struct PairCell {
+    pub badge: Badge,
+    /// E.g. "1.42× (1.31–1.55)", or "—".
+    pub ratio: String,
+    /// The full key number, for the cell's title.
+    pub key_number: String,
+}
+
+/// One claim's spreads within each runtime.
+#[derive(Debug, Serialize)]
+pub struct SpreadRow {
+    pub claim: String,
+    /// One per spread head: the ratio, or "—" with `titles` saying why.
+    pub cells: Vec<String>,
+    pub titles: Vec<String>,
 }
 
 /// A stack's name with its colour.
@@ -292,6 +349,7 @@ impl Report {
                 })
                 .collect(),
             tally: tally(&results.claims),
+            runtime_or_framework: runtime_section(results),
             claims,
             ratio_chart: None,
             method: method_lines(&results.method),
@@ -763,4 +821,107 @@ fn or_dash(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// The rule as the report states it.
+pub const RUNTIME_RULE: &str = "A claim about Node against Python is supported for the runtimes only when it holds \
+    (is supported) for the runtime-floor pair, node-http:starlette (each runtime with no framework), and for the \
+    popular pair, express:fastapi.";
+
+/// `ratio× (low–high)` of an estimate, or "—".
+fn ratio_text(estimate: Option<&claimbench_model::run::Estimate>) -> String {
+    estimate.map_or_else(|| "—".to_string(), |e| format!("{:.2}× ({:.2}–{:.2})", e.ratio_median, e.ci_low, e.ci_high))
+}
+
+fn runtime_section(results: &RunResults) -> Option<RuntimeSection> {
+    if results.pairs.len() < 2 {
+        return None;
+    }
+    let claims_of = |i: usize| if i == 0 { &results.claims } else { &results.pairs[i].claims };
+    let pairs: Vec<PairHead> = results
+        .pairs
+        .iter()
+        .map(|p| {
+            let label = p.label();
+            let role = match label.as_str() {
+                "express:fastapi" => "popular pair",
+                "node-http:starlette" => "runtime floor",
+                _ => "",
+            };
+            PairHead { label, role }
+        })
+        .collect();
+    let measured = |c: &ClaimResult| !c.tested_by.is_empty();
+    let rows = results
+        .claims
+        .iter()
+        .filter(|c| measured(c))
+        .map(|claim| {
+            let cells = (0..results.pairs.len())
+                .map(|i| {
+                    let verdict = claims_of(i).iter().find(|c| c.id == claim.id).map(|c| &c.verdict);
+                    PairCell {
+                        badge: badge(verdict.map_or(Outcome::NotMeasured, |v| v.outcome)),
+                        ratio: ratio_text(verdict.and_then(|v| v.estimate.as_ref())),
+                        key_number: verdict.map_or_else(String::new, |v| v.key_number.clone()),
+                    }
+                })
+                .collect();
+            let rule = results.runtime_verdicts.iter().find(|r| r.claim == claim.id);
+            let holds = rule.is_some_and(|r| r.holds);
+            RuntimeRow {
+                claim: claim.id.clone(),
+                href: format!("#{}", anchor("claim", &claim.id)),
+                cells,
+                runtimes: if holds {
+                    Badge { class: "supported", text: "supported for the runtimes" }
+                } else {
+                    Badge { class: "inconclusive", text: "not shown for the runtimes" }
+                },
+                runtimes_reason: rule.map_or_else(String::new, |r| r.reason.clone()),
+            }
+        })
+        .collect();
+    let mut spread_heads: Vec<(String, String)> = Vec::new();
+    for s in &results.framework_spreads {
+        let head = (s.stack.clone(), s.baseline.clone());
+        if !spread_heads.contains(&head) {
+            spread_heads.push(head);
+        }
+    }
+    let spreads = results
+        .claims
+        .iter()
+        .filter(|c| results.framework_spreads.iter().any(|s| s.claim == c.id))
+        .map(|claim| {
+            let found: Vec<Option<&claimbench_model::run::FrameworkSpread>> = spread_heads
+                .iter()
+                .map(|(stack, baseline)| {
+                    results
+                        .framework_spreads
+                        .iter()
+                        .find(|s| s.claim == claim.id && &s.stack == stack && &s.baseline == baseline)
+                })
+                .collect();
+            SpreadRow {
+                claim: claim.id.clone(),
+                cells: found.iter().map(|s| ratio_text(s.and_then(|s| s.estimate.as_ref()))).collect(),
+                titles: found.iter().map(|s| s.map_or_else(String::new, |s| s.key_number.clone())).collect(),
+            }
+        })
+        .collect();
+    Some(RuntimeSection {
+        rule: RUNTIME_RULE.to_string(),
+        note: "Each cell is the claim's primary evidence on that pair: its verdict and the median of the paired \
+               ratios (node over python, or as the claim's metric states it) with its interval. Every pair but the \
+               first ran only the units of the claims' primary evidences. The spreads are the same evidence between \
+               two stacks of one runtime in this run: each stack over its runtime's stack in the first pair; a \
+               spread wider than the gap between the runtimes means the framework, not the runtime, decides the \
+               claim."
+            .to_string(),
+        pairs,
+        rows,
+        spread_heads: spread_heads.iter().map(|(a, b)| format!("{a}/{b}")).collect(),
+        spreads,
+    })
 }

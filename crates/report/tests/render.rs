@@ -148,3 +148,19 @@ fn a_scaling_line_joins_one_endpoint_only_and_the_database_section_shows_another
     let io = element(&html, "exp-e-io", "</section>");
     assert!(io.contains("E-io: /io/upstream?ms=20 throughput against connections"));
 }
+
+#[test]
+fn a_run_of_four_pairs_shows_the_runtime_or_framework_section_linked_from_the_navigation() {
+    let html = render_html(&read_results("scripted-pairs.json")).unwrap();
+    assert!(html.contains("href=\"#runtime-or-framework\""), "the navigation links the section");
+    let section = element(&html, "runtime-or-framework", "</section>");
+    for needle in
+        ["The rule:", "node-http:starlette", "runtime floor", "popular pair", "fastify/express", "django/fastapi"]
+    {
+        assert!(section.contains(&escaped(needle)), "{needle} is in the section");
+    }
+    let rows = section.matches("<tr>").count();
+    assert!(rows >= 8 + 8, "a matrix row and a spread row per measured claim: {rows}");
+    let html = render_html(&scripted()).unwrap();
+    assert!(!html.contains("runtime-or-framework"), "one pair, no section");
+}

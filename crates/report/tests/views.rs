@@ -135,3 +135,30 @@ fn the_calibration_reads_as_snapshotted_with_none_a_clean_one_and_a_noisy_one() 
     .collect();
     insta::assert_snapshot!("calibration", serde_json::to_string_pretty(&shown).unwrap());
 }
+
+fn scripted_pairs() -> RunResults {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/results/scripted-pairs.json"));
+    RunResults::from_json(&std::fs::read_to_string(&path).expect("the four-pair fixture is committed")).unwrap()
+}
+
+#[test]
+fn the_runtime_or_framework_section_of_four_pairs_reads_as_snapshotted() {
+    let view = serde_json::to_value(Report::build(&scripted_pairs())).unwrap();
+    let section = &view["runtime_or_framework"];
+    assert_eq!(section["pairs"].as_array().unwrap().len(), 4, "one column per pair");
+    insta::assert_snapshot!("runtime_or_framework", serde_json::to_string_pretty(section).unwrap());
+}
+
+#[test]
+fn the_markdown_summary_of_four_pairs_has_the_matrix_and_the_spreads() {
+    let summary = render_markdown(&scripted_pairs());
+    let start = summary.find("### Runtime or framework?").expect("the section is in the summary");
+    let end = summary[start..].find("### Why").map_or(summary.len(), |i| start + i);
+    insta::assert_snapshot!("runtime_or_framework_summary", &summary[start..end]);
+}
+
+#[test]
+fn a_run_of_one_pair_has_no_runtime_or_framework_section() {
+    assert!(Report::build(&scripted()).runtime_or_framework.is_none());
+    assert!(!render_markdown(&scripted()).contains("Runtime or framework?"));
+}

@@ -3,16 +3,25 @@
 //! the end, and `claimbench report DIR` does it for an interrupted run from its JSONL. A negative
 //! control outside the noise band becomes a run-wide warning.
 
-use claimbench_model::run::{ClaimResult, Claimed, ExperimentResult, Measurement, Outcome, RunResults};
+use claimbench_model::run::{
+    ClaimResult, Claimed, ExperimentResult, FrameworkSpread, Measurement, Method, Outcome, PairResults, RunResults,
+    RuntimeVerdict,
+};
 use claimbench_model::stack::Runtime;
 
 use crate::claims::ClaimsFile;
-use crate::evaluate::{evaluate, Sides};
+use crate::claims::Side;
+use crate::evaluate::{evaluate, evaluate_evidence, Sides};
 use crate::experiments::Experiment;
+use crate::pairs::{POPULAR, RUNTIME_FLOOR};
 
-/// Which stack stands for node and which for python: the first of each runtime in the header,
-/// where a stack's runtime is its role when the environment gives it one (an A/A calibration).
+/// Which stack stands for node and which for python: the run's first pair, or in a run written
+/// without pairs the first of each runtime in the header, where a stack's runtime is its role
+/// when the environment gives it one (an A/A calibration).
 pub fn sides_of(header: &RunResults) -> Sides {
+    if let Some(first) = header.pairs.first() {
+        return Sides { node: Some(first.node.clone()), python: Some(first.python.clone()) };
+    }
     let environment = &header.environment;
     let role = |name: &String, runtime: Runtime| environment.roles.get(name).copied().unwrap_or(runtime);
     let first = |runtime: Runtime| {
@@ -22,7 +31,8 @@ pub fn sides_of(header: &RunResults) -> Sides {
 }
 
 /// Fills `header` with the experiments (in catalogue order, measurements in arrival order) and
-/// a verdict for every claim.
+/// a verdict for every claim, for the first pair in `claims` and for every further pair in its
+/// entry of `pairs`: each pair is judged on its own two stacks' measurements alone.
 pub fn assemble(
     mut header: RunResults,
     measurements: Vec<Measurement>,
@@ -63,10 +73,152 @@ pub fn assemble(
         });
     }
     let sides = sides_of(&header);
-    header.claims = evaluate(claims, &experiments, &sides, &header.method);
+    let first = pair_view(&experiments, &sides, &header.not_measurable, "not measured on this pair's stacks", false);
+    header.claims = evaluate(claims, &first, &sides, &header.method);
     header.warnings.extend(failed_controls(&header.claims));
+    let mut pairs = std::mem::take(&mut header.pairs);
+    for pair in pairs.iter_mut().skip(1) {
+        let sides = Sides { node: Some(pair.node.clone()), python: Some(pair.python.clone()) };
+        let absent =
+            "not run for this pair: the run's further pairs run only the units of the claims' primary evidences";
+        let view = pair_view(&experiments, &sides, &pair.not_implemented, absent, true);
+        let method = Method { primary_only: header.method.primary_only || pair.primary_only, ..header.method.clone() };
+        pair.claims = evaluate(claims, &view, &sides, &method);
+        let label = pair.label();
+        header.warnings.extend(failed_controls(&pair.claims).into_iter().map(|w| format!("{label}: {w}")));
+    }
+    if pairs.len() > 1 {
+        header.framework_spreads = framework_spreads(claims, &experiments, &pairs, &header.method);
+        header.runtime_verdicts = runtime_verdicts(&header.claims, &pairs);
+    }
+    header.pairs = pairs;
     header.experiments = experiments;
     header
+}
+
+/// Every stack of the run's pairs against its runtime's stack in the first pair, on each claim's
+/// primary evidence that compares Node with Python: the same paired ratio, with the evidence's
+/// metric and units, taken between two stacks of one runtime.
+fn framework_spreads(
+    claims: &ClaimsFile,
+    experiments: &[ExperimentResult],
+    pairs: &[PairResults],
+    method: &Method,
+) -> Vec<FrameworkSpread> {
+    let first = &pairs[0];
+    let others = |baseline: &String, pick: fn(&PairResults) -> &String| {
+        let mut out: Vec<String> = Vec::new();
+        for stack in pairs.iter().map(pick) {
+            if stack != baseline && !out.contains(stack) {
+                out.push(stack.clone());
+            }
+        }
+        out
+    };
+    let runtimes = [
+        (Runtime::Node, &first.node, others(&first.node, |p| &p.node)),
+        (Runtime::Python, &first.python, others(&first.python, |p| &p.python)),
+    ];
+    // Extra stacks are measured on the primary units only.
+    let method = Method { primary_only: true, ..method.clone() };
+    let none = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for claim in claims.claims.iter().filter(|c| c.not_measured.is_none()) {
+        let Some(evidence) = claim.evidence.first() else { continue };
+        if evidence.numerator.side == evidence.denominator.side {
+            continue;
+        }
+        for (runtime, baseline, stacks) in &runtimes {
+            for stack in stacks {
+                // The stack takes the numerator's place, its runtime's first-pair stack the denominator's.
+                let (num, den) = (Some(stack.clone()), Some((*baseline).clone()));
+                let sides = match evidence.numerator.side {
+                    Side::Node => Sides { node: num, python: den },
+                    Side::Python => Sides { node: den, python: num },
+                };
+                let view = pair_view(experiments, &sides, &none, "not measured on these stacks", true);
+                let verdict = evaluate_evidence(evidence, &view, &sides, &method);
+                out.push(FrameworkSpread {
+                    claim: claim.id.clone(),
+                    runtime: *runtime,
+                    stack: stack.clone(),
+                    baseline: (*baseline).clone(),
+                    estimate: verdict.estimate,
+                    key_number: verdict.key_number,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The rule, per claim: supported for the runtimes only when supported for the runtime-floor
+/// pair and for the popular pair (`first_claims` are the run's first pair's verdicts).
+fn runtime_verdicts(first_claims: &[ClaimResult], pairs: &[PairResults]) -> Vec<RuntimeVerdict> {
+    let claims_of = |label: &str| -> Option<&[ClaimResult]> {
+        let i = pairs.iter().position(|p| p.label() == label)?;
+        Some(if i == 0 { first_claims } else { &pairs[i].claims })
+    };
+    let (popular, floor) = (POPULAR[0], RUNTIME_FLOOR);
+    first_claims
+        .iter()
+        .map(|claim| {
+            let outcome = |label: &str| {
+                claims_of(label).and_then(|cs| cs.iter().find(|c| c.id == claim.id)).map(|c| c.verdict.outcome)
+            };
+            let (on_popular, on_floor) = (outcome(popular), outcome(floor));
+            let word = |label: &str, o: Option<Outcome>| match o {
+                Some(o) => format!("{} for {label}", o.label()),
+                None => format!("{label} was not compared in this run"),
+            };
+            let holds = on_popular == Some(Outcome::Supported) && on_floor == Some(Outcome::Supported);
+            RuntimeVerdict {
+                claim: claim.id.clone(),
+                holds,
+                reason: format!("{}; {}", word(floor, on_floor), word(popular, on_popular)),
+            }
+        })
+        .collect()
+}
+
+/// The experiments as one pair sees them: only its two stacks' measurements. An experiment the
+/// pair cannot answer (`not_implemented`) has none, and says why; one the pair has no
+/// measurement of keeps the run's reason when nothing was measured at all, else says `absent`.
+/// With `shared_units`, a unit only one of the two stacks ran (a further pair's stack beside a
+/// first-pair stack, which alone ran the exploratory units) is left out, so its evidence reads
+/// "not measured in this profile" rather than invalid.
+fn pair_view(
+    experiments: &[ExperimentResult],
+    sides: &Sides,
+    not_implemented: &std::collections::BTreeMap<String, String>,
+    absent: &str,
+    shared_units: bool,
+) -> Vec<ExperimentResult> {
+    let is = |m: &Measurement, side: &Option<String>| side.as_ref() == Some(&m.stack);
+    experiments
+        .iter()
+        .map(|e| {
+            if let Some(why) = not_implemented.get(&e.id).filter(|why| why.starts_with("not implemented")) {
+                return ExperimentResult { measurements: Vec::new(), skipped_reason: Some(why.clone()), ..e.clone() };
+            }
+            let labels = |side: &Option<String>| -> std::collections::BTreeSet<&String> {
+                e.measurements.iter().filter(|m| is(m, side)).map(|m| &m.label).collect()
+            };
+            let (node, python) = (labels(&sides.node), labels(&sides.python));
+            let keep = |m: &Measurement| {
+                (is(m, &sides.node) || is(m, &sides.python))
+                    && (!shared_units || (node.contains(&m.label) && python.contains(&m.label)))
+            };
+            let measurements: Vec<Measurement> = e.measurements.iter().filter(|m| keep(m)).cloned().collect();
+            // Measured by the pair, or by nobody: the run's reason stands.
+            let skipped_reason = if !measurements.is_empty() || e.measurements.is_empty() {
+                e.skipped_reason.clone()
+            } else {
+                Some(absent.to_string())
+            };
+            ExperimentResult { measurements, skipped_reason, ..e.clone() }
+        })
+        .collect()
 }
 
 /// A run-wide warning for every negative control whose interval lies outside the noise band:

@@ -25,6 +25,11 @@ pub struct Sides {
 }
 
 impl Sides {
+    /// `node:python`, when the run has a stack for each side.
+    pub fn label(&self) -> Option<String> {
+        Some(claimbench_model::run::pair_label(self.node.as_deref()?, self.python.as_deref()?))
+    }
+
     fn stack(&self, side: Side) -> Option<&str> {
         match side {
             Side::Node => self.node.as_deref(),
@@ -83,6 +88,7 @@ fn evaluate_claim(claim: &ClaimSpec, experiments: &[ExperimentResult], sides: &S
         direction: claim.direction.clone(),
         verdict,
         sub_verdicts,
+        pair: sides.label(),
     }
 }
 
@@ -113,6 +119,8 @@ pub fn evaluate_evidence(
         let mut verdict = not_measured(format!("{}: {why}", evidence.experiment.get_ref()));
         if why.starts_with("not measurable") {
             verdict.key_number = "not measurable on this machine".into();
+        } else if why.starts_with("not implemented by this stack") {
+            verdict.key_number = "not implemented by this stack".into();
         }
         return verdict;
     }

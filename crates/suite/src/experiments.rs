@@ -104,6 +104,17 @@ impl Load {
             Load::ColdStart => 0,
         }
     }
+
+    /// Every request this load sends (a cold start sends only the readiness probe, which every
+    /// stack answers).
+    pub fn requests(&self) -> Vec<&Request> {
+        match self {
+            Load::Closed { request, .. } | Load::Open { request, .. } => vec![request],
+            Load::SloSearch(search) => vec![&search.request],
+            Load::Mixed { probe, background } => probe.requests().into_iter().chain(background.requests()).collect(),
+            Load::ColdStart => Vec::new(),
+        }
+    }
 }
 
 /// File descriptors claimbench needs beyond one per connection of a load: the in-process

@@ -1,4 +1,5 @@
-//! The article's claims as experiments: which trials to run ([`experiments`]), in what order and
+//! The article's claims as experiments: which trials to run ([`experiments`]) on which pairs of
+//! stacks ([`pairs`]), in what order and
 //! with which checks ([`runner`], through the [`Lab`] seam), what they conclude ([`evaluate`],
 //! [`interval`], [`stats`], [`verdict`]), and what changed between two runs ([`compare`], which
 //! reuses the same statistics and noise band).
@@ -16,6 +17,7 @@ pub mod compare;
 pub mod evaluate;
 pub mod experiments;
 pub mod interval;
+pub mod pairs;
 pub mod profile;
 pub mod runner;
 pub mod scripted;
@@ -28,8 +30,9 @@ pub use claims::{load_claims, ClaimSpec, ClaimsFile};
 pub use compare::{compare, CompareOptions, Comparison};
 pub use evaluate::evaluate;
 pub use experiments::{catalogue, Experiment, Instance, Load, Unit};
+pub use pairs::{Pair, PairError};
 pub use profile::{Profile, ProfileName};
-pub use runner::{Lab, LabFailure, Measured, Progress, RunOptions, Runner};
+pub use runner::{ExtraStacks, Lab, LabFailure, Measured, Progress, RunOptions, Runner};
 
 use std::path::PathBuf;
 

@@ -3,6 +3,14 @@
 //! primary evidences, with the 6 pairs a 95% order-statistics interval needs; `standard` runs
 //! every evidence with 12 pairs; `nightly` runs every evidence with 12 pairs of 3 s trials within
 //! 45 minutes. Trials per stack are always even, so the A B, B A order comes in whole blocks.
+//!
+//! Which stacks: `smoke` and `quick` compare express with fastapi; `standard` and `nightly` add
+//! three more pairs (node-http:starlette, the runtime floor; nestjs:django, the full frameworks;
+//! fastify:flask), but every pair after the first runs only the units of the claims' primary
+//! evidences, as quick does, so the profile does not grow fourfold (standard plans about 79
+//! minutes instead of 35, nightly about 100 instead of 44: over its 45-minute budget, which
+//! `--pairs express:fastapi` keeps). `--pairs` or `--stacks` chooses other pairs
+//! ([`crate::pairs`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,7 +30,7 @@ pub enum ProfileName {
     Quick,
     /// Repeats more than quick.
     Standard,
-    /// Runs longer, within 45 minutes.
+    /// Runs longer: within 45 minutes for one pair, about 100 for its default four.
     Nightly,
 }
 
@@ -75,6 +83,9 @@ pub struct Profile {
     /// Runs only the units the claims' primary (first) evidences read; the exploratory evidences
     /// then read "not measured in this profile".
     pub primary_only: bool,
+    /// The pairs compared when neither `--pairs` nor `--stacks` is given, `node:python`, the
+    /// first the main one; the others run only the units of the claims' primary evidences.
+    pub pairs: Vec<String>,
 }
 
 impl Profile {
@@ -87,6 +98,8 @@ impl Profile {
     pub fn of(which: ProfileName) -> Profile {
         let ms = Duration::from_millis;
         let name = which.as_str();
+        let pairs = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let (one, four) = (pairs(&crate::pairs::POPULAR[..]), pairs(&crate::pairs::FOUR[..]));
         match which {
             ProfileName::Smoke => Profile {
                 name: name.into(),
@@ -98,6 +111,7 @@ impl Profile {
                 cold_starts: 2,
                 connection_scale: 0.1,
                 primary_only: false,
+                pairs: one.clone(),
             },
             ProfileName::Quick => Profile {
                 name: name.into(),
@@ -109,6 +123,7 @@ impl Profile {
                 cold_starts: 6,
                 connection_scale: 1.0,
                 primary_only: true,
+                pairs: one,
             },
             ProfileName::Standard => Profile {
                 name: name.into(),
@@ -120,6 +135,7 @@ impl Profile {
                 cold_starts: 12,
                 connection_scale: 1.0,
                 primary_only: false,
+                pairs: four.clone(),
             },
             ProfileName::Nightly => Profile {
                 name: name.into(),
@@ -131,6 +147,7 @@ impl Profile {
                 cold_starts: 12,
                 connection_scale: 1.0,
                 primary_only: false,
+                pairs: four,
             },
         }
     }
@@ -173,6 +190,16 @@ mod tests {
         assert!(Profile::of(ProfileName::Nightly).trial >= Duration::from_secs(3));
         assert!(Profile::of(ProfileName::Quick).primary_only);
         assert!(!Profile::of(ProfileName::Standard).primary_only && !Profile::of(ProfileName::Nightly).primary_only);
+    }
+
+    #[test]
+    fn quick_compares_the_popular_pair_and_standard_and_nightly_the_four_pairs() {
+        assert_eq!(Profile::of(ProfileName::Smoke).pairs, ["express:fastapi"]);
+        assert_eq!(Profile::of(ProfileName::Quick).pairs, ["express:fastapi"]);
+        for name in [ProfileName::Standard, ProfileName::Nightly] {
+            let pairs = Profile::of(name).pairs;
+            assert_eq!(pairs, ["express:fastapi", "node-http:starlette", "nestjs:django", "fastify:flask"]);
+        }
     }
 
     #[test]

@@ -111,6 +111,94 @@ pub struct RunOptions {
     /// Stacks to measure, in A B order.
     pub stacks: Vec<String>,
     pub method: Method,
+    /// Experiments a stack of the run cannot answer, by id, with the reason (which stack lacks
+    /// which endpoint group; see [`not_implemented`]): skipped, and reported as such.
+    pub not_implemented: BTreeMap<String, String>,
+    /// The stacks of the run's further pairs, measured beside `stacks` on some units only.
+    pub extra: ExtraStacks,
+}
+
+/// The stacks of a run's further pairs (`--pairs`, `--stacks all`; none by default): they are
+/// measured only on `units` (the units of the claims' primary evidences), interleaved with the
+/// first pair's stacks trial by trial, and never on an experiment they cannot answer.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraStacks {
+    /// In the order they take their turns after `RunOptions::stacks`.
+    pub stacks: Vec<String>,
+    /// Experiment id -> the labels of the units the extra stacks are measured on.
+    pub units: BTreeMap<String, Vec<String>>,
+    /// `(experiment, stack)`: the stack lacks an endpoint group the experiment needs.
+    pub not_implemented: std::collections::BTreeSet<(String, String)>,
+}
+
+impl RunOptions {
+    /// Every stack of the run: the first pair's, then the extra ones.
+    pub fn all_stacks(&self) -> Vec<String> {
+        let mut all = self.stacks.clone();
+        all.extend(self.extra.stacks.iter().filter(|s| !self.stacks.contains(s)).cloned());
+        all
+    }
+
+    /// The stacks `unit` of `experiment` is measured on, in turn order.
+    pub fn stacks_of(&self, experiment: &Experiment, unit: &Unit) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.not_implemented.contains_key(&experiment.id) {
+            out.extend(self.stacks.iter().cloned());
+        }
+        let chosen = self.extra.units.get(&experiment.id).is_some_and(|labels| labels.contains(&unit.label));
+        if chosen {
+            out.extend(
+                self.extra
+                    .stacks
+                    .iter()
+                    .filter(|s| !self.stacks.contains(s))
+                    .filter(|s| !self.extra.not_implemented.contains(&(experiment.id.clone(), (*s).clone())))
+                    .cloned(),
+            );
+        }
+        out
+    }
+
+    /// The stacks `experiment` is measured on at all.
+    fn stacks_of_experiment(&self, experiment: &Experiment) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for unit in &experiment.units {
+            for stack in self.stacks_of(experiment, unit) {
+                if !out.contains(&stack) {
+                    out.push(stack);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The reason `experiment` cannot compare `stacks`, if one of them lacks an endpoint group the
+/// experiment's requests need. `group_of(method, path)` is the contract's group of a request;
+/// `implements(stack, group)` is the registry's answer.
+pub fn not_implemented(
+    experiment: &Experiment,
+    stacks: &[String],
+    group_of: &dyn Fn(&str, &str) -> Option<String>,
+    implements: &dyn Fn(&str, &str) -> bool,
+) -> Option<String> {
+    let mut needed: Vec<String> = Vec::new();
+    for unit in &experiment.units {
+        for request in unit.load.requests() {
+            if let Some(group) = group_of(&request.method, &request.path) {
+                if !needed.contains(&group) {
+                    needed.push(group);
+                }
+            }
+        }
+    }
+    let missing: Vec<String> = stacks
+        .iter()
+        .flat_map(|stack| {
+            needed.iter().filter(|g| !implements(stack, g)).map(move |g| format!("{stack} lacks the '{g}' endpoints"))
+        })
+        .collect();
+    (!missing.is_empty()).then(|| format!("not implemented by this stack: {}", missing.join(", ")))
 }
 
 /// Runs experiments through a lab.
@@ -191,18 +279,32 @@ pub fn blocks(experiment: &Experiment, seed: u64) -> Vec<Vec<usize>> {
 /// before trial k+1; odd trials go A B with the units forward, even trials B A with the units
 /// reversed, so each stack sees a group as U1 U2, U2 U1.
 fn block_steps(block: &[usize], stacks: &[String], trials: std::ops::RangeInclusive<u32>) -> Vec<Step> {
+    block_steps_on(block, stacks, &|_| stacks.to_vec(), trials)
+}
+
+/// [`block_steps`] where unit `u` runs only on `stacks_of(u)` (a subset of `stacks`, which gives
+/// the turn order): with several pairs, the extra stacks take their turns on their units only.
+fn block_steps_on(
+    block: &[usize],
+    stacks: &[String],
+    stacks_of: &dyn Fn(usize) -> Vec<String>,
+    trials: std::ops::RangeInclusive<u32>,
+) -> Vec<Step> {
+    let on: Vec<Vec<String>> = block.iter().map(|&u| stacks_of(u)).collect();
     let mut steps = Vec::new();
     for trial in trials {
         let forward = trial % 2 == 1;
         let mut stack_order: Vec<&String> = stacks.iter().collect();
-        let mut unit_order = block.to_vec();
+        let mut unit_order: Vec<(usize, &Vec<String>)> = block.iter().copied().zip(&on).collect();
         if !forward {
             stack_order.reverse();
             unit_order.reverse();
         }
         for stack in stack_order {
-            for &unit in &unit_order {
-                steps.push(Step { unit, stack: stack.clone(), trial });
+            for (unit, its) in &unit_order {
+                if its.contains(stack) {
+                    steps.push(Step { unit: *unit, stack: stack.clone(), trial });
+                }
             }
         }
     }
@@ -242,13 +344,13 @@ fn complete_trials(
     measurements: &[Measurement],
     experiment: &Experiment,
     block: &[usize],
-    stacks: &[String],
+    stacks_of: &dyn Fn(usize) -> Vec<String>,
     last: u32,
 ) -> u32 {
     (1..=last)
         .filter(|&t| {
             block.iter().all(|&u| {
-                stacks.iter().all(|s| {
+                stacks_of(u).iter().all(|s| {
                     measurements
                         .iter()
                         .any(|m| m.valid && m.trial == t && &m.stack == s && m.label == experiment.units[u].label)
@@ -261,7 +363,15 @@ fn complete_trials(
 impl Runner<'_> {
     fn schedule_of(&self, experiment: &Experiment) -> Vec<Step> {
         let p = self.profile;
-        schedule(experiment, &self.options.stacks, p.reps, p.cold_starts, self.options.method.seed)
+        let stacks = self.options.all_stacks();
+        let stacks_of = |u: usize| self.options.stacks_of(experiment, &experiment.units[u]);
+        blocks(experiment, self.options.method.seed)
+            .into_iter()
+            .flat_map(|block| {
+                let count = block_trials(experiment, &block, p.reps, p.cold_starts);
+                block_steps_on(&block, &stacks, &stacks_of, 1..=count)
+            })
+            .collect()
     }
 
     /// Number of trials the plan holds (without repeats).
@@ -291,9 +401,9 @@ impl Runner<'_> {
                     _ => e.units[step.unit].trial(p.trial) + p.trial_warmup + TRIAL_OVERHEAD,
                 };
             }
-            let needed = e.instances(&self.options.stacks);
+            let needed = e.instances(&self.options.stacks_of_experiment(e));
             // A fresh unit starts its stacks once more (its block restarts them).
-            let fresh = e.units.iter().filter(|u| u.fresh).count() * self.options.stacks.len();
+            let fresh: usize = e.units.iter().filter(|u| u.fresh).map(|u| self.options.stacks_of(e, u).len()).sum();
             let started = (needed.iter().filter(|i| !running.contains(i)).count() + fresh) as u32;
             total += (p.stack_warmup + INSTANCE_START_COST) * started;
             running = needed;
@@ -315,18 +425,30 @@ impl Runner<'_> {
                 results.push(result);
                 continue;
             }
-            self.lab.retain(&experiment.instances(&self.options.stacks));
-            let (p, stacks) = (self.profile, &self.options.stacks);
+            if let Some(reason) = self.options.not_implemented.get(&experiment.id) {
+                (self.progress)(Progress::Note(format!("{}: {reason}", experiment.id)));
+                if self.options.stacks_of_experiment(experiment).is_empty() {
+                    result.skipped_reason = Some(reason.clone());
+                    results.push(result);
+                    continue;
+                }
+            }
+            let measured_on = self.options.stacks_of_experiment(experiment);
+            self.lab.retain(&experiment.instances(&measured_on));
+            let p = self.profile;
+            let stacks = self.options.all_stacks();
+            let options = self.options;
+            let stacks_of = |u: usize| options.stacks_of(experiment, &experiment.units[u]);
             'blocks: for block in blocks(experiment, self.options.method.seed) {
                 let planned = block_trials(experiment, &block, p.reps, p.cold_starts);
                 for unit in block.iter().map(|&u| &experiment.units[u]).filter(|u| u.fresh) {
-                    for stack in stacks {
+                    for stack in &options.stacks_of(experiment, unit) {
                         let instance = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
                         self.lab.restart(&instance);
                     }
                 }
                 let mut last = planned;
-                let mut steps = block_steps(&block, stacks, 1..=planned);
+                let mut steps = block_steps_on(&block, &stacks, &stacks_of, 1..=planned);
                 loop {
                     for step in steps {
                         if self.lab.interrupted() {
@@ -347,7 +469,7 @@ impl Runner<'_> {
                             result.measurements.push(m);
                         }
                     }
-                    let complete = complete_trials(&result.measurements, experiment, &block, stacks, last);
+                    let complete = complete_trials(&result.measurements, experiment, &block, &stacks_of, last);
                     if complete >= planned || last >= planned + MAKE_UP_PAIRS {
                         break;
                     }
@@ -357,7 +479,7 @@ impl Runner<'_> {
                         experiment.id,
                         block.iter().map(|&u| experiment.units[u].label.as_str()).collect::<Vec<_>>().join(" + ")
                     )));
-                    steps = block_steps(&block, stacks, last..=last);
+                    steps = block_steps_on(&block, &stacks, &stacks_of, last..=last);
                 }
             }
             results.push(result);

@@ -2,17 +2,22 @@
 //! `Runner` and `assemble` over the scripted lab. `scripted-run.json` is the quick profile's
 //! whole catalogue (6 pairs), the run the report, history and schema tests read;
 //! `scripted-standard.json` is the standard profile (12 pairs, enough for a comparison's
-//! Bonferroni level) from another seed, the run compare's tests change and compare. This test
-//! makes both again and fails when a committed file has drifted from what the suite now produces.
+//! Bonferroni level) from another seed, the run compare's tests change and compare;
+//! `scripted-pairs.json` is the quick catalogue on standard's four pairs (the further pairs'
+//! stacks on the primary units only), its measurements dropped to keep it small, which the
+//! report's "Runtime or framework?" tests read. This test makes all three again and fails when a
+//! committed file has drifted from what the suite now produces.
 //!
 //! To regenerate them after an intended change:
 //! `CLAIMBENCH_BLESS=1 cargo test --release -p claimbench-suite --test fixtures`.
 
 use std::path::{Path, PathBuf};
 
-use claimbench_model::run::{Measurement, RunResults};
-use claimbench_suite::scripted::{method, ScriptedLab};
-use claimbench_suite::{assemble, catalogue, load_claims, Profile, RunOptions, Runner};
+use claimbench_model::run::{Measurement, PairResults, RunResults, StackInfo};
+use claimbench_model::stack::Runtime;
+use claimbench_suite::experiments::plan;
+use claimbench_suite::scripted::{method, ScriptedLab, StackScript};
+use claimbench_suite::{assemble, catalogue, load_claims, ExtraStacks, Profile, RunOptions, Runner};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -38,11 +43,28 @@ struct Fixture {
     /// time series or warm-up. Every fifth point is enough to draw the curves; compare reads
     /// none of them, so its fixture keeps none and stays small.
     curve_step: Option<usize>,
+    /// Standard's four pairs instead of express:fastapi alone, measurements dropped.
+    pairs: bool,
 }
 
-const SCRIPTED_RUN: Fixture = Fixture { file: "scripted-run.json", profile: "quick", seed: 1, curve_step: Some(5) };
+const SCRIPTED_RUN: Fixture =
+    Fixture { file: "scripted-run.json", profile: "quick", seed: 1, curve_step: Some(5), pairs: false };
 const SCRIPTED_STANDARD: Fixture =
-    Fixture { file: "scripted-standard.json", profile: "standard", seed: 2, curve_step: None };
+    Fixture { file: "scripted-standard.json", profile: "standard", seed: 2, curve_step: None, pairs: false };
+const SCRIPTED_PAIRS: Fixture =
+    Fixture { file: "scripted-pairs.json", profile: "quick", seed: 3, curve_step: None, pairs: true };
+
+/// The further stacks of [`SCRIPTED_PAIRS`] with their throughput and cold start: node-http far
+/// ahead of express, fastify ahead, nestjs a little behind; starlette a little ahead of
+/// fastapi, flask and django far behind it (the anchors' order, not their figures).
+const FURTHER: [(&str, Runtime, f64, f64); 6] = [
+    ("node-http", Runtime::Node, 3000.0, 90.0),
+    ("starlette", Runtime::Python, 1150.0, 700.0),
+    ("nestjs", Runtime::Node, 1300.0, 400.0),
+    ("django", Runtime::Python, 450.0, 1100.0),
+    ("fastify", Runtime::Node, 2200.0, 150.0),
+    ("flask", Runtime::Python, 500.0, 600.0),
+];
 
 /// The fixture's profile, whole catalogue, over [`ScriptedLab::express_vs_fastapi`].
 fn generate(fixture: &Fixture) -> RunResults {
@@ -61,8 +83,25 @@ fn generate(fixture: &Fixture) -> RunResults {
     let mut lab = ScriptedLab::express_vs_fastapi(template);
     let profile = Profile::named(fixture.profile).unwrap();
     let experiments = catalogue(&profile);
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let method = claimbench_model::run::Method { seed: fixture.seed, ..method() };
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method: method.clone() };
+    let mut extra = ExtraStacks::default();
+    if fixture.pairs {
+        for (name, _, rate, cold_start_ms) in FURTHER {
+            lab = lab.stack(name, StackScript { rate, p50_ms: 2000.0 / rate, cold_start_ms, wobbles_rate: false });
+            extra.stacks.push(name.to_string());
+        }
+        extra.units = plan(experiments.clone(), &claims, true)
+            .into_iter()
+            .map(|e| (e.id, e.units.into_iter().map(|u| u.label).collect()))
+            .collect();
+    }
+    let options = RunOptions {
+        stacks: vec!["express".into(), "fastapi".into()],
+        method: method.clone(),
+        not_implemented: Default::default(),
+        extra,
+    };
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
@@ -84,8 +123,36 @@ fn generate(fixture: &Fixture) -> RunResults {
     header.claims.clear();
     header.experiments.clear();
     header.warnings.clear();
-    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    assemble(header, measurements, &experiments, &claims)
+    if !fixture.pairs {
+        return assemble(header, measurements, &experiments, &claims);
+    }
+    header.run_id = "2026-03-14T10-22-05Z-scripted-pairs".to_string();
+    let template = header.environment.stacks["express"].clone();
+    for (name, runtime, _, _) in FURTHER {
+        let info = StackInfo { runtime, framework: name.to_string(), ..template.clone() };
+        header.environment.stacks.insert(name.to_string(), info);
+    }
+    header.pairs = Profile::named("standard")
+        .unwrap()
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let (node, python) = label.split_once(':').unwrap();
+            PairResults {
+                node: node.into(),
+                python: python.into(),
+                primary_only: i > 0,
+                not_implemented: Default::default(),
+                claims: Vec::new(),
+            }
+        })
+        .collect();
+    let mut results = assemble(header, measurements, &experiments, &claims);
+    for e in &mut results.experiments {
+        e.measurements.clear();
+    }
+    results
 }
 
 fn check_committed(fixture: &Fixture) {
@@ -112,6 +179,11 @@ fn the_committed_scripted_run_is_what_the_runner_and_assemble_produce() {
 #[test]
 fn the_committed_standard_run_for_compare_is_what_the_runner_and_assemble_produce() {
     check_committed(&SCRIPTED_STANDARD);
+}
+
+#[test]
+fn the_committed_run_of_four_pairs_is_what_the_runner_and_assemble_produce() {
+    check_committed(&SCRIPTED_PAIRS);
 }
 
 #[test]

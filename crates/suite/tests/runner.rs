@@ -48,7 +48,12 @@ fn run_method(
 ) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> =
         catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
-    let options = RunOptions { stacks: vec!["express".into(), "fastapi".into()], method };
+    let options = RunOptions {
+        stacks: vec!["express".into(), "fastapi".into()],
+        method,
+        not_implemented: Default::default(),
+        extra: Default::default(),
+    };
     let mut sunk = Vec::new();
     let mut notes = Vec::new();
     let mut sink = |m: &Measurement| sunk.push(m.clone());
@@ -563,7 +568,12 @@ fn quick_runs_only_primary_units_with_enough_pairs_and_marks_the_rest_not_measur
     let profile = Profile::named("quick").unwrap();
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
-    let options = RunOptions { stacks: stacks(), method: Method { primary_only: true, ..method() } };
+    let options = RunOptions {
+        stacks: stacks(),
+        method: Method { primary_only: true, ..method() },
+        not_implemented: Default::default(),
+        extra: Default::default(),
+    };
     let mut measurements = Vec::new();
     let mut sink = |m: &Measurement| measurements.push(m.clone());
     let mut progress = |_| {};
@@ -606,18 +616,96 @@ fn the_planned_estimates_fit_the_profiles_budgets() {
     for (name, limit) in [("quick", 270), ("standard", 45 * 60), ("nightly", 45 * 60)] {
         let profile = Profile::named(name).unwrap();
         let experiments = plan(catalogue(&profile), &claims, profile.primary_only);
-        let options = RunOptions { stacks: stacks(), method: method() };
-        let mut lab = lab();
-        let (mut sink, mut progress) = (|_: &Measurement| {}, |_| {});
-        let runner =
-            Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
-        let (trials, estimate) = (runner.trial_count(&experiments), runner.estimate(&experiments));
-        printed.push(format!("{name}: {trials} trials, about {:.0} s", estimate.as_secs_f64()));
+        // The profile's pairs, as `claimbench run` plans them: the further pairs' stacks on the
+        // primary evidences' units only.
+        let further: Vec<String> =
+            profile.pairs.iter().skip(1).flat_map(|p| p.split(':').map(String::from).collect::<Vec<_>>()).collect();
+        let units = plan(experiments.clone(), &claims, true)
+            .into_iter()
+            .map(|e| (e.id, e.units.into_iter().map(|u| u.label).collect()))
+            .collect();
+        let plan_of = |extra: claimbench_suite::ExtraStacks| {
+            let options = RunOptions { stacks: stacks(), method: method(), not_implemented: Default::default(), extra };
+            let mut lab = lab();
+            let (mut sink, mut progress) = (|_: &Measurement| {}, |_| {});
+            let runner = Runner {
+                lab: &mut lab,
+                profile: &profile,
+                options: &options,
+                sink: &mut sink,
+                progress: &mut progress,
+            };
+            (runner.trial_count(&experiments), runner.estimate(&experiments))
+        };
+        let (trials, first) = plan_of(Default::default());
+        let further_pairs = (profile.pairs.len() - 1) as u32;
+        let extra = claimbench_suite::ExtraStacks { stacks: further, units, not_implemented: Default::default() };
+        let (all_trials, all) = plan_of(extra);
+        printed.push(format!(
+            "{name}: first pair {trials} trials, about {:.0} s; with its {} pair(s) {all_trials} trials, about {:.0} s",
+            first.as_secs_f64(),
+            profile.pairs.len(),
+            all.as_secs_f64()
+        ));
+        // The first pair keeps the profile's budget (standard's is only printed).
         if name != "standard" {
-            assert!(estimate < Duration::from_secs(limit), "{name}: {estimate:?} over {limit} s");
+            assert!(first < Duration::from_secs(limit), "{name}: {first:?} over {limit} s");
+        }
+        // A further pair runs the primary units only: it costs less than the first pair.
+        if further_pairs > 0 {
+            assert!(all - first < (first * further_pairs), "{name}: {all:?} with the further pairs, {first:?} without");
         }
     }
     eprintln!("{}", printed.join("\n"));
+}
+
+#[test]
+fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
+    let profile = Profile::named("quick").unwrap();
+    let experiments: Vec<_> =
+        catalogue(&profile).into_iter().filter(|e| ["E-io", "E-coldstart"].contains(&e.id.as_str())).collect();
+    // As if /io/* were a group only express implemented.
+    let group_of = |_: &str, path: &str| Some(if path.starts_with("/io/") { "streams" } else { "http" }.to_string());
+    let implements = |stack: &str, group: &str| group == "http" || stack == "express";
+    let not_implemented: std::collections::BTreeMap<String, String> = experiments
+        .iter()
+        .filter_map(|e| {
+            claimbench_suite::runner::not_implemented(e, &stacks(), &group_of, &implements)
+                .map(|why| (e.id.clone(), why))
+        })
+        .collect();
+    assert_eq!(not_implemented.keys().collect::<Vec<_>>(), vec!["E-io"], "cold starts need no group");
+    assert!(not_implemented["E-io"].contains("fastapi lacks the 'streams' endpoints"), "{not_implemented:?}");
+
+    let options = RunOptions { stacks: stacks(), method: method(), not_implemented, extra: Default::default() };
+    let (mut sunk, mut notes) = (Vec::new(), Vec::new());
+    let mut sink = |m: &Measurement| sunk.push(m.clone());
+    let mut progress = |p: Progress| {
+        if let Progress::Note(n) = p {
+            notes.push(n)
+        }
+    };
+    let mut lab = lab();
+    let mut runner =
+        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress };
+    let results = runner.run(&experiments);
+    let io = results.iter().find(|e| e.id == "E-io").unwrap();
+    assert!(io.measurements.is_empty(), "nothing was measured for a pair that cannot answer E-io");
+    assert!(io.skipped_reason.as_deref().is_some_and(|r| r.starts_with("not implemented by this stack")));
+    let cold = results.iter().find(|e| e.id == "E-coldstart").unwrap();
+    assert!(!cold.measurements.is_empty(), "the other experiment still ran");
+    assert!(notes.iter().any(|n| n.contains("E-io") && n.contains("not implemented")), "{notes:?}");
+
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    // The CLI records the reasons with the run's not-measurable experiments, as here.
+    let mut run = header(&node_and_python());
+    run.not_measurable.extend(options.not_implemented.clone());
+    let assembled = assemble(run, sunk, &catalogue(&profile), &claims);
+    let io_claim = assembled.claims.iter().find(|c| c.id == "io-throughput").unwrap();
+    assert_eq!(io_claim.verdict.outcome, Outcome::NotMeasured);
+    assert!(io_claim.verdict.reason.contains("not implemented by this stack"), "{:?}", io_claim.verdict);
+    assert_eq!(io_claim.verdict.key_number, "not implemented by this stack");
+    assert_eq!(assembled.claims.len(), claims.claims.len(), "the row is kept");
 }
 
 /// A scripted lab that logs every call the runner makes: `drain`, and `measure` with its load
@@ -672,7 +760,12 @@ fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_pois
             e
         })
         .collect();
-    let options = RunOptions { stacks: stacks(), method: method() };
+    let options = RunOptions {
+        stacks: stacks(),
+        method: method(),
+        not_implemented: Default::default(),
+        extra: Default::default(),
+    };
     let mut measurements = Vec::new();
     let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
     Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
@@ -733,4 +826,120 @@ fn a_wrong_answer_under_load_is_a_loss_for_its_stack_and_the_trial_stays_valid()
     let fanout = io.sub_verdicts.iter().find(|v| v.label.contains("fanout=8")).unwrap();
     assert_eq!(fanout.verdict.outcome, Outcome::Refuted, "express answered wrongly: {:?}", fanout.verdict);
     assert!(fanout.verdict.key_number.contains("express wrong answers under load"), "{:?}", fanout.verdict);
+}
+
+#[test]
+fn further_pairs_take_turns_on_the_primary_units_only_and_each_pair_is_judged_on_its_own_stacks() {
+    use claimbench_model::run::PairResults;
+    use claimbench_model::stack::Runtime;
+    use claimbench_suite::scripted::StackScript;
+    use claimbench_suite::ExtraStacks;
+
+    let profile = Profile::named("standard").unwrap();
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let experiments: Vec<_> =
+        catalogue(&profile).into_iter().filter(|e| ["E-io", "E-coldstart"].contains(&e.id.as_str())).collect();
+    let primary: std::collections::BTreeMap<String, Vec<String>> = plan(experiments.clone(), &claims, true)
+        .into_iter()
+        .map(|e| (e.id, e.units.into_iter().map(|u| u.label).collect()))
+        .collect();
+    // node-http twice express's rate, starlette a tenth above fastapi's; starlette cannot answer
+    // E-coldstart (as if it lacked a group the experiment needs).
+    let script = |rate, cold_start_ms| StackScript { rate, p50_ms: 2.0, cold_start_ms, wobbles_rate: false };
+    let mut lab = ScriptedLab::express_vs_fastapi(template())
+        .stack("node-http", script(3000.0, 80.0))
+        .stack("starlette", script(1100.0, 700.0));
+    let skipped = "not implemented by this stack: starlette lacks the 'x' endpoints";
+    let extra = ExtraStacks {
+        stacks: vec!["node-http".into(), "starlette".into()],
+        units: primary.clone(),
+        not_implemented: [("E-coldstart".to_string(), "starlette".to_string())].into(),
+    };
+    let options = RunOptions { stacks: stacks(), method: method(), not_implemented: Default::default(), extra };
+    let mut measurements = Vec::new();
+    let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
+    Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
+        .run(&experiments);
+
+    let labels = |stack: &str, experiment: &str| -> std::collections::BTreeSet<String> {
+        measurements
+            .iter()
+            .filter(|m| m.stack == stack && m.experiment == experiment)
+            .map(|m| m.label.clone())
+            .collect()
+    };
+    let all_io: std::collections::BTreeSet<String> =
+        experiments.iter().find(|e| e.id == "E-io").unwrap().units.iter().map(|u| u.label.clone()).collect();
+    let primary_io: std::collections::BTreeSet<String> = primary["E-io"].iter().cloned().collect();
+    assert!(primary_io.len() < all_io.len(), "standard's E-io has exploratory units too");
+    assert_eq!(labels("express", "E-io"), all_io, "the first pair runs every unit");
+    assert_eq!(labels("node-http", "E-io"), primary_io, "a further pair runs the primary units only");
+    assert_eq!(labels("starlette", "E-io"), primary_io);
+    assert!(!labels("node-http", "E-coldstart").is_empty());
+    assert!(labels("starlette", "E-coldstart").is_empty(), "never on an experiment the stack cannot answer");
+    // Within one trial of a primary unit the four stacks take turns, forward then backward.
+    let unit = primary["E-io"][0].clone();
+    let turns: Vec<&str> = measurements
+        .iter()
+        .filter(|m| m.experiment == "E-io" && m.label == unit && m.trial <= 2 && m.valid)
+        .map(|m| m.stack.as_str())
+        .collect();
+    assert_eq!(turns, ["express", "fastapi", "node-http", "starlette", "starlette", "node-http", "fastapi", "express"]);
+
+    let four = [
+        ("express", Runtime::Node),
+        ("fastapi", Runtime::Python),
+        ("node-http", Runtime::Node),
+        ("starlette", Runtime::Python),
+    ];
+    let mut run = header(&four);
+    let pair = |node: &str, python: &str, primary_only| PairResults {
+        node: node.into(),
+        python: python.into(),
+        primary_only,
+        not_implemented: Default::default(),
+        claims: Vec::new(),
+    };
+    let mut floor = pair("node-http", "starlette", true);
+    floor.not_implemented.insert("E-coldstart".into(), skipped.into());
+    run.pairs = vec![pair("express", "fastapi", false), floor];
+    let results = assemble(run, measurements, &catalogue(&profile), &claims);
+
+    let claim =
+        |claims: &[claimbench_model::run::ClaimResult], id: &str| claims.iter().find(|c| c.id == id).cloned().unwrap();
+    assert!(results.claims.iter().all(|c| c.pair.as_deref() == Some("express:fastapi")), "every row names its pair");
+    let floor = &results.pairs[1];
+    assert_eq!(floor.claims.len(), results.claims.len(), "every claim has a row for every pair");
+    assert!(floor.claims.iter().all(|c| c.pair.as_deref() == Some("node-http:starlette")));
+    let io = claim(&floor.claims, "io-throughput");
+    let estimate = io.verdict.estimate.clone().unwrap();
+    assert_eq!((estimate.numerator.as_str(), estimate.denominator.as_str()), ("node-http", "starlette"));
+    assert!((2.5..3.0).contains(&estimate.ratio_median), "3000 / 1100 req/s: {estimate:?}");
+    assert_eq!(io.verdict.outcome, Outcome::Supported);
+    // An exploratory evidence on units only the first pair ran: measured there, not on the floor.
+    let first_io = claim(&results.claims, "io-throughput");
+    let (floor_sub, first_sub) = io
+        .sub_verdicts
+        .iter()
+        .zip(&first_io.sub_verdicts)
+        .find(|(s, _)| s.verdict.reason.contains("not measured in this profile"))
+        .unwrap_or_else(|| panic!("an exploratory evidence is left to the first pair: {:?}", io.sub_verdicts));
+    assert!(!floor_sub.primary && first_sub.verdict.estimate.is_some(), "{first_sub:?}");
+    let serverless = claim(&floor.claims, "serverless");
+    assert_eq!(serverless.verdict.key_number, "not implemented by this stack", "{:?}", serverless.verdict);
+    assert_eq!(claim(&results.claims, "serverless").verdict.outcome, Outcome::Supported, "the first pair ran it");
+
+    // Within each runtime: each stack over the first pair's, on the same paired evidence.
+    let spread = |stack: &str| {
+        results.framework_spreads.iter().find(|s| s.claim == "io-throughput" && s.stack == stack).cloned().unwrap()
+    };
+    let node = spread("node-http").estimate.unwrap();
+    assert_eq!((node.numerator.as_str(), node.denominator.as_str()), ("node-http", "express"));
+    assert!((1.8..2.2).contains(&node.ratio_median), "3000 / 1500 req/s: {node:?}");
+    let python = spread("starlette").estimate.unwrap();
+    assert!((1.0..1.2).contains(&python.ratio_median), "1100 / 1000 req/s: {python:?}");
+    let rule = |id: &str| results.runtime_verdicts.iter().find(|r| r.claim == id).cloned().unwrap();
+    assert!(rule("io-throughput").holds, "{:?}", rule("io-throughput"));
+    let serverless = rule("serverless");
+    assert!(!serverless.holds && serverless.reason.contains("node-http:starlette"), "{serverless:?}");
 }

@@ -1,9 +1,10 @@
-//! First-use installation of the apps' dependencies: `npm ci` for node-app and a venv plus
-//! `pip install -r requirements.lock` for python-app. Progress goes to an [`InstallObserver`]
+//! First-use installation of the apps' dependencies: `npm ci` then `npm run build` (the NestJS
+//! stack's `tsc`) for node-app, and a venv plus `pip install -r requirements.lock` for python-app. Progress goes to an [`InstallObserver`]
 //! (the binary draws a spinner from it); this crate prints nothing.
 //!
 //! An install is redone only when its lock file changed: a stamp beside the installed tree records
-//! a hash of the lock it was made from. Finding and version-checking the runtimes is in
+//! a hash of the lock it was made from. The Node build is redone when the lock or one of its
+//! inputs (the TypeScript under `stacks/`) changed, with a stamp of its own. Finding and version-checking the runtimes is in
 //! `versions`; starting the apps is in `process`.
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,8 @@ impl std::fmt::Debug for Installer {
 
 /// The stamp file written after a successful install.
 const STAMP: &str = ".claimbench-installed";
+/// The stamp file written in node_modules after a successful `npm run build`.
+const BUILD_STAMP: &str = ".claimbench-built";
 
 impl Installer {
     /// An installer for the checkout at `root`.
@@ -80,12 +83,23 @@ impl Installer {
                 let node = versions::node()?;
                 let lock = app.join("package-lock.json");
                 let installed = app.join("node_modules");
+                let npm = std::env::var_os("CLAIMBENCH_NPM").map(PathBuf::from).unwrap_or_else(|| "npm".into());
                 if is_stale(&lock, &installed)? {
-                    let npm = std::env::var_os("CLAIMBENCH_NPM").map(PathBuf::from).unwrap_or_else(|| "npm".into());
-                    let mut cmd = Command::new(npm);
-                    cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&app);
+                    let mut cmd = Command::new(&npm);
+                    // Dev dependencies too (typescript for the build), whatever NODE_ENV says.
+                    cmd.args(["ci", "--include=dev", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&app);
                     self.step(&format!("{} dependencies (npm ci)", spec.dir), cmd)?;
                     write_stamp(&lock, &installed)?;
+                }
+                let inputs = build_inputs(&app)?;
+                if !inputs.is_empty() && stamp_differs(&installed.join(BUILD_STAMP), &inputs_hash(&lock, &inputs)?) {
+                    let mut cmd = Command::new(&npm);
+                    cmd.args(["run", "build", "--silent"]).current_dir(&app);
+                    self.step(&format!("{} build (npm run build)", spec.dir), cmd)?;
+                    let hash = inputs_hash(&lock, &inputs)?;
+                    std::fs::write(installed.join(BUILD_STAMP), hash).map_err(|e| {
+                        SupervisorError::io(format!("writing the build stamp in {}", installed.display()), e)
+                    })?;
                 }
                 Ok(node)
             }
@@ -115,6 +129,43 @@ fn is_stale(lock: &Path, installed: &Path) -> Result<bool, SupervisorError> {
     let want = lock_hash(lock)?;
     let have = std::fs::read_to_string(installed.join(STAMP)).unwrap_or_default();
     Ok(have.trim() != want)
+}
+
+/// The sources `npm run build` compiles: every `tsconfig.json` and `.ts` file under the app's
+/// `stacks/` folder, in a fixed order. Empty when no stack needs building.
+fn build_inputs(app: &Path) -> Result<Vec<PathBuf>, SupervisorError> {
+    let mut found = Vec::new();
+    let mut pending = vec![app.join("stacks")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let entry = entry.map_err(|e| SupervisorError::io(format!("listing {}", dir.display()), e))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name != "dist" && name != "node_modules" {
+                    pending.push(path);
+                }
+            } else if name == "tsconfig.json" || path.extension().is_some_and(|x| x == "ts") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The hash of the lock file and every build input, names included.
+fn inputs_hash(lock: &Path, inputs: &[PathBuf]) -> Result<String, SupervisorError> {
+    let mut text = lock_hash(lock)?;
+    for input in inputs {
+        text.push_str(&format!("\n{}={}", input.display(), lock_hash(input)?));
+    }
+    Ok(text)
+}
+
+fn stamp_differs(stamp: &Path, want: &str) -> bool {
+    std::fs::read_to_string(stamp).map_or(true, |have| have != want)
 }
 
 fn write_stamp(lock: &Path, installed: &Path) -> Result<(), SupervisorError> {
@@ -157,5 +208,48 @@ fn run_step(what: &str, mut cmd: Command) -> Result<(), SupervisorError> {
             status: format!("exited with {status}"),
             tail: Tail(tail.text()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn the_build_inputs_are_the_typescript_under_stacks_and_not_its_output() {
+        let app = tempfile::tempdir().unwrap();
+        write(&app.path().join("stacks/nestjs/src/main.ts"), "let a = 1;");
+        write(&app.path().join("stacks/nestjs/tsconfig.json"), "{}");
+        write(&app.path().join("stacks/nestjs/dist/main.js"), "var a = 1;");
+        write(&app.path().join("stacks/nestjs/dist/main.d.ts"), "declare let a: number;");
+        write(&app.path().join("stacks/express/server.js"), "");
+        let inputs = build_inputs(app.path()).unwrap();
+        let names: Vec<String> =
+            inputs.iter().map(|p| p.strip_prefix(app.path()).unwrap().display().to_string()).collect();
+        assert_eq!(names, vec!["stacks/nestjs/src/main.ts", "stacks/nestjs/tsconfig.json"]);
+    }
+
+    #[test]
+    fn the_build_is_stale_when_a_source_or_the_lock_changes() {
+        let app = tempfile::tempdir().unwrap();
+        let lock = app.path().join("package-lock.json");
+        let source = app.path().join("stacks/nestjs/src/main.ts");
+        write(&lock, "{}");
+        write(&source, "let a = 1;");
+        let stamp = app.path().join(BUILD_STAMP);
+        let hash = |app: &Path| inputs_hash(&lock, &build_inputs(app).unwrap()).unwrap();
+        assert!(stamp_differs(&stamp, &hash(app.path())), "no stamp: never built");
+        std::fs::write(&stamp, hash(app.path())).unwrap();
+        assert!(!stamp_differs(&stamp, &hash(app.path())), "built from these very inputs");
+        write(&source, "let a = 2;");
+        assert!(stamp_differs(&stamp, &hash(app.path())), "an edited source is rebuilt");
+        std::fs::write(&stamp, hash(app.path())).unwrap();
+        write(&lock, "{\"lockfileVersion\": 3}");
+        assert!(stamp_differs(&stamp, &hash(app.path())), "new dependencies are rebuilt against");
     }
 }

@@ -44,6 +44,7 @@ fn fake(marker: &str, script: &str) -> StackSpec {
         framework: "none".into(),
         dir: "crates".into(),
         argv: vec!["{node}".into(), "-e".into(), script.into(), marker.into()],
+        groups: vec!["http".into()],
     }
 }
 
