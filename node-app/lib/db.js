@@ -4,6 +4,10 @@
 // worker process opens (lazily, DATABASE_POOL connections), the SQL, the queries=N rule and the
 // fortunes template (mustache, which HTML-escapes every {{value}}). Leaves routing and
 // serialization to the stack, which mounts the entries of `databaseEndpoints` like any other.
+// DATABASE_DRIVER=postgres.js swaps in postgres.js (the `postgres` package) behind the same
+// `query(text, params)` shape, with the same pool size and prepared statements, so the two
+// drivers can be measured against each other (python-app/README.md has no such switch: asyncpg
+// is both the most used and the fastest there).
 
 const Mustache = require('mustache');
 const { Pool } = require('pg');
@@ -36,15 +40,28 @@ function queryCount(query) {
 
 const randomId = () => 1 + Math.floor(Math.random() * WORLD_ROWS);
 
-/** The pool from DATABASE_URL, DATABASE_SCHEMA and DATABASE_POOL, or null without a URL. */
+/** The drivers DATABASE_DRIVER may name; the first is the default. */
+const DRIVERS = ['pg', 'postgres.js'];
+
+/**
+ * The pool from DATABASE_URL, DATABASE_SCHEMA, DATABASE_POOL and DATABASE_DRIVER, or null
+ * without a URL. Either driver answers `query(text, params)` with `{ rows }`.
+ */
 function poolFromEnv(env = process.env) {
   if (!env.DATABASE_URL) return null;
   const size = Number.parseInt(env.DATABASE_POOL || '', 10);
-  return new Pool({
-    connectionString: env.DATABASE_URL,
-    max: Number.isInteger(size) && size > 0 ? size : DEFAULT_POOL,
-    options: `-c search_path=${env.DATABASE_SCHEMA || 'claimbench'}`,
-  });
+  const max = Number.isInteger(size) && size > 0 ? size : DEFAULT_POOL;
+  const schema = env.DATABASE_SCHEMA || 'claimbench';
+  const driver = env.DATABASE_DRIVER || DRIVERS[0];
+  if (driver === 'pg') {
+    return new Pool({ connectionString: env.DATABASE_URL, max, options: `-c search_path=${schema}` });
+  }
+  if (driver === 'postgres.js') {
+    const postgres = require('postgres');
+    const sql = postgres(env.DATABASE_URL, { max, prepare: true, connection: { search_path: schema } });
+    return { query: async (text, params) => ({ rows: await sql.unsafe(text, params, { prepare: true }) }) };
+  }
+  throw new Error(`DATABASE_DRIVER=${driver} is not a driver this app knows: use one of ${DRIVERS.join(', ')}`);
 }
 
 /** The endpoint table entries of the database group, answering 503 when there is no pool. */

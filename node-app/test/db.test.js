@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict');
 const { describe, it } = require('node:test');
 
-const { databaseEndpoints, queryCount, batchUpdate } = require('../lib/db');
+const { databaseEndpoints, poolFromEnv, queryCount, batchUpdate } = require('../lib/db');
 const { HttpError } = require('../lib/logic');
 
 describe('the database endpoints', () => {
@@ -47,5 +47,17 @@ describe('the database endpoints', () => {
         (err) => err instanceof HttpError && err.status === 503 && /DATABASE_URL/.test(err.message),
       );
     }
+  });
+
+  it('pick the driver from DATABASE_DRIVER, pg by default, and name the choices for an unknown one', async () => {
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    const pg = poolFromEnv({ DATABASE_URL: url });
+    assert.equal(pg.constructor.name, 'BoundPool', 'node-postgres by default');
+    assert.equal(pg.options.max, 16);
+    await pg.end();
+    const pgjs = poolFromEnv({ DATABASE_URL: url, DATABASE_DRIVER: 'postgres.js', DATABASE_POOL: '4' });
+    assert.equal(typeof pgjs.query, 'function', 'postgres.js connects on first use, so nothing is opened here');
+    assert.throws(() => poolFromEnv({ DATABASE_URL: url, DATABASE_DRIVER: 'mysql' }), /DATABASE_DRIVER=mysql .* pg, postgres\.js/);
+    assert.equal(poolFromEnv({}), null);
   });
 });

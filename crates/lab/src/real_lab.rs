@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use claimbench_engine::{Cancel, Mode, Plan, ProgressEvent, RequestTemplate, RuntimeChoice, Schedule};
 use claimbench_model::contract::Contract;
-use claimbench_model::database::{work_for_target, DbCounters};
+use claimbench_model::database::{judge_world_snapshot, work_for_target, DbCounters};
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
@@ -280,6 +280,10 @@ impl Lab for RealLab {
         // the probe's warm-up to after its last answer (the closed and open loops both wait for
         // every request they sent, so the engine's counts cover the same requests).
         let db_work = request_target(probe).and_then(|target| work_for_target(&target));
+        // A trial that writes is also checked against a snapshot of World: its writes must change
+        // about as many rows as random writes would. The snapshot's own SELECT is read before the
+        // counters are (and the one after, after), so the counters never count it.
+        let world_before = db_work.filter(|w| w.world_updated_rows > 0).map(|_| self.database.world());
         let db_before = db_work.and_then(|_| self.database.counters().ok());
         let db_cpu_before = db_work.and_then(|_| self.database.cpu_seconds());
         let hits_before = self.upstream.delay_requests();
@@ -304,10 +308,10 @@ impl Lab for RealLab {
             let probe_result = self.run_probe(&probe_plan, &|| {
                 let mut opened = opened.lock().unwrap_or_else(|e| e.into_inner());
                 if opened.is_none() {
-                    *opened = Some(Mark::now(pgid, &self.upstream));
+                    *opened = Some(Mark::now(pgid, &self.upstream, &self.database));
                 }
             });
-            let closed = Mark::now(pgid, &self.upstream);
+            let closed = Mark::now(pgid, &self.upstream, &self.database);
             stop_background.cancel();
             let background_result =
                 handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
@@ -358,12 +362,21 @@ impl Lab for RealLab {
             judge_window(&self.topology, &mut measured, &opened, &closed, load_result.started_at_unix_s, instance.wide);
         }
         if let Some(work) = db_work {
-            let verdict = match db_before {
+            // What the counters or the snapshot contradict is the app's wrong answer; what could
+            // not be read is the harness's, and makes the trial invalid.
+            let mut judged = match db_before {
                 Some(before) => judge_counters(&self.database, &before, &work, &load_result),
-                None => Err("the database counters (pg_stat_statements) could not be read before the trial".into()),
+                None => Err(DbCheck::Unreadable(
+                    "the database counters (pg_stat_statements) could not be read before the trial".into(),
+                )),
             };
-            if let Err(why) = verdict {
-                measured.machine_faults.push(format!("wrong answer: {why}"));
+            if let (Ok(()), Some(before)) = (&judged, world_before) {
+                judged = judge_snapshot(&self.database, before, &work, &load_result);
+            }
+            match judged {
+                Ok(()) => {}
+                Err(DbCheck::Wrong(why)) => measured.wrong_answers.push(why),
+                Err(DbCheck::Unreadable(why)) => measured.machine_faults.push(why),
             }
         }
         measured.load = Some(load_result);
@@ -428,6 +441,23 @@ fn request_target(load: &Load) -> Option<String> {
     }
 }
 
+/// Why a database check of a trial failed.
+enum DbCheck {
+    /// The database contradicts the answers: the app's wrong answer.
+    Wrong(String),
+    /// The check could not be made: the harness's fault.
+    Unreadable(String),
+}
+
+/// The successful answers of a load and every request it sent (warm-ups included): a failed
+/// request may or may not have done its database work.
+fn answered_and_sent(load: &LoadResult) -> (u64, u64) {
+    let warmup = load.warmup.as_ref();
+    let answered = load.status_counts.get(&200).copied().unwrap_or(0) + warmup.map_or(0, |w| w.responses);
+    let sent = load.requests + warmup.map_or(0, |w| w.requests);
+    (answered, sent)
+}
+
 /// Checks the database's counters since `before` against the 200s of a load (warm-up included):
 /// a shortfall may be a statement still being recorded, so it is re-read a few times first.
 fn judge_counters(
@@ -435,18 +465,14 @@ fn judge_counters(
     before: &DbCounters,
     work: &claimbench_model::database::DbWork,
     load: &LoadResult,
-) -> Result<(), String> {
-    let warmup_errors = load.warmup.as_ref().map_or(0, |w| w.errors);
-    if warmup_errors > 0 {
-        return Err(format!(
-            "{warmup_errors} warm-up requests failed, so the requests the database served cannot be counted exactly"
-        ));
-    }
-    let answered = load.status_counts.get(&200).copied().unwrap_or(0) + load.warmup.as_ref().map_or(0, |w| w.responses);
-    let mut verdict = Err("the database counters (pg_stat_statements) could not be read after the trial".to_string());
+) -> Result<(), DbCheck> {
+    let (answered, sent) = answered_and_sent(load);
+    let mut verdict = Err(DbCheck::Unreadable(
+        "the database counters (pg_stat_statements) could not be read after the trial".to_string(),
+    ));
     for _ in 0..20 {
         if let Ok(after) = database.counters() {
-            verdict = after.since(before).judge(work, answered);
+            verdict = after.since(before).judge_range(work, answered, sent).map_err(DbCheck::Wrong);
             if verdict.is_ok() {
                 break;
             }
@@ -455,6 +481,22 @@ fn judge_counters(
     }
     verdict
 }
+
+/// Checks World after a load that writes against its snapshot from before the load.
+fn judge_snapshot(
+    database: &Database,
+    before: Result<Vec<(i64, i64)>, SupervisorError>,
+    work: &claimbench_model::database::DbWork,
+    load: &LoadResult,
+) -> Result<(), DbCheck> {
+    let unreadable = |e: SupervisorError| DbCheck::Unreadable(format!("World could not be read for its snapshot: {e}"));
+    let before = before.map_err(unreadable)?;
+    let after = database.world().map_err(unreadable)?;
+    let (answered, sent) = answered_and_sent(load);
+    let per = work.world_updated_rows;
+    judge_world_snapshot(&before, &after, answered * per, sent * per).map_err(DbCheck::Wrong)
+}
+
 /// The engine checks every this many responses against the contract's expected body.
 const VALIDATE_EVERY: u64 = 50;
 /// Where the contract lives in the checkout.
@@ -518,8 +560,13 @@ fn judge_window(
     }
     // A multi-worker app runs on the whole app side, never on the generator's CPUs.
     let app_cpus = if wide { &topology.app_side } else { &topology.app };
+    // A database on the app's CPU is part of the server measured there, not another process.
+    let database_cpu_s = match (topology.database_on_app(), opened.database_cpu_s, closed.database_cpu_s) {
+        (true, Some(before), Some(after)) => after - before,
+        _ => 0.0,
+    };
     if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, app_cpus) {
-        let others = w.others_fraction(app_cpu_s, procfs::clock_ticks());
+        let others = w.others_fraction(app_cpu_s + database_cpu_s, procfs::clock_ticks());
         m.app_core_contention = Some(others);
         m.steal = Some(w.steal_fraction());
         m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), w.contention_limit()));
@@ -571,10 +618,12 @@ struct Mark {
     memory: Option<u64>,
     upstream_answered: u64,
     upstream_late: u64,
+    /// The self-started database's CPU-seconds so far.
+    database_cpu_s: Option<f64>,
 }
 
 impl Mark {
-    fn now(pgid: i32, upstream: &Upstream) -> Mark {
+    fn now(pgid: i32, upstream: &Upstream, database: &Database) -> Mark {
         let unix_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         Mark {
             unix_s,
@@ -583,6 +632,7 @@ impl Mark {
             memory: group_pss(pgid),
             upstream_answered: upstream.delay_requests(),
             upstream_late: upstream.late_requests(),
+            database_cpu_s: database.cpu_seconds(),
         }
     }
 }

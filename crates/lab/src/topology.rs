@@ -6,9 +6,12 @@
 //! others, so no app ever runs on the generator's CPUs; on a single CPU everything shares it. An
 //! experiment that needs more CPUs on a side than the machine gives it is not measurable here
 //! ([`Topology::fits`]). The database gets a CPU of its own, the generator side's last, when that
-//! side has two or more (the engine pins itself to the side's first); otherwise it shares the
-//! generator side's CPUs and the results say so ([`Topology::database_note`]). Pinning the
-//! processes is the supervisor's and the engine's job.
+//! side has two or more (the engine pins itself to the side's first). Otherwise it shares the
+//! one-worker app's CPU, never the generator's: the server under test is then the app and its
+//! database together on one core, which both stacks get alike, while a database on the
+//! generator's core would starve the generator as the app got faster and so decide the result.
+//! The results say so ([`Topology::database_note`]). Pinning the processes is the supervisor's
+//! and the engine's job.
 
 use claimbench_platform::{allowed_cpus, cpu_list, PlatformError};
 
@@ -70,7 +73,7 @@ impl Topology {
         if generator.is_empty() {
             generator = app.clone();
         }
-        let database = if generator.len() >= 2 { generator.split_off(generator.len() - 1) } else { generator.clone() };
+        let database = if generator.len() >= 2 { generator.split_off(generator.len() - 1) } else { app.clone() };
         Ok(Topology { upstream: generator.clone(), generator, app, app_side, allowed, database })
     }
 
@@ -107,16 +110,30 @@ impl Topology {
         cpu_list(&self.generator)
     }
 
-    /// True when the database has no CPU of its own (it shares the generator side's).
+    /// True when the database has no CPU of its own (it shares the app's, or everyone's).
     pub fn database_shared(&self) -> bool {
         self.database.iter().any(|c| self.generator.contains(c) || self.app_side.contains(c))
     }
 
+    /// True when the database runs on the one-worker app's CPUs, so the app's CPU check counts
+    /// the database's CPU as the server's own rather than as another process's.
+    pub fn database_on_app(&self) -> bool {
+        self.database.iter().any(|c| self.app.contains(c))
+    }
+
     /// For the results, when the database shares its CPUs: with whom, and why.
     pub fn database_note(&self) -> Option<String> {
-        self.database_shared().then(|| {
+        if self.shared() {
+            return Some(format!(
+                "the database shares CPU(s) {} with the app, the load generator and the upstream: this process may use one CPU",
+                cpu_list(&self.database)
+            ));
+        }
+        self.database_on_app().then(|| {
             format!(
-                "the database shares CPU(s) {} with the load generator and the upstream: the generator side has no CPU to spare",
+                "the database shares CPU(s) {} with the app under test: the generator side has no CPU to spare, so the \
+                 server measured is the app and its database together on one core (alike for every stack), and the \
+                 generator keeps its own",
                 cpu_list(&self.database)
             )
         })
@@ -137,8 +154,9 @@ mod tests {
         let t = Topology::split(&[3, 2], None).unwrap();
         assert_eq!(t.app, [3]);
         assert_eq!(t.generator, [2]);
-        assert_eq!(t.database, [2]);
-        assert!(t.database_shared() && t.database_note().unwrap().contains("shares CPU(s) 2"));
+        assert_eq!(t.database, [3], "no spare CPU: the database shares the app's, never the generator's");
+        assert!(t.database_shared() && t.database_on_app());
+        assert!(t.database_note().unwrap().contains("shares CPU(s) 3 with the app under test"));
         assert_eq!(t.upstream, [2]);
         assert_eq!(t.allowed, [2, 3]);
         for cpu in [0, 1] {
@@ -152,7 +170,7 @@ mod tests {
         assert_eq!((t.app_list(), t.generator_list()), ("5".to_string(), "0".to_string()));
         assert_eq!(t.app_side, [4, 5]);
         assert_eq!(t.database, [1], "the database takes the generator side's spare CPU");
-        assert!(!t.shared() && !t.database_shared() && t.database_note().is_none());
+        assert!(!t.shared() && !t.database_shared() && !t.database_on_app() && t.database_note().is_none());
         assert!(t.fits(2, 2).is_ok(), "the database's CPU still counts as generator side for fitting");
     }
 
@@ -211,6 +229,7 @@ mod tests {
         let t = Topology::split(&[7], None).unwrap();
         assert_eq!((t.app.as_slice(), t.generator.as_slice(), t.upstream.as_slice()), (&[7][..], &[7][..], &[7][..]));
         assert!(t.shared());
+        assert!(t.database_note().unwrap().contains("may use one CPU"));
     }
 
     #[test]

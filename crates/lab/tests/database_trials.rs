@@ -1,6 +1,7 @@
-//! A database trial is checked against the database's own counters: an honest stack (express)
-//! passes, and a throwaway stack that answers `/queries` from a cache fails its trial as a wrong
-//! answer whose message says so. The throwaway stack lives in a temporary checkout that links to
+//! A database trial is checked against the database's own counters and, when it writes, against a
+//! snapshot of `World`: an honest stack (express) passes, and a throwaway stack that answers
+//! `/queries` from a cache, or "updates" rows by writing back the value already there, fails its
+//! trial as a wrong answer whose message says so. The throwaway stack lives in a temporary checkout that links to
 //! the real one and adds one registry entry; its server is a few lines of node:http on `pg`.
 
 #[path = "../../../tests/support/load_lock.rs"]
@@ -16,7 +17,8 @@ use claimbench_suite::experiments::Request;
 use claimbench_suite::{Instance, Lab, Load};
 use claimbench_supervisor::Supervisor;
 
-/// Answers the first `/queries?queries=N` of each N honestly and every later one from memory.
+/// Answers the first `/queries?queries=N` of each N honestly and every later one from memory, and
+/// `/updates` with real SELECTs and UPDATEs that store the value already there.
 const CHEATER: &str = r#"'use strict';
 const http = require('node:http');
 const { Pool } = require(require.resolve('pg', { paths: [process.cwd()] }));
@@ -46,6 +48,17 @@ http
         cache.set(n, rows);
       }
       return send(cache.get(n));
+    }
+    if (url.pathname === '/updates') {
+      const n = Math.min(500, Math.max(1, Number(url.searchParams.get('queries')) || 1));
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        const id = 1 + Math.floor(Math.random() * 10000);
+        const { rows: [r] } = await pool.query('SELECT id, randomnumber FROM world WHERE id = $1', [id]);
+        await pool.query('UPDATE world SET randomnumber = randomnumber WHERE id = $1', [id]);
+        rows.push({ id: r.id, randomNumber: 1 + Math.floor(Math.random() * 10000) });
+      }
+      return send(rows);
     }
     res.statusCode = 404;
     send({ error: 'not found' });
@@ -80,7 +93,7 @@ fn checkout_with_cheater(real: &Path) -> tempfile::TempDir {
 }
 
 #[test]
-fn a_stack_that_answers_queries_from_a_cache_fails_its_trial_and_an_honest_one_passes() {
+fn a_stack_that_caches_queries_or_fakes_its_updates_fails_its_trial_and_an_honest_one_passes() {
     let _load = load_lock::load_lock();
     let real: PathBuf = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).canonicalize().unwrap();
     let checkout = checkout_with_cheater(&real);
@@ -89,28 +102,39 @@ fn a_stack_that_answers_queries_from_a_cache_fails_its_trial_and_an_honest_one_p
     let upstream = start_upstream(&topology).unwrap();
     let database = start_database(checkout.path(), &topology, None).unwrap();
     let mut lab = RealLab::new(supervisor, upstream, database, topology, Duration::from_millis(300), Cancel::new());
-    let load = Load::Closed {
-        request: Request { method: "GET".into(), path: "/queries?queries=20".into(), body_file: None },
+    let load = |path: &str| Load::Closed {
+        request: Request { method: "GET".into(), path: path.into(), body_file: None },
         connections: 4,
     };
-    for (stack, cheats) in [("express", false), ("cheater", true)] {
+    let cases = [
+        ("express", "/queries?queries=20", None),
+        ("cheater", "/queries?queries=20", Some(["SELECTs on World", "cache"])),
+        ("express", "/updates?queries=5", None),
+        ("cheater", "/updates?queries=5", Some(["World rows changed", "value already there"])),
+    ];
+    for (stack, path, cheat) in cases {
         let instance = Instance { stack: stack.into(), workers: 1, wide: false };
         lab.ensure(&instance).unwrap_or_else(|e| panic!("{stack} did not start: {}", e.message));
         let measured = lab
-            .measure(&instance, &load, Duration::from_millis(800), Duration::from_millis(200))
+            .measure(&instance, &load(path), Duration::from_millis(800), Duration::from_millis(200))
             .unwrap_or_else(|e| panic!("{stack}: {}", e.message));
         let served = measured.load.as_ref().and_then(|l| l.status_counts.get(&200).copied()).unwrap_or(0);
-        assert!(served > 0, "{stack} answered nothing");
+        assert!(served > 0, "{stack} answered nothing on {path}");
         assert!(measured.scalars.get(&Scalar::DatabaseCpuS).is_some_and(|s| *s > 0.0), "database CPU is measured");
-        let wrong: Vec<&String> = measured.machine_faults.iter().filter(|f| f.starts_with("wrong answer")).collect();
-        if cheats {
-            assert!(
-                wrong.iter().any(|f| f.contains("SELECTs on World") && f.contains("cache")),
-                "the cheater's trial must fail as a cache: {:?}",
-                measured.machine_faults
-            );
-        } else {
-            assert!(wrong.is_empty(), "express did the work but was failed: {wrong:?}");
+        let db_faults: Vec<&String> =
+            measured.machine_faults.iter().filter(|f| f.contains("database") || f.contains("World")).collect();
+        assert!(db_faults.is_empty(), "{stack} {path}: the checks could not be made: {db_faults:?}");
+        match cheat {
+            Some(words) => assert!(
+                measured.wrong_answers.iter().any(|w| words.iter().all(|word| w.contains(word))),
+                "{stack} {path} must fail as a wrong answer naming {words:?}: {:?}",
+                measured.wrong_answers
+            ),
+            None => assert!(
+                measured.wrong_answers.is_empty(),
+                "{stack} did the work on {path} but was failed: {:?}",
+                measured.wrong_answers
+            ),
         }
     }
 }

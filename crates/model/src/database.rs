@@ -87,39 +87,68 @@ impl DbCounters {
     /// `work`: statements exactly, rows within [`ROW_TOLERANCE`]. `Err` says what was missing,
     /// worded for the report ("a cache?"), so the trial can be failed as a wrong answer.
     pub fn judge(&self, work: &DbWork, responses: u64) -> Result<(), String> {
+        self.judge_range(work, responses, responses)
+    }
+
+    /// As [`DbCounters::judge`] for a load whose `answered` requests succeeded out of `sent`: a
+    /// request that failed or timed out may or may not have done its work, so each count may lie
+    /// anywhere from what the successes cost to what every request sent would have.
+    pub fn judge_range(&self, work: &DbWork, answered: u64, sent: u64) -> Result<(), String> {
+        let sent = sent.max(answered);
+        let needed = |per: u64| (per * answered, per * sent);
+        let within = |got: u64, (low, high): (u64, u64)| (low..=high).contains(&got);
+        let in_all = |(low, high): (u64, u64)| {
+            if low == high {
+                format!("{low} in all")
+            } else {
+                format!("{low} to {high} in all, counting the {} requests that failed", sent - answered)
+            }
+        };
+        let responses = answered;
         let mut wrong = Vec::new();
-        let want_selects = work.world_selects * responses;
-        if self.world_selects != want_selects {
+        let want_selects = needed(work.world_selects);
+        if !within(self.world_selects, want_selects) {
             wrong.push(format!(
-                "the database ran {} SELECTs on World for {responses} responses that each need {} ({want_selects} in all){}",
+                "the database ran {} SELECTs on World for {responses} responses that each need {} ({}){}",
                 self.world_selects,
                 work.world_selects,
-                if self.world_selects < want_selects { ": answers served from a cache or a batched SELECT?" } else { "" }
+                in_all(want_selects),
+                if self.world_selects < want_selects.0 {
+                    ": answers served from a cache or a batched SELECT?"
+                } else {
+                    ""
+                }
             ));
-        } else if !rows_close(self.world_select_rows, want_selects) {
+        } else if !rows_close(self.world_select_rows, self.world_selects) {
             wrong.push(format!(
-                "the World SELECTs returned {} rows, expected {want_selects} within {:.1}%",
+                "the World SELECTs returned {} rows, expected {} (one per SELECT) within {:.1}%",
                 self.world_select_rows,
+                self.world_selects,
                 ROW_TOLERANCE * 100.0
             ));
         }
-        let want_updated = work.world_updated_rows * responses;
-        if !rows_close(self.world_update_rows, want_updated) {
+        let want_updated = needed(work.world_updated_rows);
+        // A batched update writes a row drawn twice in one request once, so rows may fall short.
+        let updated = self.world_update_rows;
+        let updated_ok = updated <= want_updated.1 && updated as f64 >= want_updated.0 as f64 * (1.0 - ROW_TOLERANCE);
+        if !updated_ok {
             wrong.push(format!(
-                "the database updated {} World rows for {responses} responses that each write {} ({want_updated} in all, within {:.1}%){}",
+                "the database updated {} World rows for {responses} responses that each write {} ({}, within {:.1}%){}",
                 self.world_update_rows,
                 work.world_updated_rows,
+                in_all(want_updated),
                 ROW_TOLERANCE * 100.0,
-                if self.world_update_rows < want_updated { ": skipped writes?" } else { "" }
+                if self.world_update_rows < want_updated.0 { ": skipped writes?" } else { "" }
             ));
         }
-        let want_fortunes = work.fortune_selects * responses;
-        if self.fortune_selects != want_fortunes {
+        let want_fortunes = needed(work.fortune_selects);
+        if !within(self.fortune_selects, want_fortunes) {
             wrong.push(format!(
-                "the database ran {} SELECTs on Fortune for {responses} responses that each need {}{}",
+                "the database ran {} SELECTs on Fortune for {responses} responses that each need {} ({}){}",
                 self.fortune_selects,
                 work.fortune_selects,
-                if self.fortune_selects < want_fortunes { ": fortunes served from a cache?" } else { "" }
+                in_all(want_fortunes),
+                if self.fortune_selects < want_fortunes.0 { ": fortunes served from a cache?" } else { "" }
             ));
         }
         if wrong.is_empty() {
@@ -160,6 +189,64 @@ pub fn work_for_target(target: &str) -> Option<DbWork> {
     }
 }
 
+/// `World`'s rows (TechEmpower's table size; ids 1 to 10,000).
+pub const WORLD_ROWS: u64 = 10_000;
+/// The range of `randomNumber`: a write draws 1 to 10,000, so it leaves a row unchanged with
+/// probability 1 in 10,000.
+pub const RANDOM_NUMBERS: u64 = 10_000;
+
+/// The rows of `World` expected to differ after `writes` random writes, each to a row and value
+/// drawn uniformly: a row is written at least once with probability 1 − (1 − 1/R)^writes, and
+/// its last value differs from the first but for 1 in 10,000.
+pub fn expected_changed_rows(rows: u64, writes: u64) -> f64 {
+    let rows = rows as f64;
+    let touched = 1.0 - (1.0 - 1.0 / rows).powf(writes as f64);
+    rows * touched * (1.0 - 1.0 / RANDOM_NUMBERS as f64)
+}
+
+/// Checks a snapshot of `World` (`(id, randomNumber)` pairs) taken before and after a load that
+/// wrote between `writes_min` (its successful answers) and `writes_max` (every request it sent)
+/// random rows. Whether a row changes is a draw, so the count is judged against the expected
+/// count within six standard deviations of a sum of Bernoulli draws (which bounds the
+/// occupancy's), plus a few rows. Too few changed rows mean writes that stored nothing new (the
+/// value already there, or no commit); too many, writes that no request accounts for.
+pub fn judge_world_snapshot(
+    before: &[(i64, i64)],
+    after: &[(i64, i64)],
+    writes_min: u64,
+    writes_max: u64,
+) -> Result<(), String> {
+    if before.len() != after.len() || before.iter().zip(after).any(|(b, a)| b.0 != a.0) {
+        return Err(format!(
+            "World had {} rows before the trial and {} after, or other ids: rows were inserted or deleted",
+            before.len(),
+            after.len()
+        ));
+    }
+    let rows = before.len() as u64;
+    let changed = before.iter().zip(after).filter(|(b, a)| b.1 != a.1).count() as f64;
+    let band = |writes: u64| {
+        let expected = expected_changed_rows(rows, writes);
+        let p = expected / rows as f64;
+        (expected, 6.0 * (rows as f64 * p * (1.0 - p)).sqrt() + 5.0)
+    };
+    let (low, low_band) = band(writes_min);
+    let (high, high_band) = band(writes_max.max(writes_min));
+    if changed < low - low_band {
+        return Err(format!(
+            "only {changed:.0} of {rows} World rows changed value for {writes_min} rows written, where about {low:.0} \
+             (± {low_band:.0}) should have: writes that store the value already there, or that never commit?"
+        ));
+    }
+    if changed > high + high_band {
+        return Err(format!(
+            "{changed:.0} of {rows} World rows changed value, more than the {writes_max} rows the requests could \
+             write would change (about {high:.0} ± {high_band:.0})"
+        ));
+    }
+    Ok(())
+}
+
 /// True when `got` is `want`, or short of it (never over) by at most [`ROW_TOLERANCE`].
 fn rows_close(got: u64, want: u64) -> bool {
     got <= want && (want - got) as f64 <= want as f64 * ROW_TOLERANCE
@@ -178,6 +265,67 @@ mod tests {
             fortune_selects,
             fortune_select_rows: fortune_selects * 12,
         }
+    }
+
+    /// A deterministic World of `rows` rows after `writes` writes, drawn by a small LCG; with
+    /// `fresh` false every write stores the value already there.
+    fn world_after(rows: usize, writes: u64, fresh: bool, seed: u64) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+        let mut state = seed;
+        let mut next = move |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let before: Vec<(i64, i64)> = (1..=rows as i64).map(|id| (id, 1 + next(10_000) as i64)).collect();
+        let mut after = before.clone();
+        for _ in 0..writes {
+            let row = next(rows as u64) as usize;
+            let value = 1 + next(10_000) as i64;
+            if fresh {
+                after[row].1 = value;
+            }
+        }
+        (before, after)
+    }
+
+    #[test]
+    fn a_world_snapshot_with_real_random_writes_passes_for_every_seed() {
+        for seed in 0..50 {
+            for writes in [0, 10, 500, 5_000, 40_000] {
+                let (before, after) = world_after(10_000, writes, true, seed);
+                assert_eq!(
+                    judge_world_snapshot(&before, &after, writes, writes),
+                    Ok(()),
+                    "seed {seed}, {writes} writes"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn writes_that_store_the_same_value_fail_the_snapshot() {
+        let (before, after) = world_after(10_000, 5_000, false, 7);
+        let why = judge_world_snapshot(&before, &after, 5_000, 5_000).unwrap_err();
+        assert!(why.contains("only 0 of 10000 World rows changed") && why.contains("value already there"), "{why}");
+    }
+
+    #[test]
+    fn more_changes_than_the_requests_could_make_fail_the_snapshot() {
+        let (before, after) = world_after(10_000, 20_000, true, 3);
+        let why = judge_world_snapshot(&before, &after, 1_000, 1_200).unwrap_err();
+        assert!(why.contains("more than the 1200 rows"), "{why}");
+        let (before, mut after) = world_after(10, 0, true, 3);
+        after.pop();
+        assert!(judge_world_snapshot(&before, &after, 0, 0).unwrap_err().contains("inserted or deleted"));
+    }
+
+    #[test]
+    fn failed_requests_widen_the_counts_the_database_may_show() {
+        let queries = DbWork { world_selects: 20, ..DbWork::default() };
+        // 1,000 answered and 10 timed out, of which 4 had run their SELECTs.
+        assert_eq!(counters(20_080, 0, 0).judge_range(&queries, 1_000, 1_010), Ok(()));
+        let why = counters(20_300, 0, 0).judge_range(&queries, 1_000, 1_010).unwrap_err();
+        assert!(why.contains("20000 to 20200 in all, counting the 10 requests that failed"), "{why}");
+        assert!(counters(19_990, 0, 0).judge_range(&queries, 1_000, 1_010).unwrap_err().contains("cache"));
     }
 
     #[test]

@@ -367,6 +367,10 @@ pub struct ExperimentResult {
     /// results written before it was recorded.
     #[serde(default)]
     pub purpose: String,
+    /// Another machine's published figures for the same kind of test, labelled as such (e.g.
+    /// HttpArena's), shown beside ours; never compared with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// Why the experiment has no measurements, when it was skipped or filtered out.
     #[serde(default)]
     pub skipped_reason: Option<String>,

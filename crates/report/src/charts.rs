@@ -185,22 +185,35 @@ fn stacks_of<'a>(e: &ExperimentResult, palette: &'a Palette) -> Vec<&'a str> {
     palette.stacks().filter(|s| e.measurements.iter().any(|m| m.stack == *s)).collect()
 }
 
+/// The endpoint and worker count that a throughput-against-connections line may join: the first
+/// (in measurement order) measured at two or more connection counts. Lines never join different
+/// endpoints (E-db's /db and /queries) or worker counts.
+fn scaling_series(e: &ExperimentResult) -> Option<(&str, Option<u32>)> {
+    let mut seen: Vec<((&str, Option<u32>), Vec<u32>)> = Vec::new();
+    for m in e.measurements.iter().filter(|m| m.load.is_some()) {
+        let Some(c) = m.connections else { continue };
+        let key = (m.endpoint.as_str(), m.workers);
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, counts)) if !counts.contains(&c) => counts.push(c),
+            Some(_) => {}
+            None => seen.push((key, vec![c])),
+        }
+    }
+    seen.into_iter().find(|(_, counts)| counts.len() >= 2).map(|(key, _)| key)
+}
+
 fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, ReportError> {
+    let Some((endpoint, workers)) = scaling_series(e) else { return Ok(None) };
     let closed: Vec<(&Measurement, f64, f64)> = e
         .measurements
         .iter()
+        .filter(|m| m.endpoint == endpoint && m.workers == workers)
         .filter_map(|m| {
             let c = m.connections?;
             let h = measure::headline(m)?;
             Some((m, c as f64, h.throughput))
         })
         .collect();
-    let mut counts: Vec<u32> = closed.iter().map(|c| c.1 as u32).collect();
-    counts.sort_unstable();
-    counts.dedup();
-    if counts.len() < 2 {
-        return Ok(None);
-    }
     let mut lines = Vec::new();
     let mut dots = Vec::new();
     for stack in stacks_of(e, palette) {
@@ -219,7 +232,7 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
         });
     }
     let svg = plot::scaling::render(
-        &format!("{}: throughput against connections", e.id),
+        &format!("{}: {endpoint} throughput against connections", e.id),
         &lines,
         &dots,
         (style::WIDE, style::HEIGHT),

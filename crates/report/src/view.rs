@@ -185,6 +185,8 @@ pub struct ExperimentView {
     pub measured_as: String,
     /// What it measures and why, in one sentence; empty for old results.
     pub purpose: String,
+    /// Another machine's published figures for the same kind of test, labelled as such.
+    pub reference: Option<String>,
     pub skipped_reason: Option<String>,
     /// e.g. "12 measurements on 2 stacks, 1 invalid".
     pub summary: String,
@@ -596,6 +598,7 @@ fn experiment_view(e: &ExperimentResult, results: &RunResults, palette: &Palette
         what: e.what.clone(),
         measured_as: e.measured_as.clone(),
         purpose: e.purpose.clone(),
+        reference: e.reference.clone(),
         skipped_reason: e.skipped_reason.clone(),
         summary,
         claims,

@@ -42,12 +42,6 @@ pub fn assemble(
     let mut experiments: Vec<ExperimentResult> = catalogue
         .iter()
         .map(|e| ExperimentResult {
-            id: e.id.clone(),
-            title: e.title.clone(),
-            what: e.what.clone(),
-            measured_as: e.measured_as.clone(),
-            purpose: e.purpose.clone(),
-            skipped_reason: None,
             not_measurable_units: header
                 .not_measurable
                 .iter()
@@ -56,7 +50,7 @@ pub fn assemble(
                     Some((label.to_string(), why.clone()))
                 })
                 .collect(),
-            measurements: Vec::new(),
+            ..e.empty_result()
         })
         .collect();
     for m in measurements {

@@ -52,6 +52,10 @@ pub struct Evidence {
     /// evidence. Unset: the run's `Method::max_error_ratio`.
     #[serde(default)]
     pub max_error_ratio: Option<f64>,
+    /// Runs in every profile, quick included, although it is exploratory: registered here, like
+    /// the negative controls, so that a short run still shows it. It never decides the verdict.
+    #[serde(default)]
+    pub every_profile: bool,
 }
 
 /// Which measurements feed one side of a ratio.
@@ -158,6 +162,14 @@ pub enum Metric {
     /// That rate per app core (the app's worker count on its own cores): what one core of the
     /// server carries within the objective, the inverse of a cost.
     SloRatePerCore,
+    /// The database server's CPU-seconds per 1,000 successful responses (scalar
+    /// `database_cpu_s`): how hard a stack's driver and queries make PostgreSQL work.
+    #[serde(rename = "db_cpu_per_1k")]
+    DbCpuPer1k,
+    /// The app's and the database's CPU-seconds together per 1,000 successful responses: the
+    /// server cost of a database-backed request.
+    #[serde(rename = "app_db_cpu_per_1k")]
+    AppDbCpuPer1k,
 }
 
 impl Metric {
@@ -189,6 +201,8 @@ impl Metric {
             Metric::RssPerConnection => "RSS per connection",
             Metric::SloMaxRate => "highest rate within the SLO",
             Metric::SloRatePerCore => "req/s per app core within the SLO",
+            Metric::DbCpuPer1k => "database CPU-seconds per 1,000 requests",
+            Metric::AppDbCpuPer1k => "app and database CPU-seconds per 1,000 requests",
         }
     }
 }

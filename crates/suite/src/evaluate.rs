@@ -441,6 +441,15 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         // No floor: a ratio of two small overheads is what was measured (a floor would decide it).
         Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).copied().and_then(positive),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
+        Metric::DbCpuPer1k => load.and_then(|l| {
+            let db = m.scalars.get(&Scalar::DatabaseCpuS)?;
+            positive(db / ok_responses(l) as f64 * 1000.0)
+        }),
+        // No database CPU on record (an external server) means no value, never the app's alone.
+        Metric::AppDbCpuPer1k => load.and_then(|l| {
+            let db = m.scalars.get(&Scalar::DatabaseCpuS)?;
+            positive((m.app_cpu_s + db) / ok_responses(l) as f64 * 1000.0)
+        }),
         Metric::PeakRss => positive(m.app_peak_rss_bytes as f64),
         Metric::ErrorRatio => load.map(|l| error_ratio(l).max(1e-6)),
         Metric::ColdStartMs => m.scalars.get(&Scalar::ColdStartMs).copied().and_then(positive),

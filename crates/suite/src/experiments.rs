@@ -197,6 +197,10 @@ pub struct Experiment {
     /// The CPUs it needs.
     #[serde(default)]
     pub needs: Needs,
+    /// Another machine's published figures for the same kind of test, labelled as such, for the
+    /// report to show beside ours.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
@@ -223,7 +227,28 @@ fn experiment(id: &str, title: &str, what: &str, measured_as: &str, units: Vec<U
         units,
         interleave: Vec::new(),
         needs: Needs::default(),
+        reference: None,
     }
+}
+
+/// The SLO search of `path` over `connections` for `profile`: bisection from
+/// [`SLO_SEARCH_START`] up to the generator's own limit, with fewer and smaller steps in smoke runs.
+fn slo_search(profile: &Profile, path: &str, connections: u32) -> Load {
+    let smoke = profile.connection_scale < 1.0;
+    Load::SloSearch(SloSearch {
+        request: Request::get(path),
+        connections,
+        bounds: SearchBounds {
+            start: SLO_SEARCH_START,
+            ceiling: GENERATOR_RATE_LIMIT,
+            floor: 50.0,
+            resolution: SLO_SEARCH_RESOLUTION,
+            max_steps: if smoke { 6 } else { 16 },
+        },
+        min_step: profile.slo_step,
+        min_samples: if smoke { 100 } else { 1000 },
+        max_error_ratio: SLO_MAX_ERROR_RATIO,
+    })
 }
 
 fn labels(list: &[&str]) -> Vec<String> {
@@ -232,7 +257,7 @@ fn labels(list: &[&str]) -> Vec<String> {
 
 /// What each experiment measures and why, one sentence each, as the report shows it. A test
 /// checks that every experiment of the catalogue has one.
-const PURPOSES: [(&str, &str); 9] = [
+const PURPOSES: [(&str, &str); 10] = [
     (
         "E-overhead",
         "Throughput of a trivial `/json` handler, so the framework's own cost per request is known before any claim about I/O or CPU work leans on it.",
@@ -260,6 +285,10 @@ const PURPOSES: [(&str, &str); 9] = [
     (
         "E-cost",
         "App CPU-seconds and memory per 1,000 requests at a rate both stacks sustain over 1,000 connections, because server cost for high-concurrency apps is what the article claims Node reduces.",
+    ),
+    (
+        "E-db",
+        "Throughput, latency and CPU per request of the app and of PostgreSQL on TechEmpower's four query tests, because in most backends \"I/O-bound\" means a database rather than a timer.",
     ),
     (
         "E-coldstart",
@@ -301,6 +330,25 @@ pub const HOL_PROBE_RATE: f64 = 1500.0;
 /// (about 10 requests in flight).
 pub const HOL_IO_BACKGROUND_RATE: f64 = 500.0;
 
+/// E-db's closed-loop levels on `/db`; the other query tests run at 64 connections.
+pub const DB_LEVELS: [u32; 4] = [16, 64, 256, 512];
+/// The longest measured window of an E-db trial.
+pub const DB_TRIAL: Duration = Duration::from_secs(1);
+/// The longest measured window of an E-cpu trial: a CPU endpoint answers in milliseconds, so
+/// 1.5 s holds hundreds of answers even at one connection.
+pub const CPU_TRIAL: Duration = Duration::from_millis(1500);
+/// The longest measured window of an E-overhead trial (`/json` answers thousands a second).
+pub const OVERHEAD_TRIAL: Duration = Duration::from_secs(2);
+/// E-db's query tests besides `/db`: label stem and path (TechEmpower's test sizes).
+const DB_TESTS: [(&str, &str); 3] =
+    [("queries", "/queries?queries=20"), ("updates", "/updates?queries=5"), ("fortunes", "/fortunes")];
+/// The fixed `/db` rate of E-db's cost unit, which both stacks carry on one core with the
+/// database beside them (each serves over 1,200 req/s of `/db` there at 16 connections).
+pub const DB_COST_RATE: f64 = 500.0;
+/// HttpArena's async-db figures (2026-04 snapshot), another machine's, shown beside E-db's.
+pub const DB_REFERENCE: &str = "HttpArena's async-db test (2026-04 snapshot, another machine: a 64-thread server, \
+     not comparable in scale): Express 92.4k req/s with p99 205 ms, FastAPI 85.5k req/s with p99 46 ms";
+
 /// Every experiment of the issue, sized for `profile`, with E-workers planned for an app side of
 /// two CPUs (the worker counts the claims file reads); see [`catalogue_for`].
 pub fn catalogue(profile: &Profile) -> Vec<Experiment> {
@@ -333,8 +381,9 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         "closed loop at 16, 64 and 256 connections",
         [16, 64, 256]
             .iter()
-            .map(|&n| {
-                unit(&format!("c={n}"), "/json", Load::Closed { request: Request::get("/json"), connections: c(n) })
+            .map(|&n| Unit {
+                max_trial: Some(OVERHEAD_TRIAL),
+                ..unit(&format!("c={n}"), "/json", Load::Closed { request: Request::get("/json"), connections: c(n) })
             })
             .collect(),
     ));
@@ -345,24 +394,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         .collect();
     // 1,024 connections: under the 100 ms objective they carry 10,240 req/s, so the client's
     // pool is not what saturates first.
-    io_units.push(unit(
-        "slo",
-        io,
-        Load::SloSearch(SloSearch {
-            request: Request::get(io),
-            connections: c(1024),
-            bounds: SearchBounds {
-                start: SLO_SEARCH_START,
-                ceiling: GENERATOR_RATE_LIMIT,
-                floor: 50.0,
-                resolution: SLO_SEARCH_RESOLUTION,
-                max_steps: if profile.connection_scale < 1.0 { 6 } else { 16 },
-            },
-            min_step: profile.slo_step,
-            min_samples: if profile.connection_scale < 1.0 { 100 } else { 1000 },
-            max_error_ratio: SLO_MAX_ERROR_RATIO,
-        }),
-    ));
+    io_units.push(unit("slo", io, slo_search(profile, io, c(1024))));
     list.push(experiment(
         "E-io",
         "I/O-bound API",
@@ -388,7 +420,10 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 path: path.into(),
                 body_file: body.map(String::from),
             };
-            cpu_units.push(unit(&format!("{stem} c={connections}"), path, Load::Closed { request, connections }));
+            cpu_units.push(Unit {
+                max_trial: Some(CPU_TRIAL),
+                ..unit(&format!("{stem} c={connections}"), path, Load::Closed { request, connections })
+            });
         }
     }
     list.push(experiment(
@@ -470,6 +505,55 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         }],
     ));
 
+    // Every E-db trial holds hundreds of answers (the slowest, /queries, serves about 200 req/s on
+    // one core) within DB_TRIAL, so a longer nightly trial would add only time.
+    let db = "/db";
+    let db_unit =
+        |label: String, path: &str, load: Load| Unit { max_trial: Some(DB_TRIAL), ..unit(&label, path, load) };
+    let mut db_units: Vec<Unit> = DB_LEVELS
+        .iter()
+        .map(|&n| db_unit(format!("db c={n}"), db, Load::Closed { request: Request::get(db), connections: c(n) }))
+        .collect();
+    for (stem, path) in DB_TESTS {
+        db_units.push(db_unit(
+            format!("{stem} c=64"),
+            path,
+            Load::Closed { request: Request::get(path), connections: c(64) },
+        ));
+    }
+    db_units.push(unit("db slo", db, slo_search(profile, db, c(512))));
+    db_units.push(Unit {
+        judged_on_latency: false,
+        ..db_unit(
+            "db fixed-rate".into(),
+            db,
+            Load::Open {
+                request: Request::get(db),
+                rate: DB_COST_RATE * profile.connection_scale.max(0.2),
+                connections: c(256),
+                poisson_seed: None,
+            },
+        )
+    });
+    let levels: Vec<String> = DB_LEVELS.iter().map(u32::to_string).collect();
+    list.push(Experiment {
+        reference: Some(DB_REFERENCE.into()),
+        ..experiment(
+            "E-db",
+            "Database queries",
+            "`GET /db`, `/queries?queries=20`, `/updates?queries=5` and `/fortunes` on PostgreSQL",
+            &format!(
+                "closed loop at {} connections on `/db` and at 64 on the others; a bisection on the open-loop \
+                 (Poisson) `/db` rate for the highest rate holding the p99 SLO; open-loop `/db` at {:.0} req/s for the \
+                 app's and the database's CPU-seconds per 1,000 requests; every trial checked against the database's \
+                 own counters, and every `/updates` trial against a snapshot of `World`",
+                levels.join(", "),
+                DB_COST_RATE * profile.connection_scale.max(0.2)
+            ),
+            db_units,
+        )
+    });
+
     list.push(experiment(
         "E-coldstart",
         "Cold start",
@@ -520,8 +604,8 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
 }
 
 /// What a profile runs of `experiments` for `claims`: everything, or with `primary_only` just the
-/// units the claims' primary (first) evidences and their negative controls read; an experiment
-/// left with no unit is dropped. Catalogue order is kept.
+/// units the claims' primary (first) evidences, their negative controls and the evidences marked
+/// `every_profile` read; an experiment left with no unit is dropped. Catalogue order is kept.
 pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: bool) -> Vec<Experiment> {
     if !primary_only {
         return experiments;
@@ -529,7 +613,9 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
     let primary: Vec<&Evidence> = claims
         .claims
         .iter()
-        .flat_map(|c| c.evidence.iter().enumerate().filter(|(i, ev)| *i == 0 || ev.claimed == Claimed::Equal))
+        .flat_map(|c| {
+            c.evidence.iter().enumerate().filter(|(i, ev)| *i == 0 || ev.claimed == Claimed::Equal || ev.every_profile)
+        })
         .map(|(_, ev)| ev)
         .collect();
     experiments
@@ -608,6 +694,21 @@ pub fn measurable(
 }
 
 impl Experiment {
+    /// This experiment's result before any measurement: its description, nothing measured.
+    pub fn empty_result(&self) -> claimbench_model::run::ExperimentResult {
+        claimbench_model::run::ExperimentResult {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            what: self.what.clone(),
+            measured_as: self.measured_as.clone(),
+            purpose: self.purpose.clone(),
+            reference: self.reference.clone(),
+            skipped_reason: None,
+            not_measurable_units: BTreeMap::new(),
+            measurements: Vec::new(),
+        }
+    }
+
     /// The app instances this experiment needs for `stacks`.
     pub fn instances(&self, stacks: &[String]) -> Vec<Instance> {
         let mut out: Vec<Instance> = Vec::new();

@@ -419,16 +419,7 @@ impl Runner<'_> {
         let mut index = 0;
         let mut results = Vec::new();
         for experiment in experiments {
-            let mut result = ExperimentResult {
-                id: experiment.id.clone(),
-                title: experiment.title.clone(),
-                what: experiment.what.clone(),
-                measured_as: experiment.measured_as.clone(),
-                purpose: experiment.purpose.clone(),
-                skipped_reason: None,
-                not_measurable_units: BTreeMap::new(),
-                measurements: Vec::new(),
-            };
+            let mut result = experiment.empty_result();
             if self.lab.interrupted() {
                 result.skipped_reason = Some("the run was interrupted before this experiment".into());
                 results.push(result);

@@ -185,10 +185,19 @@ impl Lab for ScriptedLab {
                 result.latency_with_failures = result.latency;
             }
         }
+        // A database endpoint costs the database the same CPU per answer on every stack.
+        let database = match load {
+            Load::Closed { request, .. } | Load::Open { request, .. } => {
+                claimbench_model::database::work_for_target(&request.path)
+            }
+            _ => None,
+        };
+        let scalars = database.map(|_| BTreeMap::from([(Scalar::DatabaseCpuS, rate / 4000.0)])).unwrap_or_default();
         Ok(Measured {
             load: Some(result),
             app_cpu_s: rate / 2000.0,
             app_peak_rss_bytes: 50 << 20,
+            scalars,
             ..Measured::default()
         })
     }
