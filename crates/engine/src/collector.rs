@@ -303,7 +303,8 @@ impl Collector {
         }
     }
 
-    /// Records one WebSocket handshake: its time, or `None` when it failed.
+    /// Records one connect (an HTTP connection's TCP connect and handshake, or a WebSocket's
+    /// upgrade too): its time, or `None` when it failed.
     pub fn record_connect(&mut self, took: Option<Duration>) {
         match took {
             Some(d) => self.ws.connect.saturating_record(micros(d)),

@@ -15,6 +15,7 @@ use claimbench_model::load::{self as model, LoadResult, SelfCheck};
 use crate::cancel::Cancel;
 use crate::collector::{assemble, fill_totals};
 use crate::error::EngineError;
+use crate::histogram::summarize;
 use crate::pacer::Pacer;
 use crate::plan::{Mode, PhaseKind, Plan, Protocol, RuntimeChoice};
 use crate::selfcheck::{allowed_cpus, cpu_list, judge};
@@ -202,6 +203,10 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         websocket: match plan.protocol {
             Protocol::WebSocket(ws) => Some(assembled.ws.summary(ws.in_flight, ws.message_bytes)),
             Protocol::Http => None,
+        },
+        connect: match plan.protocol {
+            Protocol::Http if !assembled.ws.connect.is_empty() => Some(summarize(&assembled.ws.connect)),
+            _ => None,
         },
     };
     fill_totals(&mut result, &assembled.totals, open_loop, plan.timeout);

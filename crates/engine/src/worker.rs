@@ -158,7 +158,8 @@ pub(crate) struct VirtualConnection {
     pub timer: PaceTimer,
     /// Connections opened before the first request, recorded with it.
     pub unrecorded_opens: u64,
-    /// A WebSocket handshake done before the start, recorded when the loop begins.
+    /// A connect (TCP and HTTP handshake, or a WebSocket's upgrade too) done before the start,
+    /// recorded when the loop begins.
     pub unrecorded_connect: Option<Option<Duration>>,
 }
 
@@ -249,11 +250,13 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
                 match protocol {
                     Protocol::Http => {
                         // A failure here is not counted: the first request will retry and count it.
+                        let started = Instant::now();
                         vc.conn = tokio::time::timeout(timeout, connection::open(addr, counters))
                             .await
                             .ok()
                             .and_then(Result::ok);
                         vc.unrecorded_opens = u64::from(vc.conn.is_some());
+                        vc.unrecorded_connect = vc.conn.is_some().then(|| Some(started.elapsed()));
                     }
                     Protocol::WebSocket(_) => {
                         // Upgrades happen ahead of the start like HTTP connects; their times are
@@ -278,6 +281,9 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
 
 /// The worker loop of one connection.
 async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
+    if let Some(took) = vc.unrecorded_connect.take() {
+        ctx.collector.borrow_mut().record_connect(took);
+    }
     let deadline = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(deadline);
     let (mut seen_in, mut seen_out) = (0, 0);
@@ -384,7 +390,9 @@ async fn exchange(
     let Connection { sender, driver } = match &mut vc.conn {
         Some(c) => c,
         None => {
+            let started = Instant::now();
             let c = connection::open(ctx.addr, vc.counters.clone()).await.map_err(|_| ErrorClass::Connect)?;
+            ctx.collector.borrow_mut().record_connect(Some(started.elapsed()));
             *opened += 1;
             vc.conn.insert(c)
         }

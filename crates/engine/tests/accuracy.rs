@@ -94,6 +94,10 @@ fn closed_loop_with_think_time_paces_each_connection() {
     assert!(r.send_lag.is_none());
     assert_eq!(r.target_rate, None);
     assert_eq!(r.connections_opened, 4);
+    // Each of the four connects is timed; on loopback they take well under the per-request timeout.
+    let connect = r.connect.as_ref().expect("an HTTP run times its connects");
+    assert_eq!(connect.count, 4);
+    assert!(connect.p99_us > 0.0 && connect.max_us < 1e6, "{connect:?}");
 }
 
 #[test]

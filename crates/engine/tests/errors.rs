@@ -57,6 +57,8 @@ fn a_server_that_hangs_up_is_counted_as_reset_and_reconnected() {
     assert_eq!(r.requests, 200);
     only_errors_are(&r, "reset");
     assert!(r.connections_opened >= 150, "{}", r.connections_opened);
+    let connect = r.connect.as_ref().expect("reconnections are timed too");
+    assert_eq!(connect.count, r.connections_opened, "every connection opened has its connect time");
 }
 
 #[test]

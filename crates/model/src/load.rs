@@ -147,6 +147,11 @@ pub struct LoadResult {
     /// `None` for HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketSummary>,
+    /// HTTP runs: how long each connection took to open (TCP connect and the HTTP/1.1
+    /// handshake), the pool's first connections and every reconnection, warm-up included; `None`
+    /// when none opened, and in results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<LatencySummary>,
 }
 
 /// What a WebSocket run adds to a result. A WebSocket run counts each echoed message as one

@@ -185,11 +185,14 @@ fn stacks_of<'a>(e: &ExperimentResult, palette: &'a Palette) -> Vec<&'a str> {
     palette.stacks().filter(|s| e.measurements.iter().any(|m| m.stack == *s)).collect()
 }
 
+/// An endpoint and a worker count.
+type Series<'a> = (&'a str, Option<u32>);
+
 /// The endpoint and worker count that a throughput-against-connections line may join: the first
 /// (in measurement order) measured at two or more connection counts. Lines never join different
 /// endpoints (E-db's /db and /queries) or worker counts.
-fn scaling_series(e: &ExperimentResult) -> Option<(&str, Option<u32>)> {
-    let mut seen: Vec<((&str, Option<u32>), Vec<u32>)> = Vec::new();
+fn scaling_series(e: &ExperimentResult) -> Option<Series<'_>> {
+    let mut seen: Vec<(Series<'_>, Vec<u32>)> = Vec::new();
     for m in e.measurements.iter().filter(|m| m.load.is_some()) {
         let Some(c) = m.connections else { continue };
         let key = (m.endpoint.as_str(), m.workers);

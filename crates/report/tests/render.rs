@@ -137,6 +137,19 @@ fn a_recorded_real_run_renders_every_claim_every_experiment_and_every_measuremen
 }
 
 #[test]
+fn a_scaling_line_joins_one_endpoint_only_and_the_database_section_shows_another_machine_s_figures() {
+    let html = render_html(&scripted()).unwrap();
+    let db = element(&html, "exp-e-db", "</section>");
+    // E-db runs /db at four connection counts and /queries, /updates, /fortunes at 64: its line
+    // is /db's alone.
+    assert!(db.contains("E-db: /db throughput against connections"), "{}", &db[..db.len().min(3000)]);
+    assert!(!db.contains("/queries?queries=20 throughput against"));
+    assert!(db.contains("Beside ours, not comparable:") && db.contains("HttpArena"));
+    let io = element(&html, "exp-e-io", "</section>");
+    assert!(io.contains("E-io: /io/upstream?ms=20 throughput against connections"));
+}
+
+#[test]
 fn a_run_of_four_pairs_shows_the_runtime_or_framework_section_linked_from_the_navigation() {
     let html = render_html(&read_results("scripted-pairs.json")).unwrap();
     assert!(html.contains("href=\"#runtime-or-framework\""), "the navigation links the section");
@@ -150,17 +163,4 @@ fn a_run_of_four_pairs_shows_the_runtime_or_framework_section_linked_from_the_na
     assert!(rows >= 8 + 8, "a matrix row and a spread row per measured claim: {rows}");
     let html = render_html(&scripted()).unwrap();
     assert!(!html.contains("runtime-or-framework"), "one pair, no section");
-}
-
-#[test]
-fn a_scaling_line_joins_one_endpoint_only_and_the_database_section_shows_another_machine_s_figures() {
-    let html = render_html(&scripted()).unwrap();
-    let db = element(&html, "exp-e-db", "</section>");
-    // E-db runs /db at four connection counts and /queries, /updates, /fortunes at 64: its line
-    // is /db's alone.
-    assert!(db.contains("E-db: /db throughput against connections"), "{}", &db[..db.len().min(3000)]);
-    assert!(!db.contains("/queries?queries=20 throughput against"));
-    assert!(db.contains("Beside ours, not comparable:") && db.contains("HttpArena"));
-    let io = element(&html, "exp-e-io", "</section>");
-    assert!(io.contains("E-io: /io/upstream?ms=20 throughput against connections"));
 }

@@ -170,6 +170,11 @@ pub enum Metric {
     /// server cost of a database-backed request.
     #[serde(rename = "app_db_cpu_per_1k")]
     AppDbCpuPer1k,
+    /// p99 of the time to open a connection (TCP connect and the HTTP handshake) over every
+    /// connection the load opened, in milliseconds: a full accept queue shows as retransmitted
+    /// SYNs here.
+    #[serde(rename = "connect_p99")]
+    ConnectP99,
 }
 
 impl Metric {
@@ -203,6 +208,7 @@ impl Metric {
             Metric::SloRatePerCore => "req/s per app core within the SLO",
             Metric::DbCpuPer1k => "database CPU-seconds per 1,000 requests",
             Metric::AppDbCpuPer1k => "app and database CPU-seconds per 1,000 requests",
+            Metric::ConnectP99 => "p99 connect time",
         }
     }
 }

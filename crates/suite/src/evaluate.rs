@@ -441,6 +441,7 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         // No floor: a ratio of two small overheads is what was measured (a floor would decide it).
         Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).copied().and_then(positive),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
+        Metric::ConnectP99 => load.and_then(|l| positive(l.connect.as_ref()?.p99_us / 1000.0)),
         Metric::DbCpuPer1k => load.and_then(|l| {
             let db = m.scalars.get(&Scalar::DatabaseCpuS)?;
             positive(db / ok_responses(l) as f64 * 1000.0)

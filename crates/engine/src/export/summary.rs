@@ -114,6 +114,16 @@ fn render(r: &LoadResult) -> String {
         "  Errors    {}",
         if failed == 0 { "none".to_string() } else { format!("{failed} ({})", errors.join(", ")) }
     );
+    if let Some(connect) = &r.connect {
+        let _ = writeln!(
+            out,
+            "  Connects  {} timed (p50 {}, p99 {}, max {}), warm-up included",
+            connect.count,
+            us(connect.p50_us),
+            us(connect.p99_us),
+            us(connect.max_us)
+        );
+    }
     if let Some(ws) = &r.websocket {
         let _ = writeln!(
             out,
