@@ -52,10 +52,6 @@ pub struct Evidence {
     /// evidence. Unset: the run's `Method::max_error_ratio`.
     #[serde(default)]
     pub max_error_ratio: Option<f64>,
-    /// Runs in every profile, quick included, although it is exploratory: registered here, like
-    /// the negative controls, so that a short run still shows it. It never decides the verdict.
-    #[serde(default)]
-    pub every_profile: bool,
 }
 
 /// Which measurements feed one side of a ratio.

@@ -604,8 +604,8 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
 }
 
 /// What a profile runs of `experiments` for `claims`: everything, or with `primary_only` just the
-/// units the claims' primary (first) evidences, their negative controls and the evidences marked
-/// `every_profile` read; an experiment left with no unit is dropped. Catalogue order is kept.
+/// units the claims' primary (first) evidences and their negative controls read; an experiment
+/// left with no unit is dropped. Catalogue order is kept.
 pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: bool) -> Vec<Experiment> {
     if !primary_only {
         return experiments;
@@ -613,9 +613,7 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
     let primary: Vec<&Evidence> = claims
         .claims
         .iter()
-        .flat_map(|c| {
-            c.evidence.iter().enumerate().filter(|(i, ev)| *i == 0 || ev.claimed == Claimed::Equal || ev.every_profile)
-        })
+        .flat_map(|c| c.evidence.iter().enumerate().filter(|(i, ev)| *i == 0 || ev.claimed == Claimed::Equal))
         .map(|(_, ev)| ev)
         .collect();
     experiments
