@@ -296,6 +296,9 @@ impl Lab for RealLab {
         // The measured window opens when the engine announces its first measuring phase (after
         // the warm-up) and closes when the probe returns; the background keeps running meanwhile.
         let opened: Mutex<Option<Mark>> = Mutex::new(None);
+        // The database's CPU matters to the window only where it shares the app's CPU; reading it
+        // scans every process, so it is read only then.
+        let database_on_app = self.topology.database_on_app().then_some(&self.database);
         let result = std::thread::scope(|scope| {
             let handle = background_plan.as_ref().map(|plan| {
                 let stop = &stop_background;
@@ -308,10 +311,10 @@ impl Lab for RealLab {
             let probe_result = self.run_probe(&probe_plan, &|| {
                 let mut opened = opened.lock().unwrap_or_else(|e| e.into_inner());
                 if opened.is_none() {
-                    *opened = Some(Mark::now(pgid, &self.upstream, &self.database));
+                    *opened = Some(Mark::now(pgid, &self.upstream, database_on_app));
                 }
             });
-            let closed = Mark::now(pgid, &self.upstream, &self.database);
+            let closed = Mark::now(pgid, &self.upstream, database_on_app);
             stop_background.cancel();
             let background_result =
                 handle.map(|h| h.join().unwrap_or_else(|_| Err(failure("the background load panicked"))));
@@ -561,8 +564,8 @@ fn judge_window(
     // A multi-worker app runs on the whole app side, never on the generator's CPUs.
     let app_cpus = if wide { &topology.app_side } else { &topology.app };
     // A database on the app's CPU is part of the server measured there, not another process.
-    let database_cpu_s = match (topology.database_on_app(), opened.database_cpu_s, closed.database_cpu_s) {
-        (true, Some(before), Some(after)) => after - before,
+    let database_cpu_s = match (opened.database_cpu_s, closed.database_cpu_s) {
+        (Some(before), Some(after)) => after - before,
         _ => 0.0,
     };
     if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, app_cpus) {
@@ -618,12 +621,12 @@ struct Mark {
     memory: Option<u64>,
     upstream_answered: u64,
     upstream_late: u64,
-    /// The self-started database's CPU-seconds so far.
+    /// The self-started database's CPU-seconds so far, read only when it shares the app's CPU.
     database_cpu_s: Option<f64>,
 }
 
 impl Mark {
-    fn now(pgid: i32, upstream: &Upstream, database: &Database) -> Mark {
+    fn now(pgid: i32, upstream: &Upstream, database_on_app: Option<&Database>) -> Mark {
         let unix_s = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         Mark {
             unix_s,
@@ -632,7 +635,7 @@ impl Mark {
             memory: group_pss(pgid),
             upstream_answered: upstream.delay_requests(),
             upstream_late: upstream.late_requests(),
-            database_cpu_s: database.cpu_seconds(),
+            database_cpu_s: database_on_app.and_then(Database::cpu_seconds),
         }
     }
 }
