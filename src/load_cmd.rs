@@ -147,6 +147,16 @@ pub struct LoadArgs {
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
+    // A connection holds a socket and a pacing timer; the rest is margin.
+    let wanted = 2 * plan.connections() as u64 + 1024;
+    match claimbench_platform::raise_open_file_limit(wanted) {
+        Ok(limit) if limit < wanted => eprintln!(
+            "warning: {} connections need about {wanted} open files and RLIMIT_NOFILE allows {limit}: raise it (`ulimit -n`) or expect connect errors",
+            plan.connections()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: {e}; runs with many connections may fail"),
+    }
     let cancel = crate::interrupt::install("finishing the requests in flight");
     let live = std::io::stderr().is_terminal();
     let result = claimbench_engine::run(&plan, &cancel, &|event| report(event, live))
