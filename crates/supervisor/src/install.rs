@@ -128,9 +128,18 @@ impl Installer {
                     // stacks the run may never start) took a third of the install (2026-12-01:
                     // 122 s against 83 s on a loaded machine). A module is compiled on its first
                     // import instead, which the contract check's spawn does before any timed start.
-                    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "--no-compile", "-r"])
-                        .arg(&lock)
-                        .current_dir(&app);
+                    pip.args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--disable-pip-version-check",
+                        "--no-input",
+                        "-q",
+                        "--no-compile",
+                        "-r",
+                    ])
+                    .arg(&lock)
+                    .current_dir(&app);
                     self.step(&format!("{} dependencies (pip install -r requirements.lock)", spec.dir), pip)?;
                     write_stamp(&lock, &venv)?;
                 }
