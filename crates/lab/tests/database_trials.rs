@@ -117,7 +117,13 @@ fn a_stack_that_caches_queries_or_fakes_its_updates_fails_its_trial_and_an_hones
             .unwrap_or_else(|e| panic!("{stack}: {}", e.message));
         let served = measured.load.as_ref().and_then(|l| l.status_counts.get(&200).copied()).unwrap_or(0);
         assert!(served > 0, "{stack} answered nothing on {path}");
-        assert!(measured.scalars.get(&Scalar::DatabaseCpuS).is_some_and(|s| *s > 0.0), "database CPU is measured");
+        // A cheater that answers from its cache may leave the database idle for the whole window
+        // (CPU is read in 10 ms ticks): only the honest stack's is sure to be above zero.
+        let db_cpu = measured.scalars.get(&Scalar::DatabaseCpuS).copied();
+        assert!(db_cpu.is_some_and(|s| s >= 0.0), "{stack} {path}: database CPU is measured: {db_cpu:?}");
+        if cheat.is_none() {
+            assert!(db_cpu.is_some_and(|s| s > 0.0), "{stack} {path}: the database worked: {db_cpu:?}");
+        }
         let db_faults: Vec<&String> =
             measured.machine_faults.iter().filter(|f| f.contains("database") || f.contains("World")).collect();
         assert!(db_faults.is_empty(), "{stack} {path}: the checks could not be made: {db_faults:?}");
