@@ -115,6 +115,32 @@ impl WsMessage {
     }
 }
 
+/// The period of the stream pattern: a prime, so that no chunk size lines up with it.
+pub const STREAM_PATTERN_PERIOD: u64 = 251;
+
+/// The byte at `offset` of every streamed body (`/stream/download`, the uploads claimbench
+/// sends): `offset mod 251`, as the contract's `notes.streams` defines it.
+pub fn stream_pattern_byte(offset: u64) -> u8 {
+    (offset % STREAM_PATTERN_PERIOD) as u8
+}
+
+/// Fills `buf` with the stream pattern from `offset` on, so a body can be produced (or checked)
+/// chunk by chunk without ever holding it whole.
+pub fn fill_stream_pattern(offset: u64, buf: &mut [u8]) {
+    let mut next = stream_pattern_byte(offset);
+    for byte in buf {
+        *byte = next;
+        next = if u64::from(next) + 1 == STREAM_PATTERN_PERIOD { 0 } else { next + 1 };
+    }
+}
+
+/// The first `len` bytes of the stream pattern (for bodies small enough to hold).
+pub fn stream_pattern(len: usize) -> Vec<u8> {
+    let mut body = vec![0; len];
+    fill_stream_pattern(0, &mut body);
+    body
+}
+
 /// The group of the contract's core HTTP endpoints, which every stack implements unless its
 /// registry entry says otherwise.
 pub const HTTP_GROUP: &str = "http";
@@ -191,6 +217,14 @@ pub struct Example {
     pub request_body_text: Option<String>,
     #[serde(default)]
     pub request_content_type: Option<String>,
+    /// Request body: the first this many bytes of the stream pattern ([`stream_pattern`]),
+    /// generated and sent chunked, never read from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_pattern_bytes: Option<u64>,
+    /// No body is sent, but `Content-Length` declares this many bytes: for a limit the server must
+    /// refuse from the header alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_declared_length: Option<u64>,
     pub status: u16,
     /// Expected media type, compared without parameters such as `charset`.
     #[serde(default)]
@@ -204,6 +238,10 @@ pub struct Example {
     /// Expected body, byte for byte, read from this file.
     #[serde(default)]
     pub body_file: Option<String>,
+    /// The body must be the first this many bytes of the stream pattern: its length and SHA-256
+    /// are compared with the pattern's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_pattern_bytes: Option<u64>,
     /// The body must be a JSON object with a string field `error`.
     #[serde(default)]
     pub error: bool,
@@ -353,6 +391,18 @@ mod tests {
         assert_eq!(messages[2].payload().unwrap(), b"aaa");
         assert_eq!(WsMessage::BinaryHex("0g".into()).payload(), None);
         assert_eq!(WsMessage::BinaryHex("abc".into()).payload(), None);
+    }
+
+    #[test]
+    fn the_stream_pattern_wraps_at_251_from_any_offset() {
+        assert_eq!(stream_pattern(3), [0, 1, 2]);
+        let long = stream_pattern(600);
+        assert_eq!((long[250], long[251], long[252], long[502]), (250, 0, 1, 0));
+        // A chunk filled from an offset equals that slice of the whole.
+        let mut chunk = [0u8; 97];
+        fill_stream_pattern(400, &mut chunk);
+        assert_eq!(&chunk[..], &long[400..497]);
+        assert_eq!(stream_pattern_byte(251 * 1_000_000 + 7), 7);
     }
 
     #[test]
