@@ -131,6 +131,17 @@ impl RealLab {
         Ok(bytes)
     }
 
+    /// The first `len` bytes of the stream pattern, generated once per length and shared.
+    fn pattern(&mut self, len: u64) -> Result<Bytes, LabFailure> {
+        let key = format!("pattern:{len}");
+        if let Some(body) = self.bodies.get(&key) {
+            return Ok(body.clone());
+        }
+        let bytes = crate::expected::pattern_body(len).map_err(failure)?;
+        self.bodies.insert(key, bytes.clone());
+        Ok(bytes)
+    }
+
     /// The template of `request` with the contract's expectation for `stack`, and the upstream
     /// calls each successful response costs.
     fn template(&mut self, request: &Request, stack: &str) -> Result<(RequestTemplate, u64), LabFailure> {
@@ -139,6 +150,10 @@ impl RealLab {
         if let Some(file) = &request.body_file {
             template.body = self.body(file)?;
             template.headers.push(("content-type".into(), "application/json".into()));
+        }
+        if let Some(len) = request.body_pattern_bytes {
+            template.body = self.pattern(len)?;
+            template.headers.push(("content-type".into(), "application/octet-stream".into()));
         }
         if self.contract.is_none() {
             let path = self.supervisor.root().join(CONTRACT);
@@ -236,10 +251,7 @@ impl Lab for RealLab {
         self.spawned.insert(instance.stack.clone());
         // Warm up (V8's JIT, Python's caches) on the cheapest endpoint before any trial.
         let url = format!("{}/json", stack.url());
-        let warm = Load::Closed {
-            request: Request { method: "GET".into(), path: "/json".into(), body_file: None },
-            connections: 8,
-        };
+        let warm = Load::Closed { request: Request::get("/json"), connections: 8 };
         let (plan, _) = self.plan(&url, &instance.stack, &warm, self.stack_warmup, Duration::ZERO)?;
         let pgid = stack.pid();
         self.running.insert(instance.clone(), stack);

@@ -102,10 +102,7 @@ fn a_stack_that_caches_queries_or_fakes_its_updates_fails_its_trial_and_an_hones
     let upstream = start_upstream(&topology).unwrap();
     let database = start_database(checkout.path(), &topology, None).unwrap();
     let mut lab = RealLab::new(supervisor, upstream, database, topology, Duration::from_millis(300), Cancel::new());
-    let load = |path: &str| Load::Closed {
-        request: Request { method: "GET".into(), path: path.into(), body_file: None },
-        connections: 4,
-    };
+    let load = |path: &str| Load::Closed { request: Request::get(path), connections: 4 };
     let cases = [
         ("express", "/queries?queries=20", None),
         ("cheater", "/queries?queries=20", Some(["SELECTs on World", "cache"])),

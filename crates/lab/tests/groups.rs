@@ -18,7 +18,7 @@ fn aimed_at(id: &str, path: &str) -> Experiment {
     let mut e = catalogue(&Profile::named("quick").unwrap()).into_iter().find(|e| e.id == "E-io").unwrap();
     e.id = id.into();
     for unit in &mut e.units {
-        let request = Request { method: "GET".into(), path: path.into(), body_file: None };
+        let request = Request::get(path);
         unit.load = Load::Closed { request, connections: 8 };
     }
     e

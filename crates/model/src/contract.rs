@@ -128,9 +128,18 @@ pub fn stream_pattern_byte(offset: u64) -> u8 {
 /// chunk by chunk without ever holding it whole.
 pub fn fill_stream_pattern(offset: u64, buf: &mut [u8]) {
     let mut next = stream_pattern_byte(offset);
-    for byte in buf {
+    let period = STREAM_PATTERN_PERIOD as usize;
+    let head = buf.len().min(period);
+    for byte in &mut buf[..head] {
         *byte = next;
         next = if u64::from(next) + 1 == STREAM_PATTERN_PERIOD { 0 } else { next + 1 };
+    }
+    // The rest repeats the first period: copy what is filled, doubling (100 MB in a few copies).
+    let mut filled = head;
+    while filled < buf.len() {
+        let take = (filled - filled % period).min(buf.len() - filled);
+        buf.copy_within(..take, filled);
+        filled += take;
     }
 }
 
@@ -403,6 +412,9 @@ mod tests {
         fill_stream_pattern(400, &mut chunk);
         assert_eq!(&chunk[..], &long[400..497]);
         assert_eq!(stream_pattern_byte(251 * 1_000_000 + 7), 7);
+        let mut wide = vec![0u8; 2000];
+        fill_stream_pattern(5, &mut wide);
+        assert_eq!(&wide[..], &stream_pattern(2005)[5..]);
     }
 
     #[test]
