@@ -7,6 +7,7 @@
 
 const { setTimeout: sleep } = require('node:timers/promises');
 const logic = require('./logic');
+const sse = require('./sse');
 const streams = require('./streams');
 
 const { LIMITS, intParam } = logic;
@@ -62,6 +63,8 @@ function createEndpoints({ stack, upstream, groups = ['http', 'realtime', 'strea
     // The WebSocket paths (lib/realtime.js serves their upgrades): a plain GET is a 426.
     { method: 'GET', path: '/ws/echo', group: 'realtime', input: 'none', type: 'json', handle: upgradeRequired },
     { method: 'GET', path: '/ws/room', group: 'realtime', input: 'none', type: 'json', handle: upgradeRequired },
+    // Server-sent events (lib/sse.js): one shared ticker per rate and size, fanned out.
+    { method: 'GET', path: '/sse/ticks', group: 'realtime', input: 'query-response', type: 'stream', handle: sse.ticks },
     // Streamed bodies (lib/streams.js): never buffered whole on either side.
     { method: 'GET', path: '/stream/download', group: 'streams', input: 'query-response', type: 'stream', handle: streams.download },
     { method: 'POST', path: '/stream/upload', group: 'streams', input: 'stream', type: 'json', handle: streams.upload },

@@ -67,6 +67,8 @@ function readLimits(file = CONTRACT_PATH) {
     jsonBodyBytes: body.max_body_bytes,
     wsEchoMaxBytes: wsMaxBytes('/ws/echo'),
     wsRoomMaxBytes: wsMaxBytes('/ws/room'),
+    sseHz: range('/sse/ticks', 'hz'),
+    sseBytes: range('/sse/ticks', 'bytes'),
     streamBytes: range('/stream/download', 'bytes'),
     streamChunk: range('/stream/download', 'chunk'),
     streamUploadBytes: upload.max_body_bytes,

@@ -44,6 +44,8 @@ class Limits:
     json_body_bytes: int
     ws_echo_max_bytes: int
     ws_room_max_bytes: int
+    sse_hz: IntRange
+    sse_bytes: IntRange
     stream_bytes: IntRange
     stream_chunk: IntRange
     stream_upload_bytes: int
@@ -103,6 +105,8 @@ def read_limits(path: Path = CONTRACT_PATH) -> Limits:
         json_body_bytes=body_bytes,
         ws_echo_max_bytes=ws_max_bytes("/ws/echo"),
         ws_room_max_bytes=ws_max_bytes("/ws/room"),
+        sse_hz=int_range("/sse/ticks", "hz"),
+        sse_bytes=int_range("/sse/ticks", "bytes"),
         stream_bytes=int_range("/stream/download", "bytes"),
         stream_chunk=int_range("/stream/download", "chunk"),
         stream_upload_bytes=upload_bytes,

@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from claimbench_app import logic, realtime, streams
+from claimbench_app import logic, realtime, sse, streams
 from claimbench_app.limits import LIMITS, IntRange
 from claimbench_app.logic import EndpointError
 from claimbench_app.upstream import Upstream
@@ -76,6 +76,13 @@ FibN = query_int(LIMITS.fib_n)
 HashRounds = query_int(LIMITS.hash_rounds)
 MatmulN = query_int(LIMITS.matmul_n)
 StreamChunk = query_int(LIMITS.stream_chunk)
+SseHz = query_int(LIMITS.sse_hz)
+# `bytes` would shadow the builtin here too.
+SseBytes = Annotated[
+    int,
+    BeforeValidator(_digits_only),
+    Query(alias="bytes", ge=LIMITS.sse_bytes.lo, le=LIMITS.sse_bytes.hi),
+]
 # `bytes` would shadow the builtin, so the parameter is read under an alias.
 StreamBytes = Annotated[
     int,
@@ -383,6 +390,15 @@ def cpu_json(body: Orders) -> Totals:
 
 # ---------------------------------------------------------------------------------------------
 # WebSocket endpoints (group "realtime"); a plain GET on their paths is a 426
+
+
+@app.get("/sse/ticks")
+async def sse_ticks(hz: SseHz = LIMITS.sse_hz.default, size: SseBytes = LIMITS.sse_bytes.default) -> StreamingResponse:
+    # Server-sent events from the process's shared ticker (claimbench_app.sse); Starlette closes
+    # the generator when the client goes away, which unsubscribes it.
+    return StreamingResponse(
+        sse.subscribe(hz, size), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @app.get("/ws/echo")

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
 use crate::database::{check_counters, check_shape, CountersProbe};
+use crate::sse::check_sse_example;
 use crate::websocket::check_ws_example;
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
@@ -94,6 +95,16 @@ pub fn check_stack(
                 endpoint: format!("WS {}", endpoint.path),
                 example: example.name.clone(),
                 failures: check_ws_example(base_url, endpoint, example),
+            });
+        }
+    }
+    for endpoint in &contract.endpoints {
+        for example in &endpoint.sse_examples {
+            results.push(CheckResult {
+                stack: stack.to_string(),
+                endpoint: format!("SSE {}", endpoint.path),
+                example: example.name.clone(),
+                failures: check_sse_example(&client, base_url, endpoint, example),
             });
         }
     }

@@ -48,6 +48,22 @@ pub struct Endpoint {
     /// WebSocket exchanges every stack must give (HTTP examples stay in `examples`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ws_examples: Vec<WsExample>,
+    /// Server-sent-event subscriptions every stack must serve (the error cases stay in
+    /// `examples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sse_examples: Vec<SseExample>,
+}
+
+/// One subscription to an event stream: the events that must arrive, framed and timed as the
+/// endpoint's definition says.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SseExample {
+    pub name: String,
+    /// Query string without the leading `?`, already percent-encoded.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// How many events to read and check before closing.
+    pub events: u32,
 }
 
 /// The limits of a WebSocket endpoint's messages.
