@@ -58,8 +58,7 @@ fn only_express_against_fastapi_runs_the_catalogue_s_database_and_websocket_expe
     // for every pair but express:fastapi, and nothing else is skipped.
     let contract =
         claimbench_conformance::load_contract(&supervisor.root().join("fixtures/contract/contract.json")).unwrap();
-    let needs_more_than_http =
-        |r: &Request| contract.group_of(&r.method, &r.path).is_some_and(|group| group != "http");
+    let needs_more_than_http = |r: &Request| contract.group_of(&r.method, &r.path).is_some_and(|group| group != "http");
     let mut needs_more: Vec<&str> = experiments
         .iter()
         .filter(|e| e.units.iter().any(|u| u.load.requests().iter().any(|r| needs_more_than_http(r))))
