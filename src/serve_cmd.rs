@@ -26,9 +26,12 @@ pub struct ServeArgs {
     cpus: Option<String>,
     #[command(flatten)]
     database: crate::args::DatabaseArgs,
+    #[command(flatten)]
+    runtimes: crate::args::RuntimeArgs,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    args.runtimes.apply()?;
     let cancel = interrupt::install(STOPPING_APPS);
     let supervisor = lab::supervisor()?;
     supervisor.spec(&args.stack)?;

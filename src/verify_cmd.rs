@@ -20,9 +20,12 @@ pub struct VerifyArgs {
     workers: Vec<u32>,
     #[command(flatten)]
     database: crate::args::DatabaseArgs,
+    #[command(flatten)]
+    runtimes: crate::args::RuntimeArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    args.runtimes.apply()?;
     interrupt::install(STOPPING_APPS);
     let supervisor = lab::supervisor()?;
     let stacks: Vec<String> = if args.stacks.is_empty() || args.stacks == ["all"] {

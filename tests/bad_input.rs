@@ -77,6 +77,25 @@ const CASES: &[Case] = &[
     flags("threshold as a percentage", &["run", "--threshold", "5"], &["--threshold", "[0, 1)"]),
     flags("negative threshold to compare", &["compare", "a", "b", "--threshold=-0.1"], &["--threshold", "[0, 1)"]),
     flags("zero slo", &["run", "--slo-ms", "0"], &["--slo-ms", "60000"]),
+    // load: a broadcast needs a room's rate and its header's bytes.
+    flags(
+        "broadcast in closed loop",
+        &["load", "ws://127.0.0.1:1/ws/room?name=r", "--broadcast-senders", "1"],
+        &["needs a rate"],
+    ),
+    flags(
+        "broadcast senders on http",
+        &["load", URL, "--broadcast-senders", "1"],
+        &["--broadcast-senders are for ws:// URLs"],
+    ),
+    // run, verify, calibrate: interpreters that do not exist.
+    flags(
+        "node path that is no file",
+        &["run", "--node", "/nonexistent/node"],
+        &["--node /nonexistent/node", "no file at that path"],
+    ),
+    flags("python version nowhere", &["verify", "--python", "2.0"], &["--python 2.0", "no such interpreter"]),
+    flags("two second interpreters", &["calibrate", "--node-b", "22", "--python-b", "3.13"], &["cannot be used with"]),
     // run: pair lists name one Node and one Python stack of the registry each.
     flags("pair without a colon", &["run", "--pairs", "express-fastapi"], &["--pairs", "not a pair", "NODE:PYTHON"]),
     flags("pair with a side missing", &["run", "--pairs", "express:"], &["`express:` is not a pair", "NODE:PYTHON"]),

@@ -119,7 +119,10 @@ fn a_run_prints_both_latencies_and_writes_every_file() {
 #[test]
 fn websocket_flags_and_urls_are_checked_by_name() {
     refused_with(&["wss://127.0.0.1:1/ws/echo"], &["wss is not supported"]);
-    refused_with(&["http://127.0.0.1:1/", "--in-flight", "2"], &["--in-flight and --message-bytes are for ws:// URLs"]);
+    refused_with(
+        &["http://127.0.0.1:1/", "--in-flight", "2"],
+        &["--in-flight, --message-bytes and --broadcast-senders are for ws:// URLs"],
+    );
     refused_with(&["ws://127.0.0.1:1/ws/echo", "--body", "x"], &["are HTTP flags", "ws:// URL"]);
     refused_with(&["ws://127.0.0.1:1/ws/echo", "--message-bytes", "8"], &["8"]);
 }

@@ -17,7 +17,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use crate::histogram::{distribution, encode, new_histogram, summarize};
-use crate::plan::{Phase, PhaseKind};
+use crate::plan::{Phase, PhaseKind, WsOptions};
 
 /// Per-class counters, indexed by [`ErrorClass::index`].
 const ERROR_CLASS_COUNT: usize = ErrorClass::ALL.len();
@@ -222,6 +222,8 @@ pub(crate) struct WsTally {
     pub duplicated: u64,
     pub out_of_order: u64,
     pub unexpected: u64,
+    /// Broadcast runs: messages the senders sent.
+    pub sent: u64,
 }
 
 /// One thing a WebSocket connection noticed about the echoes it got.
@@ -242,6 +244,7 @@ impl WsTally {
             duplicated: 0,
             out_of_order: 0,
             unexpected: 0,
+            sent: 0,
         }
     }
 
@@ -252,13 +255,19 @@ impl WsTally {
         self.duplicated += other.duplicated;
         self.out_of_order += other.out_of_order;
         self.unexpected += other.unexpected;
+        self.sent += other.sent;
     }
 
-    /// The result's summary, for a run that sent `message_bytes` with `in_flight` outstanding.
-    pub fn summary(&self, in_flight: usize, message_bytes: usize) -> model::WebSocketSummary {
+    /// The result's summary, for a run with these options over `connections`.
+    pub fn summary(&self, options: &WsOptions, connections: usize) -> model::WebSocketSummary {
         model::WebSocketSummary {
-            in_flight: in_flight as u32,
-            message_bytes: message_bytes as u64,
+            in_flight: options.in_flight as u32,
+            message_bytes: options.message_bytes as u64,
+            broadcast: options.broadcast.map(|senders| model::BroadcastSummary {
+                members: connections as u32,
+                senders: senders as u32,
+                sent: self.sent,
+            }),
             connect: summarize(&self.connect),
             connect_failures: self.connect_failures,
             lost: self.lost,

@@ -8,12 +8,14 @@
 //! How it is built: `plan` checks the plan and lays it out as phases; `pacer` decides when each
 //! request goes (the only thing that differs between open and closed loop); `worker` is the one
 //! loop every connection runs (`websocket` is its exchange for `ws://` targets: one message per
-//! slot, echoes matched by sequence number); `connection` and `timer` are its socket and its clock;
+//! slot, echoes matched by sequence number; `broadcast` is a room's: members that send on
+//! the pacer's slots and record every message they receive); `connection` and `timer` are its socket and its clock;
 //! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
 //! `runner` ties one run together.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod broadcast;
 mod cancel;
 mod collector;
 mod connection;
@@ -34,7 +36,7 @@ pub use cancel::Cancel;
 pub use error::{EngineError, ExportError, HistogramError};
 pub use plan::{
     Expect, Mode, Plan, Protocol, RateStep, RequestTemplate, RuntimeChoice, Schedule, Target, WsOptions, MAX_THREADS,
-    WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
+    WS_BROADCAST_MAX_BYTES, WS_BROADCAST_MIN_BYTES, WS_MAX_MESSAGE_BYTES, WS_MIN_MESSAGE_BYTES,
 };
 pub use runner::{run, ProgressEvent};
 pub use selfcheck::Warning;

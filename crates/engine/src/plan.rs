@@ -58,19 +58,29 @@ pub enum Protocol {
 pub struct WsOptions {
     /// Messages a connection may have sent and not yet seen echoed; at least 1.
     pub in_flight: usize,
-    /// Bytes per text message; at least [`WS_MIN_MESSAGE_BYTES`], for the sequence number.
+    /// Bytes per text message; at least [`WS_MIN_MESSAGE_BYTES`], for the sequence number
+    /// ([`WS_BROADCAST_MIN_BYTES`] in a broadcast, for its header).
     pub message_bytes: usize,
+    /// `Some(senders)`: a broadcast room (`/ws/room`) instead of an echo. Every connection joins
+    /// the room, the first `senders` of them send one message per pacer slot, and every member
+    /// records every message it receives as one delivery, its latency counted from the message's
+    /// intended send time (see `broadcast`).
+    pub broadcast: Option<usize>,
 }
 
 /// The shortest WebSocket message: its sequence number in 16 hex digits.
 pub const WS_MIN_MESSAGE_BYTES: usize = 16;
 /// The longest WebSocket message a plan may send (the contract's echo limit).
 pub const WS_MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// The shortest broadcast message: its JSON header with every number at its widest.
+pub const WS_BROADCAST_MIN_BYTES: usize = 128;
+/// The longest broadcast message (the contract's limit for `/ws/room`).
+pub const WS_BROADCAST_MAX_BYTES: usize = 4096;
 
 impl Default for WsOptions {
     /// HttpArena's echo test: one message in flight; 16 bytes carry the sequence number.
     fn default() -> WsOptions {
-        WsOptions { in_flight: 1, message_bytes: WS_MIN_MESSAGE_BYTES }
+        WsOptions { in_flight: 1, message_bytes: WS_MIN_MESSAGE_BYTES, broadcast: None }
     }
 }
 
@@ -255,6 +265,32 @@ impl Plan {
         }
     }
 
+    /// A broadcast's own rules: an open loop (members never wait for an answer, so only a
+    /// schedule can pace the senders), one generator thread (every member counts its losses
+    /// against the senders' totals, which that thread holds), and a message with room for its
+    /// header within the room's limit.
+    fn validate_broadcast(&self, senders: usize, message_bytes: usize) -> Result<(), EngineError> {
+        let invalid = |reason: String| Err(EngineError::InvalidWebSocket { reason });
+        if !matches!(self.mode, Mode::OpenLoop { .. }) {
+            return invalid("a broadcast needs a rate (--rate): its senders are paced by the schedule".into());
+        }
+        if self.threads() != 1 {
+            return invalid(format!("a broadcast runs on one generator thread, not {}", self.threads()));
+        }
+        if senders == 0 || senders > self.connections() {
+            return invalid(format!(
+                "{senders} senders in a room of {} members: give 1 to the member count",
+                self.connections()
+            ));
+        }
+        if !(WS_BROADCAST_MIN_BYTES..=WS_BROADCAST_MAX_BYTES).contains(&message_bytes) {
+            return invalid(format!(
+                "a broadcast message of {message_bytes} bytes is outside {WS_BROADCAST_MIN_BYTES}..={WS_BROADCAST_MAX_BYTES} (its header takes up to {WS_BROADCAST_MIN_BYTES})"
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the plan and lays it out as phases; every error names the field at fault.
     pub(crate) fn validate(&self) -> Result<Validated, EngineError> {
         let threads = self.threads();
@@ -282,7 +318,9 @@ impl Plan {
             if ws.in_flight == 0 {
                 return Err(EngineError::InvalidWebSocket { reason: "messages in flight must be at least 1".into() });
             }
-            if !(WS_MIN_MESSAGE_BYTES..=WS_MAX_MESSAGE_BYTES).contains(&ws.message_bytes) {
+            if let Some(senders) = ws.broadcast {
+                self.validate_broadcast(senders, ws.message_bytes)?;
+            } else if !(WS_MIN_MESSAGE_BYTES..=WS_MAX_MESSAGE_BYTES).contains(&ws.message_bytes) {
                 return Err(EngineError::InvalidWebSocket {
                     reason: format!(
                         "a message of {} bytes is outside {WS_MIN_MESSAGE_BYTES}..={WS_MAX_MESSAGE_BYTES} (16 bytes carry the sequence number)",
@@ -558,9 +596,9 @@ mod tests {
         assert_eq!(plan.protocol, Protocol::WebSocket(WsOptions::default()));
         assert_eq!(plan.target.path, "/ws/echo");
         assert!(plan.validate().is_ok());
-        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 0, message_bytes: 16 });
+        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 0, message_bytes: 16, broadcast: None });
         assert!(plan.validate().unwrap_err().to_string().contains("in flight"));
-        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 8 });
+        plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 8, broadcast: None });
         assert!(plan.validate().unwrap_err().to_string().contains("16 bytes"));
         let mut http = Plan::new("http://127.0.0.1:9/", mode).unwrap();
         assert_eq!(http.protocol, Protocol::Http);

@@ -17,7 +17,7 @@ use crate::collector::{assemble, fill_totals};
 use crate::error::EngineError;
 use crate::histogram::summarize;
 use crate::pacer::Pacer;
-use crate::plan::{Mode, PhaseKind, Plan, Protocol, RuntimeChoice};
+use crate::plan::{Mode, PhaseKind, Plan, Protocol, RuntimeChoice, WsOptions};
 use crate::selfcheck::{allowed_cpus, cpu_list, judge};
 use crate::worker::{self, StartLine, WorkerProgress, WorkerSpec};
 
@@ -170,7 +170,13 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         plan: plan.summary(),
         cancelled,
         duration_s,
-        target_rate: assembled.target_rate,
+        // A broadcast's rate is of messages sent; every member is due each of them.
+        target_rate: match plan.protocol {
+            Protocol::WebSocket(WsOptions { broadcast: Some(_), .. }) => {
+                assembled.target_rate.map(|rate| rate * connections as f64)
+            }
+            _ => assembled.target_rate,
+        },
         achieved_rate: if duration_s > 0.0 { assembled.totals.responses as f64 / duration_s } else { 0.0 },
         requests: 0,
         responses: 0,
@@ -201,7 +207,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         },
         histograms: model::EncodedHistograms { corrected: String::new(), uncorrected: String::new(), send_lag: None },
         websocket: match plan.protocol {
-            Protocol::WebSocket(ws) => Some(assembled.ws.summary(ws.in_flight, ws.message_bytes)),
+            Protocol::WebSocket(ws) => Some(assembled.ws.summary(&ws, connections)),
             Protocol::Http => None,
         },
         connect: match plan.protocol {

@@ -34,7 +34,7 @@ use crate::worker::{wait_until, Ctx, VirtualConnection, CONNECT_BACKOFF};
 pub(crate) type WsConnection = WebSocketStream<Counted>;
 
 /// The status an echoed message is counted under: the connection's upgrade.
-const ECHO_STATUS: u16 = 101;
+pub(crate) const ECHO_STATUS: u16 = 101;
 /// Bytes read from the socket at a time (tungstenite grows the buffer for a longer frame).
 const READ_BUFFER: usize = 4096;
 /// How long the end of a run waits for the server to answer the close.
@@ -339,9 +339,19 @@ impl Session<'_> {
     }
 }
 
+/// Ends a whole (unsplit) connection politely: a close 1000, and a short wait for the answer.
+pub(crate) async fn close(ws: &mut WsConnection) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        if ws.close(None).await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
+}
+
 /// Hands one message's outcome to the collector, with the bytes moved since the last one.
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(crate) fn record(
     ctx: &Ctx,
     vc: &VirtualConnection,
     seen: &mut (u64, u64),

@@ -22,6 +22,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use tokio::runtime::Runtime;
 
+use crate::broadcast::{self, Board};
 use crate::collector::{Collector, ErrorClass, Outcome};
 use crate::connection::{self, classify, Connection, IoCounters};
 use crate::error::EngineError;
@@ -35,6 +36,8 @@ use crate::websocket;
 const MAX_NAP: Duration = Duration::from_millis(100);
 /// Closed loop: pause after a failed connect, so a refusing server is not spun against.
 pub(crate) const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+/// Broadcast members that connect at the same time, below every stack's accept backlog.
+const ROOM_JOINS_AT_ONCE: usize = 128;
 
 /// Where all workers line up so their schedules share one start instant.
 pub(crate) struct StartLine {
@@ -126,9 +129,17 @@ pub(crate) struct Ctx {
     progress: Arc<WorkerProgress>,
     requests: Cell<u64>,
     errors: Cell<u64>,
+    phases: usize,
+    /// A broadcast's senders' totals (empty otherwise).
+    pub board: RefCell<Board>,
 }
 
 impl Ctx {
+    /// The plan's phases, warm-up included.
+    pub fn phase_count(&self) -> usize {
+        self.phases
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.t0.elapsed()
     }
@@ -192,16 +203,25 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         progress: spec.progress.clone(),
         requests: Cell::new(0),
         errors: Cell::new(0),
+        phases: spec.phases.len(),
+        board: RefCell::new(Board::new(match spec.protocol {
+            Protocol::WebSocket(ws) => ws.broadcast.unwrap_or(0),
+            Protocol::Http => 0,
+        })),
     });
     // The connections' loops are polled together by the worker's one task, not spawned: no
     // scheduler between a socket's wake-up and the loop that waits on it.
     let mut loops: FuturesUnordered<_> = pool
         .into_iter()
-        .map(|vc| {
+        .enumerate()
+        .map(|(index, vc)| {
             let ctx = ctx.clone();
             async move {
                 match ctx.protocol {
                     Protocol::Http => connection_loop(ctx, vc).await,
+                    Protocol::WebSocket(ws) if ws.broadcast.is_some() => {
+                        broadcast::member_loop(ctx, vc, ws, index).await
+                    }
                     Protocol::WebSocket(ws) => websocket::connection_loop(ctx, vc, ws).await,
                 }
             }
@@ -213,6 +233,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
     drop(rt);
     let ctx = Rc::try_unwrap(ctx).ok().expect("every task holding the worker state has ended");
     let mut collector = ctx.collector.into_inner();
+    collector.ws.sent = ctx.board.into_inner().sent.iter().sum();
     collector.finish();
     Ok(WorkerOutput {
         collector,
@@ -235,7 +256,13 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
     let (addr, timeout, protocol) = (spec.addr, spec.timeout, spec.protocol);
     let (authority, path) = (spec.authority, spec.path);
     let pool = rt.block_on(async move {
-        let opening: FuturesUnordered<_> = (0..spec.connections)
+        // A room's members join a few hundred at a time: thousands of simultaneous connects
+        // overflow the app's accept backlog, and a dropped SYN is retried only a second later.
+        let at_once = match protocol {
+            Protocol::WebSocket(ws) if ws.broadcast.is_some() => ROOM_JOINS_AT_ONCE,
+            _ => spec.connections.max(1),
+        };
+        let opening = futures_util::stream::iter(0..spec.connections)
             .map(|_| async move {
                 let counters = Rc::new(IoCounters::default());
                 let timer = PaceTimer::new().map_err(|source| EngineError::Runtime { what: "pacing timer", source })?;
@@ -273,7 +300,7 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
                 }
                 Ok(vc)
             })
-            .collect();
+            .buffer_unordered(at_once);
         opening.try_collect::<Vec<_>>().await
     })?;
     Ok((rt, pool))

@@ -106,7 +106,7 @@ fn ws_plan(url: &str, connections: usize, in_flight: usize, seconds: f64) -> Pla
     let mode =
         Mode::ClosedLoop { connections, think_time: Duration::ZERO, duration: Some(Duration::from_secs_f64(seconds)) };
     let mut plan = Plan::new(url, mode).unwrap();
-    plan.protocol = Protocol::WebSocket(WsOptions { in_flight, message_bytes: 32 });
+    plan.protocol = Protocol::WebSocket(WsOptions { in_flight, message_bytes: 32, broadcast: None });
     plan.timeout = Duration::from_millis(200);
     plan.interval = Duration::from_millis(250);
     plan
@@ -189,4 +189,160 @@ fn a_refused_websocket_target_fails_each_slot_once_at_the_plan_s_pace() {
     assert_eq!(r.errors.get("connect"), Some(&50));
     let ws = r.websocket.unwrap();
     assert_eq!((ws.connect.count, ws.connect_failures), (0, 50), "one handshake tried per slot");
+}
+
+/// A broadcast room on its own thread: every text message a member sends goes to every member,
+/// the sender included, each sender's messages passed through `fault` (counted per sender).
+struct RoomServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+type Members = Arc<std::sync::Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Message>>>>;
+
+impl RoomServer {
+    fn start(fault: Fault) -> RoomServer {
+        let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let members: Members = Arc::default();
+                let mut tick = tokio::time::interval(Duration::from_millis(20));
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            if let Ok((stream, _)) = accepted {
+                                tokio::spawn(member(stream, members.clone(), fault));
+                            }
+                        }
+                        _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
+                    }
+                }
+            });
+        });
+        RoomServer { port, stop, thread: Some(thread) }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/room?name=test", self.port)
+    }
+}
+
+impl Drop for RoomServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn member(stream: tokio::net::TcpStream, members: Members, fault: Fault) {
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    let (mut sink, mut source) = ws.split();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    members.lock().unwrap().push(tx);
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            if sink.send(message).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut held: Option<Message> = None;
+    let mut n: u64 = 0;
+    while let Some(Ok(message)) = source.next().await {
+        if !message.is_text() {
+            continue;
+        }
+        let out = match (fault, n % 5) {
+            (Fault::None, _) | (Fault::DropReorderRepeat, 0) => vec![message],
+            (Fault::DropReorderRepeat, 1) => {
+                held = Some(message);
+                vec![]
+            }
+            (Fault::DropReorderRepeat, 2) => std::iter::once(message).chain(held.take()).collect(),
+            (Fault::DropReorderRepeat, 3) => vec![message.clone(), message],
+            (Fault::DropReorderRepeat, _) => vec![],
+        };
+        n += 1;
+        let everyone = members.lock().unwrap().clone();
+        for message in out {
+            for to in &everyone {
+                let _ = to.send(message.clone());
+            }
+        }
+    }
+}
+
+fn room_plan(url: &str, members: usize, senders: usize, rate: f64) -> Plan {
+    let mode = Mode::OpenLoop {
+        schedule: claimbench_engine::Schedule::Constant { rate, duration: Some(Duration::from_millis(800)) },
+        poisson_seed: None,
+        connections: members,
+    };
+    let mut plan = Plan::new(url, mode).unwrap();
+    plan.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 128, broadcast: Some(senders) });
+    plan.timeout = Duration::from_millis(300);
+    plan.interval = Duration::from_millis(250);
+    plan
+}
+
+#[test]
+fn every_member_of_a_correct_room_receives_every_message_once() {
+    let _guard = load_lock();
+    let server = RoomServer::start(Fault::None);
+    let r = run_to_end(&room_plan(&server.url(), 8, 2, 100.0));
+    let ws = r.websocket.as_ref().unwrap();
+    let room = ws.broadcast.as_ref().expect("a broadcast reports its room");
+    assert_eq!((room.members, room.senders), (8, 2));
+    assert!(room.sent >= 60, "about 80 messages were due in 0.8 s: {room:?}");
+    assert_eq!(r.responses, room.sent * 8, "each message reached each member once");
+    assert_eq!((ws.lost, ws.duplicated, ws.out_of_order, ws.unexpected), (0, 0, 0, 0));
+    assert_eq!(r.errors.values().sum::<u64>(), 0, "{:?}", r.errors);
+    assert_eq!(r.target_rate, Some(800.0), "the rate of deliveries due: 100 messages a second to 8 members");
+    assert!(r.latency.p50_us > 0.0 && r.latency.p99_us < 300_000.0, "{:?}", r.latency);
+    // Only a sender's own copy carries its send lag: one lag sample per message.
+    assert!(r.send_lag.as_ref().is_some_and(|lag| lag.count == room.sent), "{:?}", r.send_lag);
+}
+
+#[test]
+fn a_faulty_room_is_reported_with_lost_duplicated_and_reordered_deliveries() {
+    let _guard = load_lock();
+    let server = RoomServer::start(Fault::DropReorderRepeat);
+    let r = run_to_end(&room_plan(&server.url(), 6, 2, 100.0));
+    let ws = r.websocket.as_ref().unwrap();
+    let room = ws.broadcast.as_ref().unwrap();
+    // Every message is either delivered once or lost, at every member: nothing vanishes.
+    assert_eq!(r.responses + ws.lost, room.sent * 6, "{ws:?}");
+    // In each sender's groups of five, one is dropped, one overtaken, one repeated, at all 6
+    // (each of the 2 senders may end inside a group).
+    let groups = room.sent / 5;
+    assert!(groups >= 10, "{room:?}");
+    assert!(ws.lost >= 6 * (groups - 2), "dropped deliveries are lost: {ws:?}");
+    assert!(ws.out_of_order >= 6 * (groups - 2), "the held message is overtaken: {ws:?}");
+    assert!(ws.duplicated >= 6 * (groups - 2), "the repeated message is a duplicate: {ws:?}");
+    assert_eq!(ws.unexpected, 0, "{ws:?}");
+    assert_eq!(r.errors.get("timeout"), Some(&ws.lost), "every lost delivery failed at the timeout: {:?}", r.errors);
+}
+
+#[test]
+fn a_broadcast_plan_without_a_rate_or_room_for_its_header_is_refused() {
+    let mut closed = ws_plan("ws://127.0.0.1:9/ws/room?name=r", 4, 1, 0.5);
+    closed.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 128, broadcast: Some(1) });
+    let e = run(&closed, &Cancel::new(), &|_| {}).unwrap_err().to_string();
+    assert!(e.contains("needs a rate"), "{e}");
+    let mut small = room_plan("ws://127.0.0.1:9/ws/room?name=r", 4, 1, 10.0);
+    small.protocol = Protocol::WebSocket(WsOptions { in_flight: 1, message_bytes: 64, broadcast: Some(1) });
+    let e = run(&small, &Cancel::new(), &|_| {}).unwrap_err().to_string();
+    assert!(e.contains("outside 128..=4096"), "{e}");
+    let too_many = room_plan("ws://127.0.0.1:9/ws/room?name=r", 4, 5, 10.0);
+    let e = run(&too_many, &Cancel::new(), &|_| {}).unwrap_err().to_string();
+    assert!(e.contains("5 senders in a room of 4 members"), "{e}");
 }

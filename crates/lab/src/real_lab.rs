@@ -15,7 +15,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use claimbench_engine::{Cancel, Mode, Plan, ProgressEvent, RequestTemplate, RuntimeChoice, Schedule};
+use claimbench_engine::{
+    Cancel, Mode, Plan, ProgressEvent, Protocol, RequestTemplate, RuntimeChoice, Schedule, WsOptions,
+};
 use claimbench_model::contract::Contract;
 use claimbench_model::database::{judge_world_snapshot, work_for_target, DbCounters};
 use claimbench_model::load::LoadResult;
@@ -23,7 +25,7 @@ use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
 use claimbench_platform::procfs::{self, CpuTimes};
 use claimbench_platform::PinGuard;
-use claimbench_suite::experiments::{Request, SloSearch};
+use claimbench_suite::experiments::{Request, SloSearch, WsRequest};
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
 use claimbench_supervisor::{
     base_stack, group_cpu, group_pss, Database, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError,
@@ -196,6 +198,9 @@ impl RealLab {
                 return Err(failure("internal: this load has no single plan"))
             }
         };
+        if let Some(ws) = &request.websocket {
+            return websocket_plan(url, &request.path, ws, mode, warmup, self.topology.generator[0]);
+        }
         let mut plan = Plan::new(url, mode).map_err(failure)?;
         let (template, calls) = self.template(request, stack)?;
         plan.templates = vec![template];
@@ -394,6 +399,7 @@ impl Lab for RealLab {
                 Err(DbCheck::Unreadable(why)) => measured.machine_faults.push(why),
             }
         }
+        measured.wrong_answers.extend(load_result.websocket.as_ref().and_then(messages_wrong));
         measured.load = Some(load_result);
         Ok(measured)
     }
@@ -444,6 +450,46 @@ impl Lab for RealLab {
     fn interrupted(&self) -> bool {
         self.cancel.is_cancelled()
     }
+}
+
+/// What the sequence numbers of a WebSocket load show against the app: a copy, a reorder within
+/// one sender, or a message nobody sent is a wrong answer. (A lost message is a failed request,
+/// already counted in the error ratio.)
+fn messages_wrong(ws: &claimbench_model::load::WebSocketSummary) -> Option<String> {
+    (ws.duplicated + ws.out_of_order + ws.unexpected > 0).then(|| {
+        format!(
+            "the WebSocket messages came back wrong: {} duplicated, {} out of order, {} that no client sent",
+            ws.duplicated, ws.out_of_order, ws.unexpected
+        )
+    })
+}
+
+/// How long a WebSocket message may go unanswered (an echo) or undelivered (a broadcast) before
+/// it counts as lost: eight times the broadcast's p99 target, and far above any echo's p99.
+const WS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The engine plan of a WebSocket load on the stack at `url` (its `http://` address): every
+/// connection upgrades on `path`; no upstream calls.
+fn websocket_plan(
+    url: &str,
+    path: &str,
+    ws: &WsRequest,
+    mode: Mode,
+    warmup: Duration,
+    core: usize,
+) -> Result<(Plan, u64), LabFailure> {
+    let base = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let base = base.split_once('/').map_or(base, |(authority, _)| authority);
+    let mut plan = Plan::new(&format!("ws://{base}{path}"), mode).map_err(failure)?;
+    plan.protocol = Protocol::WebSocket(WsOptions {
+        in_flight: ws.in_flight as usize,
+        message_bytes: ws.message_bytes as usize,
+        broadcast: ws.broadcast_senders.map(|s| s as usize),
+    });
+    plan.warmup = warmup;
+    plan.timeout = WS_TIMEOUT;
+    plan.runtime = RuntimeChoice::Pinned { core };
+    Ok((plan, 0))
 }
 
 /// The path and query a load sends, when it sends one kind of request.

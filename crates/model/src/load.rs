@@ -177,6 +177,24 @@ pub struct WebSocketSummary {
     pub out_of_order: u64,
     /// Messages that were no echo of anything sent (a wrong sequence number or payload).
     pub unexpected: u64,
+    /// Broadcast runs only (`/ws/room`): the room, and what its senders sent. A broadcast
+    /// counts each delivery (one message received by one member) as one request, its latency
+    /// from the message's intended send time, so `latency` is the fan-out latency over every
+    /// receiver; `lost` counts deliveries that never came, `out_of_order` and `duplicated` are
+    /// judged per sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<BroadcastSummary>,
+}
+
+/// A broadcast room's size and what was sent into it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct BroadcastSummary {
+    /// Connections that joined the room (every one is a receiver).
+    pub members: u32,
+    /// Members that also sent.
+    pub senders: u32,
+    /// Messages the senders sent, warm-up included; each is due at every member.
+    pub sent: u64,
 }
 
 /// The plan of a run, as recorded with its results.

@@ -63,7 +63,7 @@ fn the_index_links_each_kept_run_and_draws_a_trend_per_claim() {
     assert_eq!(svg.matches("<circle").count(), 3, "one point per run");
     assert!(svg.contains("quick · node 20 · python 3.11"), "the series is named in the legend");
     assert!(html.contains(r#"data-claim="cpu-strength""#));
-    assert!(!html.contains(r#"data-claim="real-time""#), "no chart without a ratio");
+    assert!(!html.contains(r#"data-claim="es-modules""#), "no chart without a ratio");
     assert!(html.contains("No run has measured a ratio for this claim yet."));
     assert!(!html.contains("<script") && !html.contains("https://"), "self-contained");
 }

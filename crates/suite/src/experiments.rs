@@ -22,7 +22,8 @@ pub struct Instance {
     pub wide: bool,
 }
 
-/// One request shape: method, path and query, and an optional body (a file, or generated).
+/// One request shape: method, path and query, and an optional body (a file, or generated); or a
+/// WebSocket path and what its connections send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub method: String,
@@ -30,15 +31,34 @@ pub struct Request {
     /// Body file relative to the repository root, sent as application/json.
     pub body_file: Option<String>,
     /// A body of this many bytes of the contract's stream pattern, generated in memory and sent
-    /// as application/octet-stream (a 100 MB upload needs no fixture file).
+    /// as application/octet-stream (a 100 MiB upload needs no fixture file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_pattern_bytes: Option<u64>,
+    /// A WebSocket load: each connection upgrades on `path` once and sends messages instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WsRequest>,
+}
+
+/// What the connections of a WebSocket load send (the engine's `WsOptions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsRequest {
+    /// Bytes per text message.
+    pub message_bytes: u32,
+    /// Messages an echo connection keeps in flight.
+    pub in_flight: u32,
+    /// A broadcast room: this many of the connections send, every one of them receives.
+    pub broadcast_senders: Option<u32>,
 }
 
 impl Request {
-    /// A GET of `path` (with its query), no body.
+    /// A plain GET of `path` (with its query), no body.
     pub fn get(path: &str) -> Request {
-        Request { method: "GET".into(), path: path.into(), body_file: None, body_pattern_bytes: None }
+        Request { method: "GET".into(), path: path.into(), body_file: None, body_pattern_bytes: None, websocket: None }
+    }
+
+    /// WebSocket messages on `path`.
+    pub fn websocket(path: &str, ws: WsRequest) -> Request {
+        Request { websocket: Some(ws), ..Request::get(path) }
     }
 }
 
@@ -272,7 +292,7 @@ fn labels(list: &[&str]) -> Vec<String> {
 
 /// What each experiment measures and why, one sentence each, as the report shows it. A test
 /// checks that every experiment of the catalogue has one.
-const PURPOSES: [(&str, &str); 11] = [
+const PURPOSES: [(&str, &str); 13] = [
     (
         "E-overhead",
         "Throughput of a trivial `/json` handler, so the framework's own cost per request is known before any claim about I/O or CPU work leans on it.",
@@ -306,12 +326,20 @@ const PURPOSES: [(&str, &str); 11] = [
         "Throughput, latency and CPU per request of the app and of PostgreSQL on TechEmpower's four query tests, because in most backends \"I/O-bound\" means a database rather than a timer.",
     ),
     (
+        "E-broadcast",
+        "How late a message reaches every member of a 1,000-member WebSocket room, the fan-out that real-time apps, chats and games are made of, which the article says Node is ideal for.",
+    ),
+    (
+        "E-ws-echo",
+        "The round trip of a WebSocket echo over 1,000 open connections, the per-message cost of a real-time app's two-way traffic.",
+    ),
+    (
         "E-coldstart",
         "Time from spawn to the first answer and memory at rest, since a serverless function pays its cold start on every new instance.",
     ),
     (
         "E-stream",
-        "Body throughput and app CPU per GB of a 100 MB download and a 100 MB upload on one connection and of 16 concurrent 8 MiB streams each way, because the article says Node \"can manage large data streams\".",
+        "Body throughput and app CPU per GB of a 100 MiB download and a 100 MiB upload on one connection and of 16 concurrent 8 MiB streams each way, because the article says Node \"can manage large data streams\".",
     ),
     (
         "E-workers",
@@ -358,12 +386,36 @@ pub const DB_TRIAL: Duration = Duration::from_secs(1);
 pub const CPU_TRIAL: Duration = Duration::from_millis(1500);
 /// The longest measured window of an E-overhead trial (`/json` answers thousands a second).
 pub const OVERHEAD_TRIAL: Duration = Duration::from_secs(2);
+/// The longest measured window of an E-workers trial: a closed loop on `/json` or `/cpu/fib`
+/// answers thousands of requests in 2 s, and nightly's 45 minutes need the second it saves.
+pub const WORKERS_TRIAL: Duration = Duration::from_secs(2);
 /// E-db's query tests besides `/db`: label stem and path (TechEmpower's test sizes).
 const DB_TESTS: [(&str, &str); 3] =
     [("queries", "/queries?queries=20"), ("updates", "/updates?queries=5"), ("fortunes", "/fortunes")];
 /// The fixed `/db` rate of E-db's cost unit, which both stacks carry on one core with the
 /// database beside them (each serves over 1,200 req/s of `/db` there at 16 connections).
 pub const DB_COST_RATE: f64 = 500.0;
+/// E-broadcast's room: 1,000 members, 2 of them sending 20 messages a second in all, so 20,000
+/// deliveries a second. Measured here (2026-12-01, `claimbench load --broadcast-senders 2`): both
+/// stacks hold it with a p99 fan-out latency of 40-65 ms, and FastAPI falls behind at 2,000
+/// members (p99 666 ms against Express's 45 ms), so the room is one both hold, and large enough
+/// for the fan-out to be the server's work. The generator spends about 12 µs per delivery
+/// (loopback TCP receive, two thirds of it in the kernel): 25-30% of its core here.
+pub const ROOM_MEMBERS: u32 = 1000;
+pub const ROOM_SENDERS: u32 = 2;
+pub const ROOM_RATE: f64 = 20.0;
+/// The contract's broadcast header at its widest fits 128 bytes (the engine's smallest).
+pub const ROOM_MESSAGE_BYTES: u32 = 128;
+/// 20 messages, 20,000 deliveries: enough for a p99 of every member's arrivals.
+pub const ROOM_TRIAL: Duration = Duration::from_secs(1);
+/// E-ws-echo: 1,000 connections, each sending 2 messages a second (HttpArena's echo test has one
+/// in flight per connection, as here). FastAPI's echo costs about 81 µs of app CPU per message
+/// and Express's 29-57 µs (python-app/README.md, crates/engine/README.md): 2,000 a second is well
+/// within one core of either.
+pub const ECHO_CONNECTIONS: u32 = 1000;
+pub const ECHO_RATE: f64 = 2000.0;
+/// 2,000 round trips: enough for their p99.
+pub const ECHO_TRIAL: Duration = Duration::from_secs(1);
 /// HttpArena's async-db figures (2026-04 snapshot), another machine's, shown beside E-db's.
 pub const DB_REFERENCE: &str = "HttpArena's async-db test (2026-04 snapshot, another machine: a 64-thread server, \
      not comparable in scale): Express 92.4k req/s with p99 205 ms, FastAPI 85.5k req/s with p99 46 ms";
@@ -439,6 +491,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 path: path.into(),
                 body_file: body.map(String::from),
                 body_pattern_bytes: None,
+                websocket: None,
             };
             cpu_units.push(Unit {
                 max_trial: Some(CPU_TRIAL),
@@ -577,6 +630,59 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         )
     });
 
+    // Real-time: a broadcast room and an echo over WebSockets (the contract's "realtime" group).
+    let room = "/ws/room?name=claimbench";
+    let broadcast =
+        WsRequest { message_bytes: ROOM_MESSAGE_BYTES, in_flight: 1, broadcast_senders: Some(ROOM_SENDERS) };
+    list.push(experiment(
+        "E-broadcast",
+        "WebSocket broadcast",
+        &format!(
+            "`/ws/room`: a room of {} members, {ROOM_SENDERS} of them sending {ROOM_RATE:.0} messages a second in all",
+            c(ROOM_MEMBERS)
+        ),
+        "open loop; every member records every message it receives: fan-out latency from the message's intended \
+         send time to its arrival, one histogram over all receivers; deliveries lost, duplicated or out of order \
+         counted against the stack",
+        vec![Unit {
+            max_trial: Some(ROOM_TRIAL),
+            ..unit(
+                &format!("room={ROOM_MEMBERS}"),
+                "/ws/room",
+                Load::Open {
+                    request: Request::websocket(room, broadcast),
+                    rate: ROOM_RATE,
+                    connections: c(ROOM_MEMBERS),
+                    poisson_seed: None,
+                },
+            )
+        }],
+    ));
+    let echo = "/ws/echo";
+    let echo_request = Request::websocket(echo, WsRequest { message_bytes: 16, in_flight: 1, broadcast_senders: None });
+    list.push(experiment(
+        "E-ws-echo",
+        "WebSocket echo",
+        &format!("`/ws/echo`: 16-byte text messages over {} connections, one in flight each", c(ECHO_CONNECTIONS)),
+        &format!(
+            "open loop at {:.0} messages a second: the p99 round trip from each message's intended send time",
+            ECHO_RATE * profile.connection_scale.max(0.2)
+        ),
+        vec![Unit {
+            max_trial: Some(ECHO_TRIAL),
+            ..unit(
+                &format!("echo c={ECHO_CONNECTIONS}"),
+                echo,
+                Load::Open {
+                    request: echo_request,
+                    rate: ECHO_RATE * profile.connection_scale.max(0.2),
+                    connections: c(ECHO_CONNECTIONS),
+                    poisson_seed: None,
+                },
+            )
+        }],
+    ));
+
     list.push(experiment(
         "E-coldstart",
         "Cold start",
@@ -606,6 +712,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         worker_units.push(Unit {
             workers,
             wide: true,
+            max_trial: Some(WORKERS_TRIAL),
             ..unit(label, path, Load::Closed { request: Request::get(path), connections: c(connections) })
         });
     }
@@ -648,9 +755,8 @@ fn stream_experiment(profile: &Profile) -> Experiment {
     let download = |bytes: u64| Request::get(&format!("/stream/download?bytes={bytes}"));
     let upload = |bytes: u64| Request {
         method: "POST".into(),
-        path: "/stream/upload".into(),
-        body_file: None,
         body_pattern_bytes: Some(bytes),
+        ..Request::get("/stream/upload")
     };
     let connections = profile.connections(STREAM_CONNECTIONS);
     let shapes = [

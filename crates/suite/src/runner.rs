@@ -222,6 +222,9 @@ const INSTANCE_START_COST: Duration = Duration::from_millis(1500);
 /// Steps a typical SLO search takes: three or four to bracket the saturation point from 1,000
 /// req/s, and four or five to bisect the bracket to 5%.
 const TYPICAL_SEARCH_STEPS: u32 = 8;
+/// What one WebSocket connection costs to open before a trial: 1,000 upgrades took 0.5-1 s here
+/// (2026-12-01), FastAPI's the slower.
+const WS_JOIN_COST: Duration = Duration::from_micros(700);
 /// The warm-up of one SLO search step: its connections are open before it starts, so this only
 /// brings the app to the step's rate.
 const SEARCH_STEP_WARMUP: Duration = Duration::from_millis(200);
@@ -399,9 +402,14 @@ impl Runner<'_> {
                         let unit = &e.units[step.unit];
                         unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + Duration::from_millis(300)
                     }
-                    _ => {
+                    load => {
                         let unit = &e.units[step.unit];
-                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD
+                        let joins = if load.requests().iter().any(|r| r.websocket.is_some()) {
+                            WS_JOIN_COST * load.connections()
+                        } else {
+                            Duration::ZERO
+                        };
+                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + joins
                     }
                 };
             }

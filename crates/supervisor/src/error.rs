@@ -22,6 +22,9 @@ pub enum SupervisorError {
     #[error("{runtime} {found} found, claimbench needs {runtime} >= {need}: install a newer one with your package manager or set {env_var}")]
     RuntimeTooOld { runtime: &'static str, found: String, need: &'static str, env_var: &'static str },
 
+    #[error("{flag} {asked}: {why}")]
+    RuntimeChoice { flag: &'static str, asked: String, why: String },
+
     #[error("installing {what} failed: `{command}` {status}{tail}")]
     InstallFailed { what: String, command: String, status: String, tail: Tail },
 

@@ -15,6 +15,7 @@ mod install;
 mod process;
 mod readiness;
 mod registry;
+pub mod runtimes;
 mod sampler;
 pub mod shutdown;
 mod stderr;
@@ -29,7 +30,7 @@ pub use process::{parse_cpu_list, RunningStack};
 pub use readiness::{MAX_READY_TIMEOUT_S, READY_TIMEOUT_ENV};
 pub use registry::{base_stack, find_root, Supervisor};
 pub use sampler::{group_cpu, group_pss, GroupCpu};
-pub use versions::{runtime_version, Toolchain};
+pub use versions::{runtime_version, Toolchain, NODE_B_ENV, PYTHON_B_ENV};
 
 use std::time::Duration;
 

@@ -98,7 +98,7 @@ impl Supervisor {
     /// Installs what the stack needs (first use only), spawns it, and waits until it is ready.
     pub fn start(&self, config: &StackConfig) -> Result<RunningStack, SupervisorError> {
         let spec = self.spec(&config.stack)?.clone();
-        let toolchain = self.installer.ensure(&spec)?;
+        let toolchain = self.installer.ensure_for(&spec, &config.stack)?;
         self.start_prepared(&spec, &toolchain, config)
     }
 

@@ -21,9 +21,26 @@ pub struct Toolchain {
 const NODE_MIN: (u32, u32) = (20, 0);
 const PYTHON_MIN: (u32, u32) = (3, 10);
 
+/// The variables that name a second interpreter for the `b` instance of a stack (`express@b`),
+/// so one run can put two interpreter versions side by side (`claimbench calibrate --node-b`).
+pub const NODE_B_ENV: &str = "CLAIMBENCH_NODE_B";
+pub const PYTHON_B_ENV: &str = "CLAIMBENCH_PYTHON_B";
+
+/// The interpreter variable that applies to `stack` (a registry name or a role alias), if set:
+/// `CLAIMBENCH_NODE_B` for a `…@b` instance when it is set, else `CLAIMBENCH_NODE`.
+fn chosen(stack: &str, env_var: &'static str, b_var: &'static str) -> Option<PathBuf> {
+    let b = stack.ends_with("@b").then(|| std::env::var_os(b_var)).flatten();
+    b.or_else(|| std::env::var_os(env_var)).map(PathBuf::from)
+}
+
 /// Finds node (`CLAIMBENCH_NODE` or `node` on PATH) and checks it is >= 20.
 pub fn node() -> Result<Toolchain, SupervisorError> {
-    let program = std::env::var_os("CLAIMBENCH_NODE").map(PathBuf::from).unwrap_or_else(|| "node".into());
+    node_for("")
+}
+
+/// [`node`] for one stack instance, whose `@b` role may have an interpreter of its own.
+pub fn node_for(stack: &str) -> Result<Toolchain, SupervisorError> {
+    let program = chosen(stack, "CLAIMBENCH_NODE", NODE_B_ENV).unwrap_or_else(|| "node".into());
     let version = probe(&program, &["--version"], "node", "20", "CLAIMBENCH_NODE")?;
     check("node", &version, NODE_MIN, "20", "CLAIMBENCH_NODE")?;
     Ok(Toolchain { interpreter: program, version: version.trim_start_matches('v').to_string() })
@@ -31,7 +48,12 @@ pub fn node() -> Result<Toolchain, SupervisorError> {
 
 /// Finds python (`CLAIMBENCH_PYTHON` or `python3` on PATH) and checks it is >= 3.10.
 pub fn python() -> Result<Toolchain, SupervisorError> {
-    let program = std::env::var_os("CLAIMBENCH_PYTHON").map(PathBuf::from).unwrap_or_else(|| "python3".into());
+    python_for("")
+}
+
+/// [`python`] for one stack instance, whose `@b` role may have an interpreter of its own.
+pub fn python_for(stack: &str) -> Result<Toolchain, SupervisorError> {
+    let program = chosen(stack, "CLAIMBENCH_PYTHON", PYTHON_B_ENV).unwrap_or_else(|| "python3".into());
     let version = probe(
         &program,
         &["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
@@ -41,6 +63,14 @@ pub fn python() -> Result<Toolchain, SupervisorError> {
     )?;
     check("python", &version, PYTHON_MIN, "3.10", "CLAIMBENCH_PYTHON")?;
     Ok(Toolchain { interpreter: program, version })
+}
+
+/// Whether `stack` runs on an interpreter chosen by variable rather than the one on PATH.
+pub fn interpreter_chosen(stack: &str, runtime: Runtime) -> bool {
+    match runtime {
+        Runtime::Node => chosen(stack, "CLAIMBENCH_NODE", NODE_B_ENV).is_some(),
+        Runtime::Python => chosen(stack, "CLAIMBENCH_PYTHON", PYTHON_B_ENV).is_some(),
+    }
 }
 
 /// The runtime's version, or an error saying how to get it.

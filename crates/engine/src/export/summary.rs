@@ -135,6 +135,13 @@ fn render(r: &LoadResult) -> String {
             ws.in_flight,
             ws.message_bytes
         );
+        if let Some(room) = &ws.broadcast {
+            let _ = writeln!(
+                out,
+                "  Broadcast {} members, {} of them sending: {} messages sent, each due at every member; latency is fan-out latency",
+                room.members, room.senders, room.sent
+            );
+        }
         let _ = writeln!(
             out,
             "  Sequence  {} lost, {} duplicated, {} out of order, {} unexpected",
