@@ -1,7 +1,7 @@
 #!/bin/bash
 # The load generator's own bar (issue 11): 10,000 WebSocket echo connections from one pinned
 # generator thread (CPU 0) against `claimbench serve STACK` (CPU 1), beside 1,000 for contrast.
-# For each run it prints the generator's CPU per echoed message and its peak RSS per connection
+# For each level it prints the generator's marginal CPU per echoed message, its peak RSS per connection
 # (from /usr/bin/time), and the app's CPU per echoed message (from /proc over the same run), so
 # the generator's cost can be read against the app's.
 #
@@ -21,27 +21,39 @@ APP=$(ss -ltnpH "sport = :$PORT" | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2
 app_cpu() {  # utime + stime of the app's process group, in seconds
   local pgid ticks
   pgid=$(ps -o pgid= -p "$APP" | tr -d ' ')
-  ticks=$(ps -o pid= -g "$pgid" | while read -r pid; do awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null; done | paste -sd+ | bc)
+  ticks=$(pgrep -g "$pgid" | while read -r pid; do awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null; done | paste -sd+ | bc)
   echo "scale=4; $ticks / $(getconf CLK_TCK)" | bc
 }
-for CONNECTIONS in 1000 10000; do
+# Each level runs twice, 3 s and 9 s of messages: the differences of CPU over the differences of
+# echoes are the marginal costs per echoed message, the handshakes and start-up taken out.
+measure() {  # CONNECTIONS SECONDS -> "generator_cpu_s app_cpu_s echoes peak_kib p99_ms failed lost"
+  local before after
   before=$(app_cpu)
   /usr/bin/time -f '%M' -o /tmp/ws_10k_time.txt \
-    $B load "ws://127.0.0.1:$PORT/ws/echo" --connections $CONNECTIONS --rate "$RATE" \
-    --duration 5s --warmup 1s --core 0 --json /tmp/ws_10k.json > /tmp/ws_10k_load.txt 2>&1 || true
+    $B load "ws://127.0.0.1:$PORT/ws/echo" --connections "$1" --rate "$RATE" \
+    --duration "$2s" --warmup 1s --core 0 --json /tmp/ws_10k.json > /tmp/ws_10k_load.txt 2>&1 || true
   after=$(app_cpu)
-  python3 - "$CONNECTIONS" "$before" "$after" <<'EOF'
+  python3 - "$before" "$after" <<'EOF'
 import json, sys
-connections, before, after = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 r = json.load(open('/tmp/ws_10k.json'))
-peak_kib = int(open('/tmp/ws_10k_time.txt').read().split()[-1])
 warm = r.get('warmup') or {}
-echoed = r['responses'] + warm.get('responses', 0)
 ws = r['websocket']
-print(f"{connections} connections: {r['responses']} echoes in {r['duration_s']:.1f} s ({r['achieved_rate']:.0f}/s), "
-      f"p99 {r['latency']['p99_us']/1000:.2f} ms, {ws['connect_failures']} failed handshakes, {ws['lost']} lost; "
-      f"generator {r['self_check']['cpu_s']/max(echoed,1)*1e6:.1f} µs CPU per echo, "
-      f"{peak_kib*1024/connections/1024:.1f} KiB peak RSS per connection; "
-      f"app {(after-before)/max(echoed,1)*1e6:.1f} µs CPU per echo (handshakes included)")
+print(r['self_check']['cpu_s'], float(sys.argv[2]) - float(sys.argv[1]), r['responses'] + warm.get('responses', 0),
+      open('/tmp/ws_10k_time.txt').read().split()[-1], r['latency']['p99_us'] / 1000, ws['connect_failures'], ws['lost'])
+EOF
+}
+for CONNECTIONS in 1000 10000; do
+  rm -f /tmp/ws_10k.json
+  short=$(measure $CONNECTIONS 3)
+  long=$(measure $CONNECTIONS 9)
+  python3 - "$CONNECTIONS" "$short" "$long" <<'EOF'
+import sys
+n = int(sys.argv[1])
+g1, a1, e1, _, _, f1, l1 = map(float, sys.argv[2].split())
+g2, a2, e2, kib, p99, f2, l2 = map(float, sys.argv[3].split())
+echoes = e2 - e1
+print(f"{n} connections: p99 {p99:.1f} ms (9 s run), {f1 + f2:.0f} failed handshakes, {l1 + l2:.0f} lost; "
+      f"per echoed message, marginal: generator {(g2 - g1) / echoes * 1e6:.1f} µs CPU, app {(a2 - a1) / echoes * 1e6:.1f} µs CPU; "
+      f"generator peak RSS {kib / 1024:.0f} MiB, {kib / n:.1f} KiB per connection")
 EOF
 done

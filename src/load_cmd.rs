@@ -147,8 +147,11 @@ pub struct LoadArgs {
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
 pub fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
-    // A connection holds a socket and a pacing timer; the rest is margin.
-    let wanted = 2 * plan.connections() as u64 + 1024;
+    // A connection holds a socket and, in a pool of up to FINE_TIMER_CONNECTIONS, a pacing
+    // timer; the rest is margin.
+    let connections = plan.connections() as u64;
+    let timers = if plan.connections() <= claimbench_engine::FINE_TIMER_CONNECTIONS { connections } else { 0 };
+    let wanted = connections + timers + 1024;
     match claimbench_platform::raise_open_file_limit(wanted) {
         Ok(limit) if limit < wanted => eprintln!(
             "warning: {} connections need about {wanted} open files and RLIMIT_NOFILE allows {limit}: raise it (`ulimit -n`) or expect connect errors",

@@ -40,3 +40,4 @@ pub use plan::{
 };
 pub use runner::{run, ProgressEvent};
 pub use selfcheck::Warning;
+pub use worker::FINE_TIMER_CONNECTIONS;

@@ -5,7 +5,7 @@
 //! from the calling thread, and joins every thread before returning, so nothing of a run
 //! outlives it. The numbers come from `collector`, the saturation verdict from `selfcheck`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,7 +19,7 @@ use crate::histogram::summarize;
 use crate::pacer::Pacer;
 use crate::plan::{Mode, PhaseKind, Plan, Protocol, RuntimeChoice, WsOptions};
 use crate::selfcheck::{allowed_cpus, cpu_list, judge};
-use crate::worker::{self, StartLine, WorkerProgress, WorkerSpec};
+use crate::worker::{self, StartLine, StopSignal, WorkerProgress, WorkerSpec};
 
 /// How often the calling thread looks at the workers and the cancel token.
 const POLL: Duration = Duration::from_millis(20);
@@ -52,7 +52,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         RuntimeChoice::Threads { .. } => None,
     };
     let phases = &validated.phases;
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(StopSignal::default());
     let start = StartLine::new(threads);
     let counters: Vec<Arc<WorkerProgress>> = (0..threads).map(|_| Arc::default()).collect();
     let connections = plan.connections();
@@ -92,7 +92,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
                     .spawn_scoped(scope, move || worker::run(spec));
                 if spawned.is_err() {
                     // The workers already waiting at the start line would wait forever.
-                    stop.store(true, Ordering::Relaxed);
+                    stop.stop();
                     start.abandon();
                 }
                 spawned.map_err(|source| EngineError::Runtime { what: "worker thread", source })
@@ -105,7 +105,7 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
             thread::sleep(POLL);
             if !stopping && cancel.is_cancelled() {
                 stopping = true;
-                stop.store(true, Ordering::Relaxed);
+                stop.stop();
                 progress(ProgressEvent::Stopping);
             }
             let Some(t0) = start.t0() else { continue };

@@ -13,29 +13,39 @@ use claimbench_platform::HighResTimer;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-/// One re-armable high-resolution timer.
+/// One re-armable timer: a high-resolution timerfd, or tokio's millisecond timer where the
+/// pool is too large for a descriptor each (see [`crate::worker`]).
 pub(crate) struct PaceTimer {
-    fd: AsyncFd<HighResTimer>,
+    fd: Option<AsyncFd<HighResTimer>>,
 }
 
 impl PaceTimer {
-    /// A disarmed timer registered with the current runtime.
+    /// A disarmed timerfd registered with the current runtime.
     pub fn new() -> io::Result<PaceTimer> {
         let timer = HighResTimer::new().map_err(io::Error::other)?;
         // SAFETY (tokio's I/O-safety contract): the AsyncFd owns the timer, whose descriptor is
         // neither replaced nor closed while it is registered.
         let fd = unsafe { AsyncFd::register_with_interest(timer, Interest::READABLE)? };
-        Ok(PaceTimer { fd })
+        Ok(PaceTimer { fd: Some(fd) })
     }
 
-    /// Sleeps for `d`, to within the kernel's timer resolution.
+    /// A timer on tokio's wheel: no descriptor, up to about a millisecond late.
+    pub fn coarse() -> PaceTimer {
+        PaceTimer { fd: None }
+    }
+
+    /// Sleeps for `d`, to within the kernel's timer resolution (a coarse timer: tokio's).
     pub async fn sleep(&self, d: Duration) -> io::Result<()> {
         if d.is_zero() {
             return Ok(());
         }
-        self.fd.get_ref().arm(d)?;
+        let Some(fd) = &self.fd else {
+            tokio::time::sleep(d).await;
+            return Ok(());
+        };
+        fd.get_ref().arm(d)?;
         loop {
-            let mut guard = self.fd.readable().await?;
+            let mut guard = fd.readable().await?;
             match guard.try_io(|fd| fd.get_ref().read_expiry()) {
                 Ok(result) => return result,
                 Err(_would_block) => continue,

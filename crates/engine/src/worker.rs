@@ -32,10 +32,44 @@ use crate::selfcheck::{allowed_cpus, pin_current_thread, thread_cpu_time};
 use crate::timer::PaceTimer;
 use crate::websocket;
 
-/// The longest single nap while waiting for a slot, so a stop request is seen promptly.
-const MAX_NAP: Duration = Duration::from_millis(100);
+/// A run's stop request: a flag every loop reads, and a notification that ends every wait for a
+/// slot at once. (Waits used to nap 100 ms at a time to look at the flag: 10,000 connections
+/// waiting for their slots then woke 100,000 times a second, and the connection whose slot was
+/// due queued behind them, hundreds of milliseconds late.)
+#[derive(Debug, Default)]
+pub(crate) struct StopSignal {
+    flag: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl StopSignal {
+    pub fn stop(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.wake.notify_waiters();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    /// Returns once a stop is requested.
+    async fn requested(&self) {
+        // A Notified future hears notify_waiters from its creation on, so a stop between the
+        // check and the await is not missed.
+        let notified = self.wake.notified();
+        if self.is_set() {
+            return;
+        }
+        notified.await;
+    }
+}
 /// Closed loop: pause after a failed connect, so a refusing server is not spun against.
 pub(crate) const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+/// The largest pool whose connections each get a timerfd for pacing. A bigger one (10,000
+/// connections) would need a descriptor per timer beside each socket, twice the descriptors, over
+/// a 20,000 `RLIMIT_NOFILE`; its connections wait on tokio's millisecond timer instead, so a send
+/// may leave up to about a millisecond late, which the send lag shows.
+pub const FINE_TIMER_CONNECTIONS: usize = 8192;
 /// Broadcast members that connect at the same time, below every stack's accept backlog.
 const ROOM_JOINS_AT_ONCE: usize = 128;
 
@@ -99,7 +133,7 @@ pub(crate) struct WorkerSpec<'a> {
     pub interval: Duration,
     pub validate_every: u64,
     pub start: &'a StartLine,
-    pub stop: Arc<AtomicBool>,
+    pub stop: Arc<StopSignal>,
     pub progress: Arc<WorkerProgress>,
 }
 
@@ -125,7 +159,7 @@ pub(crate) struct Ctx {
     picker: Picker,
     pub pacer: RefCell<Pacer>,
     pub collector: RefCell<Collector>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
     progress: Arc<WorkerProgress>,
     requests: Cell<u64>,
     errors: Cell<u64>,
@@ -145,7 +179,7 @@ impl Ctx {
     }
 
     pub fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.stop.is_set()
     }
 
     /// Records a finished request (or WebSocket message) and publishes the counts.
@@ -182,7 +216,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
     // forever.
     let setup = prepare(&spec);
     if setup.is_err() {
-        spec.stop.store(true, Ordering::Relaxed);
+        spec.stop.stop();
     }
     let t0 = spec.start.wait();
     let (rt, pool) = setup?;
@@ -258,6 +292,7 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
     let pool = rt.block_on(async move {
         // A room's members join a few hundred at a time: thousands of simultaneous connects
         // overflow the app's accept backlog, and a dropped SYN is retried only a second later.
+        let fine_timers = spec.connections <= FINE_TIMER_CONNECTIONS;
         let at_once = match protocol {
             Protocol::WebSocket(ws) if ws.broadcast.is_some() => ROOM_JOINS_AT_ONCE,
             _ => spec.connections.max(1),
@@ -265,7 +300,11 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
         let opening = futures_util::stream::iter(0..spec.connections)
             .map(|_| async move {
                 let counters = Rc::new(IoCounters::default());
-                let timer = PaceTimer::new().map_err(|source| EngineError::Runtime { what: "pacing timer", source })?;
+                let timer = if fine_timers {
+                    PaceTimer::new().map_err(|source| EngineError::Runtime { what: "pacing timer", source })?
+                } else {
+                    PaceTimer::coarse()
+                };
                 let mut vc = VirtualConnection {
                     conn: None,
                     ws: None,
@@ -390,8 +429,13 @@ pub(crate) async fn wait_until(ctx: &Ctx, timer: &PaceTimer, intended: Duration)
         if ctx.stopped() {
             return false;
         }
-        let nap = (intended - now).min(MAX_NAP);
-        if timer.sleep(nap).await.is_err() {
+        let nap = intended - now;
+        let slept = tokio::select! {
+            biased;
+            () = ctx.stop.requested() => return false,
+            slept = timer.sleep(nap) => slept,
+        };
+        if slept.is_err() {
             tokio::time::sleep(nap).await;
         }
     }
