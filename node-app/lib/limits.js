@@ -45,6 +45,10 @@ function readLimits(file = CONTRACT_PATH) {
   if (!body || !Number.isInteger(body.max_body_bytes)) {
     throw new Error(`${file}: POST /cpu/json needs request.max_body_bytes`);
   }
+  const upload = endpoint('POST', '/stream/upload').request;
+  if (!upload || !Number.isInteger(upload.max_body_bytes)) {
+    throw new Error(`${file}: POST /stream/upload needs request.max_body_bytes`);
+  }
   const wsMaxBytes = (route) => {
     const spec = endpoint('GET', route).websocket;
     if (!spec || !Number.isInteger(spec.max_message_bytes)) {
@@ -63,6 +67,11 @@ function readLimits(file = CONTRACT_PATH) {
     jsonBodyBytes: body.max_body_bytes,
     wsEchoMaxBytes: wsMaxBytes('/ws/echo'),
     wsRoomMaxBytes: wsMaxBytes('/ws/room'),
+    sseHz: range('/sse/ticks', 'hz'),
+    sseBytes: range('/sse/ticks', 'bytes'),
+    streamBytes: range('/stream/download', 'bytes'),
+    streamChunk: range('/stream/download', 'chunk'),
+    streamUploadBytes: upload.max_body_bytes,
   });
 }
 

@@ -44,6 +44,11 @@ class Limits:
     json_body_bytes: int
     ws_echo_max_bytes: int
     ws_room_max_bytes: int
+    sse_hz: IntRange
+    sse_bytes: IntRange
+    stream_bytes: IntRange
+    stream_chunk: IntRange
+    stream_upload_bytes: int
 
 
 def read_limits(path: Path = CONTRACT_PATH) -> Limits:
@@ -79,6 +84,10 @@ def read_limits(path: Path = CONTRACT_PATH) -> Limits:
     if not isinstance(body_bytes, int):
         raise ContractError(f"{path}: POST /cpu/json needs request.max_body_bytes")
 
+    upload_bytes = (endpoint("POST", "/stream/upload").get("request") or {}).get("max_body_bytes")
+    if not isinstance(upload_bytes, int):
+        raise ContractError(f"{path}: POST /stream/upload needs request.max_body_bytes")
+
     def ws_max_bytes(route: str) -> int:
         limit = (endpoint("GET", route).get("websocket") or {}).get("max_message_bytes")
         if not isinstance(limit, int):
@@ -96,6 +105,11 @@ def read_limits(path: Path = CONTRACT_PATH) -> Limits:
         json_body_bytes=body_bytes,
         ws_echo_max_bytes=ws_max_bytes("/ws/echo"),
         ws_room_max_bytes=ws_max_bytes("/ws/room"),
+        sse_hz=int_range("/sse/ticks", "hz"),
+        sse_bytes=int_range("/sse/ticks", "bytes"),
+        stream_bytes=int_range("/stream/download", "bytes"),
+        stream_chunk=int_range("/stream/download", "chunk"),
+        stream_upload_bytes=upload_bytes,
     )
 
 

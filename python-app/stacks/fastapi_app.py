@@ -5,12 +5,15 @@ validates and serializes through pydantic-core.
 Owns: routing, the handler kind of each endpoint, the request and response models, and turning
 FastAPI's own errors (its 422s and {"detail": ...} bodies) into the contract's 400 and
 {"error": ...} bodies. Leaves the computations to `claimbench_app.logic`, and the outbound client
-to `claimbench_app.upstream`. The WebSocket endpoints at the end take their rules and room
-registry from `claimbench_app.realtime`.
+to `claimbench_app.upstream`. The WebSocket endpoints take their rules and room registry from
+`claimbench_app.realtime`; the streamed bodies at the end their pattern and digest from
+`claimbench_app.streams` (a StreamingResponse for the download, `request.stream()` for the upload,
+as Starlette's documentation shows, so neither body is held whole).
 
 Two small ASGI guards keep the contract where FastAPI's defaults differ from it: the first value
-of a repeated query key wins (Starlette keeps the last), and a /cpu/json body over the contract's
-limit is a 413 before it is buffered (FastAPI has no body limit of its own).
+of a repeated query key wins (Starlette keeps the last), and a POST body over the contract's
+limit (/cpu/json's, or /stream/upload's) is a 413 before it is buffered (FastAPI has no body limit
+of its own).
 
 Handler kinds follow the contract's python_handler_style, which the GIL experiments depend on:
 CPU endpoints are plain `def` (FastAPI runs them in its threadpool, as its docs advise for blocking
@@ -34,13 +37,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from claimbench_app import logic, realtime
+from claimbench_app import logic, realtime, sse, streams
 from claimbench_app.limits import LIMITS, IntRange
 from claimbench_app.logic import EndpointError
 from claimbench_app.upstream import Upstream
@@ -72,6 +75,20 @@ Fanout = query_int(LIMITS.fanout)
 FibN = query_int(LIMITS.fib_n)
 HashRounds = query_int(LIMITS.hash_rounds)
 MatmulN = query_int(LIMITS.matmul_n)
+StreamChunk = query_int(LIMITS.stream_chunk)
+SseHz = query_int(LIMITS.sse_hz)
+# `bytes` would shadow the builtin here too.
+SseBytes = Annotated[
+    int,
+    BeforeValidator(_digits_only),
+    Query(alias="bytes", ge=LIMITS.sse_bytes.lo, le=LIMITS.sse_bytes.hi),
+]
+# `bytes` would shadow the builtin, so the parameter is read under an alias.
+StreamBytes = Annotated[
+    int,
+    BeforeValidator(_digits_only),
+    Query(alias="bytes", ge=LIMITS.stream_bytes.lo, le=LIMITS.stream_bytes.hi),
+]
 MatmulImpl = Annotated[Literal[LIMITS.matmul_impls], Query()]  # type: ignore[valid-type]
 
 
@@ -205,12 +222,12 @@ class ContractGuards:
             if b"&" in query:
                 scope = dict(scope, query_string=_first_values(query))
             if scope["method"] == "POST":
-                if _declared_length(scope) > logic.MAX_JSON_BODY_BYTES:
+                limit, too_large = _body_limit(scope["path"])
+                if _declared_length(scope) > limit:
                     # Outside the app, where FastAPI's exception handlers do not reach.
-                    too_large = logic.body_too_large()
                     await _error(too_large.status, too_large.message)(scope, receive, send)
                     return
-                receive = _limited(receive)
+                receive = _limited(receive, limit, too_large)
         await self.app(scope, receive, send)
 
 
@@ -224,6 +241,13 @@ def _first_values(query: bytes) -> bytes:
     return urlencode(first).encode("latin-1")
 
 
+def _body_limit(path: str) -> tuple[int, EndpointError]:
+    """A POST body's limit on `path`, and the 413 that answers a body over it."""
+    if path == "/stream/upload":
+        return streams.UPLOAD_MAX_BYTES, streams.upload_too_large()
+    return logic.MAX_JSON_BODY_BYTES, logic.body_too_large()
+
+
 def _declared_length(scope: Scope) -> int:
     for name, value in scope["headers"]:
         if name == b"content-length" and value.isdigit():
@@ -231,9 +255,8 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-def _limited(receive: Receive) -> Receive:
-    """`receive` that refuses a streamed (chunked) body once it passes the limit."""
-    limit = logic.MAX_JSON_BODY_BYTES
+def _limited(receive: Receive, limit: int, too_large: EndpointError) -> Receive:
+    """`receive` that refuses a streamed (chunked) body once it passes `limit`."""
     size = 0
 
     async def counted() -> Message:
@@ -242,7 +265,7 @@ def _limited(receive: Receive) -> Receive:
         size += len(message.get("body", b""))
         if size > limit:
             # FastAPI re-raises an HTTPException from reading the body, so this stays a 413.
-            raise HTTPException(413, detail=logic.body_too_large().message)
+            raise HTTPException(413, detail=too_large.message)
         return message
 
     return counted
@@ -369,6 +392,15 @@ def cpu_json(body: Orders) -> Totals:
 # WebSocket endpoints (group "realtime"); a plain GET on their paths is a 426
 
 
+@app.get("/sse/ticks")
+async def sse_ticks(hz: SseHz = LIMITS.sse_hz.default, size: SseBytes = LIMITS.sse_bytes.default) -> StreamingResponse:
+    # Server-sent events from the process's shared ticker (claimbench_app.sse); Starlette closes
+    # the generator when the client goes away, which unsubscribes it.
+    return StreamingResponse(
+        sse.subscribe(hz, size), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
 @app.get("/ws/echo")
 @app.get("/ws/room")
 async def websocket_plain_get() -> JSONResponse:
@@ -432,3 +464,35 @@ async def ws_room(websocket: WebSocket) -> None:
                     ROOMS.leave(name, member)
     finally:
         ROOMS.leave(name, websocket)
+
+
+# ---------------------------------------------------------------------------------------------
+# Streamed bodies (group "streams"): async def, on the event loop
+
+
+class Uploaded(BaseModel):
+    bytes: int
+    sha256: str
+
+
+@app.get("/stream/download")
+async def stream_download(size: StreamBytes, chunk: StreamChunk = LIMITS.stream_chunk.default) -> StreamingResponse:
+    # A sync iterator would be run in the threadpool chunk by chunk; an async generator keeps
+    # the writes on the event loop, where Starlette awaits each send (its backpressure).
+    async def body() -> AsyncIterator[memoryview]:
+        for piece in streams.download_chunks(size, chunk):
+            yield piece
+
+    return StreamingResponse(body(), media_type="application/octet-stream")
+
+
+@app.post("/stream/upload")
+async def stream_upload(request: Request) -> Uploaded:
+    digest = streams.UploadDigest()
+    try:
+        async for piece in request.stream():
+            digest.update(piece)
+    except HTTPException as err:
+        # The ASGI guard's 413 for a chunked body over the limit, raised from inside receive.
+        raise EndpointError(err.status_code, str(err.detail)) from None
+    return Uploaded.model_validate(digest.result())

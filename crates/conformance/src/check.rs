@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::compare::{json_equal, substitute_stack};
 use crate::database::{check_counters, check_shape, CountersProbe};
+use crate::sse::check_sse_example;
 use crate::websocket::check_ws_example;
 
 /// How early a timed response may arrive: both runtimes' timers work in whole milliseconds, and
@@ -97,6 +98,16 @@ pub fn check_stack(
             });
         }
     }
+    for endpoint in &contract.endpoints {
+        for example in &endpoint.sse_examples {
+            results.push(CheckResult {
+                stack: stack.to_string(),
+                endpoint: format!("SSE {}", endpoint.path),
+                example: example.name.clone(),
+                failures: check_sse_example(&client, base_url, endpoint, example),
+            });
+        }
+    }
     if websockets > 0 {
         results.push(CheckResult {
             stack: stack.to_string(),
@@ -129,10 +140,15 @@ fn check_example(
         let path = root.join(rel);
         std::fs::read(&path).map_err(|source| ConformanceError::Fixture { example: example.name.clone(), path, source })
     };
-    let body = match (&example.request_body_file, &example.request_body_text) {
-        (Some(file), _) => Some(read(file)?),
-        (None, Some(text)) => Some(text.clone().into_bytes()),
-        (None, None) => None,
+    if let Some(declared) = example.request_declared_length {
+        return Ok(check_declared_length(base_url, stack, endpoint, example, declared));
+    }
+    let body = match (&example.request_body_file, &example.request_body_text, example.request_pattern_bytes) {
+        (Some(file), _, _) => Some(reqwest::blocking::Body::from(read(file)?)),
+        (None, Some(text), _) => Some(reqwest::blocking::Body::from(text.clone().into_bytes())),
+        // No length given: reqwest sends it chunked, as a streaming client would.
+        (None, None, Some(len)) => Some(reqwest::blocking::Body::new(PatternReader { offset: 0, len })),
+        (None, None, None) => None,
     };
     let expected_body = example.body_file.as_deref().map(read).transpose()?;
     let method = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes())
@@ -165,6 +181,9 @@ fn check_example(
     }
     check_headers(&headers, example, &mut failures);
     check_body(&bytes, example, expected_body.as_deref(), stack, &mut failures);
+    if let Some(len) = example.body_pattern_bytes {
+        check_pattern_body(&bytes, len, &mut failures);
+    }
     if let Some(expect) = &example.db {
         check_shape(&bytes, expect, &mut failures);
         if let Some(probe) = database {
@@ -240,6 +259,116 @@ fn check_body(bytes: &[u8], example: &Example, expected_file: Option<&[u8]>, sta
             .unwrap_or(false);
         if !is_error {
             failures.push(format!("body: expected {{\"error\": \"...\"}}, got {}", preview(bytes)));
+        }
+    }
+}
+
+/// Reads the first `len` bytes of the stream pattern, in whatever sizes the caller asks for.
+struct PatternReader {
+    offset: u64,
+    len: u64,
+}
+
+impl std::io::Read for PatternReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = usize::try_from(self.len - self.offset).unwrap_or(usize::MAX).min(buf.len());
+        claimbench_model::contract::fill_stream_pattern(self.offset, &mut buf[..n]);
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Lowercase hex SHA-256, the contract's stream digest.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A streamed download must be the pattern: the same length and the same SHA-256.
+fn check_pattern_body(bytes: &[u8], len: u64, failures: &mut Vec<String>) {
+    if bytes.len() as u64 != len {
+        failures.push(format!("stream body: expected {len} bytes, got {}", bytes.len()));
+        return;
+    }
+    let expected = claimbench_model::contract::stream_pattern(bytes.len());
+    let (want, got) = (sha256_hex(&expected), sha256_hex(bytes));
+    if want != got {
+        failures.push(format!(
+            "stream body: SHA-256 {got} is not the pattern's {want}; {}",
+            byte_difference(&expected, bytes)
+        ));
+    }
+}
+
+/// Sends only the headers of a request whose `Content-Length` declares `declared` bytes and
+/// reads the answer, which the server must give from the header alone (reqwest cannot send a
+/// length it does not mean). The connection is closed afterwards, unread body and all.
+fn check_declared_length(
+    base_url: &str,
+    stack: &str,
+    endpoint: &Endpoint,
+    example: &Example,
+    declared: u64,
+) -> Vec<String> {
+    use std::io::Write;
+    let Some(authority) = base_url.strip_prefix("http://") else {
+        return vec![format!("{base_url} is not an http:// URL")];
+    };
+    let authority = authority.trim_end_matches('/');
+    let content_type = example.request_content_type.as_deref().unwrap_or("application/octet-stream");
+    let request = format!(
+        "{} {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\n\r\n",
+        endpoint.method,
+        endpoint.target(example)
+    );
+    let exchange = || -> std::io::Result<Vec<u8>> {
+        let mut stream = std::net::TcpStream::connect(authority)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.write_all(request.as_bytes())?;
+        read_one_response(&mut stream)
+    };
+    let raw = match exchange() {
+        Ok(raw) => raw,
+        Err(e) => {
+            return vec![format!("a request declaring {declared} bytes got no answer from its headers alone: {e}")]
+        }
+    };
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return vec![format!("not an HTTP response: {}", preview(&raw))];
+    };
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
+    let status: Option<u16> = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let mut failures = Vec::new();
+    if status != Some(example.status) {
+        failures.push(format!("status: expected {}, got {status:?}; body {}", example.status, preview(body)));
+    }
+    check_body(body, example, None, stack, &mut failures);
+    failures
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` (or one ended by the server's close).
+fn read_one_response(stream: &mut std::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|len| raw.len() >= split + 4 + len) {
+                return Ok(raw);
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // A server that answers early and then resets the unread body still answered.
+            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(raw),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -336,6 +465,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_body_of_the_wrong_length_or_content_fails() {
+        let mut failures = Vec::new();
+        check_pattern_body(&claimbench_model::contract::stream_pattern(300), 300, &mut failures);
+        assert!(failures.is_empty(), "{failures:?}");
+        check_pattern_body(&claimbench_model::contract::stream_pattern(299), 300, &mut failures);
+        assert!(failures[0].contains("expected 300 bytes, got 299"), "{failures:?}");
+        let mut swapped = claimbench_model::contract::stream_pattern(300);
+        swapped.swap(10, 11);
+        failures.clear();
+        check_pattern_body(&swapped, 300, &mut failures);
+        assert!(failures[0].contains("SHA-256") && failures[0].contains("byte 10"), "{failures:?}");
+    }
+
+    #[test]
+    fn the_pattern_reader_streams_exactly_the_pattern() {
+        use std::io::Read;
+        let mut body = Vec::new();
+        PatternReader { offset: 0, len: 1000 }.read_to_end(&mut body).unwrap();
+        assert_eq!(body, claimbench_model::contract::stream_pattern(1000));
+        assert_eq!(sha256_hex(&body), "4e4c294b331f7a2099a379bec34b9f9fc03dc46ab465d998f4d683da53487e6d");
+    }
+
+    #[test]
     fn byte_difference_points_at_the_first_differing_byte() {
         let msg = byte_difference(b"{\"a\":1,\"b\":2}", b"{\"a\":1,\"b\":3}");
         assert!(msg.contains("byte 11"), "{msg}");
@@ -354,7 +506,8 @@ mod tests {
                 || example.db.is_some()
                 || example.body_json.is_some()
                 || example.body_text.is_some()
-                || example.body_file.is_some();
+                || example.body_file.is_some()
+                || example.body_pattern_bytes.is_some();
             assert!(expects_something, "example {} checks no body", example.name);
         }
     }

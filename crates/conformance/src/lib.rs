@@ -5,7 +5,9 @@
 //! canonically, byte-exact where the contract says so), each error case, minimum latencies and the
 //! upstream hit counts, for the database examples the answer's shape and the database's own
 //! statement counters, and for WebSocket endpoints HttpArena's list: the 101 and its
-//! `Sec-WebSocket-Accept`, echoes in order, close codes, and a health check afterwards. Starting
+//! `Sec-WebSocket-Accept`, echoes in order, close codes, and a health check afterwards; for the
+//! event streams their framing, consecutive ids, sizes and freshness; for the streamed bodies
+//! their length and SHA-256. Starting
 //! the stacks is the supervisor's job; this crate only talks HTTP
 //! to a base URL it is given.
 
@@ -14,6 +16,7 @@
 mod check;
 mod compare;
 mod database;
+mod sse;
 mod table;
 mod websocket;
 

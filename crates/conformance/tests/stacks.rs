@@ -35,9 +35,10 @@ fn conforms(stack: &str, workers: u32) {
     let examples: usize = contract.endpoints.iter().map(|e| e.examples.len()).sum();
     let ws_examples: usize = contract.endpoints.iter().map(|e| e.ws_examples.len()).sum();
     let after_ws = usize::from(ws_examples > 0);
+    let sse_examples: usize = contract.endpoints.iter().map(|e| e.sse_examples.len()).sum();
     assert_eq!(
         results.len(),
-        examples + ws_examples + after_ws + 1,
+        examples + ws_examples + sse_examples + after_ws + 1,
         "every example plus the health and Date checks ran"
     );
     let failed = results.iter().filter(|r| !r.passed()).count();

@@ -30,7 +30,11 @@ pub fn expected(contract: &Contract, root: &Path, stack: &str, request: &Request
         .filter(|e| e.method.as_str() == request.method)
         .flat_map(|e| e.examples.iter().map(move |x| (e, x)))
         .find(|(e, x)| {
-            e.target(x) == request.path && x.request_body_file == request.body_file && x.request_body_text.is_none()
+            e.target(x) == request.path
+                && x.request_body_file == request.body_file
+                && x.request_pattern_bytes == request.body_pattern_bytes
+                && x.request_body_text.is_none()
+                && x.request_declared_length.is_none()
         })
         .map(|(_, x)| x)
         .ok_or_else(|| {
@@ -39,11 +43,20 @@ pub fn expected(contract: &Contract, root: &Path, stack: &str, request: &Request
                  checked: add one with its expected body",
                 request.method,
                 request.path,
-                request.body_file.as_deref().map(|f| format!(" with {f}")).unwrap_or_default()
+                request
+                    .body_file
+                    .as_deref()
+                    .map(|f| format!(" with {f}"))
+                    .or(request.body_pattern_bytes.map(|n| format!(" with {n} bytes of the stream pattern")))
+                    .unwrap_or_default()
             )
         })?;
     let body = match (&example.body_text, &example.body_file) {
         (Some(text), _) => Some(Bytes::from(text.clone())),
+        (None, None) if example.body_pattern_bytes.is_some() => {
+            let len = example.body_pattern_bytes.unwrap_or_default();
+            Some(pattern_body(len).map_err(|e| format!("example '{}': {e}", example.name))?)
+        }
         (None, Some(file)) => {
             let path = root.join(file);
             Some(Bytes::from(std::fs::read(&path).map_err(|e| {
@@ -60,6 +73,13 @@ pub fn expected(contract: &Contract, root: &Path, stack: &str, request: &Request
         },
         upstream_calls: example.upstream_calls.unwrap_or(0),
     })
+}
+
+/// The first `len` bytes of the stream pattern, held whole: a streamed body's expectation under
+/// load, or a generated upload (the engine sends a body it holds).
+pub fn pattern_body(len: u64) -> Result<Bytes, String> {
+    let len = usize::try_from(len).map_err(|_| format!("a {len}-byte body does not fit in memory here"))?;
+    Ok(Bytes::from(claimbench_model::contract::stream_pattern(len)))
 }
 
 #[cfg(test)]

@@ -133,6 +133,17 @@ impl RealLab {
         Ok(bytes)
     }
 
+    /// The first `len` bytes of the stream pattern, generated once per length and shared.
+    fn pattern(&mut self, len: u64) -> Result<Bytes, LabFailure> {
+        let key = format!("pattern:{len}");
+        if let Some(body) = self.bodies.get(&key) {
+            return Ok(body.clone());
+        }
+        let bytes = crate::expected::pattern_body(len).map_err(failure)?;
+        self.bodies.insert(key, bytes.clone());
+        Ok(bytes)
+    }
+
     /// The template of `request` with the contract's expectation for `stack`, and the upstream
     /// calls each successful response costs.
     fn template(&mut self, request: &Request, stack: &str) -> Result<(RequestTemplate, u64), LabFailure> {
@@ -141,6 +152,10 @@ impl RealLab {
         if let Some(file) = &request.body_file {
             template.body = self.body(file)?;
             template.headers.push(("content-type".into(), "application/json".into()));
+        }
+        if let Some(len) = request.body_pattern_bytes {
+            template.body = self.pattern(len)?;
+            template.headers.push(("content-type".into(), "application/octet-stream".into()));
         }
         if self.contract.is_none() {
             let path = self.supervisor.root().join(CONTRACT);

@@ -48,6 +48,22 @@ pub struct Endpoint {
     /// WebSocket exchanges every stack must give (HTTP examples stay in `examples`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ws_examples: Vec<WsExample>,
+    /// Server-sent-event subscriptions every stack must serve (the error cases stay in
+    /// `examples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sse_examples: Vec<SseExample>,
+}
+
+/// One subscription to an event stream: the events that must arrive, framed and timed as the
+/// endpoint's definition says.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SseExample {
+    pub name: String,
+    /// Query string without the leading `?`, already percent-encoded.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// How many events to read and check before closing.
+    pub events: u32,
 }
 
 /// The limits of a WebSocket endpoint's messages.
@@ -113,6 +129,41 @@ impl WsMessage {
             }
         }
     }
+}
+
+/// The period of the stream pattern: a prime, so that no chunk size lines up with it.
+pub const STREAM_PATTERN_PERIOD: u64 = 251;
+
+/// The byte at `offset` of every streamed body (`/stream/download`, the uploads claimbench
+/// sends): `offset mod 251`, as the contract's `notes.streams` defines it.
+pub fn stream_pattern_byte(offset: u64) -> u8 {
+    (offset % STREAM_PATTERN_PERIOD) as u8
+}
+
+/// Fills `buf` with the stream pattern from `offset` on, so a body can be produced (or checked)
+/// chunk by chunk without ever holding it whole.
+pub fn fill_stream_pattern(offset: u64, buf: &mut [u8]) {
+    let mut next = stream_pattern_byte(offset);
+    let period = STREAM_PATTERN_PERIOD as usize;
+    let head = buf.len().min(period);
+    for byte in &mut buf[..head] {
+        *byte = next;
+        next = if u64::from(next) + 1 == STREAM_PATTERN_PERIOD { 0 } else { next + 1 };
+    }
+    // The rest repeats the first period: copy what is filled, doubling (100 MB in a few copies).
+    let mut filled = head;
+    while filled < buf.len() {
+        let take = (filled - filled % period).min(buf.len() - filled);
+        buf.copy_within(..take, filled);
+        filled += take;
+    }
+}
+
+/// The first `len` bytes of the stream pattern (for bodies small enough to hold).
+pub fn stream_pattern(len: usize) -> Vec<u8> {
+    let mut body = vec![0; len];
+    fill_stream_pattern(0, &mut body);
+    body
 }
 
 /// The group of the contract's core HTTP endpoints, which every stack implements unless its
@@ -191,6 +242,14 @@ pub struct Example {
     pub request_body_text: Option<String>,
     #[serde(default)]
     pub request_content_type: Option<String>,
+    /// Request body: the first this many bytes of the stream pattern ([`stream_pattern`]),
+    /// generated and sent chunked, never read from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_pattern_bytes: Option<u64>,
+    /// No body is sent, but `Content-Length` declares this many bytes: for a limit the server must
+    /// refuse from the header alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_declared_length: Option<u64>,
     pub status: u16,
     /// Expected media type, compared without parameters such as `charset`.
     #[serde(default)]
@@ -204,6 +263,10 @@ pub struct Example {
     /// Expected body, byte for byte, read from this file.
     #[serde(default)]
     pub body_file: Option<String>,
+    /// The body must be the first this many bytes of the stream pattern: its length and SHA-256
+    /// are compared with the pattern's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_pattern_bytes: Option<u64>,
     /// The body must be a JSON object with a string field `error`.
     #[serde(default)]
     pub error: bool,
@@ -353,6 +416,21 @@ mod tests {
         assert_eq!(messages[2].payload().unwrap(), b"aaa");
         assert_eq!(WsMessage::BinaryHex("0g".into()).payload(), None);
         assert_eq!(WsMessage::BinaryHex("abc".into()).payload(), None);
+    }
+
+    #[test]
+    fn the_stream_pattern_wraps_at_251_from_any_offset() {
+        assert_eq!(stream_pattern(3), [0, 1, 2]);
+        let long = stream_pattern(600);
+        assert_eq!((long[250], long[251], long[252], long[502]), (250, 0, 1, 0));
+        // A chunk filled from an offset equals that slice of the whole.
+        let mut chunk = [0u8; 97];
+        fill_stream_pattern(400, &mut chunk);
+        assert_eq!(&chunk[..], &long[400..497]);
+        assert_eq!(stream_pattern_byte(251 * 1_000_000 + 7), 7);
+        let mut wide = vec![0u8; 2000];
+        fill_stream_pattern(5, &mut wide);
+        assert_eq!(&wide[..], &stream_pattern(2005)[5..]);
     }
 
     #[test]

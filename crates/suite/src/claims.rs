@@ -171,6 +171,13 @@ pub enum Metric {
     /// SYNs here.
     #[serde(rename = "connect_p99")]
     ConnectP99,
+    /// Body bytes moved per second (both directions, so a download's and an upload's alike):
+    /// the bytes of one exchange over its mean time, times the connections, so a stream still
+    /// running when the window closes does not count as if it fitted in it.
+    BodyThroughput,
+    /// App CPU-seconds per GB (10^9 bytes) moved, both directions.
+    #[serde(rename = "cpu_per_gb")]
+    CpuPerGb,
 }
 
 impl Metric {
@@ -178,7 +185,7 @@ impl Metric {
     /// is (latency, CPU, memory, errors, start time). Decides which way a stack that failed its
     /// error budget loses.
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Metric::Throughput | Metric::SloMaxRate | Metric::SloRatePerCore)
+        matches!(self, Metric::Throughput | Metric::SloMaxRate | Metric::SloRatePerCore | Metric::BodyThroughput)
     }
 
     /// True for the metrics that a late send moves (the latencies, and the SLO search built on
@@ -205,6 +212,8 @@ impl Metric {
             Metric::DbCpuPer1k => "database CPU-seconds per 1,000 requests",
             Metric::AppDbCpuPer1k => "app and database CPU-seconds per 1,000 requests",
             Metric::ConnectP99 => "p99 connect time",
+            Metric::BodyThroughput => "body throughput",
+            Metric::CpuPerGb => "app CPU-seconds per GB moved",
         }
     }
 }

@@ -442,6 +442,11 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).copied().and_then(positive),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
         Metric::ConnectP99 => load.and_then(|l| positive(l.connect.as_ref()?.p99_us / 1000.0)),
+        Metric::BodyThroughput => load.and_then(|l| {
+            let per_exchange = (l.bytes_in + l.bytes_out) as f64 / ok_responses(l) as f64;
+            positive(per_exchange * f64::from(l.plan.connections) / (l.latency.mean_us / 1e6))
+        }),
+        Metric::CpuPerGb => load.and_then(|l| positive(m.app_cpu_s / ((l.bytes_in + l.bytes_out) as f64 / 1e9))),
         Metric::DbCpuPer1k => load.and_then(|l| {
             let db = m.scalars.get(&Scalar::DatabaseCpuS)?;
             positive(db / ok_responses(l) as f64 * 1000.0)

@@ -22,14 +22,18 @@ pub struct Instance {
     pub wide: bool,
 }
 
-/// One request shape: method, path and query, and an optional body file; or a WebSocket path
-/// and what its connections send.
+/// One request shape: method, path and query, and an optional body (a file, or generated); or a
+/// WebSocket path and what its connections send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub method: String,
     pub path: String,
     /// Body file relative to the repository root, sent as application/json.
     pub body_file: Option<String>,
+    /// A body of this many bytes of the contract's stream pattern, generated in memory and sent
+    /// as application/octet-stream (a 100 MiB upload needs no fixture file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_pattern_bytes: Option<u64>,
     /// A WebSocket load: each connection upgrades on `path` once and sends messages instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WsRequest>,
@@ -47,9 +51,9 @@ pub struct WsRequest {
 }
 
 impl Request {
-    /// A plain GET of `path`.
+    /// A plain GET of `path` (with its query), no body.
     pub fn get(path: &str) -> Request {
-        Request { method: "GET".into(), path: path.into(), body_file: None, websocket: None }
+        Request { method: "GET".into(), path: path.into(), body_file: None, body_pattern_bytes: None, websocket: None }
     }
 
     /// WebSocket messages on `path`.
@@ -168,6 +172,10 @@ pub struct Unit {
     /// needs (an open-loop rate that gives its samples sooner).
     #[serde(default)]
     pub max_trial: Option<Duration>,
+    /// The longest warm-up before each trial, when the profile's is longer than this unit needs
+    /// (the app is warm from the unit's earlier trials, and one exchange is long).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_warmup: Option<Duration>,
 }
 
 fn judged_on_latency_default() -> bool {
@@ -178,6 +186,11 @@ impl Unit {
     /// The measured window of one trial of this unit under a profile whose trial is `trial`.
     pub fn trial(&self, trial: Duration) -> Duration {
         self.max_trial.map_or(trial, |max| trial.min(max))
+    }
+
+    /// The warm-up before one trial of this unit under a profile whose warm-up is `warmup`.
+    pub fn warmup(&self, warmup: Duration) -> Duration {
+        self.max_warmup.map_or(warmup, |max| warmup.min(max))
     }
 }
 
@@ -235,6 +248,7 @@ fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
         judged_on_latency: true,
         fresh: false,
         max_trial: None,
+        max_warmup: None,
     }
 }
 
@@ -278,7 +292,7 @@ fn labels(list: &[&str]) -> Vec<String> {
 
 /// What each experiment measures and why, one sentence each, as the report shows it. A test
 /// checks that every experiment of the catalogue has one.
-const PURPOSES: [(&str, &str); 12] = [
+const PURPOSES: [(&str, &str); 13] = [
     (
         "E-overhead",
         "Throughput of a trivial `/json` handler, so the framework's own cost per request is known before any claim about I/O or CPU work leans on it.",
@@ -322,6 +336,10 @@ const PURPOSES: [(&str, &str); 12] = [
     (
         "E-coldstart",
         "Time from spawn to the first answer and memory at rest, since a serverless function pays its cold start on every new instance.",
+    ),
+    (
+        "E-stream",
+        "Body throughput and app CPU per GB of a 100 MiB download and a 100 MiB upload on one connection and of 16 concurrent 8 MiB streams each way, because the article says Node \"can manage large data streams\".",
     ),
     (
         "E-workers",
@@ -472,6 +490,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 method: if body.is_some() { "POST".into() } else { "GET".into() },
                 path: path.into(),
                 body_file: body.map(String::from),
+                body_pattern_bytes: None,
                 websocket: None,
             };
             cpu_units.push(Unit {
@@ -558,6 +577,9 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
             )
         }],
     ));
+
+    // Between E-cost and E-db, which run the same one-worker instances, so it starts none.
+    list.push(stream_experiment(profile));
 
     // Every E-db trial holds hundreds of answers (the slowest, /queries, serves about 200 req/s on
     // one core) within DB_TRIAL, so a longer nightly trial would add only time.
@@ -709,6 +731,63 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
     // W workers need W app CPUs of their own; on fewer the layout, not the runtime, decides.
     workers.needs = Needs { app_cpus: *counts.last().expect("1 and 2 at least"), generator_cpus: 1 };
     list
+}
+
+/// E-stream's large body, streamed on one connection: 100 MiB, a body no app would buffer.
+pub const STREAM_LARGE_BYTES: u64 = 100 * 1024 * 1024;
+/// E-stream's body for many concurrent streams.
+pub const STREAM_CONCURRENT_BYTES: u64 = 8 * 1024 * 1024;
+/// E-stream's concurrent streams: connections, each one stream at a time.
+pub const STREAM_CONNECTIONS: u32 = 16;
+/// The longest measured window of an E-stream trial. The evidence reads the time of each whole
+/// exchange, not the window (see `body_throughput`), so a window that holds one 100 MiB exchange
+/// (a few tenths of a second on loopback) measures it; the closed loop waits for the exchanges it
+/// sent. Four units of 12 pairs fit nightly's budget only this short.
+pub const STREAM_TRIAL: Duration = Duration::from_millis(250);
+/// E-stream's warm-up before each trial: none, so a long exchange sent in a warm-up cannot run past
+/// it into the window. The app is warm from the unit's earlier trials; only the first trial of
+/// each unit and stack meets its stream path cold, alike in both stacks.
+pub const STREAM_WARMUP: Duration = Duration::ZERO;
+
+/// E-stream: the streams group's download and upload, large on one connection and smaller on
+/// many, closed loop, every stack the same parameters.
+fn stream_experiment(profile: &Profile) -> Experiment {
+    let download = |bytes: u64| Request::get(&format!("/stream/download?bytes={bytes}"));
+    let upload = |bytes: u64| Request {
+        method: "POST".into(),
+        body_pattern_bytes: Some(bytes),
+        ..Request::get("/stream/upload")
+    };
+    let connections = profile.connections(STREAM_CONNECTIONS);
+    let shapes = [
+        ("download c=1", download(STREAM_LARGE_BYTES), 1),
+        ("upload c=1", upload(STREAM_LARGE_BYTES), 1),
+        (&*format!("download c={STREAM_CONNECTIONS}"), download(STREAM_CONCURRENT_BYTES), connections),
+        (&*format!("upload c={STREAM_CONNECTIONS}"), upload(STREAM_CONCURRENT_BYTES), connections),
+    ]
+    .map(|(label, request, connections)| (label.to_string(), request, connections));
+    let units = shapes
+        .into_iter()
+        .map(|(label, request, connections)| {
+            let endpoint = request.path.clone();
+            Unit {
+                max_trial: Some(STREAM_TRIAL),
+                max_warmup: Some(STREAM_WARMUP),
+                ..unit(&label, &endpoint, Load::Closed { request, connections })
+            }
+        })
+        .collect();
+    experiment(
+        "E-stream",
+        "Large streams",
+        "`GET /stream/download` and `POST /stream/upload` (the contract's pattern, checked by length and digest)",
+        &format!(
+            "closed loop: one 100 MiB download and one 100 MiB upload at a time on one connection; \
+             {STREAM_CONNECTIONS} connections each streaming 8 MiB at a time, each way: body throughput \
+             (bytes per exchange over its time, times the connections) and app CPU-seconds per GB moved"
+        ),
+        units,
+    )
 }
 
 /// What a profile runs of `experiments` for `claims`: everything, or with `primary_only` just the

@@ -399,7 +399,8 @@ impl Runner<'_> {
                         (step + p.trial_warmup.min(SEARCH_STEP_WARMUP) + TRIAL_OVERHEAD) * TYPICAL_SEARCH_STEPS
                     }
                     Load::Mixed { .. } => {
-                        e.units[step.unit].trial(p.trial) + p.trial_warmup + TRIAL_OVERHEAD + Duration::from_millis(300)
+                        let unit = &e.units[step.unit];
+                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + Duration::from_millis(300)
                     }
                     load => {
                         let unit = &e.units[step.unit];
@@ -408,7 +409,7 @@ impl Runner<'_> {
                         } else {
                             Duration::ZERO
                         };
-                        unit.trial(p.trial) + p.trial_warmup + TRIAL_OVERHEAD + joins
+                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + joins
                     }
                 };
             }
@@ -685,7 +686,9 @@ impl Runner<'_> {
                             self.slo_search(&instance, search, seed)
                         }
                         load => {
-                            self.lab.measure(&instance, load, unit.trial(self.profile.trial), self.profile.trial_warmup)
+                            let (trial, warmup) =
+                                (unit.trial(self.profile.trial), unit.warmup(self.profile.trial_warmup));
+                            self.lab.measure(&instance, load, trial, warmup)
                         }
                     };
                     m.canary_after_ms = self.lab.canary_ms();

@@ -62,18 +62,25 @@ const INPUTS = {
   none: () => undefined,
   query: (req) => req.query,
   json: (req) => req.body,
+  stream: (req) => req,
 };
 
 const SENDERS = {
   json: (res, value) => res.json(value),
   text: (res, value) => res.type('text/plain').send(value),
   html: (res, value) => res.type('text/html; charset=utf-8').send(value),
+  // The handler has written the body itself.
+  stream: () => {},
 };
 
 /** The middleware chain for one endpoint: body parsing where it takes JSON, then the handler. */
 function routeHandlers(endpoint) {
   const input = INPUTS[endpoint.input];
   const send = SENDERS[endpoint.type];
+  if (endpoint.input === 'query-response') {
+    // Express 5 routes the rejection to errorHandler: a 400 before any header went out, else a cut connection.
+    return [(req, res) => endpoint.handle(req.query, res)];
+  }
   const handler = (req, res) => {
     const result = endpoint.handle(input(req));
     // Only the io handlers return promises; Express 5 routes their rejections to errorHandler.
