@@ -27,15 +27,21 @@ enum Fault {
     DropReorderRepeat,
 }
 
-/// A WebSocket echo server on its own thread and event loop, stopped when dropped.
+/// A WebSocket test server on its own thread and event loop, stopped when dropped: `serve`
+/// handles each accepted connection.
 struct WsServer {
     port: u16,
+    path: &'static str,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl WsServer {
-    fn start(fault: Fault) -> WsServer {
+    fn with<F, Fut>(path: &'static str, serve: F) -> WsServer
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -50,7 +56,7 @@ impl WsServer {
                     tokio::select! {
                         accepted = listener.accept() => {
                             if let Ok((stream, _)) = accepted {
-                                tokio::spawn(serve(stream, fault));
+                                tokio::spawn(serve(stream));
                             }
                         }
                         _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
@@ -58,11 +64,23 @@ impl WsServer {
                 }
             });
         });
-        WsServer { port, stop, thread: Some(thread) }
+        WsServer { port, path, stop, thread: Some(thread) }
+    }
+
+    /// An echo server.
+    fn start(fault: Fault) -> WsServer {
+        WsServer::with("/ws/echo", move |stream| serve(stream, fault))
+    }
+
+    /// A broadcast room: every text message a member sends goes to every member, the sender
+    /// included, each sender's messages passed through `fault` (counted per sender).
+    fn room(fault: Fault) -> WsServer {
+        let members = Members::default();
+        WsServer::with("/ws/room?name=test", move |stream| member(stream, members.clone(), fault))
     }
 
     fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws/echo", self.port)
+        format!("ws://127.0.0.1:{}{}", self.port, self.path)
     }
 }
 
@@ -191,57 +209,7 @@ fn a_refused_websocket_target_fails_each_slot_once_at_the_plan_s_pace() {
     assert_eq!((ws.connect.count, ws.connect_failures), (0, 50), "one handshake tried per slot");
 }
 
-/// A broadcast room on its own thread: every text message a member sends goes to every member,
-/// the sender included, each sender's messages passed through `fault` (counted per sender).
-struct RoomServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
 type Members = Arc<std::sync::Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Message>>>>;
-
-impl RoomServer {
-    fn start(fault: Fault) -> RoomServer {
-        let listener = StdListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let members: Members = Arc::default();
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            if let Ok((stream, _)) = accepted {
-                                tokio::spawn(member(stream, members.clone(), fault));
-                            }
-                        }
-                        _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
-                    }
-                }
-            });
-        });
-        RoomServer { port, stop, thread: Some(thread) }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws/room?name=test", self.port)
-    }
-}
-
-impl Drop for RoomServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 async fn member(stream: tokio::net::TcpStream, members: Members, fault: Fault) {
     let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
@@ -297,7 +265,7 @@ fn room_plan(url: &str, members: usize, senders: usize, rate: f64) -> Plan {
 #[test]
 fn every_member_of_a_correct_room_receives_every_message_once() {
     let _guard = load_lock();
-    let server = RoomServer::start(Fault::None);
+    let server = WsServer::room(Fault::None);
     let r = run_to_end(&room_plan(&server.url(), 8, 2, 100.0));
     let ws = r.websocket.as_ref().unwrap();
     let room = ws.broadcast.as_ref().expect("a broadcast reports its room");
@@ -315,7 +283,7 @@ fn every_member_of_a_correct_room_receives_every_message_once() {
 #[test]
 fn a_faulty_room_is_reported_with_lost_duplicated_and_reordered_deliveries() {
     let _guard = load_lock();
-    let server = RoomServer::start(Fault::DropReorderRepeat);
+    let server = WsServer::room(Fault::DropReorderRepeat);
     let r = run_to_end(&room_plan(&server.url(), 6, 2, 100.0));
     let ws = r.websocket.as_ref().unwrap();
     let room = ws.broadcast.as_ref().unwrap();
