@@ -1,47 +1,37 @@
 //! Glue shared by the commands that start apps: the supervisor (with a spinner while it installs
 //! dependencies), and the lab topology from a `--cpus` flag. The lab itself is `claimbench-lab`.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use claimbench_lab::Topology;
 use claimbench_supervisor::{parse_cpu_list, InstallEvent, Supervisor};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// What a first Ctrl-C does in a command that runs apps.
 pub const STOPPING_APPS: &str = "stopping the apps";
 
-/// The supervisor for this checkout, drawing a spinner per app while it installs dependencies
-/// (node-app and python-app install side by side).
+/// The supervisor for this checkout, drawing a spinner while it installs an app's dependencies.
 pub fn supervisor() -> anyhow::Result<Supervisor> {
-    let bars = MultiProgress::new();
-    let spinners: Mutex<BTreeMap<String, ProgressBar>> = Mutex::new(BTreeMap::new());
+    let spinner: Mutex<Option<ProgressBar>> = Mutex::new(None);
     let draw = move |event: &InstallEvent| {
-        let mut spinners = spinners.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = spinner.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             InstallEvent::Started { what } => {
-                let bar = bars.add(ProgressBar::new_spinner().with_message(what.clone()));
+                let bar = ProgressBar::new_spinner().with_message(what.clone());
                 bar.set_style(
                     ProgressStyle::with_template("{spinner} installing {msg} ({elapsed})")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.enable_steady_tick(Duration::from_millis(120));
-                spinners.insert(what.clone(), bar);
+                *current = Some(bar);
             }
             InstallEvent::Finished { what, took } => {
-                if let Some(bar) = spinners.remove(what) {
+                if let Some(bar) = current.take() {
                     bar.finish_and_clear();
-                    bars.remove(&bar);
                 }
-                let line = format!("installed {what} in {:.1}s", took.as_secs_f64());
-                // A hidden bar (no terminal) prints nothing, and a log still wants the line.
-                if bars.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    let _ = bars.println(line);
-                }
+                eprintln!("installed {what} in {:.1}s", took.as_secs_f64());
             }
         }
     };

@@ -200,23 +200,8 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
             p.cpu_fraction * 100.0
         );
     }
-    // First-use installs run beside the upstream's and the database's start-up (initdb), which
-    // wait on the disk too; the contract check then finds every app installed.
-    let specs = all_stacks
-        .iter()
-        .map(|name| Ok((supervisor.spec(name)?, name.as_str())))
-        .collect::<Result<Vec<_>, claimbench_supervisor::SupervisorError>>()?;
-    let (installed, services) = std::thread::scope(|scope| {
-        let installs = scope.spawn(|| supervisor.installer().ensure_all(&specs));
-        let services = start_upstream(&topology).context("starting the upstream service").and_then(|upstream| {
-            let database =
-                start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
-            Ok((upstream, database))
-        });
-        (installs.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), services)
-    });
-    let (upstream, database) = services?;
-    installed?;
+    let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    let database = start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
     // The contract holds at every worker count the run will use, not only at one.
     let mut workers: Vec<u32> = experiments.iter().flat_map(|e| e.instances(&all_stacks)).map(|i| i.workers).collect();
     workers.sort_unstable();

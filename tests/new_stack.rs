@@ -57,7 +57,9 @@ name = "tiny"
 runtime = "node"
 framework = "none"
 dir = "node-app"
-argv = ["{node}", "stacks/tiny/server.js"]
+entry = "stacks/tiny/server.js"
+minimal_entry = "stacks/tiny/server.js"
+argv = ["{node}", "{entry}"]
 "#;
 
 #[test]

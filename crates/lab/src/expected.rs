@@ -100,7 +100,7 @@ mod tests {
             Load::Closed { request, .. } | Load::Open { request, .. } => vec![request],
             Load::SloSearch(search) => vec![&search.request],
             Load::Mixed { probe, background } => requests(probe).into_iter().chain(requests(background)).collect(),
-            Load::ColdStart => Vec::new(),
+            Load::ColdStart | Load::ColdStartMinimal => Vec::new(),
         }
     }
 

@@ -194,7 +194,7 @@ impl RealLab {
                     connections: *connections as usize,
                 },
             ),
-            Load::Mixed { .. } | Load::SloSearch(_) | Load::ColdStart => {
+            Load::Mixed { .. } | Load::SloSearch(_) | Load::ColdStart | Load::ColdStartMinimal => {
                 return Err(failure("internal: this load has no single plan"))
             }
         };
@@ -422,10 +422,12 @@ impl Lab for RealLab {
         }
     }
 
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
         let instance = Instance { stack: stack.to_string(), workers: 1, wide: false };
-        let first = self.spawned.insert(stack.to_string());
-        let running = self.supervisor.start(&self.config(&instance)).map_err(app_failure)?;
+        // The page cache is cold for the first spawn of each entry's files.
+        let first = self.spawned.insert(format!("{stack}{}", if minimal { " minimal" } else { "" }));
+        let config = StackConfig { minimal, ..self.config(&instance) };
+        let running = self.supervisor.start(&config).map_err(app_failure)?;
         // Idle RSS once start-up allocations have settled.
         std::thread::sleep(Duration::from_millis(300));
         let idle = running.sample_now();
@@ -498,7 +500,7 @@ fn request_target(load: &Load) -> Option<String> {
         Load::Closed { request, .. } | Load::Open { request, .. } | Load::SloSearch(SloSearch { request, .. }) => {
             Some(request.path.clone())
         }
-        Load::Mixed { .. } | Load::ColdStart => None,
+        Load::Mixed { .. } | Load::ColdStart | Load::ColdStartMinimal => None,
     }
 }
 

@@ -71,11 +71,6 @@ pub fn verify_stacks(
     let contract = load_contract(&supervisor.root().join(CONTRACT))?;
     let upstream_url = upstream.url();
     let mut verified = Verified::default();
-    let specs = stacks
-        .iter()
-        .map(|name| Ok((supervisor.spec(name)?, name.as_str())))
-        .collect::<Result<Vec<_>, SupervisorError>>()?;
-    supervisor.installer().ensure_all(&specs)?;
     for name in stacks {
         // A stack answers for exactly the groups it declares.
         let spec = supervisor.spec(name)?;

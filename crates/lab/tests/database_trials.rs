@@ -85,7 +85,7 @@ fn checkout_with_cheater(real: &Path) -> tempfile::TempDir {
     std::fs::write(&script, CHEATER).unwrap();
     let mut registry = std::fs::read_to_string(real.join("fixtures/stacks.toml")).unwrap();
     registry.push_str(&format!(
-        "\n[[stack]]\nname = \"cheater\"\nruntime = \"node\"\nframework = \"node:http\"\ndir = \"node-app\"\nargv = [\"{{node}}\", \"{}\"]\n",
+        "\n[[stack]]\nname = \"cheater\"\nruntime = \"node\"\nframework = \"node:http\"\ndir = \"node-app\"\nentry = \"{0}\"\nminimal_entry = \"{0}\"\nargv = [\"{{node}}\", \"{{entry}}\"]\n",
         script.display()
     ));
     std::fs::write(dir.path().join("fixtures/stacks.toml"), registry).unwrap();

@@ -31,8 +31,16 @@ pub struct StackSpec {
     pub framework: String,
     /// App folder, relative to the repository root; also the working directory.
     pub dir: String,
-    /// Command line with `{node}`, `{python}`, `{host}`, `{port}`, `{workers}` placeholders.
+    /// Command line with `{node}`, `{python}`, `{entry}`, `{host}`, `{port}`, `{workers}`
+    /// placeholders.
     pub argv: Vec<String>,
+    /// What `{entry}` stands for: the app's module or script, with every endpoint it serves.
+    #[serde(default)]
+    pub entry: String,
+    /// `{entry}` for E-coldstart's serverless case: the framework and its `/health` route alone,
+    /// importing none of the contract's endpoint logic. Every registry stack has one.
+    #[serde(default)]
+    pub minimal_entry: String,
     /// The contract's endpoint groups the stack implements (see `contract::Endpoint::group`);
     /// `verify` checks exactly these, and an experiment needing another is "not implemented by
     /// this stack". Absent means `["http"]`.
@@ -48,6 +56,18 @@ impl StackSpec {
     /// True when the stack implements the endpoint group `group`.
     pub fn implements(&self, group: &str) -> bool {
         self.groups.iter().any(|g| g == group)
+    }
+
+    /// What is wrong with the entry fields, if anything: a registry stack names both entries
+    /// and runs one of them through `{entry}`.
+    pub fn entry_problem(&self) -> Option<String> {
+        if self.entry.is_empty() || self.minimal_entry.is_empty() {
+            Some(format!("stack {} needs both `entry` and `minimal_entry`", self.name))
+        } else if !self.argv.iter().any(|arg| arg.contains("{entry}")) {
+            Some(format!("stack {}'s argv has no `{{entry}}` for its entry to go in", self.name))
+        } else {
+            None
+        }
     }
 }
 

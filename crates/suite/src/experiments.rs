@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{ClaimsFile, Evidence};
+use crate::claims::{ClaimsFile, Evidence, Metric};
 use crate::profile::Profile;
 use crate::slo::SearchBounds;
 use crate::verdict::Claimed;
@@ -82,6 +82,9 @@ pub enum Load {
     Mixed { probe: Box<Load>, background: Box<Load> },
     /// Spawn the stack and time it to the first 200 (E-coldstart); no load.
     ColdStart,
+    /// [`Load::ColdStart`] of the stack's minimal entry: the framework and `/health` alone (a
+    /// serverless function's handler module), none of the contract's endpoint logic.
+    ColdStartMinimal,
 }
 
 /// An SLO search: seeded Poisson steps, each a load run of its own (so the previous step has
@@ -119,6 +122,15 @@ pub const SLO_SEARCH_RESOLUTION: f64 = 0.05;
 pub const SLO_MAX_ERROR_RATIO: f64 = 0.001;
 
 impl Load {
+    /// For a cold start, whether it spawns the minimal entry; `None` for a load.
+    pub fn cold_start(&self) -> Option<bool> {
+        match self {
+            Load::ColdStart => Some(false),
+            Load::ColdStartMinimal => Some(true),
+            _ => None,
+        }
+    }
+
     /// The connections the load generator holds open for this load (probe and background
     /// together); none for a cold start.
     pub fn connections(&self) -> u32 {
@@ -126,7 +138,7 @@ impl Load {
             Load::Closed { connections, .. } | Load::Open { connections, .. } => *connections,
             Load::SloSearch(search) => search.connections,
             Load::Mixed { probe, background } => probe.connections() + background.connections(),
-            Load::ColdStart => 0,
+            Load::ColdStart | Load::ColdStartMinimal => 0,
         }
     }
 
@@ -137,7 +149,7 @@ impl Load {
             Load::Closed { request, .. } | Load::Open { request, .. } => vec![request],
             Load::SloSearch(search) => vec![&search.request],
             Load::Mixed { probe, background } => probe.requests().into_iter().chain(background.requests()).collect(),
-            Load::ColdStart => Vec::new(),
+            Load::ColdStart | Load::ColdStartMinimal => Vec::new(),
         }
     }
 }
@@ -687,8 +699,12 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         "E-coldstart",
         "Cold start",
         "spawn to the first 200 on `/health`",
-        &format!("{} spawns per stack: cold start time and idle RSS", profile.cold_starts),
-        vec![unit("cold", "/health", Load::ColdStart)],
+        &format!(
+            "{} spawns per stack of the app (every endpoint's imports) and of a minimal handler module \
+             (the framework and `/health` alone, the serverless-function case): cold start time and idle RSS",
+            profile.cold_starts
+        ),
+        vec![unit("cold", "/health", Load::ColdStart), unit("cold-minimal", "/health", Load::ColdStartMinimal)],
     ));
 
     let counts = worker_counts(app_cpus);
@@ -812,7 +828,21 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
                         && [&ev.numerator, &ev.denominator].iter().any(|op| op.units().contains(label))
                 })
             };
-            let units: Vec<Unit> = e.units.iter().filter(|u| needed(&u.label)).cloned().collect();
+            // A fresh instance is for memory per connection; a primary evidence that does not read
+            // it takes the running one, and saves the restart (FastAPI's cold start is 3 s here).
+            let reads_fresh_memory = |label: &String| {
+                primary.iter().any(|ev| {
+                    ev.experiment.get_ref() == &e.id
+                        && ev.metric == Metric::RssPerConnection
+                        && [&ev.numerator, &ev.denominator].iter().any(|op| op.units().contains(label))
+                })
+            };
+            let units: Vec<Unit> = e
+                .units
+                .iter()
+                .filter(|u| needed(&u.label))
+                .map(|u| Unit { fresh: u.fresh && reads_fresh_memory(&u.label), ..u.clone() })
+                .collect();
             if units.is_empty() {
                 return None;
             }
@@ -899,7 +929,7 @@ impl Experiment {
         let mut out: Vec<Instance> = Vec::new();
         for stack in stacks {
             for unit in &self.units {
-                if matches!(unit.load, Load::ColdStart) {
+                if unit.load.cold_start().is_some() {
                     continue;
                 }
                 let key = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };

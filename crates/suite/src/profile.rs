@@ -142,7 +142,7 @@ impl Profile {
                 name: name.into(),
                 reps: 12,
                 trial: ms(3000),
-                trial_warmup: ms(300),
+                trial_warmup: ms(250),
                 stack_warmup: ms(4000),
                 slo_step: ms(750),
                 cold_starts: 12,

@@ -87,7 +87,7 @@ pub trait Lab {
     /// gave up on), so the next step of an SLO search starts on an idle app. A no-op by default.
     fn drain(&mut self, _instance: &Instance) {}
     /// Spawns `stack` afresh, times it to the first 200, records idle RSS, stops it.
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure>;
+    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure>;
     /// Runs the fixed speed canary on the app's core; milliseconds, `None` if unavailable.
     fn canary_ms(&mut self) -> Option<f64>;
     /// True once the user asked to stop.
@@ -214,8 +214,12 @@ pub struct Runner<'a> {
 /// set-up and tear-down. The quick profile of 178 trials (3 reps) took about 3.5 minutes on the
 /// 2-core machine, which the measured windows, warm-ups and stack starts already account for.
 const TRIAL_OVERHEAD: Duration = Duration::from_millis(50);
-/// One cold start: spawn, first 200 on /health (up to about a second for uvicorn), stop.
-const COLD_START_COST: Duration = Duration::from_millis(1500);
+/// One cold start: spawn, first 200 on /health, 300 ms at rest for the idle RSS, stop. Measured
+/// here (2026-12-02, quick): express 0.5-0.6 s and fastapi 3.0-3.5 s to the first 200.
+const COLD_START_COST: Duration = Duration::from_millis(2300);
+/// One cold start of a minimal handler module: express 0.3 s, fastapi 1.8-2.0 s to the first
+/// 200 (2026-12-02, smoke).
+const COLD_START_MINIMAL_COST: Duration = Duration::from_millis(1400);
 /// Starting one app instance, before its warm-up load: spawn, readiness, the verify request.
 const INSTANCE_START_COST: Duration = Duration::from_millis(1500);
 
@@ -318,7 +322,7 @@ fn block_steps_on(
 /// block), rounded up to even so the A B, B A order comes in whole blocks.
 fn block_trials(experiment: &Experiment, block: &[usize], reps: u32, cold_starts: u32) -> u32 {
     let count = match experiment.units[block[0]].load {
-        Load::ColdStart => cold_starts,
+        Load::ColdStart | Load::ColdStartMinimal => cold_starts,
         _ => reps,
     };
     count + count % 2
@@ -393,6 +397,7 @@ impl Runner<'_> {
             for step in self.schedule_of(e) {
                 total += match &e.units[step.unit].load {
                     Load::ColdStart => COLD_START_COST,
+                    Load::ColdStartMinimal => COLD_START_MINIMAL_COST,
                     // Most steps of a typical search run above twice the start rate.
                     Load::SloSearch(search) => {
                         let step = search.step_length(2.0 * search.bounds.start);
@@ -674,8 +679,8 @@ impl Runner<'_> {
             app_stderr_tail: None,
             scalars: BTreeMap::new(),
         };
-        let measured = if matches!(unit.load, Load::ColdStart) {
-            self.lab.cold_start(stack)
+        let measured = if let Some(minimal) = unit.load.cold_start() {
+            self.lab.cold_start(stack, minimal)
         } else {
             match self.lab.ensure(&instance) {
                 Ok(()) => {

@@ -215,7 +215,7 @@ impl Lab for ScriptedLab {
         })
     }
 
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
+    fn cold_start(&mut self, stack: &str, _minimal: bool) -> Result<Measured, LabFailure> {
         self.calls += 1;
         Ok(Measured {
             scalars: BTreeMap::from([

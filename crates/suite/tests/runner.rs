@@ -267,8 +267,8 @@ impl Lab for FaultyLab {
         }
         Ok(measured)
     }
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
-        self.inner.cold_start(stack)
+    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack, minimal)
     }
     fn canary_ms(&mut self) -> Option<f64> {
         self.readings += 1;
@@ -740,8 +740,8 @@ impl Lab for Recording {
         self.log.push((format!("measure {}", i.stack), step));
         self.inner.measure(i, l, t, w)
     }
-    fn cold_start(&mut self, stack: &str) -> Result<Measured, LabFailure> {
-        self.inner.cold_start(stack)
+    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack, minimal)
     }
     fn canary_ms(&mut self) -> Option<f64> {
         Some(1.0)

@@ -1,5 +1,6 @@
 //! First-use installation of the apps' dependencies: `npm ci` then `npm run build` (the NestJS
-//! stack's `tsc`) for node-app, and a venv plus `pip install -r requirements.lock` for python-app. Progress goes to an [`InstallObserver`]
+//! stack's `tsc`) for node-app, and a venv plus `uv pip install -r requirements.lock` (uv pinned in
+//! `installer.lock`, pip if uv will not install) for python-app. Progress goes to an [`InstallObserver`]
 //! (the binary draws a spinner from it); this crate prints nothing.
 //!
 //! An install is redone only when its lock file changed: a stamp beside the installed tree records
@@ -7,7 +8,6 @@
 //! inputs (the TypeScript under `stacks/`) changed, with a stamp of its own. Finding and version-checking the runtimes is in
 //! `versions`; starting the apps is in `process`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -35,9 +35,10 @@ pub type InstallObserver = Arc<dyn Fn(&InstallEvent) + Send + Sync>;
 #[derive(Clone)]
 pub struct Installer {
     root: PathBuf,
-    // Tests start stacks from several threads: one install at a time per app folder keeps npm
-    // and pip sane, while node-app and python-app install side by side.
-    locks: Arc<Mutex<BTreeMap<PathBuf, Arc<Mutex<()>>>>>,
+    // Tests start stacks from several threads; one install at a time keeps npm and pip sane.
+    // (Side by side, node-app and python-app took 61 s of a fresh quick run against 52 s one
+    // after the other, 2026-12-02: npm ci and the virtualenv's ensurepip both want the CPUs.)
+    lock: Arc<Mutex<()>>,
     observer: Option<InstallObserver>,
 }
 
@@ -49,13 +50,15 @@ impl std::fmt::Debug for Installer {
 
 /// The stamp file written after a successful install.
 const STAMP: &str = ".claimbench-installed";
+/// The pinned installer of a Python app's lock (uv), beside its requirements.lock.
+const INSTALLER_LOCK: &str = "installer.lock";
 /// The stamp file written in node_modules after a successful `npm run build`.
 const BUILD_STAMP: &str = ".claimbench-built";
 
 impl Installer {
     /// An installer for the checkout at `root`.
     pub fn new(root: PathBuf) -> Installer {
-        Installer { root, locks: Arc::default(), observer: None }
+        Installer { root, lock: Arc::new(Mutex::new(())), observer: None }
     }
 
     /// The same installer, telling `observer` about each step.
@@ -76,47 +79,48 @@ impl Installer {
         Ok(())
     }
 
+    /// Installs `lock` into `venv` with uv, pinned in `installer.lock` beside it and installed
+    /// into the virtualenv first: on a fresh machine (2026-12-02) uv took 1.9 s for
+    /// requirements.lock, after 3.9 s to install itself, where pip took 27 s. Should uv not
+    /// install, pip installs the lock as before. Neither byte-compiles: a module is compiled on
+    /// its first import, which the contract check's spawn does before any timed start, and
+    /// compiling every module (Django's, Flask's, for stacks a run may never start) took a third of
+    /// pip's install.
+    fn install_lock(&self, app: &Path, venv: &Path, lock: &Path, dir: &str) -> Result<(), SupervisorError> {
+        let python = venv.join("bin/python");
+        let pip = |args: &[&str]| {
+            let mut cmd = Command::new(&python);
+            cmd.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "--no-compile"])
+                .args(args)
+                .current_dir(app);
+            cmd
+        };
+        let installer = app.join(INSTALLER_LOCK);
+        let uv_ready = installer.is_file()
+            && self
+                .step(&format!("{dir} installer (pip install uv)"), pip(&["-r", &installer.to_string_lossy()]))
+                .is_ok();
+        if uv_ready {
+            let mut uv = Command::new(venv.join("bin/uv"));
+            uv.args(["pip", "install", "--quiet", "--python"]).arg(&python).arg("-r").arg(lock).current_dir(app);
+            return self.step(&format!("{dir} dependencies (uv pip install -r requirements.lock)"), uv);
+        }
+        self.step(
+            &format!("{dir} dependencies (pip install -r requirements.lock)"),
+            pip(&["-r", &lock.to_string_lossy()]),
+        )
+    }
+
     /// Checks the runtime and installs the app's dependencies if they are missing or stale.
     pub fn ensure(&self, spec: &StackSpec) -> Result<Toolchain, SupervisorError> {
         self.ensure_for(spec, &spec.name)
     }
 
-    /// [`Installer::ensure_for`] for every instance at once: the app folders install side by
-    /// side (npm and pip wait mostly on the network and the disk; a fresh quick run spent 18 s in
-    /// `npm ci` and 35 s in the virtualenv and pip one after the other), each folder's own
-    /// instances in turn. The first failure is returned, after every install has ended.
-    pub fn ensure_all(&self, instances: &[(&StackSpec, &str)]) -> Result<(), SupervisorError> {
-        let mut by_dir: BTreeMap<&str, Vec<(&StackSpec, &str)>> = BTreeMap::new();
-        for &(spec, instance) in instances {
-            by_dir.entry(spec.dir.as_str()).or_default().push((spec, instance));
-        }
-        std::thread::scope(|scope| {
-            let installs: Vec<_> = by_dir
-                .into_values()
-                .map(|group| {
-                    scope.spawn(move || {
-                        group.into_iter().try_for_each(|(spec, instance)| self.ensure_for(spec, instance).map(drop))
-                    })
-                })
-                .collect();
-            let outcomes: Vec<_> = installs
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(SupervisorError::io("installing", std::io::Error::other("an install thread panicked")))
-                    })
-                })
-                .collect();
-            outcomes.into_iter().collect()
-        })
-    }
-
     /// [`Installer::ensure`] for one instance of the stack (`express@b` may have an interpreter
     /// of its own; see [`versions::node_for`]).
     pub fn ensure_for(&self, spec: &StackSpec, instance: &str) -> Result<Toolchain, SupervisorError> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let app = self.root.join(&spec.dir);
-        let lock = Arc::clone(self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(app.clone()).or_default());
-        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         match spec.runtime {
             Runtime::Node => {
                 let node = versions::node_for(instance)?;
@@ -158,24 +162,7 @@ impl Installer {
                     let mut create = Command::new(&python.interpreter);
                     create.args(["-m", "venv", "--clear"]).arg(&venv).current_dir(&app);
                     self.step(&format!("{} virtualenv (python -m venv)", spec.dir), create)?;
-                    let mut pip = Command::new(venv.join("bin/python"));
-                    // --no-compile: byte-compiling every installed module (Django's, Flask's, for
-                    // stacks the run may never start) took a third of the install (2026-12-01:
-                    // 122 s against 83 s on a loaded machine). A module is compiled on its first
-                    // import instead, which the contract check's spawn does before any timed start.
-                    pip.args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--disable-pip-version-check",
-                        "--no-input",
-                        "-q",
-                        "--no-compile",
-                        "-r",
-                    ])
-                    .arg(&lock)
-                    .current_dir(&app);
-                    self.step(&format!("{} dependencies (pip install -r requirements.lock)", spec.dir), pip)?;
+                    self.install_lock(&app, &venv, &lock, &spec.dir)?;
                     write_stamp(&lock, &venv)?;
                 }
                 Ok(Toolchain { interpreter: venv.join("bin/python"), version: python.version })
@@ -186,7 +173,7 @@ impl Installer {
 
 /// Whether the stack's command runs something `npm run build` makes (a path under a `dist/`).
 fn runs_built_output(spec: &StackSpec) -> bool {
-    spec.argv.iter().any(|arg| arg.split('/').any(|part| part == "dist"))
+    spec.argv.iter().chain([&spec.entry, &spec.minimal_entry]).any(|arg| arg.split('/').any(|part| part == "dist"))
 }
 
 /// True when `installed` is missing or was made from a different lock file.

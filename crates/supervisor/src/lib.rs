@@ -51,6 +51,8 @@ pub struct StackConfig {
     pub env: Vec<(String, String)>,
     /// How long `/health` may take to answer 200 after spawn (`CLAIMBENCH_READY_TIMEOUT` overrides it).
     pub ready_timeout: Duration,
+    /// Run the stack's `minimal_entry` (the framework and `/health` alone) instead of its entry.
+    pub minimal: bool,
 }
 
 impl StackConfig {
@@ -64,6 +66,7 @@ impl StackConfig {
             upstream_url: None,
             env: Vec::new(),
             ready_timeout: Duration::from_secs(30),
+            minimal: false,
         }
     }
 }

@@ -63,6 +63,7 @@ impl RunningStack {
             .map(|arg| {
                 arg.replace("{node}", &toolchain.interpreter.to_string_lossy())
                     .replace("{python}", &toolchain.interpreter.to_string_lossy())
+                    .replace("{entry}", if config.minimal { &spec.minimal_entry } else { &spec.entry })
                     .replace("{host}", host)
                     .replace("{port}", &port.to_string())
                     .replace("{workers}", &config.workers.to_string())

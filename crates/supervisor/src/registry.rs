@@ -56,6 +56,9 @@ impl Supervisor {
             .map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
         let registry: Registry = toml::from_str(&text)
             .map_err(|e| SupervisorError::Registry { path: path.clone(), message: e.to_string() })?;
+        if let Some(message) = registry.stacks.iter().find_map(StackSpec::entry_problem) {
+            return Err(SupervisorError::Registry { path, message });
+        }
         let installer = Installer::new(root.clone());
         Ok(Supervisor { root, registry, installer })
     }
@@ -120,6 +123,29 @@ mod tests {
 
     fn supervisor() -> Supervisor {
         Supervisor::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
+    }
+
+    #[test]
+    fn a_registry_stack_without_both_entries_or_an_entry_placeholder_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("fixtures")).unwrap();
+        let stack = |fields: &str| {
+            format!("[[stack]]\nname = \"s\"\nruntime = \"node\"\nframework = \"none\"\ndir = \"node-app\"\n{fields}")
+        };
+        for (fields, wanted) in [
+            ("entry = \"a.js\"\nargv = [\"{node}\", \"{entry}\"]\n", "needs both `entry` and `minimal_entry`"),
+            ("entry = \"a.js\"\nminimal_entry = \"b.js\"\nargv = [\"{node}\", \"a.js\"]\n", "has no `{entry}`"),
+        ] {
+            std::fs::write(root.path().join(REGISTRY_PATH), stack(fields)).unwrap();
+            let error = Supervisor::new(root.path()).unwrap_err().to_string();
+            assert!(error.contains(wanted) && error.contains("stacks.toml"), "{error}");
+        }
+        std::fs::write(
+            root.path().join(REGISTRY_PATH),
+            stack("entry = \"a.js\"\nminimal_entry = \"b.js\"\nargv = [\"{node}\", \"{entry}\"]\n"),
+        )
+        .unwrap();
+        assert!(Supervisor::new(root.path()).is_ok());
     }
 
     #[test]

@@ -45,6 +45,8 @@ fn fake(marker: &str, script: &str) -> StackSpec {
         dir: "crates".into(),
         argv: vec!["{node}".into(), "-e".into(), script.into(), marker.into()],
         groups: vec!["http".into()],
+        entry: String::new(),
+        minimal_entry: String::new(),
     }
 }
 
