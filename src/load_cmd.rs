@@ -34,7 +34,8 @@ const MAX_CORE: u64 = 1023;
 ///
 /// A ws:// URL upgrades every connection once and sends text messages for the server to echo
 /// (one per request slot, --in-flight at a time per connection); each echo's round trip is a
-/// request's latency, and lost, duplicated and reordered echoes are counted.
+/// request's latency, and lost, duplicated and reordered echoes are counted. --sse subscribes to
+/// an event stream instead: every event received is one delivery.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("open_loop").args(["rate", "steps"])))]
 pub struct LoadArgs {
@@ -142,6 +143,13 @@ pub struct LoadArgs {
     /// every message it receives: latency is the fan-out latency over all receivers.
     #[arg(long, value_parser = args::bounded::<usize>(1, 100_000))]
     pub broadcast_senders: Option<usize>,
+
+    /// Subscribe to the http:// URL as a server-sent-events stream (e.g. /sse/ticks?hz=20): each
+    /// of --connections subscribers sends one GET and records every event the server pushes until
+    /// --duration ends; an event's latency is its arrival minus the `sent_us` it carries, and ids
+    /// skipped, repeated or reordered are counted. No --rate: the server paces.
+    #[arg(long)]
+    pub sse: bool,
 }
 
 /// Runs `claimbench load`; exit 0 when the run finished, 130 when Ctrl-C stopped it early.
@@ -235,7 +243,19 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
                 args.url
             )
         }
-        Protocol::Http => {}
+        Protocol::Http | Protocol::Sse => {}
+    }
+    if args.sse {
+        if matches!(plan.protocol, Protocol::WebSocket(_)) {
+            anyhow::bail!(
+                "--sse subscribes over http://, and {} is a ws:// URL: give the http:// URL of the stream",
+                args.url
+            );
+        }
+        if args.rate.is_some() || !args.steps.is_empty() || args.requests.is_some() || args.body.is_some() {
+            anyhow::bail!("--sse takes no --rate, --steps, --requests or --body: the server paces the stream, and --duration ends it");
+        }
+        plan.protocol = Protocol::Sse;
     }
     Ok(plan)
 }

@@ -76,9 +76,9 @@ fn message_text(h: &Header, bytes: usize) -> String {
     text
 }
 
-/// What one receiver has had of one sender's messages.
+/// What one receiver has had of one sender's messages (or one SSE subscriber of its server's).
 #[derive(Debug, Default, Clone)]
-struct Track {
+pub(crate) struct Track {
     /// The next sequence number in order.
     next: u64,
     /// Sequence numbers below `next` that were skipped and have not come (yet).
@@ -87,7 +87,7 @@ struct Track {
 
 /// What a received message was, for its sender's track.
 #[derive(Debug, PartialEq)]
-enum Arrival {
+pub(crate) enum Arrival {
     InOrder,
     /// After a later message of the same sender.
     OutOfOrder,
@@ -95,7 +95,17 @@ enum Arrival {
 }
 
 impl Track {
-    fn arrive(&mut self, seq: u64) -> Arrival {
+    /// A track whose first expected number is `first` (an SSE subscriber joins at any tick).
+    pub fn starting_at(first: u64) -> Track {
+        Track { next: first, missing: BTreeSet::new() }
+    }
+
+    /// Numbers skipped and never received since the first.
+    pub fn skipped(&self) -> u64 {
+        self.missing.len() as u64
+    }
+
+    pub fn arrive(&mut self, seq: u64) -> Arrival {
         if seq >= self.next {
             self.missing.extend(self.next..seq);
             self.next = seq + 1;

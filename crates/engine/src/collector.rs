@@ -259,6 +259,17 @@ impl WsTally {
     }
 
     /// The result's summary, for a run with these options over `connections`.
+    /// What the ids of an SSE run's events showed, over its `subscribers`.
+    pub fn sse_summary(&self, subscribers: usize) -> model::SseSummary {
+        model::SseSummary {
+            subscribers: subscribers as u32,
+            lost: self.lost,
+            duplicated: self.duplicated,
+            out_of_order: self.out_of_order,
+            unexpected: self.unexpected,
+        }
+    }
+
     pub fn summary(&self, options: &WsOptions, connections: usize) -> model::WebSocketSummary {
         model::WebSocketSummary {
             in_flight: options.in_flight as u32,

@@ -45,6 +45,9 @@ pub enum EngineError {
     #[error("the WebSocket plan is not usable: {reason}")]
     InvalidWebSocket { reason: String },
 
+    #[error("the server-sent-events plan is not usable: {reason}")]
+    InvalidSse { reason: String },
+
     #[error("{threads} generator threads is not usable: give between 1 and {max}")]
     InvalidThreads { threads: usize, max: usize },
 

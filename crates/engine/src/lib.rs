@@ -9,7 +9,8 @@
 //! request goes (the only thing that differs between open and closed loop); `worker` is the one
 //! loop every connection runs (`websocket` is its exchange for `ws://` targets: one message per
 //! slot, echoes matched by sequence number; `broadcast` is a room's: members that send on
-//! the pacer's slots and record every message they receive); `connection` and `timer` are its socket and its clock;
+//! the pacer's slots and record every message they receive; `sse` is a server-sent-events
+//! subscriber's: one GET, every event a delivery timed from its embedded send time); `connection` and `timer` are its socket and its clock;
 //! `collector` records outcomes per worker and adds them up; `selfcheck` watches the generator;
 //! `runner` ties one run together.
 
@@ -28,6 +29,7 @@ mod pacer;
 mod plan;
 mod runner;
 mod selfcheck;
+mod sse;
 mod timer;
 mod websocket;
 mod worker;

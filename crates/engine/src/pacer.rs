@@ -83,6 +83,12 @@ impl Pacer {
         Pacer { phases, pacing, worker, workers, phase: 0, measured_left, seq: 0 }
     }
 
+    /// When the last phase ends, if it has an end (a run bounded only by a request count has
+    /// none).
+    pub fn end(&self) -> Option<Duration> {
+        self.phases.last().and_then(|p| p.end)
+    }
+
     /// True for open-loop pacing, where slots have intended times set in advance.
     pub fn is_open(&self) -> bool {
         matches!(self.pacing, Pacing::Open { .. })

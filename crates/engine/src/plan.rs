@@ -51,6 +51,10 @@ pub enum Protocol {
     /// One WebSocket message per slot, echoed back by the server: each connection upgrades once
     /// and keeps `in_flight` messages outstanding at most.
     WebSocket(WsOptions),
+    /// Server-sent events: each connection sends one GET of the (single) template and records
+    /// every event the server pushes as one delivery, its latency from the event's embedded send
+    /// time (see `sse`). The server paces; the plan is a closed loop with a duration.
+    Sse,
 }
 
 /// How a WebSocket run sends.
@@ -291,6 +295,28 @@ impl Plan {
         Ok(())
     }
 
+    /// A subscription's own rules: an `http://` URL, one GET template, no rate or think time
+    /// (the server sends when it will), and a duration (a subscriber reads until the run ends).
+    fn validate_sse(&self) -> Result<(), EngineError> {
+        let invalid = |reason: String| Err(EngineError::InvalidSse { reason });
+        if self.target.websocket {
+            return invalid(format!("{} is a ws:// URL: server-sent events come over http://", self.target.url));
+        }
+        let Mode::ClosedLoop { think_time, duration, .. } = self.mode else {
+            return invalid("the server paces an event stream: give connections (subscribers), not a rate".into());
+        };
+        if !think_time.is_zero() {
+            return invalid("the server paces an event stream: a subscriber has no think time".into());
+        }
+        if duration.is_none() {
+            return invalid("a subscriber reads until the run ends: give a duration".into());
+        }
+        if self.templates.len() != 1 || !self.templates[0].method.eq_ignore_ascii_case("GET") {
+            return invalid("a subscription is one GET of the URL".into());
+        }
+        Ok(())
+    }
+
     /// Checks the plan and lays it out as phases; every error names the field at fault.
     pub(crate) fn validate(&self) -> Result<Validated, EngineError> {
         let threads = self.threads();
@@ -328,6 +354,8 @@ impl Plan {
                     ),
                 });
             }
+        } else if self.protocol == Protocol::Sse {
+            self.validate_sse()?;
         } else if self.target.websocket {
             return Err(EngineError::InvalidWebSocket {
                 reason: format!("{} is a ws:// URL in an HTTP plan", self.target.url),

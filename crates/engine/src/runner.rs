@@ -208,10 +208,13 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
         histograms: model::EncodedHistograms { corrected: String::new(), uncorrected: String::new(), send_lag: None },
         websocket: match plan.protocol {
             Protocol::WebSocket(ws) => Some(assembled.ws.summary(&ws, connections)),
-            Protocol::Http => None,
+            Protocol::Http | Protocol::Sse => None,
         },
+        sse: (plan.protocol == Protocol::Sse).then(|| assembled.ws.sse_summary(connections)),
         connect: match plan.protocol {
-            Protocol::Http if !assembled.ws.connect.is_empty() => Some(summarize(&assembled.ws.connect)),
+            Protocol::Http | Protocol::Sse if !assembled.ws.connect.is_empty() => {
+                Some(summarize(&assembled.ws.connect))
+            }
             _ => None,
         },
     };

@@ -30,7 +30,7 @@ use crate::pacer::Pacer;
 use crate::plan::{Expect, Phase, PreparedTemplate, Protocol};
 use crate::selfcheck::{allowed_cpus, pin_current_thread, thread_cpu_time};
 use crate::timer::PaceTimer;
-use crate::websocket;
+use crate::{sse, websocket};
 
 /// Waits at least this long listen for the stop signal; shorter ones end before a stop could
 /// matter.
@@ -57,7 +57,7 @@ impl StopSignal {
     }
 
     /// Returns once a stop is requested.
-    async fn requested(&self) {
+    pub(crate) async fn requested(&self) {
         // A Notified future hears notify_waiters from its creation on, so a stop between the
         // check and the await is not missed.
         let notified = self.wake.notified();
@@ -163,7 +163,7 @@ pub(crate) struct Ctx {
     picker: Picker,
     pub pacer: RefCell<Pacer>,
     pub collector: RefCell<Collector>,
-    stop: Arc<StopSignal>,
+    pub stop: Arc<StopSignal>,
     progress: Arc<WorkerProgress>,
     requests: Cell<u64>,
     errors: Cell<u64>,
@@ -173,6 +173,11 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
+    /// The plan's first request template (an SSE subscription's GET).
+    pub fn first_template(&self) -> &PreparedTemplate {
+        &self.templates[0]
+    }
+
     /// The plan's phases, warm-up included.
     pub fn phase_count(&self) -> usize {
         self.phases
@@ -200,7 +205,7 @@ impl Ctx {
 
 /// One slot of the pool: its current connection, if any, and what survives reconnections.
 pub(crate) struct VirtualConnection {
-    conn: Option<Connection>,
+    pub conn: Option<Connection>,
     /// A WebSocket run's connection, in place of `conn`.
     pub ws: Option<websocket::WsConnection>,
     pub counters: Rc<IoCounters>,
@@ -244,7 +249,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
         phases: spec.phases.len(),
         board: RefCell::new(Board::new(match spec.protocol {
             Protocol::WebSocket(ws) => ws.broadcast.unwrap_or(0),
-            Protocol::Http => 0,
+            Protocol::Http | Protocol::Sse => 0,
         })),
     });
     // The connections' loops are polled together by the worker's one task, not spawned: no
@@ -261,6 +266,7 @@ pub(crate) fn run(spec: WorkerSpec<'_>) -> Result<WorkerOutput, EngineError> {
                         broadcast::member_loop(ctx, vc, ws, index).await
                     }
                     Protocol::WebSocket(ws) => websocket::connection_loop(ctx, vc, ws).await,
+                    Protocol::Sse => sse::subscriber_loop(ctx, vc).await,
                 }
             }
         })
@@ -318,7 +324,7 @@ fn prepare(spec: &WorkerSpec<'_>) -> Result<(Runtime, Vec<VirtualConnection>), E
                     unrecorded_connect: None,
                 };
                 match protocol {
-                    Protocol::Http => {
+                    Protocol::Http | Protocol::Sse => {
                         // A failure here is not counted: the first request will retry and count it.
                         let started = Instant::now();
                         vc.conn = tokio::time::timeout(timeout, connection::open(addr, counters))

@@ -201,6 +201,15 @@ impl RealLab {
         if let Some(ws) = &request.websocket {
             return websocket_plan(url, &request.path, ws, mode, warmup, self.topology.generator[0]);
         }
+        if request.sse {
+            let mut plan =
+                Plan::new(&format!("{}{}", url.trim_end_matches('/'), request.path), mode).map_err(failure)?;
+            plan.protocol = Protocol::Sse;
+            plan.warmup = warmup;
+            plan.timeout = WS_TIMEOUT;
+            plan.runtime = RuntimeChoice::Pinned { core: self.topology.generator[0] };
+            return Ok((plan, 0));
+        }
         let mut plan = Plan::new(url, mode).map_err(failure)?;
         let (template, calls) = self.template(request, stack)?;
         plan.templates = vec![template];
@@ -400,6 +409,7 @@ impl Lab for RealLab {
             }
         }
         measured.wrong_answers.extend(load_result.websocket.as_ref().and_then(messages_wrong));
+        measured.wrong_answers.extend(load_result.sse.as_ref().and_then(events_wrong));
         measured.load = Some(load_result);
         Ok(measured)
     }
@@ -462,6 +472,17 @@ fn messages_wrong(ws: &claimbench_model::load::WebSocketSummary) -> Option<Strin
         format!(
             "the WebSocket messages came back wrong: {} duplicated, {} out of order, {} that no client sent",
             ws.duplicated, ws.out_of_order, ws.unexpected
+        )
+    })
+}
+
+/// What the ids of an SSE load show against the app: a repeated, reordered or malformed event is
+/// a wrong answer. (A lost event is a failed request, already counted in the error ratio.)
+fn events_wrong(sse: &claimbench_model::load::SseSummary) -> Option<String> {
+    (sse.duplicated + sse.out_of_order + sse.unexpected > 0).then(|| {
+        format!(
+            "the server-sent events came wrong: {} duplicated, {} out of order, {} not the contract's",
+            sse.duplicated, sse.out_of_order, sse.unexpected
         )
     })
 }

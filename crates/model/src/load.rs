@@ -147,6 +147,12 @@ pub struct LoadResult {
     /// `None` for HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketSummary>,
+    /// Server-sent-events runs only: what the events' ids showed. Each event received by one
+    /// subscriber is one request (a delivery), its latency from the event's embedded send time,
+    /// so `latency` is the fan-out latency over every subscriber; the connect times are in
+    /// `connect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<SseSummary>,
     /// HTTP runs: how long each connection took to open (TCP connect and the HTTP/1.1
     /// handshake), the pool's first connections and every reconnection, warm-up included; `None`
     /// when none opened, and in results written before it was recorded.
@@ -184,6 +190,22 @@ pub struct WebSocketSummary {
     /// judged per sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broadcast: Option<BroadcastSummary>,
+}
+
+/// What the ids of a server-sent-events run's events showed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SseSummary {
+    /// Connections that subscribed.
+    pub subscribers: u32,
+    /// Events a subscriber never received: ids skipped after its first event and never filled
+    /// in. Each also counts as a failed request.
+    pub lost: u64,
+    /// Events received a second time by the same subscriber.
+    pub duplicated: u64,
+    /// Events that came after a later event, at the same subscriber.
+    pub out_of_order: u64,
+    /// Events that were not the contract's (no id, unreadable data, an id that is not its seq).
+    pub unexpected: u64,
 }
 
 /// A broadcast room's size and what was sent into it.

@@ -37,6 +37,10 @@ pub struct Request {
     /// A WebSocket load: each connection upgrades on `path` once and sends messages instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WsRequest>,
+    /// A server-sent-events subscription: each connection GETs `path` once and records every
+    /// event the server pushes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sse: bool,
 }
 
 /// What the connections of a WebSocket load send (the engine's `WsOptions`).
@@ -53,7 +57,19 @@ pub struct WsRequest {
 impl Request {
     /// A plain GET of `path` (with its query), no body.
     pub fn get(path: &str) -> Request {
-        Request { method: "GET".into(), path: path.into(), body_file: None, body_pattern_bytes: None, websocket: None }
+        Request {
+            method: "GET".into(),
+            path: path.into(),
+            body_file: None,
+            body_pattern_bytes: None,
+            websocket: None,
+            sse: false,
+        }
+    }
+
+    /// A server-sent-events subscription to `path`.
+    pub fn sse(path: &str) -> Request {
+        Request { sse: true, ..Request::get(path) }
     }
 
     /// WebSocket messages on `path`.
@@ -304,7 +320,7 @@ fn labels(list: &[&str]) -> Vec<String> {
 
 /// What each experiment measures and why, one sentence each, as the report shows it. A test
 /// checks that every experiment of the catalogue has one.
-const PURPOSES: [(&str, &str); 13] = [
+const PURPOSES: [(&str, &str); 14] = [
     (
         "E-overhead",
         "Throughput of a trivial `/json` handler, so the framework's own cost per request is known before any claim about I/O or CPU work leans on it.",
@@ -344,6 +360,10 @@ const PURPOSES: [(&str, &str); 13] = [
     (
         "E-ws-echo",
         "The round trip of a WebSocket echo over 1,000 open connections, the per-message cost of a real-time app's two-way traffic.",
+    ),
+    (
+        "E-sse",
+        "How late an event pushed by the server reaches each of 1,000 subscribers, the server-sent-events side of the real-time apps the article says Node is ideal for.",
     ),
     (
         "E-coldstart",
@@ -428,6 +448,14 @@ pub const ECHO_CONNECTIONS: u32 = 1000;
 pub const ECHO_RATE: f64 = 2000.0;
 /// 2,000 round trips: enough for their p99.
 pub const ECHO_TRIAL: Duration = Duration::from_secs(1);
+/// E-sse: 1,000 subscribers of one shared ticker at 20 ticks a second, 256-byte events, so
+/// 20,000 deliveries a second, the broadcast room's fan-out with the server as the only sender
+/// (rexxars' SSE benchmark: the latency is the receive time minus the event's timestamp).
+pub const SSE_SUBSCRIBERS: u32 = 1000;
+pub const SSE_HZ: u32 = 20;
+pub const SSE_EVENT_BYTES: u32 = 256;
+/// 20 ticks, 20,000 deliveries: enough for a p99 of every subscriber's arrivals.
+pub const SSE_TRIAL: Duration = Duration::from_secs(1);
 /// HttpArena's async-db figures (2026-04 snapshot), another machine's, shown beside E-db's.
 pub const DB_REFERENCE: &str = "HttpArena's async-db test (2026-04 snapshot, another machine: a 64-thread server, \
      not comparable in scale): Express 92.4k req/s with p99 205 ms, FastAPI 85.5k req/s with p99 46 ms";
@@ -504,6 +532,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 body_file: body.map(String::from),
                 body_pattern_bytes: None,
                 websocket: None,
+                sse: false,
             };
             cpu_units.push(Unit {
                 max_trial: Some(CPU_TRIAL),
@@ -672,6 +701,26 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
     ));
     let echo = "/ws/echo";
     let echo_request = Request::websocket(echo, WsRequest { message_bytes: 16, in_flight: 1, broadcast_senders: None });
+    let ticks = format!("/sse/ticks?hz={SSE_HZ}&bytes={SSE_EVENT_BYTES}");
+    list.push(experiment(
+        "E-sse",
+        "Server-sent events",
+        &format!(
+            "`/sse/ticks`: {} subscribers of one shared ticker, {SSE_HZ} events a second of {SSE_EVENT_BYTES} bytes",
+            c(SSE_SUBSCRIBERS)
+        ),
+        "every subscriber reads the stream and records every event: fan-out latency from the event's embedded send \
+         time to its arrival, one histogram over all subscribers; events lost (ids skipped), duplicated or out of \
+         order counted against the stack",
+        vec![Unit {
+            max_trial: Some(SSE_TRIAL),
+            ..unit(
+                &format!("sse c={SSE_SUBSCRIBERS}"),
+                "/sse/ticks",
+                Load::Closed { request: Request::sse(&ticks), connections: c(SSE_SUBSCRIBERS) },
+            )
+        }],
+    ));
     list.push(experiment(
         "E-ws-echo",
         "WebSocket echo",

@@ -144,7 +144,7 @@ impl Profile {
                 trial: ms(3000),
                 trial_warmup: ms(250),
                 stack_warmup: ms(4000),
-                slo_step: ms(750),
+                slo_step: ms(700),
                 cold_starts: 12,
                 connection_scale: 1.0,
                 primary_only: false,

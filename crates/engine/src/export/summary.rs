@@ -148,6 +148,18 @@ fn render(r: &LoadResult) -> String {
             ws.lost, ws.duplicated, ws.out_of_order, ws.unexpected
         );
     }
+    if let Some(sse) = &r.sse {
+        let _ = writeln!(
+            out,
+            "  SSE       {} subscribers; every event received is a delivery, latency from its sent_us (fan-out latency)",
+            sse.subscribers
+        );
+        let _ = writeln!(
+            out,
+            "  Sequence  {} lost, {} duplicated, {} out of order, {} unexpected",
+            sse.lost, sse.duplicated, sse.out_of_order, sse.unexpected
+        );
+    }
     let _ = writeln!(
         out,
         "  Transfer  {} in, {} out, {} connections opened",
