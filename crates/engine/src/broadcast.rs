@@ -356,7 +356,7 @@ impl Member<'_> {
 }
 
 /// Records `n` failed deliveries (or a failed join) in the run's last phase, the measurement.
-fn fail(ctx: &Ctx, vc: &VirtualConnection, seen: &mut (u64, u64), class: ErrorClass, n: u64) {
+pub(crate) fn fail(ctx: &Ctx, vc: &VirtualConnection, seen: &mut (u64, u64), class: ErrorClass, n: u64) {
     let ended = ctx.elapsed();
     let slot = Slot { intended: ended.saturating_sub(ctx.timeout), phase: ctx.phase_count() - 1, seq: 0 };
     for _ in 0..n {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
-use crate::broadcast::{Arrival, Track};
+use crate::broadcast::{self, Arrival, Track};
 use crate::collector::{ErrorClass, SequenceEvent};
 use crate::connection::{self, classify, Connection};
 use crate::pacer::Slot;
@@ -256,12 +256,7 @@ impl Subscriber<'_> {
 
     /// Records `n` failed deliveries in the run's last phase, the measurement.
     fn fail(&mut self, class: ErrorClass, n: u64) {
-        let ctx = self.ctx;
-        let ended = ctx.elapsed();
-        let slot = Slot { intended: ended.saturating_sub(ctx.timeout), phase: ctx.phase_count() - 1, seq: 0 };
-        for _ in 0..n {
-            websocket::record(ctx, self.vc, &mut self.seen, slot, None, ended, None, Some(class), None, false, 0);
-        }
+        broadcast::fail(self.ctx, self.vc, &mut self.seen, class, n);
     }
 }
 

@@ -5,16 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use claimbench_engine::export::render_summary;
-use claimbench_engine::{run, Cancel, Expect, Mode, Plan};
+use claimbench_engine::{Expect, Mode, Plan};
 use claimbench_model::load::LoadResult;
-use support::{load_lock, open_loop, refused_url, Behaviour, TestServer};
-
-fn run_to_end(plan: &Plan) -> LoadResult {
-    let r = run(plan, &Cancel::new(), &|_| {}).unwrap();
-    eprintln!("{}", render_summary(&r));
-    r
-}
+use support::{load_lock, open_loop, refused_url, run_to_end, Behaviour, TestServer};
 
 fn only_errors_are(r: &LoadResult, class: &str) {
     for (name, n) in &r.errors {

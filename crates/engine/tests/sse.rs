@@ -4,16 +4,10 @@
 
 mod support;
 
-use std::net::TcpListener as StdListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use claimbench_engine::export::render_summary;
 use claimbench_engine::{run, Cancel, Mode, Plan, Protocol};
-use claimbench_model::load::LoadResult;
-use support::load_lock;
+use support::{load_lock, run_to_end, LoopbackServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the test server does with the events of each subscriber, counted from its first.
@@ -30,50 +24,15 @@ enum Fault {
 const TICK: Duration = Duration::from_millis(5);
 
 /// An SSE test server on its own thread and event loop, stopped when dropped.
-struct SseServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
+struct SseServer(LoopbackServer);
 
 impl SseServer {
     fn start(fault: Fault) -> SseServer {
-        let listener = StdListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let mut poll = tokio::time::interval(Duration::from_millis(20));
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            if let Ok((stream, _)) = accepted {
-                                tokio::spawn(subscriber(stream, fault));
-                            }
-                        }
-                        _ = poll.tick() => if stopping.load(Ordering::Relaxed) { break },
-                    }
-                }
-            });
-        });
-        SseServer { port, stop, thread: Some(thread) }
+        SseServer(LoopbackServer::start(move |stream| subscriber(stream, fault)))
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/sse/ticks", self.port)
-    }
-}
-
-impl Drop for SseServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        format!("http://127.0.0.1:{}/sse/ticks", self.0.port)
     }
 }
 
@@ -130,12 +89,6 @@ fn sse_plan(url: &str, subscribers: usize, seconds: f64) -> Plan {
     plan.protocol = Protocol::Sse;
     plan.interval = Duration::from_millis(250);
     plan
-}
-
-fn run_to_end(plan: &Plan) -> LoadResult {
-    let r = run(plan, &Cancel::new(), &|_| {}).unwrap();
-    eprintln!("{}", render_summary(&r));
-    r
 }
 
 #[test]

@@ -4,17 +4,13 @@
 
 mod support;
 
-use std::net::TcpListener as StdListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use claimbench_engine::export::{render_hgrm, render_hlog, render_summary, Latency};
 use claimbench_engine::{run, Cancel, Mode, Plan, Protocol, WsOptions};
-use claimbench_model::load::LoadResult;
 use futures_util::{SinkExt, StreamExt};
-use support::load_lock;
+use support::{load_lock, run_to_end, LoopbackServer};
 use tokio_tungstenite::tungstenite::Message;
 
 /// What the test server does with the messages of each connection, counted from 0.
@@ -27,13 +23,10 @@ enum Fault {
     DropReorderRepeat,
 }
 
-/// A WebSocket test server on its own thread and event loop, stopped when dropped: `serve`
-/// handles each accepted connection.
+/// A WebSocket test server on its own thread and event loop (stopped when dropped), at `path`.
 struct WsServer {
-    port: u16,
+    server: LoopbackServer,
     path: &'static str,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl WsServer {
@@ -42,29 +35,7 @@ impl WsServer {
         F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        let listener = StdListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            if let Ok((stream, _)) = accepted {
-                                tokio::spawn(serve(stream));
-                            }
-                        }
-                        _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
-                    }
-                }
-            });
-        });
-        WsServer { port, path, stop, thread: Some(thread) }
+        WsServer { server: LoopbackServer::start(serve), path }
     }
 
     /// An echo server.
@@ -80,16 +51,7 @@ impl WsServer {
     }
 
     fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}{}", self.port, self.path)
-    }
-}
-
-impl Drop for WsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        format!("ws://127.0.0.1:{}{}", self.server.port, self.path)
     }
 }
 
@@ -128,12 +90,6 @@ fn ws_plan(url: &str, connections: usize, in_flight: usize, seconds: f64) -> Pla
     plan.timeout = Duration::from_millis(200);
     plan.interval = Duration::from_millis(250);
     plan
-}
-
-fn run_to_end(plan: &Plan) -> LoadResult {
-    let r = run(plan, &Cancel::new(), &|_| {}).unwrap();
-    eprintln!("{}", render_summary(&r));
-    r
 }
 
 #[test]

@@ -215,3 +215,59 @@ pub fn threads_and_fds() -> (usize, usize) {
 pub fn ms(us: f64) -> f64 {
     us / 1000.0
 }
+
+/// A loopback server of raw TCP connections on its own thread and single-threaded event loop:
+/// `serve` handles each accepted connection as a task. Dropping it stops the accept loop.
+pub struct LoopbackServer {
+    pub port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LoopbackServer {
+    pub fn start<F, Fut>(serve: F) -> LoopbackServer
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let mut tick = tokio::time::interval(Duration::from_millis(20));
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            if let Ok((stream, _)) = accepted {
+                                tokio::spawn(serve(stream));
+                            }
+                        }
+                        _ = tick.tick() => if stopping.load(Ordering::Relaxed) { break },
+                    }
+                }
+            });
+        });
+        LoopbackServer { port, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs `plan` to its end, printing the text summary for a failing test's output.
+pub fn run_to_end(plan: &Plan) -> claimbench_model::load::LoadResult {
+    let r = claimbench_engine::run(plan, &claimbench_engine::Cancel::new(), &|_| {}).unwrap();
+    eprintln!("{}", claimbench_engine::export::render_summary(&r));
+    r
+}
