@@ -60,12 +60,9 @@ fn parse_event(block: &str) -> Option<Tick> {
     (id? == tick.seq).then_some(tick)
 }
 
-/// Takes the first complete event (up to its blank line) off the front of `buffer`.
-fn take_event(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
-    let end = buffer.windows(2).position(|w| w == b"\n\n")?;
-    let block = buffer[..end].to_vec();
-    buffer.drain(..end + 2);
-    Some(block)
+/// Where the first complete event in `buffer` ends (its blank line starts there).
+fn event_end(buffer: &[u8]) -> Option<usize> {
+    buffer.windows(2).position(|w| w == b"\n\n")
 }
 
 /// The Unix time of the run's start, in microseconds.
@@ -83,8 +80,8 @@ struct Subscriber<'a> {
     seen: (u64, u64),
     opened: u64,
     unix_t0: u64,
-    /// The run's end (its last phase's), if it has one; otherwise the pacer ends it.
-    end: Option<Duration>,
+    /// The run's end: its last phase's (an SSE plan always has a duration).
+    end: Duration,
 }
 
 /// Why a subscription stopped reading.
@@ -102,7 +99,8 @@ pub(crate) async fn subscriber_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         ctx.collector.borrow_mut().record_connect(took);
     }
     let opened = std::mem::take(&mut vc.unrecorded_opens);
-    let end = ctx.pacer.borrow().end();
+    // The plan was refused without a duration, so its last phase ends.
+    let Some(end) = ctx.pacer.borrow().end() else { return };
     let mut subscriber =
         Subscriber { ctx: &ctx, vc: &mut vc, track: None, seen: (0, 0), opened, unix_t0: unix_micros_at(ctx.t0), end };
     subscriber.run().await;
@@ -110,7 +108,7 @@ pub(crate) async fn subscriber_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
 
 impl Subscriber<'_> {
     fn over(&self) -> bool {
-        self.ctx.stopped() || self.end.is_some_and(|end| self.ctx.elapsed() >= end)
+        self.ctx.stopped() || self.ctx.elapsed() >= self.end
     }
 
     async fn run(&mut self) {
@@ -183,8 +181,7 @@ impl Subscriber<'_> {
         }
         let mut body = response.into_body();
         let mut buffer = Vec::new();
-        let end =
-            tokio::time::sleep_until(tokio::time::Instant::from_std(ctx.t0 + self.end.unwrap_or(Duration::MAX / 4)));
+        let end = tokio::time::sleep_until(tokio::time::Instant::from_std(ctx.t0 + self.end));
         tokio::pin!(end);
         loop {
             let frame = tokio::select! {
@@ -197,8 +194,10 @@ impl Subscriber<'_> {
                 Ok(Some(Ok(frame))) => {
                     let Ok(data) = frame.into_data() else { continue };
                     buffer.extend_from_slice(&data);
-                    while let Some(block) = take_event(&mut buffer) {
-                        if !self.on_event(&block) {
+                    while let Some(end) = event_end(&buffer) {
+                        let more = self.on_event(&buffer[..end]);
+                        buffer.drain(..end + 2);
+                        if !more {
                             return Ended::Run;
                         }
                     }
@@ -278,11 +277,10 @@ mod tests {
     }
 
     #[test]
-    fn events_come_off_the_buffer_whole_and_a_partial_one_waits() {
-        let mut buffer = b"id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\nda".to_vec();
-        assert_eq!(take_event(&mut buffer).as_deref(), Some(&b"id: 1\ndata: a"[..]));
-        assert_eq!(take_event(&mut buffer).as_deref(), Some(&b"id: 2\ndata: b"[..]));
-        assert_eq!(take_event(&mut buffer), None);
-        assert_eq!(buffer, b"id: 3\nda");
+    fn an_event_ends_at_its_blank_line_and_a_partial_one_waits() {
+        let buffer = b"id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\nda";
+        assert_eq!(event_end(buffer), Some(13));
+        assert_eq!(event_end(&buffer[15..]), Some(13));
+        assert_eq!(event_end(&buffer[30..]), None, "no blank line yet");
     }
 }

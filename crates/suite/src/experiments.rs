@@ -871,26 +871,21 @@ pub fn plan(experiments: Vec<Experiment>, claims: &ClaimsFile, primary_only: boo
     experiments
         .into_iter()
         .filter_map(|mut e| {
-            let needed = |label: &String| {
+            // Whether a primary evidence reads unit `label` (of `metric`, if one is named).
+            let read = |label: &String, metric: Option<Metric>| {
                 primary.iter().any(|ev| {
                     ev.experiment.get_ref() == &e.id
+                        && metric.is_none_or(|m| ev.metric == m)
                         && [&ev.numerator, &ev.denominator].iter().any(|op| op.units().contains(label))
                 })
             };
             // A fresh instance is for memory per connection; a primary evidence that does not read
             // it takes the running one, and saves the restart (FastAPI's cold start is 3 s here).
-            let reads_fresh_memory = |label: &String| {
-                primary.iter().any(|ev| {
-                    ev.experiment.get_ref() == &e.id
-                        && ev.metric == Metric::RssPerConnection
-                        && [&ev.numerator, &ev.denominator].iter().any(|op| op.units().contains(label))
-                })
-            };
             let units: Vec<Unit> = e
                 .units
                 .iter()
-                .filter(|u| needed(&u.label))
-                .map(|u| Unit { fresh: u.fresh && reads_fresh_memory(&u.label), ..u.clone() })
+                .filter(|u| read(&u.label, None))
+                .map(|u| Unit { fresh: u.fresh && read(&u.label, Some(Metric::RssPerConnection)), ..u.clone() })
                 .collect();
             if units.is_empty() {
                 return None;

@@ -80,8 +80,8 @@ impl Installer {
     }
 
     /// Installs `lock` into `venv` with uv, pinned in `installer.lock` beside it and installed
-    /// into the virtualenv first: on a fresh machine (2026-12-02) uv took 1.9 s for
-    /// requirements.lock, after 3.9 s to install itself, where pip took 27 s. Should uv not
+    /// into the virtualenv first: on a fresh machine uv took 2.2 s for requirements.lock after
+    /// 3.8 s to install itself (2026-12-02), where pip had taken 27.3 s (2026-12-01). Should uv not
     /// install, pip installs the lock as before. Neither byte-compiles: a module is compiled on
     /// its first import, which the contract check's spawn does before any timed start, and
     /// compiling every module (Django's, Flask's, for stacks a run may never start) took a third of
