@@ -23,7 +23,7 @@ use claimbench_model::database::{judge_world_snapshot, work_for_target, DbCounte
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
-use claimbench_platform::procfs::{self, CpuTimes};
+use claimbench_platform::procfs::{self, CpuTimes, ThreadRun};
 use claimbench_platform::PinGuard;
 use claimbench_suite::experiments::{Request, SloSearch, WsRequest};
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
@@ -637,10 +637,15 @@ fn judge_window(
         // One CPU for everyone: neither side has cores of its own to judge.
         return;
     }
-    let generator = cpuload::window(&opened.cpus, &closed.cpus, &topology.generator);
-    m.generator_side_busy = generator.map(|w| w.busy_fraction());
+    // Busy time is what the threads on those CPUs ran by the scheduler's clock; `/proc/stat`'s
+    // per-CPU ticks misread bursty short windows here (see `cpuload`), and give only the steal.
+    let wall_s = closed.unix_s - opened.unix_s;
+    let steal = |cpus: &[usize]| cpuload::window(&opened.cpus, &closed.cpus, cpus).map_or(0.0, |w| w.steal_fraction());
+    let generator = cpuload::threads_window(&opened.threads, &closed.threads, wall_s, &topology.generator, None);
     if let Some(w) = generator {
-        m.machine_faults.extend(cpuload::saturated(&w, cpuload::GENERATOR_BUSY_MAX));
+        let busy = w.busy_fraction() + steal(&topology.generator);
+        m.generator_side_busy = Some(busy);
+        m.machine_faults.extend(cpuload::saturated(busy, cpuload::GENERATOR_BUSY_MAX));
     }
     // A multi-worker app runs on the whole app side, never on the generator's CPUs.
     let app_cpus = if wide { &topology.app_side } else { &topology.app };
@@ -649,11 +654,12 @@ fn judge_window(
         (Some(before), Some(after)) => after - before,
         _ => 0.0,
     };
-    if let Some(w) = cpuload::window(&opened.cpus, &closed.cpus, app_cpus) {
-        let others = w.others_fraction(app_cpu_s + database_cpu_s, procfs::clock_ticks());
+    if let Some(w) = cpuload::threads_window(&opened.threads, &closed.threads, wall_s, app_cpus, Some(opened.pgid)) {
+        let others = w.others_fraction(database_cpu_s);
+        let stolen = steal(app_cpus);
         m.app_core_contention = Some(others);
-        m.steal = Some(w.steal_fraction());
-        m.machine_faults.extend(cpuload::contended(others, w.steal_fraction(), w.contention_limit()));
+        m.steal = Some(stolen);
+        m.machine_faults.extend(cpuload::contended(others, stolen, cpuload::CONTENTION_MAX));
     }
     let late = UpstreamLate {
         late: closed.upstream_late - opened.upstream_late,
@@ -697,6 +703,10 @@ fn memory_of(pgid: i32, rss: u64) -> u64 {
 struct Mark {
     unix_s: f64,
     cpus: Vec<CpuTimes>,
+    /// Every thread's CPU time and last CPU, read right after `unix_s`.
+    threads: Vec<ThreadRun>,
+    /// The app's process group.
+    pgid: i32,
     app: GroupCpu,
     /// The app's PSS, where the kernel gives it.
     memory: Option<u64>,
@@ -712,6 +722,8 @@ impl Mark {
         Mark {
             unix_s,
             cpus: procfs::read_cpu_times(),
+            threads: procfs::threads(),
+            pgid,
             app: group_cpu(pgid),
             memory: group_pss(pgid),
             upstream_answered: upstream.delay_requests(),

@@ -151,6 +151,49 @@ pub fn process_run_ns(pid: i32) -> Option<u64> {
     total
 }
 
+/// One thread's CPU time so far and where it last ran, from `/proc/PID/task/TID/stat` and
+/// `schedstat`: what [`crate::cpuload::ThreadWindow`] adds up per CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadRun {
+    pub tid: i32,
+    /// The process group, which is how an app's processes are told apart from everyone else's.
+    pub pgrp: i32,
+    /// The CPU it ran on last (`processor`, field 39): a pinned thread never leaves its CPUs.
+    pub cpu: usize,
+    /// Nanoseconds on a CPU, as the scheduler counts them (not the 10 ms ticks of `/proc/stat`).
+    pub run_ns: u64,
+}
+
+/// The process group and last CPU of a thread's `stat` (fields 5 and 39).
+pub fn parse_thread_stat(stat: &str) -> Option<(i32, usize)> {
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    Some((f.get(2)?.parse().ok()?, f.get(36)?.parse().ok()?))
+}
+
+/// Every thread on the machine now, with its CPU time and last CPU; threads that vanish while
+/// they are read are skipped. About 2 ms for 150 threads.
+pub fn threads() -> Vec<ThreadRun> {
+    let mut all = Vec::with_capacity(256);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()).is_none() {
+            continue;
+        }
+        for task in std::fs::read_dir(entry.path().join("task")).into_iter().flatten().flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+            let path = task.path();
+            let stat = std::fs::read_to_string(path.join("stat")).ok();
+            let run = std::fs::read_to_string(path.join("schedstat")).ok();
+            if let (Some((pgrp, cpu)), Some(run)) =
+                (stat.as_deref().and_then(parse_thread_stat), run.as_deref().and_then(schedstat))
+            {
+                all.push(ThreadRun { tid, pgrp, cpu, run_ns: run.run_ns });
+            }
+        }
+    }
+    all
+}
+
 /// `Cpus_allowed_list` of a process, as the kernel reports it.
 pub fn cpus_allowed_list(pid: i32) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -220,6 +263,24 @@ mod tests {
     fn fixture(name: &str) -> String {
         let path = format!("{}/../../fixtures/proc/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn a_threads_stat_gives_its_process_group_and_last_cpu_whatever_its_name() {
+        let recorded = fixture("thread-stat-sleep");
+        assert_eq!(parse_thread_stat(&recorded), Some((17915, 1)));
+        let odd_name = recorded.replace("(sleep)", "(V8 (worker) 2)");
+        assert_eq!(parse_thread_stat(&odd_name), Some((17915, 1)));
+        assert_eq!(parse_thread_stat("17917 (sleep) S 1 2"), None);
+    }
+
+    #[test]
+    fn the_thread_listing_holds_this_thread_with_its_cpu_time() {
+        let me = nix::unistd::gettid().as_raw();
+        let listed = threads();
+        let mine = listed.iter().find(|t| t.tid == me).expect("this thread is listed");
+        assert_eq!(mine.pgrp, nix::unistd::getpgrp().as_raw());
+        assert!(mine.run_ns > 0);
     }
 
     #[test]
