@@ -40,6 +40,8 @@ pub(crate) struct Outcome {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub connections_opened: u64,
+    /// HTTP: from the actual send to the response's headers (time to first byte).
+    pub first_byte: Option<Duration>,
 }
 
 /// The statuses a tally counts one by one; anything above lands in the last slot.
@@ -55,6 +57,11 @@ pub(crate) struct PhaseTally {
     /// the per-request path of a successful request records nothing extra.
     pub failed_responses: Histogram<u64>,
     pub send_lag: Histogram<u64>,
+    /// HTTP: time to first byte of every response.
+    pub first_byte: Histogram<u64>,
+    /// HTTP: every gap between two body chunks of one response (streams; a response in one
+    /// chunk records none).
+    pub chunk_gaps: Histogram<u64>,
     statuses: Vec<u64>,
     errors: [u64; ERROR_CLASS_COUNT],
     pub requests: u64,
@@ -74,6 +81,8 @@ impl PhaseTally {
             uncorrected: new_histogram(),
             failed_responses: new_histogram(),
             send_lag: new_histogram(),
+            first_byte: new_histogram(),
+            chunk_gaps: new_histogram(),
             statuses: vec![0; STATUS_SLOTS],
             errors: [0; ERROR_CLASS_COUNT],
             requests: 0,
@@ -101,6 +110,9 @@ impl PhaseTally {
         if let Some(sent) = o.sent {
             self.last_send = self.last_send.max(Some(sent));
         }
+        if let Some(first_byte) = o.first_byte {
+            self.first_byte.saturating_record(micros(first_byte));
+        }
         if let (Some(status), Some(sent)) = (o.status, o.sent) {
             self.responses += 1;
             self.statuses[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
@@ -118,6 +130,8 @@ impl PhaseTally {
             (&mut self.uncorrected, &other.uncorrected),
             (&mut self.failed_responses, &other.failed_responses),
             (&mut self.send_lag, &other.send_lag),
+            (&mut self.first_byte, &other.first_byte),
+            (&mut self.chunk_gaps, &other.chunk_gaps),
         ] {
             h.add(o).expect("histograms of one configuration add up");
         }
@@ -353,6 +367,11 @@ impl Collector {
         }
     }
 
+    /// Records the gap between two body chunks of one response of `phase`.
+    pub fn record_chunk_gap(&mut self, phase: usize, gap: Duration) {
+        self.tallies[phase].chunk_gaps.saturating_record(micros(gap));
+    }
+
     /// Closes the open interval; call once the worker has finished.
     pub fn finish(&mut self) {
         self.intervals.close();
@@ -551,6 +570,7 @@ mod tests {
             bytes_in: 100,
             bytes_out: 50,
             connections_opened: 0,
+            first_byte: Some(ms(ended - sent) / 2),
         }
     }
 

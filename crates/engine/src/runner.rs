@@ -217,6 +217,10 @@ pub fn run(plan: &Plan, cancel: &Cancel, progress: &dyn Fn(ProgressEvent)) -> Re
             }
             _ => None,
         },
+        first_byte: (plan.protocol == Protocol::Http && !assembled.totals.first_byte.is_empty())
+            .then(|| summarize(&assembled.totals.first_byte)),
+        chunk_gaps: (plan.protocol == Protocol::Http && !assembled.totals.chunk_gaps.is_empty())
+            .then(|| summarize(&assembled.totals.chunk_gaps)),
     };
     fill_totals(&mut result, &assembled.totals, open_loop, plan.timeout);
     Ok(result)

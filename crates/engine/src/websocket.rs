@@ -377,6 +377,7 @@ pub(crate) fn record(
         bytes_in: read - seen.0,
         bytes_out: written - seen.1,
         connections_opened,
+        first_byte: None,
     };
     *seen = (read, written);
     ctx.record(&outcome);

@@ -386,13 +386,14 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
         let template = &ctx.templates[ctx.picker.pick()];
         let validate = ctx.validate_every > 0 && slot.seq % ctx.validate_every == 0 && template.expect.is_some();
         let mut sent = None;
+        let mut first_byte = None;
         let mut opened = std::mem::take(&mut vc.unrecorded_opens);
         // Without a wait, `now` is recent enough to start the timeout from: one clock read less.
         let started = if waits { Instant::now() } else { ctx.t0 + now };
         deadline.as_mut().reset(tokio::time::Instant::from_std(started + ctx.timeout));
         let result = tokio::select! {
             biased;
-            r = exchange(&ctx, &mut vc, template, validate, &mut sent, &mut opened) => r,
+            r = exchange(&ctx, &mut vc, template, validate, slot.phase, &mut sent, &mut first_byte, &mut opened) => r,
             () = &mut deadline => Err(ErrorClass::Timeout),
         };
         let ended = ctx.elapsed();
@@ -420,6 +421,7 @@ async fn connection_loop(ctx: Rc<Ctx>, mut vc: VirtualConnection) {
             bytes_in: read - seen_in,
             bytes_out: written - seen_out,
             connections_opened: opened,
+            first_byte,
         };
         (seen_in, seen_out) = (read, written);
         ctx.record(&outcome);
@@ -458,14 +460,19 @@ pub(crate) async fn wait_until(ctx: &Ctx, timer: &PaceTimer, intended: Duration)
 }
 
 /// Sends one request and reads its whole response: `(status, error)` when a response came,
-/// the error class when none did. `sent` and `opened` are filled in as it goes, so a timeout
-/// that abandons it still knows them.
+/// the error class when none did. `sent`, `first_byte` and `opened` are filled in as it goes, so
+/// a timeout that abandons it still knows them. A response that comes in several body chunks
+/// has every gap between two of them recorded in `phase` (a sampled one, read whole to be
+/// compared, records none).
+#[allow(clippy::too_many_arguments)]
 async fn exchange(
     ctx: &Ctx,
     vc: &mut VirtualConnection,
     template: &PreparedTemplate,
     validate: bool,
+    phase: usize,
     sent: &mut Option<Duration>,
+    first_byte: &mut Option<Duration>,
     opened: &mut u64,
 ) -> Result<(u16, Option<ErrorClass>), ErrorClass> {
     // A kept-alive connection the server has closed is replaced; that is not an error.
@@ -486,8 +493,10 @@ async fn exchange(
     };
     let exchange = async {
         sender.ready().await.map_err(|e| classify(&e))?;
-        *sent = Some(ctx.elapsed());
+        let sent_at = ctx.elapsed();
+        *sent = Some(sent_at);
         let response = sender.send_request(build(template)).await.map_err(|e| classify(&e))?;
+        *first_byte = Some(ctx.elapsed().saturating_sub(sent_at));
         let status = response.status().as_u16();
         let expected = template.expect.as_ref();
         let mut error = status_error(status, expected.and_then(|e| e.status));
@@ -498,8 +507,16 @@ async fn exchange(
                 error = Some(ErrorClass::BodyMismatch);
             }
         } else {
+            // One clock read per chunk: a response in one chunk (nearly every one but a
+            // stream's) reads it once and records nothing.
+            let mut last_chunk: Option<Duration> = None;
             while let Some(frame) = body.frame().await {
                 frame.map_err(|e| classify(&e))?;
+                let now = ctx.elapsed();
+                if let Some(previous) = last_chunk {
+                    ctx.collector.borrow_mut().record_chunk_gap(phase, now.saturating_sub(previous));
+                }
+                last_chunk = Some(now);
             }
         }
         Ok((status, error))

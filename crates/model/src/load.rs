@@ -158,6 +158,17 @@ pub struct LoadResult {
     /// when none opened, and in results written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<LatencySummary>,
+    /// HTTP runs: time to first byte, from each request's actual send to its response's headers
+    /// (what a client waits before a stream starts), measured phases only; `None` for WebSocket
+    /// and SSE runs and in results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte: Option<LatencySummary>,
+    /// HTTP runs whose responses arrived in more than one piece (streams): every gap between two
+    /// consecutive body pieces of one response, as hyper handed them over off the socket,
+    /// measured phases only (sampled responses, read whole to be compared, are left out); `None`
+    /// when every response came in one piece.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_gaps: Option<LatencySummary>,
 }
 
 /// What a WebSocket run adds to a result. A WebSocket run counts each echoed message as one

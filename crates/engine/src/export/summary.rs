@@ -124,6 +124,25 @@ fn render(r: &LoadResult) -> String {
             us(connect.max_us)
         );
     }
+    if let Some(first_byte) = &r.first_byte {
+        let _ = writeln!(
+            out,
+            "  1st byte  p50 {}, p99 {}, max {} (send to the response's headers)",
+            us(first_byte.p50_us),
+            us(first_byte.p99_us),
+            us(first_byte.max_us)
+        );
+    }
+    if let Some(gaps) = &r.chunk_gaps {
+        let _ = writeln!(
+            out,
+            "  Gaps      {} between body pieces of one response (p50 {}, p99 {}, max {})",
+            gaps.count,
+            us(gaps.p50_us),
+            us(gaps.p99_us),
+            us(gaps.max_us)
+        );
+    }
     if let Some(ws) = &r.websocket {
         let _ = writeln!(
             out,

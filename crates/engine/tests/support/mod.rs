@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use claimbench_engine::{Mode, Plan, Schedule};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -47,6 +47,9 @@ pub enum Behaviour {
     /// Answer at once, except that from `after` the first request until `after + pause`
     /// every request waits until the pause is over.
     StallOnce { after: Duration, pause: Duration },
+    /// Send the headers after `first_byte`, then a chunked body of `pieces` pieces of `hello`,
+    /// `gap` apart (a stream).
+    Stream { first_byte: Duration, pieces: u32, gap: Duration },
 }
 
 /// A running target; stops when dropped.
@@ -161,10 +164,25 @@ fn serve_connection(
                         }
                         200
                     }
+                    Behaviour::Stream { first_byte, pieces, gap } => {
+                        std::thread::sleep(first_byte);
+                        served.fetch_add(1, Ordering::Relaxed);
+                        let body = futures_util::stream::unfold(0, move |sent| async move {
+                            if sent == pieces {
+                                return None;
+                            }
+                            if sent > 0 {
+                                tokio::time::sleep(gap).await;
+                            }
+                            let piece = hyper::body::Frame::data(Bytes::from_static(b"hello"));
+                            Some((Ok::<_, std::convert::Infallible>(piece), sent + 1))
+                        });
+                        return Ok(Response::new(StreamBody::new(body).boxed_unsync()));
+                    }
                     Behaviour::Fast | Behaviour::CloseWithoutAnswer => 200,
                 };
                 served.fetch_add(1, Ordering::Relaxed);
-                let mut response = Response::new(Full::new(Bytes::from_static(b"hello")));
+                let mut response = Response::new(Full::new(Bytes::from_static(b"hello")).boxed_unsync());
                 *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                 Ok::<_, std::convert::Infallible>(response)
             }
