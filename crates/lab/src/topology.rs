@@ -212,16 +212,13 @@ mod tests {
             counts.dedup();
             (t.fits(workers.needs.app_cpus as usize, workers.needs.generator_cpus as usize), counts)
         };
-        let mut shown = Vec::new();
         for (cpus, expected) in [(4, vec![1, 2]), (8, vec![1, 2, 4]), (16, vec![1, 2, 4, 8])] {
             let (fits, counts) = plan(cpus);
             assert!(fits.is_ok(), "{cpus} CPUs: {fits:?}");
-            assert_eq!(counts, expected, "{cpus} CPUs");
-            shown.push(format!("{cpus} CPUs: W = {counts:?}"));
+            assert_eq!(counts, expected, "{cpus} CPUs: W = {counts:?}");
         }
         let (fits, _) = plan(2);
         assert!(fits.unwrap_err().starts_with("not measurable on this machine: needs 3 CPUs"));
-        eprintln!("{}", shown.join("\n"));
     }
 
     #[test]

@@ -362,6 +362,24 @@ impl Contract {
     }
 }
 
+/// True when `a` and `b` are the same JSON document up to key order and number spelling, so `1`
+/// equals `1.0`; everything else must match exactly. Bodies of the contract compare this way,
+/// in the conformance check and in the engine's sampled responses alike.
+pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,23 +457,5 @@ mod tests {
             serde_json::from_value(serde_json::json!({ "id": "e", "method": "GET", "path": "/", "kind": "io" }))
                 .unwrap();
         assert_eq!(e.group(), "http");
-    }
-}
-
-/// True when `a` and `b` are the same JSON document up to key order and number spelling, so `1`
-/// equals `1.0`; everything else must match exactly. Bodies of the contract compare this way,
-/// in the conformance check and in the engine's sampled responses alike.
-pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
-        }
-        _ => a == b,
     }
 }

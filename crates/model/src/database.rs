@@ -269,7 +269,10 @@ mod tests {
 
     /// A deterministic World of `rows` rows after `writes` writes, drawn by a small LCG; with
     /// `fresh` false every write stores the value already there.
-    fn world_after(rows: usize, writes: u64, fresh: bool, seed: u64) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+    /// World rows as (id, randomnumber).
+    type Rows = Vec<(i64, i64)>;
+
+    fn world_after(rows: usize, writes: u64, fresh: bool, seed: u64) -> (Rows, Rows) {
         let mut state = seed;
         let mut next = move |n: u64| {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

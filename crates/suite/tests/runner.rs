@@ -715,11 +715,14 @@ fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
     assert_eq!(assembled.claims.len(), claims.claims.len(), "the row is kept");
 }
 
+/// A `measure` call as logged: the offered rate, the request count, and the trial's length.
+type MeasureCall = (f64, Option<u64>, Duration);
+
 /// A scripted lab that logs every call the runner makes: `drain`, and `measure` with its load
 /// and length.
 struct Recording {
     inner: ScriptedLab,
-    log: Vec<(String, Option<(f64, Option<u64>, Duration)>)>,
+    log: Vec<(String, Option<MeasureCall>)>,
 }
 
 impl Lab for Recording {
