@@ -206,9 +206,11 @@ struct FaultyLab {
     faults: Vec<(usize, &'static str)>,
     /// Calls to `measure` whose app "dies": the lab fails them.
     dies: Vec<usize>,
-    /// Open loop: the generator sends late (p99 send lag 1.4 ms, CPU 30%), and this share of
+    /// Open loop: the generator sends late (p99 send lag `lag_ms`, CPU 30%), and this share of
     /// the offered rate comes back.
     sends_late: Option<f64>,
+    /// The p99 send lag of `sends_late`, in ms (1.4 unless set).
+    lag_ms: f64,
     /// Every result's judged p99, in ms, instead of the scripted one.
     p99_ms: Option<f64>,
     measures: usize,
@@ -224,6 +226,7 @@ impl FaultyLab {
             faults: Vec::new(),
             dies: Vec::new(),
             sends_late: None,
+            lag_ms: 1.4,
             p99_ms: None,
             measures: 0,
         }
@@ -248,8 +251,8 @@ impl Lab for FaultyLab {
             load.target_rate = Some(load.achieved_rate / delivered);
             load.generator_saturated = true;
             load.saturation_reasons =
-                vec!["the load generator sent requests late (p99 send lag 1.40 ms > 1 ms)".into()];
-            load.self_check.send_lag_p99_us = Some(1_400.0);
+                vec![format!("the load generator sent requests late (p99 send lag {:.2} ms > 1 ms)", self.lag_ms)];
+            load.self_check.send_lag_p99_us = Some(self.lag_ms * 1000.0);
             load.self_check.cpu_fraction = 0.3;
         }
         if let (Some(p99_ms), Some(load)) = (self.p99_ms, measured.load.as_mut()) {
@@ -815,6 +818,50 @@ fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_pois
     let estimate = slo.verdict.estimate.as_ref().unwrap();
     assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.1, "{estimate:?}");
     assert_eq!(slo.verdict.outcome, Outcome::Supported, "{:?}", slo.verdict);
+}
+
+#[test]
+fn an_slo_search_step_that_sent_late_by_little_beside_the_slo_is_judged_and_one_by_more_is_spoiled() {
+    use claimbench_model::run::Scalar;
+    use claimbench_suite::scripted::StackScript;
+    let script = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
+    let profile = Profile::named("standard").unwrap();
+    let slo_only: Vec<_> = catalogue(&profile)
+        .into_iter()
+        .filter(|e| e.id == "E-io")
+        .map(|mut e| {
+            e.units.retain(|u| u.label == "slo");
+            e
+        })
+        .collect();
+    let search = |lag_ms: f64| {
+        let mut lab = FaultyLab::new();
+        lab.inner = ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0));
+        (lab.sends_late, lab.lag_ms) = (Some(0.99), lag_ms);
+        let options = RunOptions {
+            stacks: stacks(),
+            method: method(),
+            not_implemented: Default::default(),
+            extra: Default::default(),
+        };
+        let mut measurements = Vec::new();
+        let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
+        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
+            .run(&slo_only);
+        measurements
+    };
+    // 1.4 ms of lag beside a 100 ms SLO (the 1 ms rule alone would spoil every step): judged.
+    let small = search(1.4);
+    assert!(!small.is_empty() && small.iter().all(|m| m.valid), "{:?}", small.iter().find(|m| !m.valid));
+    for m in &small {
+        let capacity = if m.stack == "express" { 1300.0 } else { 800.0 };
+        let found = m.scalars[&Scalar::SloMaxRate];
+        assert!(found <= capacity && found >= capacity / 1.05, "{}: {found} for {capacity}", m.id);
+    }
+    // 6 ms is more than 5% of the SLO: the step is the generator's, and the search is invalid.
+    let large = search(6.0);
+    assert!(large.iter().all(|m| !m.valid), "{:?}", large.iter().find(|m| m.valid));
+    assert!(large[0].invalid_reasons.iter().any(|r| r.contains("send lag 6.00 ms")), "{:?}", large[0].invalid_reasons);
 }
 
 #[test]
