@@ -757,15 +757,16 @@ impl Lab for Recording {
     }
 }
 
-#[test]
-fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_poisson_steps() {
-    use claimbench_model::run::Scalar;
+/// A scripted lab whose express serves 1,300 req/s of `/io/upstream` and fastapi 800.
+fn capacities_1300_and_800() -> ScriptedLab {
     use claimbench_suite::scripted::StackScript;
     let script = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
-    let inner = ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0));
-    let mut lab = Recording { inner, log: Vec::new() };
-    let profile = Profile::named("standard").unwrap();
-    let experiments: Vec<_> = catalogue(&profile)
+    ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0))
+}
+
+/// Runs E-io's SLO search alone, at `profile`, on `lab`.
+fn run_slo_search(lab: &mut dyn Lab, profile: &Profile) -> Vec<Measurement> {
+    let experiments: Vec<_> = catalogue(profile)
         .into_iter()
         .filter(|e| e.id == "E-io")
         .map(|mut e| {
@@ -781,8 +782,16 @@ fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_pois
     };
     let mut measurements = Vec::new();
     let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
-    Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
-        .run(&experiments);
+    Runner { lab, profile, options: &options, sink: &mut sink, progress: &mut progress }.run(&experiments);
+    measurements
+}
+
+#[test]
+fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_poisson_steps() {
+    use claimbench_model::run::Scalar;
+    let mut lab = Recording { inner: capacities_1300_and_800(), log: Vec::new() };
+    let profile = Profile::named("standard").unwrap();
+    let measurements = run_slo_search(&mut lab, &profile);
 
     assert_eq!(measurements.len(), 2 * profile.reps as usize);
     for m in &measurements {
@@ -823,32 +832,12 @@ fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_pois
 #[test]
 fn an_slo_search_step_that_sent_late_by_little_beside_the_slo_is_judged_and_one_by_more_is_spoiled() {
     use claimbench_model::run::Scalar;
-    use claimbench_suite::scripted::StackScript;
-    let script = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
     let profile = Profile::named("standard").unwrap();
-    let slo_only: Vec<_> = catalogue(&profile)
-        .into_iter()
-        .filter(|e| e.id == "E-io")
-        .map(|mut e| {
-            e.units.retain(|u| u.label == "slo");
-            e
-        })
-        .collect();
     let search = |lag_ms: f64| {
         let mut lab = FaultyLab::new();
-        lab.inner = ScriptedLab::new(template()).stack("express", script(1300.0)).stack("fastapi", script(800.0));
+        lab.inner = capacities_1300_and_800();
         (lab.sends_late, lab.lag_ms) = (Some(0.99), lag_ms);
-        let options = RunOptions {
-            stacks: stacks(),
-            method: method(),
-            not_implemented: Default::default(),
-            extra: Default::default(),
-        };
-        let mut measurements = Vec::new();
-        let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
-        Runner { lab: &mut lab, profile: &profile, options: &options, sink: &mut sink, progress: &mut progress }
-            .run(&slo_only);
-        measurements
+        run_slo_search(&mut lab, &profile)
     };
     // 1.4 ms of lag beside a 100 ms SLO (the 1 ms rule alone would spoil every step): judged.
     let small = search(1.4);
