@@ -739,6 +739,21 @@ pub fn busy_elsewhere() -> Vec<ProcessCpu> {
     cpuload::busy_processes(Duration::from_millis(500), 5)
 }
 
+/// How far the speed canary moves on this idle machine between two readings a quick trial apart:
+/// the 95th percentile of |after / before - 1| over 200 pairs 850 ms apart with nothing running
+/// between them (`cargo run --release -p claimbench-lab --example canary_noise`, 2026-12-06:
+/// p50 2.7%, p90 6.7%, p95 10.0%, p99 52.5%; 22% of the pairs moved more than 5%). Back to back,
+/// the same readings move p50 0.6% and p95 4.3%, so the canary reads the machine's real drift, and
+/// a limit below this flags the drift of an idle machine, not a trial.
+pub const CANARY_IDLE_DRIFT: f64 = 0.10;
+
+/// The speed canary's limit for a run whose verdict band is `band`: the band, or the idle
+/// machine's own drift where that is larger. A limit at the band alone threw out 22% of the
+/// trials of a machine doing nothing, and the pairs they cost left claims with too few pairs.
+pub fn canary_limit(band: f64) -> f64 {
+    band.max(CANARY_IDLE_DRIFT)
+}
+
 /// Times a fixed integer workload on `cpus` (this thread is moved there and back); `None` when
 /// the thread may not move there, since a canary on the wrong core measures nothing useful.
 pub fn canary_on(cpus: &[usize]) -> Option<f64> {
@@ -773,6 +788,12 @@ mod tests {
         (load.requests, load.responses, load.warmup, load.plan.connections) = (requests, ok, None, connections);
         load.status_counts = BTreeMap::from([(200, ok), (502, requests - ok)]);
         load
+    }
+
+    #[test]
+    fn the_canary_limit_is_the_band_unless_the_idle_machine_drifts_further() {
+        assert_eq!(canary_limit(0.05), CANARY_IDLE_DRIFT, "5% is inside this machine's idle drift");
+        assert_eq!(canary_limit(0.2), 0.2, "a wider band is its own limit");
     }
 
     #[test]

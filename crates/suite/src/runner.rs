@@ -342,8 +342,10 @@ pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_star
 
 /// Extra pairs a block may run when harness faults left it fewer complete pairs than planned: a
 /// lost pair costs the verdict its 95% interval at quick's 6 pairs. Which pairs are made up
-/// depends only on validity (the harness's faults), never on the values measured.
-pub const MAKE_UP_PAIRS: u32 = 2;
+/// depends only on validity (the harness's faults), never on the values measured. Two were too
+/// few here: three quick runs on 2026-12-06 left cpu-strength, execution-speed or non-blocking
+/// with 4-5 pairs ("too few pairs") in one run of three, at 25-31 invalid trials a run.
+pub const MAKE_UP_PAIRS: u32 = 4;
 
 /// The trial numbers `1..=last` for which every unit of `block` has a valid measurement on every
 /// stack: the complete pairs.

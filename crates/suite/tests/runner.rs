@@ -8,7 +8,7 @@ use std::time::Duration;
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
 use claimbench_suite::experiments::plan;
-use claimbench_suite::runner::schedule;
+use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS};
 use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{
     assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName, Progress,
@@ -557,15 +557,16 @@ fn a_level_with_more_connections_than_the_file_descriptor_limit_is_not_measurabl
 }
 
 #[test]
-fn lost_pairs_are_made_up_at_most_twice_per_block() {
+fn lost_pairs_are_made_up_at_most_make_up_pairs_times_per_block() {
     let profile = Profile::named("quick").unwrap();
     let mut lab = FaultyLab::new();
-    // Every measurement a fault: each is repeated once, and the block tries two make-up pairs.
+    // Every measurement a fault: each is repeated once, and the block tries every make-up pair.
     lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
-    assert_eq!(measurements.len(), (12 + 4) * 2, "6 + 2 trials per stack, each measured twice");
-    assert_eq!(measurements.iter().map(|m| m.trial).max(), Some(8));
-    assert_eq!(notes.iter().filter(|n| n.contains("making up pair")).count(), 2, "{notes:?}");
+    let make_up = MAKE_UP_PAIRS as usize;
+    assert_eq!(measurements.len(), (12 + 2 * make_up) * 2, "6 + make-up trials per stack, each measured twice");
+    assert_eq!(measurements.iter().map(|m| m.trial).max(), Some(6 + MAKE_UP_PAIRS));
+    assert_eq!(notes.iter().filter(|n| n.contains("making up pair")).count(), make_up, "{notes:?}");
 }
 
 #[test]
