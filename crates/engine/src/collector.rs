@@ -458,6 +458,7 @@ pub(crate) fn assemble(collectors: Vec<Collector>, phases: &[Phase], interval: D
                     latency_uncorrected: summarize(&tally.uncorrected),
                     send_lag: phase.rate.map(|_| summarize(&tally.send_lag)),
                     histograms: encode_tally(tally, phase.rate.is_some()),
+                    first_attempt_spoiled: None,
                 });
             }
         }

@@ -642,8 +642,9 @@ fn judge_window(
     let wall_s = closed.unix_s - opened.unix_s;
     let steal = |cpus: &[usize]| cpuload::window(&opened.cpus, &closed.cpus, cpus).map_or(0.0, |w| w.steal_fraction());
     let generator = cpuload::threads_window(&opened.threads, &closed.threads, wall_s, &topology.generator, None);
+    let generator_steal = steal(&topology.generator);
     if let Some(w) = generator {
-        let busy = w.busy_fraction() + steal(&topology.generator);
+        let busy = w.busy_fraction() + generator_steal;
         m.generator_side_busy = Some(busy);
         m.machine_faults.extend(cpuload::saturated(busy, cpuload::GENERATOR_BUSY_MAX));
     }
@@ -667,7 +668,8 @@ fn judge_window(
         margin_ms: LATE_MARGIN.as_millis() as u64,
     };
     if late.answered > 0 {
-        if let Some(why) = upstream_late(&late, UPSTREAM_LATE_MAX) {
+        let side = m.generator_side_busy.map(|busy| (busy, generator_steal));
+        if let Some(why) = upstream_late(&late, UPSTREAM_LATE_MAX, side) {
             m.machine_faults.push(why);
         }
         m.upstream_late = Some(late);
@@ -679,11 +681,23 @@ fn judge_window(
 pub const UPSTREAM_LATE_MAX: f64 = 0.01;
 
 /// Why the upstream counts as late in a window, or `None` when at most `max` of its answers were.
-pub fn upstream_late(late: &UpstreamLate, max: f64) -> Option<String> {
+/// `side` is the generator side's busy share and the hypervisor's steal within it: the upstream's
+/// thread shares those CPUs with the load generator, so a late answer waited there, for the
+/// generator's threads or for a CPU the hypervisor had taken. The figures say which; neither is
+/// the app's doing.
+pub fn upstream_late(late: &UpstreamLate, max: f64, side: Option<(f64, f64)>) -> Option<String> {
     let fraction = late.late as f64 / late.answered.max(1) as f64;
     (fraction > max).then(|| {
+        let cpus = side.map_or_else(String::new, |(busy, steal)| {
+            format!(
+                ", with the generator side's CPUs {:.0}% busy ({:.1}% of their time taken by the hypervisor)",
+                busy * 100.0,
+                steal * 100.0
+            )
+        });
         format!(
-            "{} of {} upstream answers ({:.1}%) left more than {} ms after their delay, above {:.0}%: the upstream's CPU was starved, so the app waited on the harness",
+            "{} of {} upstream answers ({:.1}%) left more than {} ms after their delay, above {:.0}%{cpus}: \
+             the upstream waited for the CPU it shares with the load generator, so the app waited on the harness",
             late.late,
             late.answered,
             fraction * 100.0,
@@ -788,6 +802,17 @@ mod tests {
         (load.requests, load.responses, load.warmup, load.plan.connections) = (requests, ok, None, connections);
         load.status_counts = BTreeMap::from([(200, ok), (502, requests - ok)]);
         load
+    }
+
+    #[test]
+    fn a_late_upstream_is_named_with_the_generator_side_s_busy_and_stolen_time() {
+        let late = UpstreamLate { late: 30, answered: 1000, margin_ms: 5 };
+        let why = upstream_late(&late, UPSTREAM_LATE_MAX, Some((0.16, 0.062))).unwrap();
+        assert!(why.starts_with("30 of 1000 upstream answers (3.0%) left more than 5 ms"), "{why}");
+        assert!(why.contains("CPUs 16% busy (6.2% of their time taken by the hypervisor)"), "{why}");
+        assert!(upstream_late(&late, UPSTREAM_LATE_MAX, None).unwrap().contains("above 1%: the upstream waited"));
+        let few = UpstreamLate { late: 10, ..late };
+        assert_eq!(upstream_late(&few, UPSTREAM_LATE_MAX, None), None, "1% late is within the limit");
     }
 
     #[test]

@@ -400,6 +400,10 @@ pub struct StepResult {
     pub send_lag: Option<LatencySummary>,
     /// The step's histograms.
     pub histograms: EncodedHistograms,
+    /// The harness fault (a late upstream, a late send, a contended core) that spoiled this
+    /// step's first attempt; the step was then measured once more, and this is that repeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_attempt_spoiled: Option<String>,
 }
 
 /// The warm-up, kept apart from the results.

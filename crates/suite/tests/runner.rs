@@ -211,6 +211,10 @@ struct FaultyLab {
     sends_late: Option<f64>,
     /// The p99 send lag of `sends_late`, in ms (1.4 unless set).
     lag_ms: f64,
+    /// Whether that lag lands in the tail: the p99 from the intended send is the p99 from the
+    /// actual send plus the lag (true unless set), or the two are equal (the late requests were
+    /// not among the slowest).
+    lag_in_tail: bool,
     /// Every result's judged p99, in ms, instead of the scripted one.
     p99_ms: Option<f64>,
     measures: usize,
@@ -227,6 +231,7 @@ impl FaultyLab {
             dies: Vec::new(),
             sends_late: None,
             lag_ms: 1.4,
+            lag_in_tail: true,
             p99_ms: None,
             measures: 0,
         }
@@ -254,6 +259,8 @@ impl Lab for FaultyLab {
                 vec![format!("the load generator sent requests late (p99 send lag {:.2} ms > 1 ms)", self.lag_ms)];
             load.self_check.send_lag_p99_us = Some(self.lag_ms * 1000.0);
             load.self_check.cpu_fraction = 0.3;
+            let tail = if self.lag_in_tail { self.lag_ms * 1000.0 } else { 0.0 };
+            load.latency.p99_us = load.latency_uncorrected.p99_us + tail;
         }
         if let (Some(p99_ms), Some(load)) = (self.p99_ms, measured.load.as_mut()) {
             load.latency_with_failures.p99_us = p99_ms * 1000.0;
@@ -482,6 +489,13 @@ fn late_sends_invalidate_a_latency_trial_but_not_a_cost_trial_that_got_its_rate(
     // Beside a 40 ms p99, 1.4 ms of lag is under the 5% band: the probe's p99 stands.
     let mut lab = FaultyLab::new();
     (lab.sends_late, lab.p99_ms) = (Some(0.99), Some(40.0));
+    let (measurements, _) = run_profile(&mut lab, &["E-hol"], &profile);
+    assert!(measurements.iter().all(|m| m.valid), "{:?}", measurements.iter().find(|m| !m.valid));
+
+    // The same lag that delayed no request in the tail (the p99 from the intended send is the
+    // p99 from the actual send): it did not move what the trial is judged on.
+    let mut lab = FaultyLab::new();
+    (lab.sends_late, lab.lag_in_tail) = (Some(0.99), false);
     let (measurements, _) = run_profile(&mut lab, &["E-hol"], &profile);
     assert!(measurements.iter().all(|m| m.valid), "{:?}", measurements.iter().find(|m| !m.valid));
 
@@ -852,6 +866,37 @@ fn an_slo_search_step_that_sent_late_by_little_beside_the_slo_is_judged_and_one_
     let large = search(6.0);
     assert!(large.iter().all(|m| !m.valid), "{:?}", large.iter().find(|m| m.valid));
     assert!(large[0].invalid_reasons.iter().any(|r| r.contains("send lag 6.00 ms")), "{:?}", large[0].invalid_reasons);
+}
+
+#[test]
+fn a_spoiled_slo_step_is_measured_once_more_and_only_a_spoiled_repeat_ends_the_search() {
+    use claimbench_model::run::Scalar;
+    let profile = Profile::named("standard").unwrap();
+    let late = "15 of 1000 upstream answers (1.5%) left more than 5 ms after their delay";
+    let search = |faults: Vec<(usize, &'static str)>| {
+        let mut lab = FaultyLab::new();
+        lab.inner = capacities_1300_and_800();
+        lab.faults = faults;
+        run_slo_search(&mut lab, &profile)
+    };
+    // The first search's third step meets a late upstream once: it is measured again, the
+    // search finds express's capacity, and the step says what spoiled its first attempt.
+    let once = search(vec![(2, late)]);
+    let first = &once[0];
+    assert!(first.valid && !first.id.ends_with("/repeat"), "{first:?}");
+    let found = first.scalars[&Scalar::SloMaxRate];
+    assert!(found <= 1300.0 && found >= 1300.0 / 1.05, "{found}");
+    let steps = &first.load.as_ref().unwrap().steps;
+    let repeated: Vec<&str> = steps.iter().filter_map(|s| s.first_attempt_spoiled.as_deref()).collect();
+    assert_eq!(repeated, [late], "{steps:?}");
+    assert_eq!(once.len(), 2 * profile.reps as usize, "no search was repeated whole");
+    // Spoiled in its repeat too: the search ends invalid and says so; the trial is then
+    // repeated whole, as any spoiled trial is.
+    let twice = search(vec![(2, late), (3, late)]);
+    assert!(!twice[0].valid, "{:?}", twice[0]);
+    let reasons = twice[0].invalid_reasons.join("; ");
+    assert!(reasons.contains("(again, in its repeat): 15 of 1000 upstream answers"), "{reasons}");
+    assert!(twice[1].id.ends_with("/repeat") && twice[1].valid, "{:?}", twice[1]);
 }
 
 #[test]
