@@ -200,6 +200,10 @@ pub struct Unit {
     /// needs (an open-loop rate that gives its samples sooner).
     #[serde(default)]
     pub max_trial: Option<Duration>,
+    /// The shortest measured window for this unit, when the profile's trial is too short for the
+    /// percentile its evidence reads (a p99 whose samples come at a fixed, low rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_trial: Option<Duration>,
     /// The longest warm-up before each trial, when the profile's is longer than this unit needs
     /// (the app is warm from the unit's earlier trials, and one exchange is long).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,6 +217,7 @@ fn judged_on_latency_default() -> bool {
 impl Unit {
     /// The measured window of one trial of this unit under a profile whose trial is `trial`.
     pub fn trial(&self, trial: Duration) -> Duration {
+        let trial = self.min_trial.map_or(trial, |min| trial.max(min));
         self.max_trial.map_or(trial, |max| trial.min(max))
     }
 
@@ -276,6 +281,7 @@ fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
         judged_on_latency: true,
         fresh: false,
         max_trial: None,
+        min_trial: None,
         max_warmup: None,
     }
 }
@@ -389,6 +395,11 @@ const CPU_ENDPOINTS: [(&str, &str, Option<&str>); 5] = [
     ("matmul-lib", "/cpu/matmul?n=120&impl=lib", None),
 ];
 
+/// E-concurrency's trial in every profile but smoke: 2,000 samples at 1,000 req/s, so the p99 is
+/// the 20th largest. At quick's 0.7 s it was the 7th largest of 700, and one stall of the machine
+/// (10-30 ms of steal) set it: in a quick run on 2026-12-06, fastapi's overhead was 1.6-3.4 ms in
+/// five trials and 13.8 ms in the sixth, whose pair then crossed 1 and left the claim inconclusive.
+pub const CONCURRENCY_TRIAL: Duration = Duration::from_secs(2);
 /// E-concurrency's levels of open connections.
 pub const CONCURRENCY_LEVELS: [u32; 3] = [1000, 5000, 10_000];
 /// E-concurrency's open-loop rate at every level: 100 requests sleeping at a time, which both
@@ -438,7 +449,10 @@ pub const ROOM_SENDERS: u32 = 2;
 pub const ROOM_RATE: f64 = 20.0;
 /// The contract's broadcast header at its widest fits 128 bytes (the engine's smallest).
 pub const ROOM_MESSAGE_BYTES: u32 = 128;
-/// 20 messages, 20,000 deliveries: enough for a p99 of every member's arrivals.
+/// 20 messages, 20,000 deliveries, in every profile but smoke. The fan-out p99 is set by the
+/// slowest few messages, not by the deliveries: quick's 0.7 s gave 14 messages, and real-time's
+/// ratio ran 0.75-0.96 over four quick runs on 2026-12-06. (2 s would halve that noise again, but
+/// with E-concurrency's 2 s it would take quick's fresh-machine run too close to its 5 minutes.)
 pub const ROOM_TRIAL: Duration = Duration::from_secs(1);
 /// E-ws-echo: 1,000 connections, each sending 2 messages a second (HttpArena's echo test has one
 /// in flight per connection, as here). FastAPI's echo costs about 81 µs of app CPU per message
@@ -482,6 +496,8 @@ pub fn worker_counts(app_cpus: u32) -> Vec<u32> {
 /// [`worker_counts`]`(app_cpus)` workers (the lab's app side: half the CPUs).
 pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
     let c = |n: u32| profile.connections(n);
+    // Smoke runs (tests) keep their short trials everywhere.
+    let smoke = profile.connection_scale < 1.0;
     let io = "/io/upstream?ms=20";
     let mut list = Vec::new();
 
@@ -588,8 +604,11 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
             .map(|&n| Unit {
                 built_in_delay_ms: Some(100.0),
                 fresh: true,
-                // 2,000 samples at 1,000 req/s: nightly's 3 s would add only time.
-                max_trial: Some(Duration::from_secs(2)),
+                // 2,000 samples at 1,000 req/s: nightly's 3 s would add only time, and quick's
+                // 0.7 s left the p99 the 7th largest of 700, which one 10-30 ms stall of the
+                // machine decides (see CONCURRENCY_TRIAL).
+                max_trial: Some(CONCURRENCY_TRIAL),
+                min_trial: (!smoke).then_some(CONCURRENCY_TRIAL),
                 ..unit(
                     &format!("c={n}"),
                     sleep,
@@ -687,6 +706,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
          counted against the stack",
         vec![Unit {
             max_trial: Some(ROOM_TRIAL),
+            min_trial: (!smoke).then_some(ROOM_TRIAL),
             ..unit(
                 &format!("room={ROOM_MEMBERS}"),
                 "/ws/room",
