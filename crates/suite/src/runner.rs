@@ -858,8 +858,8 @@ const LAG_SHARE_OF_P99: f64 = 0.05;
 /// [`LAG_SHARE_OF_P99`], the lag measurably did not move the p99 by more than the verdict band,
 /// whatever its size beside the p99: a late send moves only the request it delays, and most
 /// delayed requests are not in the tail. In a quick run on 2026-12-06, E-hol's probe sent with a
-/// p99 lag of 1.0-3.6 ms (the generator side 5-20% busy) in 17 trials; that lag moved express's
-/// p99 (13-24 ms) by 0.1-3.6% and fastapi's (2-9 ms) by 0.1-97%. `None` without an uncorrected p99.
+/// p99 lag of 1.0-7.5 ms in 17 trials; that lag moved express's p99 (13-24 ms) by 0.1-3.6% and
+/// fastapi's (2-23 ms) by 0.1-97%. `None` without an uncorrected p99.
 fn p99_moved_by_lag(load: &LoadResult) -> Option<f64> {
     let (corrected, uncorrected) = (load.latency.p99_us, load.latency_uncorrected.p99_us);
     (uncorrected > 0.0).then(|| corrected / uncorrected - 1.0)
