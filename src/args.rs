@@ -41,6 +41,10 @@ pub struct MeasureArgs {
     /// The p99 objective of the saturation search, in milliseconds.
     #[arg(long, default_value_t = 100.0, value_parser = slo_ms)]
     pub slo_ms: f64,
+    /// The p99 fan-out target of the broadcast room-size search, in milliseconds (standard only):
+    /// the largest room held within it is a stack's score.
+    #[arg(long, default_value_t = claimbench_model::run::DEFAULT_ROOM_P99_MS, value_parser = slo_ms)]
+    pub room_ms: f64,
     /// Noise band for verdicts, as a fraction (0.05 = 5%).
     #[arg(long, default_value_t = 0.05, value_parser = threshold)]
     pub threshold: f64,

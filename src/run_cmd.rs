@@ -309,6 +309,7 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         noise_threshold: args.flags.threshold,
         confidence: 0.95,
         slo_p99_ms: args.flags.slo_ms,
+        room_p99_ms: args.flags.room_ms,
         max_error_ratio: 0.01,
         // The verdict band, or the idle machine's own drift between two readings where that is
         // larger (measured: 10%); see `canary_limit`.

@@ -448,6 +448,7 @@ pub(crate) fn assemble(collectors: Vec<Collector>, phases: &[Phase], interval: D
                 offered += phase.rate.unwrap_or(0.0) * secs;
                 steps.push(StepResult {
                     target_rate: phase.rate.unwrap_or(0.0),
+                    members: None,
                     duration_s: secs,
                     achieved_rate: rate(tally.responses),
                     requests: tally.requests,

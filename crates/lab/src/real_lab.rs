@@ -459,10 +459,37 @@ impl Lab for RealLab {
         canary_on(&self.topology.app)
     }
 
+    fn settle(&mut self) -> Option<Duration> {
+        let cpus: Vec<usize> = self.topology.allowed.clone();
+        let started = Instant::now();
+        let mut windows = 0u32;
+        while started.elapsed() < SETTLE_LIMIT && !self.cancel.is_cancelled() {
+            let before = procfs::read_cpu_times();
+            std::thread::sleep(SETTLE_WINDOW);
+            windows += 1;
+            let after = procfs::read_cpu_times();
+            let stolen = cpuload::window(&before, &after, &cpus).map_or(0.0, |w| w.steal_fraction());
+            if stolen <= cpuload::CONTENTION_MAX {
+                break;
+            }
+        }
+        // One quiet window is the check itself, not a wait.
+        (windows > 1).then(|| started.elapsed())
+    }
+
     fn interrupted(&self) -> bool {
         self.cancel.is_cancelled()
     }
 }
+
+/// Before a trial is repeated, [`Lab::settle`] reads the hypervisor's steal over the machine's
+/// CPUs in windows of this length (`/proc/stat` counts in 10 ms ticks, so a window holds 25 per
+/// CPU), until one is at most [`cpuload::CONTENTION_MAX`] stolen, for at most [`SETTLE_LIMIT`].
+/// A steal storm on 2026-12-06 took 5-23% of the app's CPU for about 50 s, and the repeats inside
+/// it were invalid again: 111 of a quick run's 256 measurements, and one unit of E-io kept 2 of
+/// its 6 pairs. Waiting spends that time once instead of on trials that cannot count.
+const SETTLE_WINDOW: Duration = Duration::from_millis(250);
+const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// What the sequence numbers of a WebSocket load show against the app: a copy, a reorder within
 /// one sender, or a message nobody sent is a wrong answer. (A lost message is a failed request,

@@ -378,8 +378,12 @@ pub struct IntervalPoint {
 /// The results of one open-loop rate step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepResult {
-    /// Requests per second offered.
+    /// Requests per second offered (for a step of a room search, deliveries per second).
     pub target_rate: f64,
+    /// The broadcast room's members, for a step of a room search (which bisects the members at
+    /// one message rate); absent for a rate step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
     /// Seconds the step lasted, measured like [`LoadResult::duration_s`].
     pub duration_s: f64,
     /// Responses per second.

@@ -150,6 +150,11 @@ pub struct Method {
     pub confidence: f64,
     /// The latency objective for the saturation search, p99 in milliseconds.
     pub slo_p99_ms: f64,
+    /// The fan-out target of the room-size search, p99 in milliseconds: the largest room whose
+    /// p99 from send to every member's receipt stays within it is a stack's score
+    /// (websocket-shootout's, 250 ms by default).
+    #[serde(default = "default_room_p99_ms")]
+    pub room_p99_ms: f64,
     /// The default error budget of an evidence (0.01 = 1%): a stack whose requests failed more
     /// often than this loses the evidence. Failed trials stay valid; they count against the stack.
     pub max_error_ratio: f64,
@@ -168,6 +173,14 @@ pub struct Method {
     /// other evidences then read "not measured in this profile".
     #[serde(default)]
     pub primary_only: bool,
+}
+
+/// websocket-shootout's broadcast target: a room is held while its p99 round trip stays under
+/// 250 ms.
+pub const DEFAULT_ROOM_P99_MS: f64 = 250.0;
+
+fn default_room_p99_ms() -> f64 {
+    DEFAULT_ROOM_P99_MS
 }
 
 /// The machine, the pinning and the software versions of the run.
@@ -495,6 +508,8 @@ pub enum Scalar {
     IdleRssBytes,
     /// p99 latency minus the endpoint's built-in delay, milliseconds.
     P99OverheadMs,
+    /// The largest broadcast room whose step held the fan-out p99 target, in members.
+    RoomMaxMembers,
     /// Growth of the resident set size per open connection.
     RssPerConnectionBytes,
     /// The highest offered rate whose step held the p99 objective, requests per second.
@@ -517,7 +532,7 @@ pub enum ScalarUnit {
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 11] = [
+    pub const ALL: [Scalar; 12] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
@@ -526,6 +541,7 @@ impl Scalar {
         Scalar::FirstSpawn,
         Scalar::IdleRssBytes,
         Scalar::P99OverheadMs,
+        Scalar::RoomMaxMembers,
         Scalar::RssPerConnectionBytes,
         Scalar::SloMaxRate,
         Scalar::WallS,
@@ -542,6 +558,7 @@ impl Scalar {
             Scalar::FirstSpawn => "first_spawn",
             Scalar::IdleRssBytes => "idle_rss_bytes",
             Scalar::P99OverheadMs => "p99_overhead_ms",
+            Scalar::RoomMaxMembers => "room_max_members",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
             Scalar::SloMaxRate => "slo_max_rate",
             Scalar::WallS => "wall_s",
@@ -555,7 +572,7 @@ impl Scalar {
             Scalar::WallS | Scalar::DatabaseCpuS => ScalarUnit::Seconds,
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
-            Scalar::CanaryDrift | Scalar::FirstSpawn => ScalarUnit::Ratio,
+            Scalar::CanaryDrift | Scalar::FirstSpawn | Scalar::RoomMaxMembers => ScalarUnit::Ratio,
         }
     }
 
@@ -570,6 +587,7 @@ impl Scalar {
             Scalar::FirstSpawn => "first spawn",
             Scalar::IdleRssBytes => "idle rss",
             Scalar::P99OverheadMs => "p99 overhead",
+            Scalar::RoomMaxMembers => "room max members",
             Scalar::RssPerConnectionBytes => "rss per connection",
             Scalar::SloMaxRate => "slo max rate",
             Scalar::WallS => "wall",

@@ -29,6 +29,9 @@ pub fn attach(report: &mut Report, results: &RunResults) -> Result<(), ReportErr
         if let Some(c) = saturation(e, &palette, &results.method)? {
             view.charts.push(c);
         }
+        if let Some(c) = room_size(e, &palette, &results.method)? {
+            view.charts.push(c);
+        }
         if let Some(c) = resources(e, &palette)? {
             view.charts.push(c);
         }
@@ -260,6 +263,7 @@ fn saturation(e: &ExperimentResult, palette: &Palette, method: &Method) -> Resul
     }
     let svg = plot::saturation::render(
         &format!("{}: p99 latency against offered rate", e.id),
+        plot::saturation::Axis::Rate,
         &lines,
         Some(method.slo_p99_ms),
         (style::WIDE, style::HEIGHT),
@@ -270,6 +274,32 @@ fn saturation(e: &ExperimentResult, palette: &Palette, method: &Method) -> Resul
         note: format!(
             "One line per trial through its rate steps. A stack's capacity is the highest rate \
              whose p99 stays under the SLO line.{}",
+            invalid_note(&ms)
+        ),
+    }))
+}
+
+/// The broadcast room's saturation curve: each room search's fan-out p99 against its members,
+/// with the target line; `None` without a room search.
+fn room_size(e: &ExperimentResult, palette: &Palette, method: &Method) -> Result<Option<Chart>, ReportError> {
+    let ms: Vec<&Measurement> = e.measurements.iter().collect();
+    let lines = trial_lines(&ms, palette, measure::room_points);
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let svg = plot::saturation::render(
+        &format!("{}: p99 fan-out latency against room size", e.id),
+        plot::saturation::Axis::Members,
+        &lines,
+        Some(method.room_p99_ms),
+        (style::WIDE, style::HEIGHT),
+    )?;
+    Ok(Some(Chart {
+        kind: svg.kind,
+        svg: svg.text,
+        note: format!(
+            "One line per room search through its steps, each a room of that many members at the same message \
+             rate. A stack's score is the largest room whose p99 stays under the target line.{}",
             invalid_note(&ms)
         ),
     }))

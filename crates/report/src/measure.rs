@@ -86,6 +86,9 @@ pub fn rate_points(m: &Measurement) -> Vec<RatePoint> {
     let Some(load) = m.load.as_ref() else {
         return Vec::new();
     };
+    if load.steps.iter().any(|s| s.members.is_some()) {
+        return Vec::new();
+    }
     if !load.steps.is_empty() {
         return load
             .steps
@@ -97,6 +100,18 @@ pub fn rate_points(m: &Measurement) -> Vec<RatePoint> {
         Some(offered) => vec![RatePoint { offered, achieved: load.achieved_rate, p99_us: load.latency.p99_us }],
         None => Vec::new(),
     }
+}
+
+/// A room search's steps as `(members, fan-out p99 µs)`, fewest members first; empty for any
+/// other measurement.
+pub fn room_points(m: &Measurement) -> Vec<(f64, f64)> {
+    let Some(load) = m.load.as_ref() else {
+        return Vec::new();
+    };
+    let mut points: Vec<(f64, f64)> =
+        load.steps.iter().filter_map(|s| Some((f64::from(s.members?), s.latency.p99_us))).collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points
 }
 
 /// Failed requests by error class (timeouts, resets, HTTP 5xx, ...).

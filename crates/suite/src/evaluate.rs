@@ -442,6 +442,8 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         Metric::P99Overhead => m.scalars.get(&Scalar::P99OverheadMs).copied().and_then(positive),
         Metric::CpuPer1k => load.and_then(|l| positive(m.app_cpu_s / ok_responses(l) as f64 * 1000.0)),
         Metric::ConnectP99 => load.and_then(|l| positive(l.connect.as_ref()?.p99_us / 1000.0)),
+        Metric::FirstByteP99 => load.and_then(|l| positive(l.first_byte.as_ref()?.p99_us / 1000.0)),
+        Metric::ChunkGapP99 => load.and_then(|l| positive(l.chunk_gaps.as_ref()?.p99_us / 1000.0)),
         Metric::BodyThroughput => load.and_then(|l| {
             let per_exchange = (l.bytes_in + l.bytes_out) as f64 / ok_responses(l) as f64;
             positive(per_exchange * f64::from(l.plan.connections) / (l.latency.mean_us / 1e6))
@@ -463,6 +465,7 @@ pub fn metric_value(m: &Measurement, metric: Metric) -> Option<f64> {
         // No floor either; a trial whose memory did not grow has no ratio and loses its pair.
         Metric::RssPerConnection => m.scalars.get(&Scalar::RssPerConnectionBytes).copied().and_then(positive),
         Metric::SloMaxRate => m.scalars.get(&Scalar::SloMaxRate).copied().and_then(positive),
+        Metric::RoomMaxMembers => m.scalars.get(&Scalar::RoomMaxMembers).copied().and_then(positive),
         // A one-worker app runs on one core of its own; several workers get one each.
         Metric::SloRatePerCore => {
             m.scalars.get(&Scalar::SloMaxRate).and_then(|rate| positive(rate / m.workers.unwrap_or(1) as f64))

@@ -7,8 +7,8 @@
 //! Which stacks: `smoke`, `quick` and `nightly` compare express with fastapi; `standard` adds
 //! three more pairs (node-http:starlette, the runtime floor; nestjs:django, the full frameworks;
 //! fastify:flask), but every pair after the first runs only the units of the claims' primary
-//! evidences, as quick does, so the profile does not grow fourfold (standard plans about 82
-//! minutes instead of 40; it has no budget). `nightly` keeps one pair: with four it would plan
+//! evidences, as quick does, so the profile does not grow fourfold (standard plans about 93
+//! minutes instead of 47; it has no budget). `nightly` keeps one pair: with four it would plan
 //! about 96 minutes, over its 45-minute budget and the nightly workflow's 90-minute timeout.
 //! `--pairs` or `--stacks` chooses other pairs
 //! ([`crate::pairs`]).
@@ -87,6 +87,11 @@ pub struct Profile {
     /// The pairs compared when neither `--pairs` nor `--stacks` is given, `node:python`, the
     /// first the main one; the others run only the units of the claims' primary evidences.
     pub pairs: Vec<String>,
+    /// Runs E-broadcast's room-size search (a bisection per trial, 3-21 s each here): in
+    /// `standard`, which has no budget, and in `smoke` at a tenth of the size, for the tests.
+    /// `nightly`'s 45 minutes cannot hold it, and `quick` runs only primary evidences.
+    #[serde(default)]
+    pub room_search: bool,
 }
 
 impl Profile {
@@ -113,6 +118,7 @@ impl Profile {
                 connection_scale: 0.1,
                 primary_only: false,
                 pairs: one.clone(),
+                room_search: true,
             },
             ProfileName::Quick => Profile {
                 name: name.into(),
@@ -125,6 +131,7 @@ impl Profile {
                 connection_scale: 1.0,
                 primary_only: true,
                 pairs: one.clone(),
+                room_search: false,
             },
             ProfileName::Standard => Profile {
                 name: name.into(),
@@ -137,6 +144,7 @@ impl Profile {
                 connection_scale: 1.0,
                 primary_only: false,
                 pairs: four,
+                room_search: true,
             },
             ProfileName::Nightly => Profile {
                 name: name.into(),
@@ -149,6 +157,7 @@ impl Profile {
                 connection_scale: 1.0,
                 primary_only: false,
                 pairs: one,
+                room_search: false,
             },
         }
     }

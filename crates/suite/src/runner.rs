@@ -17,7 +17,7 @@ use std::time::Duration;
 use claimbench_model::load::{ErrorClass, LoadResult, StepResult};
 use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar, UpstreamLate};
 
-use crate::experiments::{Experiment, Instance, Load, SloSearch, Unit};
+use crate::experiments::{Experiment, Instance, Load, SearchAxis, SloSearch, Unit};
 use crate::profile::Profile;
 use crate::slo;
 use crate::stats::SplitMix64;
@@ -90,6 +90,12 @@ pub trait Lab {
     fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure>;
     /// Runs the fixed speed canary on the app's core; milliseconds, `None` if unavailable.
     fn canary_ms(&mut self) -> Option<f64>;
+    /// Waits, before an invalid trial is repeated, until the hypervisor no longer takes a share of
+    /// the machine's CPUs (steal), up to a limit: how long it waited, or `None` when the machine
+    /// was quiet at once. A no-op by default.
+    fn settle(&mut self) -> Option<Duration> {
+        None
+    }
     /// True once the user asked to stop.
     fn interrupted(&self) -> bool;
 }
@@ -226,6 +232,11 @@ const INSTANCE_START_COST: Duration = Duration::from_millis(1500);
 /// Steps a typical SLO search takes: three or four to bracket the saturation point from 1,000
 /// req/s, and four or five to bisect the bracket to 5%.
 const TYPICAL_SEARCH_STEPS: u32 = 8;
+/// Steps a typical room search takes from 1,500 members: two up to the 3,000 ceiling for a stack
+/// that holds it, up to five to bracket and bisect to 10% for one that does not. Measured in a
+/// standard run on 2026-12-07: Express 2 steps in all 12 searches, FastAPI 2 to 5 (22 searches in
+/// 156 s).
+const TYPICAL_ROOM_STEPS: u32 = 3;
 /// What one WebSocket connection costs to open before a trial: 1,000 upgrades took 0.5-1 s here
 /// (2026-12-01), FastAPI's the slower.
 const WS_JOIN_COST: Duration = Duration::from_micros(700);
@@ -400,10 +411,21 @@ impl Runner<'_> {
                 total += match &e.units[step.unit].load {
                     Load::ColdStart => COLD_START_COST,
                     Load::ColdStartMinimal => COLD_START_MINIMAL_COST,
-                    // Most steps of a typical search run above twice the start rate.
+                    // Most steps of a typical rate search run above twice the start rate; a room
+                    // search's steps lie around its start, each joining its members afresh.
                     Load::SloSearch(search) => {
-                        let step = search.step_length(2.0 * search.bounds.start);
-                        (step + p.trial_warmup.min(SEARCH_STEP_WARMUP) + TRIAL_OVERHEAD) * TYPICAL_SEARCH_STEPS
+                        let (at, steps) = match search.axis {
+                            SearchAxis::Rate => (2.0 * search.bounds.start, TYPICAL_SEARCH_STEPS),
+                            SearchAxis::Members { .. } => (search.bounds.start, TYPICAL_ROOM_STEPS),
+                        };
+                        let joins = match search.step_load(at, 0) {
+                            load @ Load::Open { .. } if search.request.websocket.is_some() => {
+                                WS_JOIN_COST * load.connections()
+                            }
+                            _ => Duration::ZERO,
+                        };
+                        let step = search.step_length(at);
+                        (step + p.trial_warmup.min(SEARCH_STEP_WARMUP) + TRIAL_OVERHEAD + joins) * steps
                     }
                     Load::Mixed { .. } => {
                         let unit = &e.units[step.unit];
@@ -537,7 +559,14 @@ impl Runner<'_> {
             }
             let again = !m.valid && repeatable && !repeat && !self.lab.interrupted();
             if again {
-                m.invalid_reasons.push("repeated once in its place".into());
+                // A repeat inside a steal storm is spoiled again: wait the storm out first.
+                let waited = self.lab.settle().map_or_else(String::new, |waited| {
+                    format!(", after waiting {:.1} s for the hypervisor to stop taking CPU time", waited.as_secs_f64())
+                });
+                m.invalid_reasons.push(format!("repeated once in its place{waited}"));
+                if !waited.is_empty() {
+                    (self.progress)(Progress::Note(format!("{}: repeated{waited}", m.id)));
+                }
             } else if !m.valid && repeat {
                 (self.progress)(Progress::Note(format!(
                     "{}: invalid again in its repeat ({}); the pair is lost",
@@ -556,14 +585,17 @@ impl Runner<'_> {
     /// An SLO search on `instance` ([`slo::search`]): every step a load run of its own, with
     /// seeded Poisson arrivals, long enough for the search's samples, started only once the app
     /// has drained the previous one. The result is the highest step that held (its load, CPU and
-    /// memory), with every step's totals in `load.steps` and the rate as `slo_max_rate`. A step
+    /// memory), with every step's totals in `load.steps` and the rate as `slo_max_rate`; for a
+    /// room search ([`SearchAxis::Members`]), the largest room held as `room_max_members`. A step
     /// with a machine fault or a saturated generator is measured once more in its place, as a
     /// trial is, and the repeat names the first attempt's fault in its step; a repeat spoiled
     /// again ends the search and makes it invalid. (In a standard run on 2026-12-06, 27 of 43
     /// E-io searches ended on one spoiled step, 18 of them on a late upstream at 1-3% of answers.)
     fn slo_search(&mut self, instance: &Instance, search: &SloSearch, seed: u64) -> Result<Measured, LabFailure> {
         let method = &self.options.method;
-        let (slo_p99_ms, warmup) = (method.slo_p99_ms, self.profile.trial_warmup.min(SEARCH_STEP_WARMUP));
+        let (slo_p99_ms, warmup) =
+            (search_target_ms(search, method), self.profile.trial_warmup.min(SEARCH_STEP_WARMUP));
+        let unit = search.unit();
         let mut steps: Vec<(f64, bool, Measured, Option<String>)> = Vec::new();
         let mut failure: Option<LabFailure> = None;
         let mut faults: Vec<String> = Vec::new();
@@ -573,7 +605,7 @@ impl Runner<'_> {
         let mut spoiled: Option<Measured> = None;
         let lab = &mut *self.lab;
         let mut tries = 0u64;
-        let outcome = slo::search(&search.bounds, |rate| {
+        let outcome = slo::search_in(&search.bounds, unit, |at| {
             // The fault of this step's first attempt, when the harness spoiled it and it was
             // measured once more in its place, as a spoiled trial is.
             let mut first_attempt: Option<String> = None;
@@ -583,14 +615,9 @@ impl Runner<'_> {
                     return None;
                 }
                 tries += 1;
-                let load = Load::Open {
-                    request: search.request.clone(),
-                    rate,
-                    connections: search.connections,
-                    poisson_seed: Some(seed ^ tries.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-                };
+                let load = search.step_load(at, seed ^ tries.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 lab.drain(instance);
-                let measured = match lab.measure(instance, &load, search.step_length(rate), warmup) {
+                let measured = match lab.measure(instance, &load, search.step_length(at), warmup) {
                     Ok(measured) => measured,
                     Err(e) => {
                         failure = Some(e);
@@ -598,29 +625,44 @@ impl Runner<'_> {
                     }
                 };
                 let Some(result) = measured.load.as_ref() else {
-                    faults.push(format!("step at {rate:.0} req/s: the lab returned no load result"));
+                    faults.push(format!("step at {at:.0} {unit}: the lab returned no load result"));
                     return None;
                 };
                 let mut step_faults = measured.machine_faults.clone();
                 if result.generator_saturated && !step_late_sends_excused(result, slo_p99_ms) {
-                    step_faults.push(format!("the load generator was saturated ({})", result.saturation_reasons.join("; ")));
+                    step_faults
+                        .push(format!("the load generator was saturated ({})", result.saturation_reasons.join("; ")));
                 }
                 if result.cancelled && step_faults.is_empty() {
                     step_faults.push("the step was cancelled".into());
                 }
                 if !step_faults.is_empty() {
                     if first_attempt.is_none() && !result.cancelled {
-                        first_attempt = Some(step_faults.join("; "));
+                        let waited = lab.settle().map_or_else(String::new, |waited| {
+                            format!("; waited {:.1} s for the hypervisor to stop taking CPU time", waited.as_secs_f64())
+                        });
+                        first_attempt = Some(format!("{}{waited}", step_faults.join("; ")));
                         continue;
                     }
                     let again = if first_attempt.is_some() { " (again, in its repeat)" } else { "" };
-                    faults.extend(step_faults.iter().map(|f| format!("step at {rate:.0} req/s{again}: {f}")));
+                    faults.extend(step_faults.iter().map(|f| format!("step at {at:.0} {unit}{again}: {f}")));
                     spoiled = Some(Measured { machine_faults: Vec::new(), ..measured });
                     return None;
                 }
-                let held = step_held(result, rate, slo_p99_ms, search.max_error_ratio);
-                wrong.extend(wrong_answers(&measured).into_iter().map(|w| format!("step at {rate:.0} req/s: {w}")));
-                steps.push((rate, held, measured, first_attempt));
+                // A rate step answers in 2xx responses to the rate offered. A room step answers in
+                // deliveries, one per member for every message actually sent: at 20 messages a
+                // second a one-second Poisson step sends 20 ± 4.5, so the offered rate is no
+                // yardstick (in a standard run on 2026-12-07, Express's 1,500-member step with a
+                // p99 of 28 ms failed on it, 21,000 deliveries against 30,000 offered).
+                let (answered, offered) = match search.axis {
+                    SearchAxis::Rate => (ok_responses(result), at),
+                    SearchAxis::Members { .. } => {
+                        (result.responses, result.requests as f64 / result.duration_s.max(1e-9))
+                    }
+                };
+                let held = step_held(result, answered, offered, slo_p99_ms, search.max_error_ratio);
+                wrong.extend(wrong_answers(&measured).into_iter().map(|w| format!("step at {at:.0} {unit}: {w}")));
+                steps.push((at, held, measured, first_attempt));
                 return Some(held);
             }
         });
@@ -629,14 +671,22 @@ impl Runner<'_> {
         }
         if let Some(short) = &outcome.short {
             (self.progress)(Progress::Note(format!(
-                "{} slo search on {}: {short}; highest rate held {:.0} req/s",
+                "{} slo search on {}: {short}; highest held {:.0} {unit}",
                 instance.stack, search.request.path, outcome.max_rate
             )));
         }
         let mut path: Vec<StepResult> = steps
             .iter()
-            .filter_map(|(rate, _, m, first)| {
-                m.load.as_ref().map(|l| StepResult { first_attempt_spoiled: first.clone(), ..as_step(l, *rate) })
+            .filter_map(|(at, _, m, first)| {
+                let (offered, members) = match search.axis {
+                    SearchAxis::Rate => (*at, None),
+                    SearchAxis::Members { rate } => (rate * at.round(), Some(at.round() as u32)),
+                };
+                m.load.as_ref().map(|l| StepResult {
+                    first_attempt_spoiled: first.clone(),
+                    members,
+                    ..as_step(l, offered)
+                })
             })
             .collect();
         path.sort_by(|a, b| a.target_rate.total_cmp(&b.target_rate));
@@ -655,7 +705,11 @@ impl Runner<'_> {
         if let Some(load) = measured.load.as_mut() {
             load.steps = path;
         }
-        measured.scalars.insert(Scalar::SloMaxRate, outcome.max_rate);
+        let scalar = match search.axis {
+            SearchAxis::Rate => Scalar::SloMaxRate,
+            SearchAxis::Members { .. } => Scalar::RoomMaxMembers,
+        };
+        measured.scalars.insert(scalar, outcome.max_rate);
         measured.machine_faults.extend(faults);
         measured.wrong_answers = wrong;
         if measured.load.is_none() && measured.machine_faults.is_empty() {
@@ -729,10 +783,17 @@ impl Runner<'_> {
                 m.app_cpu_s = measured.app_cpu_s;
                 m.app_peak_rss_bytes = measured.app_peak_rss_bytes;
                 m.scalars = measured.scalars.clone();
-                derive_scalars(&mut m, unit, &measured);
                 if let Some(rate) = measured.scalars.get(&Scalar::SloMaxRate) {
                     m.offered_rate = Some(*rate);
                 }
+                // A room search's measurement is its largest room held, at the room's message
+                // rate. Its memory is not taken per member: the app is not fresh, so an earlier
+                // step's larger room has already grown it (a standard run on 2026-12-07 read 0
+                // bytes per member in 9 of 24 searches); E-concurrency measures that on fresh apps.
+                if let Load::SloSearch(SloSearch { axis: SearchAxis::Members { rate }, .. }) = &unit.load {
+                    m.offered_rate = Some(*rate);
+                }
+                derive_scalars(&mut m, unit, &measured);
                 m.wrong_answers = if matches!(unit.load, Load::SloSearch(_)) {
                     // The search gathered every step's own.
                     measured.wrong_answers.clone()
@@ -740,7 +801,7 @@ impl Runner<'_> {
                     wrong_answers(&measured)
                 };
                 m.load = measured.load;
-                check_validity(&mut m, unit, self.options.method.slo_p99_ms);
+                check_validity(&mut m, unit, &self.options.method);
                 (m.app_cpu_resolution_s, m.generator_side_busy) =
                     (measured.app_cpu_resolution_s, measured.generator_side_busy);
                 (m.app_core_contention, m.steal, m.upstream_late) =
@@ -816,20 +877,30 @@ fn wrong_answers(measured: &Measured) -> Vec<String> {
     out
 }
 
-/// Whether one open-loop step at `offered` req/s held the objective: p99 (failures counted at
-/// the timeout) within `slo_p99_ms`, at most `max_error_ratio` of its requests failed, and the
-/// responses kept up with the offered rate (a tenth of slack for Poisson's variation).
-pub fn step_held(load: &LoadResult, offered: f64, slo_p99_ms: f64, max_error_ratio: f64) -> bool {
+/// Whether one open-loop step held the objective: p99 (failures counted at the timeout) within
+/// `slo_p99_ms`, at most `max_error_ratio` of its requests failed, and the `answered` requests
+/// (2xx responses, or a room's deliveries) kept up with the `offered` ones a second (a tenth of
+/// slack for Poisson's variation).
+pub fn step_held(load: &LoadResult, answered: u64, offered: f64, slo_p99_ms: f64, max_error_ratio: f64) -> bool {
     load.requests > 0
         && load.judged_latency().p99_us <= slo_p99_ms * 1000.0
         && error_ratio(load) <= max_error_ratio
-        && ok_responses(load) as f64 / load.duration_s.max(1e-9) >= 0.9 * offered
+        && answered as f64 / load.duration_s.max(1e-9) >= 0.9 * offered
+}
+
+/// The p99 a search's steps are held to: the run's SLO for a rate, its room target for a room.
+fn search_target_ms(search: &SloSearch, method: &Method) -> f64 {
+    match search.axis {
+        SearchAxis::Rate => method.slo_p99_ms,
+        SearchAxis::Members { .. } => method.room_p99_ms,
+    }
 }
 
 /// A load result's totals as one rate step, for the record of an SLO search's path.
 fn as_step(load: &LoadResult, offered: f64) -> StepResult {
     StepResult {
         target_rate: offered,
+        members: None,
         duration_s: load.duration_s,
         achieved_rate: load.achieved_rate,
         requests: load.requests,
@@ -886,20 +957,27 @@ fn step_late_sends_excused(load: &LoadResult, slo_p99_ms: f64) -> bool {
 /// otherwise its rate came back, and either no evidence reads its latency, or the lag is small
 /// beside the latency measured (see [`LAG_SHARE_OF_P99`]), or it moved the p99 by less than that
 /// ([`p99_moved_by_lag`]).
-fn late_sends_excused(load: &LoadResult, unit: &Unit, slo_p99_ms: f64) -> bool {
-    if matches!(unit.load, Load::SloSearch(_)) {
-        return step_late_sends_excused(load, slo_p99_ms);
+fn late_sends_excused(load: &LoadResult, unit: &Unit, method: &Method) -> bool {
+    if let Load::SloSearch(search) = &unit.load {
+        return step_late_sends_excused(load, search_target_ms(search, method));
     }
-    let delivered = load.target_rate.is_some_and(|rate| load.achieved_rate >= DELIVERED_RATE * rate);
+    // The rate came back; or what did not come back waited for a connection the app had not
+    // freed, which is the app's slowness, not the generator's: the corrected latency counts the
+    // wait against the app. (In a standard run on 2026-12-07 every E-concurrency trial of Django
+    // and Flask at 1,000 connections answered 46% of the rate, 1,075 of 2,000 requests waited for
+    // a connection, the generator used 3% of its core, and the 1.3-1.8 ms send lag made each
+    // trial invalid, as if the generator had failed.)
+    let delivered =
+        load.target_rate.is_some_and(|rate| load.achieved_rate >= DELIVERED_RATE * rate) || load.late_sends > 0;
     let lag_us = load.self_check.send_lag_p99_us.unwrap_or(0.0);
     let small_beside_p99 = lag_us <= LAG_SHARE_OF_P99 * load.judged_latency().p99_us;
     let moved_p99_little = p99_moved_by_lag(load).is_some_and(|moved| moved <= LAG_SHARE_OF_P99);
     !load.self_check.cpu_saturated() && delivered && (!unit.judged_on_latency || small_beside_p99 || moved_p99_little)
 }
 
-fn check_validity(m: &mut Measurement, unit: &Unit, slo_p99_ms: f64) {
+fn check_validity(m: &mut Measurement, unit: &Unit, method: &Method) {
     let Some(load) = &m.load else { return };
-    if load.generator_saturated && !late_sends_excused(load, unit, slo_p99_ms) {
+    if load.generator_saturated && !late_sends_excused(load, unit, method) {
         m.valid = false;
         let why = if load.saturation_reasons.is_empty() {
             "no reason given".to_string()

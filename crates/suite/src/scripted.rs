@@ -8,7 +8,7 @@
 //! on the latency otherwise), so intervals have a width and the same script always gives the same
 //! results. A request to `/io/sleep?ms=N` takes its N ms on top. An open-loop step with Poisson arrivals (the SLO search's) holds up to the stack's
 //! rate: above it the stack answers only its rate, with a p99 of ten seconds, so a search finds
-//! each stack's scripted capacity. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
+//! each stack's scripted capacity. A broadcast room's step holds up to the stack's rate in members. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
 //! and the run to be interrupted after some trials. The real lab lives in the CLI.
 
 use std::collections::BTreeMap;
@@ -147,6 +147,7 @@ pub fn method() -> Method {
         noise_threshold: 0.05,
         confidence: 0.95,
         slo_p99_ms: 100.0,
+        room_p99_ms: claimbench_model::run::DEFAULT_ROOM_P99_MS,
         max_error_ratio: 0.01,
         canary_max_drift: 0.05,
         warmup_s: 0.0,
@@ -190,9 +191,17 @@ impl Lab for ScriptedLab {
             result.latency.p99_us += delay * 1000.0;
             result.latency_with_failures = result.latency;
         }
-        if let Load::Open { rate: offered, poisson_seed: Some(_), .. } = load {
-            if *offered <= s.rate {
-                result = self.load_result(*offered, p50);
+        if let Load::Open { request, rate: offered, connections, poisson_seed: Some(_) } = load {
+            // A room step holds up to the stack's rate in members, and delivers every message to
+            // every member; a rate step holds up to its rate.
+            let room = request.websocket.is_some_and(|ws| ws.broadcast_senders.is_some());
+            let (held, answered) = if room {
+                (f64::from(*connections) <= s.rate, offered * f64::from(*connections))
+            } else {
+                (*offered <= s.rate, *offered)
+            };
+            if held {
+                result = self.load_result(answered, p50);
             } else {
                 result.latency.p99_us = 10e6;
                 result.latency_with_failures = result.latency;

@@ -1,5 +1,6 @@
 //! The SLO search: the highest open-loop rate a stack holds within the p99 objective, found by
-//! bisection on the rate rather than read off a fixed grid. Pure arithmetic on a `probe` callback
+//! bisection on the rate rather than read off a fixed grid; the same bisection finds the largest
+//! broadcast room a stack holds within its fan-out target ([`search_in`]). Pure arithmetic on a `probe` callback
 //! (offer this rate, say whether it held), so it is tested with plain numbers; the runner supplies
 //! a probe that measures one seeded Poisson step through the lab, drained before the next.
 //!
@@ -53,10 +54,16 @@ impl SearchOutcome {
     }
 }
 
-/// Runs the search. `probe(rate)` offers one step and answers whether it held the objective, or
-/// `None` when it could not be measured (interrupted, a harness fault): the search then ends
-/// with what it has.
-pub fn search(bounds: &SearchBounds, mut probe: impl FnMut(f64) -> Option<bool>) -> SearchOutcome {
+/// Runs the search over a rate. `probe(rate)` offers one step and answers whether it held the
+/// objective, or `None` when it could not be measured (interrupted, a harness fault): the search
+/// then ends with what it has.
+pub fn search(bounds: &SearchBounds, probe: impl FnMut(f64) -> Option<bool>) -> SearchOutcome {
+    search_in(bounds, "req/s", probe)
+}
+
+/// [`search`] over any quantity that a stack holds up to a point (a rate, a room's members),
+/// named `unit` in the reasons it gives.
+pub fn search_in(bounds: &SearchBounds, unit: &str, mut probe: impl FnMut(f64) -> Option<bool>) -> SearchOutcome {
     let mut out = SearchOutcome { max_rate: 0.0, failed_at: None, probes: Vec::new(), short: None };
     let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
     let mut rate = bounds.start.clamp(bounds.floor, bounds.ceiling);
@@ -66,7 +73,7 @@ pub fn search(bounds: &SearchBounds, mut probe: impl FnMut(f64) -> Option<bool>)
             return None;
         }
         let Some(held) = probe(rate) else {
-            out.short = Some(format!("the step at {rate:.0} req/s could not be measured"));
+            out.short = Some(format!("the step at {rate:.0} {unit} could not be measured"));
             return None;
         };
         out.probes.push(Probe { rate, held });
@@ -82,7 +89,7 @@ pub fn search(bounds: &SearchBounds, mut probe: impl FnMut(f64) -> Option<bool>)
             }
             if rate >= bounds.ceiling {
                 out.short = Some(format!(
-                    "the ceiling of {:.0} req/s (the load generator's own limit) held: the stack may hold more",
+                    "the ceiling of {:.0} {unit} (the load generator's own limit) held: the stack may hold more",
                     bounds.ceiling
                 ));
                 return finish(out, lo, hi);
@@ -94,7 +101,7 @@ pub fn search(bounds: &SearchBounds, mut probe: impl FnMut(f64) -> Option<bool>)
                 break;
             }
             if rate <= bounds.floor {
-                out.short = Some(format!("not even the floor of {:.0} req/s held", bounds.floor));
+                out.short = Some(format!("not even the floor of {:.0} {unit} held", bounds.floor));
                 return finish(out, lo, hi);
             }
             rate = (rate / 2.0).max(bounds.floor);
@@ -160,6 +167,16 @@ mod tests {
         assert!(out.short.as_deref().is_some_and(|s| s.contains("load generator's own limit")), "{out:?}");
         let out = search(&bounds(), stack(30_000.0));
         assert!(out.max_rate > 28_500.0 && out.max_rate <= 30_000.0, "{out:?}");
+    }
+
+    #[test]
+    fn a_search_over_room_members_names_its_unit_and_rounds_nothing_away() {
+        let room = SearchBounds { start: 1500.0, ceiling: 3000.0, floor: 100.0, resolution: 0.10, max_steps: 8 };
+        let out = search_in(&room, "members", stack(1700.0));
+        assert!(out.max_rate <= 1700.0 && out.max_rate >= 1700.0 / 1.10, "{out:?}");
+        let out = search_in(&room, "members", stack(5000.0));
+        assert_eq!(out.max_rate, 3000.0);
+        assert!(out.short.as_deref().is_some_and(|s| s.contains("3000 members")), "{out:?}");
     }
 
     #[test]

@@ -218,6 +218,12 @@ struct FaultyLab {
     /// Every result's judged p99, in ms, instead of the scripted one.
     p99_ms: Option<f64>,
     measures: usize,
+    /// Requests of every open-loop result that waited for a free connection (the app held them
+    /// all), with `sends_late`'s share of the rate coming back.
+    waited_for_connections: u64,
+    /// What each call to `settle` answers, in order (`None` once they run out).
+    settle_waits: Vec<Option<Duration>>,
+    settles: usize,
 }
 
 impl FaultyLab {
@@ -234,6 +240,9 @@ impl FaultyLab {
             lag_in_tail: true,
             p99_ms: None,
             measures: 0,
+            waited_for_connections: 0,
+            settle_waits: Vec::new(),
+            settles: 0,
         }
     }
 }
@@ -261,6 +270,7 @@ impl Lab for FaultyLab {
             load.self_check.cpu_fraction = 0.3;
             let tail = if self.lag_in_tail { self.lag_ms * 1000.0 } else { 0.0 };
             load.latency.p99_us = load.latency_uncorrected.p99_us + tail;
+            load.late_sends = self.waited_for_connections;
         }
         if let (Some(p99_ms), Some(load)) = (self.p99_ms, measured.load.as_mut()) {
             load.latency_with_failures.p99_us = p99_ms * 1000.0;
@@ -283,6 +293,10 @@ impl Lab for FaultyLab {
     fn canary_ms(&mut self) -> Option<f64> {
         self.readings += 1;
         Some(self.canary.get(self.readings - 1).copied().unwrap_or(1.0))
+    }
+    fn settle(&mut self) -> Option<Duration> {
+        self.settles += 1;
+        self.settle_waits.get(self.settles - 1).copied().flatten()
     }
     fn interrupted(&self) -> bool {
         self.inner.interrupted()
@@ -450,11 +464,18 @@ fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
     let mut lab = FaultyLab::new();
     // The second trial's generator side is saturated; the fifth's repeat is contended again.
     lab.faults = vec![(1, "generator side 97% busy"), (5, "app cores contended 12%"), (6, "app cores contended 9%")];
+    // Before the first repeat the machine needs 12 s to settle (a steal storm); before the
+    // second it is quiet at once.
+    lab.settle_waits = vec![Some(Duration::from_secs(12)), None];
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
     assert_eq!(measurements.len(), 16, "12 trials, two repeats and one make-up pair");
+    assert_eq!(lab.settles, 2, "the lab settles before each repeat, and only then");
     let (faulty, repeat) = (&measurements[1], &measurements[2]);
     assert!(!faulty.valid && faulty.invalid_reasons[0].contains("97% busy"), "{faulty:?}");
-    assert!(faulty.invalid_reasons.iter().any(|r| r.contains("repeated")), "{faulty:?}");
+    let waited = "repeated once in its place, after waiting 12.0 s for the hypervisor to stop taking CPU time";
+    assert!(faulty.invalid_reasons.iter().any(|r| r == waited), "{faulty:?}");
+    assert!(notes.iter().any(|n| n.contains("after waiting 12.0 s")), "{notes:?}");
+    assert!(measurements[5].invalid_reasons.iter().any(|r| r == "repeated once in its place"), "{:?}", measurements[5]);
     assert!(repeat.valid && repeat.id.ends_with("/repeat") && repeat.trial == faulty.trial, "{repeat:?}");
     assert!(!measurements[6].valid && measurements[6].id.ends_with("/repeat"), "{:?}", measurements[6]);
     assert!(notes.iter().any(|n| n.contains("invalid again") && n.contains("contended 9%")), "{notes:?}");
@@ -504,6 +525,19 @@ fn late_sends_invalidate_a_latency_trial_but_not_a_cost_trial_that_got_its_rate(
     lab.sends_late = Some(0.8);
     let (measurements, _) = run_profile(&mut lab, &["E-cost"], &profile);
     assert!(measurements.iter().all(|m| !m.valid && m.invalid_reasons[0].contains("saturated")));
+
+    // Unless what did not come back waited for a connection the app held (a thread pool that
+    // cannot keep 1,000 sleeps going): that is the app's slowness, and its 5.5 s p99 stands
+    // against it. The same trial with no request waiting stays the generator's.
+    let held = |waited| {
+        let mut lab = FaultyLab::new();
+        (lab.sends_late, lab.p99_ms, lab.waited_for_connections) = (Some(0.46), Some(5500.0), waited);
+        run_profile(&mut lab, &["E-concurrency"], &profile).0
+    };
+    let app_s = held(1075);
+    assert!(!app_s.is_empty() && app_s.iter().all(|m| m.valid), "{:?}", app_s.iter().find(|m| !m.valid));
+    let generator_s = held(0);
+    assert!(generator_s.iter().any(|m| !m.valid && m.invalid_reasons[0].contains("saturated")), "{generator_s:?}");
 }
 
 #[test]
@@ -781,24 +815,99 @@ fn capacities_1300_and_800() -> ScriptedLab {
 
 /// Runs E-io's SLO search alone, at `profile`, on `lab`.
 fn run_slo_search(lab: &mut dyn Lab, profile: &Profile) -> Vec<Measurement> {
+    run_one_unit(lab, profile, "E-io", "slo").0
+}
+
+/// Runs one unit of one experiment alone, at `profile`, on `lab`: its measurements and the
+/// progress notes.
+fn run_one_unit(
+    lab: &mut dyn Lab,
+    profile: &Profile,
+    experiment: &str,
+    label: &str,
+) -> (Vec<Measurement>, Vec<String>) {
     let experiments: Vec<_> = catalogue(profile)
         .into_iter()
-        .filter(|e| e.id == "E-io")
+        .filter(|e| e.id == experiment)
         .map(|mut e| {
-            e.units.retain(|u| u.label == "slo");
+            e.units.retain(|u| u.label == label);
             e
         })
         .collect();
+    assert!(experiments.iter().any(|e| !e.units.is_empty()), "{experiment} has no unit {label} in {}", profile.name);
     let options = RunOptions {
         stacks: stacks(),
         method: method(),
         not_implemented: Default::default(),
         extra: Default::default(),
     };
-    let mut measurements = Vec::new();
-    let (mut sink, mut progress) = (|m: &Measurement| measurements.push(m.clone()), |_| {});
+    let (mut measurements, mut notes) = (Vec::new(), Vec::new());
+    let mut sink = |m: &Measurement| measurements.push(m.clone());
+    let mut progress = |p: Progress| {
+        if let Progress::Note(n) = p {
+            notes.push(n)
+        }
+    };
     Runner { lab, profile, options: &options, sink: &mut sink, progress: &mut progress }.run(&experiments);
-    measurements
+    (measurements, notes)
+}
+
+#[test]
+fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_time_its_score() {
+    use claimbench_model::run::Scalar;
+    use claimbench_suite::experiments::{ROOM_RATE, ROOM_SEARCH_CEILING, ROOM_SEARCH_LABEL, ROOM_TRIAL};
+    use claimbench_suite::scripted::StackScript;
+    // The scripted lab holds a room of up to its rate in members: 1,300 and 800.
+    let mut lab = Recording { inner: capacities_1300_and_800(), log: Vec::new() };
+    let profile = Profile::named("standard").unwrap();
+    let (measurements, _) = run_one_unit(&mut lab, &profile, "E-broadcast", ROOM_SEARCH_LABEL);
+    assert_eq!(measurements.len(), 2 * profile.reps as usize);
+    for m in &measurements {
+        assert!(m.valid, "{m:?}");
+        let room = if m.stack == "express" { 1300.0 } else { 800.0 };
+        let found = m.scalars[&Scalar::RoomMaxMembers];
+        assert!(found <= room && found >= room / 1.10, "{}: {found} members for a room of {room}", m.id);
+        assert!(!m.scalars.contains_key(&Scalar::SloMaxRate), "a room search is not a rate search");
+        // The measurement is the largest room held, at the room's message rate; no memory per
+        // member is read off an app that earlier, larger rooms have grown.
+        assert_eq!(m.offered_rate, Some(ROOM_RATE));
+        assert!(!m.scalars.contains_key(&Scalar::RssPerConnectionBytes), "{:?}", m.scalars);
+        let steps = &m.load.as_ref().unwrap().steps;
+        assert!(steps.len() >= 4, "{steps:?}");
+        for s in steps {
+            let members = s.members.expect("every step of a room search names its members");
+            assert_eq!(s.target_rate, ROOM_RATE * members as f64, "deliveries offered");
+        }
+        assert!(steps.windows(2).all(|w| w[0].members < w[1].members), "{steps:?}");
+    }
+    // Every step is the same message rate over its own room, for the fixed room's length.
+    let steps: Vec<(f64, Option<u64>, Duration)> = lab.log.iter().filter_map(|(_, s)| *s).collect();
+    assert!(steps.iter().all(|(rate, seed, length)| *rate == ROOM_RATE && seed.is_some() && *length == ROOM_TRIAL));
+    for pair in lab.log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
+        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
+    }
+
+    // The score decides real-time's evidence, by the rooms' own ratio.
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+    let real_time = results.claims.iter().find(|c| c.id == "real-time").unwrap();
+    let score = real_time.sub_verdicts.iter().find(|v| v.label.starts_with("largest /ws/room")).unwrap();
+    let estimate = score.verdict.estimate.as_ref().unwrap();
+    assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.15, "{estimate:?}");
+    assert_eq!(score.verdict.outcome, Outcome::Supported, "{:?}", score.verdict);
+
+    // A stack that holds more than the generator can offer is held at the ceiling, and the run
+    // says that it may hold more; nightly does not run the search at all.
+    let big = |rate| StackScript { rate, p50_ms: 2.0, cold_start_ms: 100.0, wobbles_rate: false };
+    let mut lab = ScriptedLab::new(template()).stack("express", big(9000.0)).stack("fastapi", big(800.0));
+    let (measurements, notes) = run_one_unit(&mut lab, &profile, "E-broadcast", ROOM_SEARCH_LABEL);
+    let express: Vec<f64> =
+        measurements.iter().filter(|m| m.stack == "express").map(|m| m.scalars[&Scalar::RoomMaxMembers]).collect();
+    assert!(express.iter().all(|n| *n == f64::from(ROOM_SEARCH_CEILING)), "{express:?}");
+    assert!(notes.iter().any(|n| n.contains("the ceiling of 3000 members")), "{notes:?}");
+    let nightly = catalogue(&Profile::named("nightly").unwrap());
+    let broadcast = nightly.iter().find(|e| e.id == "E-broadcast").unwrap();
+    assert!(broadcast.units.iter().all(|u| u.label != ROOM_SEARCH_LABEL));
 }
 
 #[test]
