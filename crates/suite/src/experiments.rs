@@ -538,7 +538,8 @@ pub const ROOM_SEARCH_START: u32 = 1500;
 /// The largest room the search offers: the load generator's own limit. It spends 12-14 µs of
 /// its core per delivery (0.28 s for the 20,000 deliveries of a 1,000-member trial in a quick
 /// run on 2026-12-06), so 3,000 members at [`ROOM_RATE`], 60,000 deliveries a second, keep it
-/// near 70% busy, under the 90% that flags a trial. A stack that holds 3,000 is reported as
+/// 72-84% busy, close to the 90% that flags a trial (2 of 69 steps spoiled in a standard run on
+/// 2026-12-07, measured again). A stack that holds 3,000 is reported as
 /// holding at least that ("the stack may hold more"), never as holding exactly that.
 pub const ROOM_SEARCH_CEILING: u32 = 3000;
 /// Below 100 members the search gives up: the stack holds no room worth the name.
