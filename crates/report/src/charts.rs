@@ -26,11 +26,10 @@ pub fn attach(report: &mut Report, results: &RunResults) -> Result<(), ReportErr
         if let Some(c) = scaling(e, &palette)? {
             view.charts.push(c);
         }
-        if let Some(c) = saturation(e, &palette, &results.method)? {
-            view.charts.push(c);
-        }
-        if let Some(c) = room_size(e, &palette, &results.method)? {
-            view.charts.push(c);
+        for axis in [plot::saturation::Axis::Rate, plot::saturation::Axis::Members] {
+            if let Some(c) = saturation(e, &palette, &results.method, axis)? {
+                view.charts.push(c);
+            }
         }
         if let Some(c) = resources(e, &palette)? {
             view.charts.push(c);
@@ -252,57 +251,47 @@ fn scaling(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, Rep
     }))
 }
 
-fn saturation(e: &ExperimentResult, palette: &Palette, method: &Method) -> Result<Option<Chart>, ReportError> {
+/// A saturation curve: p99 against the offered rate with the SLO line (rate steps, SLO searches),
+/// or a room search's fan-out p99 against its members with the room target. One line per trial;
+/// `None` unless the trials offer at least two different x values.
+fn saturation(
+    e: &ExperimentResult,
+    palette: &Palette,
+    method: &Method,
+    axis: plot::saturation::Axis,
+) -> Result<Option<Chart>, ReportError> {
+    use plot::saturation::Axis;
     let ms: Vec<&Measurement> = e.measurements.iter().collect();
-    let lines = trial_lines(&ms, palette, |m| measure::rate_points(m).iter().map(|r| (r.offered, r.p99_us)).collect());
-    let mut rates: Vec<u64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0.round() as u64)).collect();
-    rates.sort_unstable();
-    rates.dedup();
-    if rates.len() < 2 {
-        return Ok(None);
-    }
-    let svg = plot::saturation::render(
-        &format!("{}: p99 latency against offered rate", e.id),
-        plot::saturation::Axis::Rate,
-        &lines,
-        Some(method.slo_p99_ms),
-        (style::WIDE, style::HEIGHT),
-    )?;
-    Ok(Some(Chart {
-        kind: svg.kind,
-        svg: svg.text,
-        note: format!(
-            "One line per trial through its rate steps. A stack's capacity is the highest rate \
-             whose p99 stays under the SLO line.{}",
-            invalid_note(&ms)
+    let (lines, title, objective, reading) = match axis {
+        Axis::Rate => (
+            trial_lines(&ms, palette, |m| measure::rate_points(m).iter().map(|r| (r.offered, r.p99_us)).collect()),
+            "p99 latency against offered rate",
+            method.slo_p99_ms,
+            "One line per trial through its rate steps. A stack's capacity is the highest rate whose p99 stays \
+             under the SLO line.",
         ),
-    }))
-}
-
-/// The broadcast room's saturation curve: each room search's fan-out p99 against its members,
-/// with the target line; `None` without a room search.
-fn room_size(e: &ExperimentResult, palette: &Palette, method: &Method) -> Result<Option<Chart>, ReportError> {
-    let ms: Vec<&Measurement> = e.measurements.iter().collect();
-    let lines = trial_lines(&ms, palette, measure::room_points);
-    if lines.is_empty() {
-        return Ok(None);
-    }
-    let svg = plot::saturation::render(
-        &format!("{}: p99 fan-out latency against room size", e.id),
-        plot::saturation::Axis::Members,
-        &lines,
-        Some(method.room_p99_ms),
-        (style::WIDE, style::HEIGHT),
-    )?;
-    Ok(Some(Chart {
-        kind: svg.kind,
-        svg: svg.text,
-        note: format!(
+        Axis::Members => (
+            trial_lines(&ms, palette, measure::room_points),
+            "p99 fan-out latency against room size",
+            method.room_p99_ms,
             "One line per room search through its steps, each a room of that many members at the same message \
-             rate. A stack's score is the largest room whose p99 stays under the target line.{}",
-            invalid_note(&ms)
+             rate. A stack's score is the largest room whose p99 stays under the target line.",
         ),
-    }))
+    };
+    let mut xs: Vec<u64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0.round() as u64)).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    if xs.len() < 2 {
+        return Ok(None);
+    }
+    let svg = plot::saturation::render(
+        &format!("{}: {title}", e.id),
+        axis,
+        &lines,
+        Some(objective),
+        (style::WIDE, style::HEIGHT),
+    )?;
+    Ok(Some(Chart { kind: svg.kind, svg: svg.text, note: format!("{reading}{}", invalid_note(&ms)) }))
 }
 
 fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, ReportError> {

@@ -164,3 +164,17 @@ fn a_run_of_four_pairs_shows_the_runtime_or_framework_section_linked_from_the_na
     let html = render_html(&scripted()).unwrap();
     assert!(!html.contains("runtime-or-framework"), "one pair, no section");
 }
+
+#[test]
+fn a_room_search_gets_its_own_saturation_curve_against_room_size_and_a_run_without_one_does_not() {
+    // The scripted standard run holds E-broadcast's room search; the scripted quick run does not.
+    let standard = render_html(&read_results("scripted-standard.json")).unwrap();
+    let broadcast = element(&standard, "exp-e-broadcast", "</section>");
+    assert!(broadcast.contains("p99 fan-out latency against room size"), "no room chart");
+    assert!(broadcast.contains("room members") && broadcast.contains("target p99"), "axis or target line missing");
+    assert!(!broadcast.contains("against offered rate"), "the fixed room's one rate makes no rate curve");
+    let quick = render_html(&scripted()).unwrap();
+    assert!(!quick.contains("against room size"));
+    // E-io's rate search keeps its rate curve beside it.
+    assert!(element(&standard, "exp-e-io", "</section>").contains("p99 latency against offered rate"));
+}
