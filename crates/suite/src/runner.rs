@@ -789,7 +789,7 @@ impl Runner<'_> {
                 // A room search's measurement is its largest room held, at the room's message
                 // rate. Its memory is not taken per member: the app is not fresh, so an earlier
                 // step's larger room has already grown it (a standard run on 2026-12-07 read 0
-                // bytes per member in 9 of 24 searches); E-concurrency measures that on fresh apps.
+                // bytes per member in 7 of 24 searches); E-concurrency measures that on fresh apps.
                 if let Load::SloSearch(SloSearch { axis: SearchAxis::Members { rate }, .. }) = &unit.load {
                     m.offered_rate = Some(*rate);
                 }
