@@ -963,10 +963,10 @@ fn late_sends_excused(load: &LoadResult, unit: &Unit, method: &Method) -> bool {
     }
     // The rate came back; or what did not come back waited for a connection the app had not
     // freed, which is the app's slowness, not the generator's: the corrected latency counts the
-    // wait against the app. (In a standard run on 2026-12-07 every E-concurrency trial of Django
-    // and Flask at 1,000 connections answered 46% of the rate, 1,075 of 2,000 requests waited for
-    // a connection, the generator used 3% of its core, and the 1.3-1.8 ms send lag made each
-    // trial invalid, as if the generator had failed.)
+    // wait against the app. (In a standard run on 2026-12-07 all 64 E-concurrency trials of Django
+    // and Flask at 1,000 connections answered 44-47% of the rate, 1,055-1,109 of 2,000 requests
+    // waited for a connection, the generator used 2-7% of its core, and a 1.1-12.9 ms send lag
+    // made each trial invalid, as if the generator had failed.)
     let delivered =
         load.target_rate.is_some_and(|rate| load.achieved_rate >= DELIVERED_RATE * rate) || load.late_sends > 0;
     let lag_us = load.self_check.send_lag_p99_us.unwrap_or(0.0);
