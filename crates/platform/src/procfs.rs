@@ -136,6 +136,23 @@ pub fn schedstat(text: &str) -> Option<Schedstat> {
     Some(Schedstat { run_ns: f.next()?.ok()?, wait_ns: f.next()?.ok()?, timeslices: f.next()?.ok()? })
 }
 
+/// The largest PID Linux can give (`PID_MAX_LIMIT` on 64-bit kernels).
+const PID_MAX_LIMIT: i32 = 1 << 22;
+
+/// CPU nanoseconds process `pid` has used so far, from the kernel's process CPU clock
+/// (`clock_getcpuclockid`): every thread, including those that already exited, so the reading never
+/// goes back when a worker thread ends. `None` when the process is gone.
+pub fn process_cpu_ns(pid: i32) -> Option<u64> {
+    // The clock id packs the PID into its upper bits: outside Linux's PID range (1..=2^22) it
+    // would wrap around to another process, PID 0 being this one.
+    if !(1..=PID_MAX_LIMIT).contains(&pid) {
+        return None;
+    }
+    let clock = nix::time::clock_getcpuclockid(nix::unistd::Pid::from_raw(pid)).ok()?;
+    let t = clock.now().ok()?;
+    Some(t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+}
+
 /// CPU nanoseconds every live thread of process `pid` has run, summed over
 /// `/proc/PID/task/*/schedstat` (`/proc/PID/schedstat` alone is the main thread's). Threads that
 /// already exited are not in it; `None` when the process is gone or the kernel has no schedstat.
@@ -277,6 +294,14 @@ mod tests {
     #[test]
     fn the_thread_listing_holds_this_thread_with_its_cpu_time() {
         let me = nix::unistd::gettid().as_raw();
+        // The kernel adds a running thread's time to its schedstat when it is switched out: a
+        // fresh test thread may not have been yet, so it works and then sleeps once.
+        let mut x = 0u64;
+        for i in 0..1_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        std::thread::sleep(std::time::Duration::from_millis(1));
         let listed = threads();
         let mine = listed.iter().find(|t| t.tid == me).expect("this thread is listed");
         assert_eq!(mine.pgrp, nix::unistd::getpgrp().as_raw());
@@ -320,6 +345,31 @@ mod tests {
         let ns = process_run_ns(me).expect("this kernel has schedstat");
         assert!(ns > 0);
         assert_eq!(process_run_ns(i32::MAX), None);
+    }
+
+    #[test]
+    fn the_process_clock_keeps_the_time_of_threads_that_exited() {
+        let me = std::process::id() as i32;
+        let before = process_cpu_ns(me).expect("this process has a CPU clock");
+        let spent = std::thread::spawn(|| {
+            let mut x = 0u64;
+            for i in 0..20_000_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+            std::hint::black_box(x);
+            let t = nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID.now().expect("thread clock");
+            t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
+        })
+        .join()
+        .expect("the worker thread");
+        let after = process_cpu_ns(me).expect("this process has a CPU clock");
+        assert!(after >= before + spent, "{before} + {spent} (exited thread) > {after}");
+        assert_eq!(process_cpu_ns(i32::MAX), None, "out of the PID range");
+        assert_eq!(process_cpu_ns(0), None, "0 is not a process");
+        let mut gone = std::process::Command::new("true").spawn().expect("true");
+        let gone_pid = gone.id() as i32;
+        gone.wait().expect("wait");
+        assert_eq!(process_cpu_ns(gone_pid), None, "a reaped child has no clock");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! The sampler thread also notices when the group leader exits, so a crashed app is detected
 //! within one sampling period rather than at the next request.
 //!
-//! [`group_cpu`] is the fine-grained reading of the same tree's CPU time (nanoseconds from
-//! schedstat), which the lab takes at the edges of a trial's measured window.
+//! [`group_cpu`] is the fine-grained reading of the same tree's CPU time (nanoseconds from the
+//! kernel's per-process CPU clocks), which the lab takes at the edges of a trial's measured window.
 
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,17 +124,19 @@ pub fn group_pss(pgid: i32) -> Option<u64> {
 /// The app tree's CPU time, from the finest source the kernel gives.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GroupCpu {
-    /// CPU seconds so far: every live thread of the group's live processes, plus reaped children
-    /// as the leader accounts them.
+    /// CPU seconds so far: every thread (exited ones included) of the group's live processes,
+    /// plus reaped children as the leader accounts them.
     pub cpu_s: f64,
-    /// The reading's resolution in seconds: 1e-9 from schedstat, a clock tick (0.01) when the
+    /// The reading's resolution in seconds: 1e-9 from the CPU clocks or schedstat, a clock tick (0.01) when the
     /// kernel has no schedstat and `/proc/PID/stat` was read instead.
     pub resolution_s: f64,
 }
 
-/// CPU time of every process whose process group is `pgid`, from `/proc/PID/task/*/schedstat`
-/// (nanoseconds). Children that were reaped count through the leader's `cutime + cstime`, in
-/// clock ticks: workers that die mid-trial are rare and then flagged by the supervisor anyway.
+/// CPU time of every process whose process group is `pgid`, in nanoseconds from each process's
+/// CPU clock (threads that exited included, so a thread pool that shrinks does not turn the
+/// clock back), else from `/proc/PID/task/*/schedstat` (live threads only). Children that were
+/// reaped count through the leader's `cutime + cstime`, in clock ticks: workers that die
+/// mid-trial are rare and then flagged by the supervisor anyway.
 pub fn group_cpu(pgid: i32) -> GroupCpu {
     let ticks = procfs::clock_ticks();
     let mut ns = 0u64;
@@ -144,7 +146,7 @@ pub fn group_cpu(pgid: i32) -> GroupCpu {
         if fields.pgrp != pgid {
             continue;
         }
-        match procfs::process_run_ns(pid) {
+        match procfs::process_cpu_ns(pid).or_else(|| procfs::process_run_ns(pid)) {
             Some(run) => ns += run,
             None => {
                 fine = false;
@@ -172,15 +174,30 @@ mod tests {
 
     #[test]
     fn the_group_clock_is_in_nanoseconds_and_advances_with_work() {
-        let pgid = nix::unistd::getpgrp().as_raw();
-        let before = group_cpu(pgid);
-        assert_eq!(before.resolution_s, 1e-9);
-        let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        // A busy child in a process group of its own: this test binary's group also holds other
+        // tests' short-lived children, whose time leaves the group when they are reaped.
+        use std::os::unix::process::CommandExt;
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .process_group(0)
+            .spawn()
+            .expect("sh");
+        let pgid = child.id() as i32;
+        let first = group_cpu(pgid);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut last, mut went_back) = (first, None);
+        while last.cpu_s < first.cpu_s + 0.05 && Instant::now() < deadline {
+            let now = group_cpu(pgid);
+            if now.cpu_s < last.cpu_s {
+                went_back.get_or_insert((last, now));
+            }
+            last = now;
         }
-        std::hint::black_box(x);
-        let after = group_cpu(pgid);
-        assert!(after.cpu_s > before.cpu_s, "{before:?} -> {after:?}");
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_eq!(went_back, None, "the clock went back");
+        assert_eq!(first.resolution_s, 1e-9);
+        assert!(last.cpu_s >= first.cpu_s + 0.05, "50 ms of work in 30 s: {first:?} -> {last:?}");
+        assert_eq!(group_cpu(pgid).cpu_s, 0.0, "a group with no processes has used nothing");
     }
 }
