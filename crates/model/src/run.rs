@@ -512,6 +512,9 @@ pub enum Scalar {
     RoomMaxMembers,
     /// Growth of the resident set size per open connection.
     RssPerConnectionBytes,
+    /// 1 when an SLO or room search held its ceiling (the load generator's own limit), so its
+    /// answer is only a lower bound of what the stack holds; 0 when a step above it failed.
+    SearchCeilingHeld,
     /// The highest offered rate whose step held the p99 objective, requests per second.
     SloMaxRate,
     /// Wall-clock seconds the trial took.
@@ -528,11 +531,13 @@ pub enum ScalarUnit {
     Rate,
     /// A plain fraction or count.
     Ratio,
+    /// Yes (1) or no (0): shown in words, never charted.
+    Flag,
 }
 
 impl Scalar {
     /// Every scalar, in name order.
-    pub const ALL: [Scalar; 12] = [
+    pub const ALL: [Scalar; 13] = [
         Scalar::BackgroundP99Ms,
         Scalar::BackgroundRate,
         Scalar::CanaryDrift,
@@ -543,6 +548,7 @@ impl Scalar {
         Scalar::P99OverheadMs,
         Scalar::RoomMaxMembers,
         Scalar::RssPerConnectionBytes,
+        Scalar::SearchCeilingHeld,
         Scalar::SloMaxRate,
         Scalar::WallS,
     ];
@@ -560,6 +566,7 @@ impl Scalar {
             Scalar::P99OverheadMs => "p99_overhead_ms",
             Scalar::RoomMaxMembers => "room_max_members",
             Scalar::RssPerConnectionBytes => "rss_per_connection_bytes",
+            Scalar::SearchCeilingHeld => "search_ceiling_held",
             Scalar::SloMaxRate => "slo_max_rate",
             Scalar::WallS => "wall_s",
         }
@@ -573,6 +580,7 @@ impl Scalar {
             Scalar::IdleRssBytes | Scalar::RssPerConnectionBytes => ScalarUnit::Bytes,
             Scalar::BackgroundRate | Scalar::SloMaxRate => ScalarUnit::Rate,
             Scalar::CanaryDrift | Scalar::FirstSpawn | Scalar::RoomMaxMembers => ScalarUnit::Ratio,
+            Scalar::SearchCeilingHeld => ScalarUnit::Flag,
         }
     }
 
@@ -589,6 +597,7 @@ impl Scalar {
             Scalar::P99OverheadMs => "p99 overhead",
             Scalar::RoomMaxMembers => "room max members",
             Scalar::RssPerConnectionBytes => "rss per connection",
+            Scalar::SearchCeilingHeld => "search ceiling held",
             Scalar::SloMaxRate => "slo max rate",
             Scalar::WallS => "wall",
         }

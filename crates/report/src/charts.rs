@@ -392,6 +392,7 @@ fn scalars(e: &ExperimentResult, palette: &Palette) -> Result<Vec<Chart>, Report
         .measurements
         .iter()
         .flat_map(|m| m.scalars.keys().copied())
+        .filter(|s| s.unit() != ScalarUnit::Flag)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -444,6 +445,6 @@ fn scalar_axis(scalar: Scalar) -> (String, String, f64) {
         ScalarUnit::Milliseconds => (title, "ms".into(), 1.0),
         ScalarUnit::Bytes => (title, "MiB".into(), 1024.0 * 1024.0),
         ScalarUnit::Seconds => (title, "s".into(), 1.0),
-        ScalarUnit::Rate | ScalarUnit::Ratio => (title, String::new(), 1.0),
+        ScalarUnit::Rate | ScalarUnit::Ratio | ScalarUnit::Flag => (title, String::new(), 1.0),
     }
 }

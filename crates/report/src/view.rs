@@ -675,6 +675,7 @@ fn scalar_value(scalar: Scalar, v: f64) -> String {
         ScalarUnit::Rate | ScalarUnit::Ratio => {
             format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
         }
+        ScalarUnit::Flag => if v >= 1.0 { "yes" } else { "no" }.to_string(),
     }
 }
 

@@ -4,11 +4,11 @@
 //! evidence's error budget loses it outright. A claim's first evidence is primary and decides it;
 //! the others are exploratory. Pure: no I/O, deterministic for the same input.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use claimbench_model::format;
 use claimbench_model::run::{
-    ClaimResult, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Scalar, Verdict,
+    ClaimResult, Claimed, Estimate, ExperimentResult, LabeledVerdict, Measurement, Method, Outcome, Scalar, Verdict,
 };
 
 use crate::claims::{ClaimSpec, ClaimsFile, Evidence, Metric, Operand, Side, Units};
@@ -208,7 +208,10 @@ pub fn evaluate_evidence(
             ),
         };
     }
-    let decision = decide_ratios(&ratios, evidence.claimed, method.noise_threshold, method.confidence);
+    let mut decision = decide_ratios(&ratios, evidence.claimed, method.noise_threshold, method.confidence);
+    if let Some(capped) = Capped::of(evidence, &experiment.measurements, num_stack, den_stack) {
+        capped.judge(&mut decision, &num, &den, evidence, method);
+    }
     // Too few pairs for the requested level still show their spread, at the level it really has.
     let shown = decision.interval.unwrap_or_else(|_| order_interval(&ratios, 1).expect("ratios is not empty"));
     let (m, low, high) = (shown.median, shown.low, shown.high);
@@ -246,6 +249,114 @@ pub fn evaluate_evidence(
         }),
         key_number,
         reason,
+    }
+}
+
+/// The trials of each side whose search held its ceiling, the load generator's own limit: there
+/// the value is a lower bound of what the stack holds, not a measurement of it (rule 1: a cap set
+/// by the harness must not decide a verdict).
+struct Capped {
+    /// Per unit of each operand, the trial numbers that held the ceiling.
+    num: Vec<BTreeSet<u32>>,
+    den: Vec<BTreeSet<u32>>,
+    note: String,
+}
+
+/// How far above its ceiling a capped value is taken to go at most, for the bound of a ratio:
+/// far enough to pass every other value.
+const PAST_THE_CEILING: f64 = 1e6;
+
+impl Capped {
+    /// `None` unless the metric is a search's answer and some valid trial held the ceiling.
+    fn of(evidence: &Evidence, measurements: &[Measurement], num_stack: &str, den_stack: &str) -> Option<Capped> {
+        if !matches!(evidence.metric, Metric::SloMaxRate | Metric::SloRatePerCore | Metric::RoomMaxMembers) {
+            return None;
+        }
+        let per_unit = |stack: &str, operand: &Operand| -> (Vec<BTreeSet<u32>>, usize, usize) {
+            let valid: Vec<Vec<&Measurement>> = operand
+                .units()
+                .iter()
+                .map(|label| measurements.iter().filter(|m| m.valid && m.stack == stack && &m.label == label).collect())
+                .collect();
+            let capped: Vec<BTreeSet<u32>> = valid
+                .iter()
+                .map(|unit| {
+                    unit.iter()
+                        .filter(|m| m.scalars.get(&Scalar::SearchCeilingHeld).is_some_and(|held| *held >= 1.0))
+                        .map(|m| m.trial)
+                        .collect()
+                })
+                .collect();
+            let trials = valid.iter().map(Vec::len).sum();
+            let held = capped.iter().map(BTreeSet::len).sum();
+            (capped, held, trials)
+        };
+        let (num, num_held, num_trials) = per_unit(num_stack, &evidence.numerator);
+        let (den, den_held, den_trials) = per_unit(den_stack, &evidence.denominator);
+        if num_held + den_held == 0 {
+            return None;
+        }
+        let side = |stack: &str, other: &str, operand: &Operand, held: usize, trials: usize| {
+            format!(
+                "{} in {held} of {trials} trial{}",
+                names_of(stack, other, operand),
+                if trials == 1 { "" } else { "s" }
+            )
+        };
+        let sides: Vec<String> = [
+            (num_stack, den_stack, &evidence.numerator, num_held, num_trials),
+            (den_stack, num_stack, &evidence.denominator, den_held, den_trials),
+        ]
+        .into_iter()
+        .filter(|(.., held, _)| *held > 0)
+        .map(|(stack, other, operand, held, trials)| side(stack, other, operand, held, trials))
+        .collect();
+        let note = format!(
+            "the search held its ceiling (the load generator's own limit, so the stack may hold more) for {}",
+            sides.join(" and ")
+        );
+        Some(Capped { num, den, note })
+    }
+
+    /// Keeps `decision` only if no value the capped trials could truly have would change it: the
+    /// ratios are decided again with the capped values of one side, then of the other, taken far
+    /// past the ceiling. The decision is monotone in every value, so the two extremes bound it.
+    fn judge(
+        &self,
+        decision: &mut crate::verdict::Decision,
+        num: &[BTreeMap<u32, f64>],
+        den: &[BTreeMap<u32, f64>],
+        evidence: &Evidence,
+        method: &Method,
+    ) {
+        let past = |side: &[BTreeMap<u32, f64>], capped: &[BTreeSet<u32>]| -> Vec<BTreeMap<u32, f64>> {
+            side.iter()
+                .zip(capped)
+                .map(|(values, capped)| {
+                    values
+                        .iter()
+                        .map(|(t, v)| (*t, if capped.contains(t) { v * PAST_THE_CEILING } else { *v }))
+                        .collect()
+                })
+                .collect()
+        };
+        let outcome = |ratios: Vec<f64>| {
+            decide_ratios(&ratios, evidence.claimed, method.noise_threshold, method.confidence).outcome
+        };
+        let lowest = outcome(paired_ratios(num, &past(den, &self.den)));
+        let highest = outcome(paired_ratios(&past(num, &self.num), den));
+        let bounded = evidence.claimed != Claimed::Equal && lowest == highest;
+        if bounded {
+            decision.reason = format!("{}; {}, which cannot change the verdict", decision.reason, self.note);
+        } else {
+            decision.reason = format!(
+                "{}, and the verdict turns on how far beyond it they would go (the measured values alone read {}: {})",
+                self.note,
+                decision.outcome.label(),
+                decision.reason
+            );
+            decision.outcome = Outcome::Inconclusive;
+        }
     }
 }
 

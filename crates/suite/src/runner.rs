@@ -710,6 +710,8 @@ impl Runner<'_> {
             SearchAxis::Members { .. } => Scalar::RoomMaxMembers,
         };
         measured.scalars.insert(scalar, outcome.max_rate);
+        let ceiling_held = outcome.failed_at.is_none() && outcome.max_rate >= search.bounds.ceiling;
+        measured.scalars.insert(Scalar::SearchCeilingHeld, if ceiling_held { 1.0 } else { 0.0 });
         measured.machine_faults.extend(faults);
         measured.wrong_answers = wrong;
         if measured.load.is_none() && measured.machine_faults.is_empty() {

@@ -905,6 +905,37 @@ fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_t
         measurements.iter().filter(|m| m.stack == "express").map(|m| m.scalars[&Scalar::RoomMaxMembers]).collect();
     assert!(express.iter().all(|n| *n == f64::from(ROOM_SEARCH_CEILING)), "{express:?}");
     assert!(notes.iter().any(|n| n.contains("the ceiling of 3000 members")), "{notes:?}");
+    assert!(measurements.iter().all(|m| m.scalars[&Scalar::SearchCeilingHeld] == f64::from(m.stack == "express")));
+
+    // A capped answer is a lower bound. Express's cap can only widen its lead, so the verdict
+    // stands and says why; with both sides capped the ratio of 1 is the harness's, not theirs.
+    let score_of = |measurements: Vec<Measurement>| {
+        let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
+        let real_time = results.claims.into_iter().find(|c| c.id == "real-time").unwrap();
+        real_time.sub_verdicts.into_iter().find(|v| v.label.starts_with("largest /ws/room")).unwrap().verdict
+    };
+    let trials = profile.reps;
+    let one_capped = score_of(measurements);
+    assert_eq!(one_capped.outcome, Outcome::Supported, "{one_capped:?}");
+    assert!(
+        one_capped.reason.contains(&format!("held its ceiling (the load generator's own limit, so the stack may hold more) for express in {trials} of {trials} trials, which cannot change the verdict")),
+        "{}",
+        one_capped.reason
+    );
+    let mut lab = ScriptedLab::new(template()).stack("express", big(9000.0)).stack("fastapi", big(9000.0));
+    let both_capped = score_of(run_one_unit(&mut lab, &profile, "E-broadcast", ROOM_SEARCH_LABEL).0);
+    assert_eq!(both_capped.estimate.as_ref().unwrap().ratio_median, 1.0);
+    assert_eq!(both_capped.outcome, Outcome::Inconclusive, "{both_capped:?}");
+    assert!(
+        both_capped.reason.contains(&format!("express in {trials} of {trials} trials and fastapi in {trials} of {trials} trials, and the verdict turns on how far beyond it")),
+        "{}",
+        both_capped.reason
+    );
+    // The other side capped: fastapi may hold more than 3,000, which only deepens the refutation.
+    let mut lab = ScriptedLab::new(template()).stack("express", big(800.0)).stack("fastapi", big(9000.0));
+    let den_capped = score_of(run_one_unit(&mut lab, &profile, "E-broadcast", ROOM_SEARCH_LABEL).0);
+    assert_eq!(den_capped.outcome, Outcome::Refuted, "{den_capped:?}");
+    assert!(den_capped.reason.contains("which cannot change the verdict"), "{}", den_capped.reason);
     let nightly = catalogue(&Profile::named("nightly").unwrap());
     let broadcast = nightly.iter().find(|e| e.id == "E-broadcast").unwrap();
     assert!(broadcast.units.iter().all(|u| u.label != ROOM_SEARCH_LABEL));

@@ -177,11 +177,8 @@ mod tests {
         // A busy child in a process group of its own: this test binary's group also holds other
         // tests' short-lived children, whose time leaves the group when they are reaped.
         use std::os::unix::process::CommandExt;
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "while :; do :; done"])
-            .process_group(0)
-            .spawn()
-            .expect("sh");
+        let mut child =
+            std::process::Command::new("sh").args(["-c", "while :; do :; done"]).process_group(0).spawn().expect("sh");
         let pgid = child.id() as i32;
         let first = group_cpu(pgid);
         let deadline = Instant::now() + Duration::from_secs(30);
