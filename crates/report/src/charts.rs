@@ -291,7 +291,26 @@ fn saturation(
         Some(objective),
         (style::WIDE, style::HEIGHT),
     )?;
-    Ok(Some(Chart { kind: svg.kind, svg: svg.text, note: format!("{reading}{}", invalid_note(&ms)) }))
+    Ok(Some(Chart {
+        kind: svg.kind,
+        svg: svg.text,
+        note: format!("{reading}{}{}", invalid_note(&ms), repeated_steps_note(&ms)),
+    }))
+}
+
+/// How many search steps a fault of the machine or the harness spoiled, so that they were
+/// measured again, with the first reason; empty when none was.
+fn repeated_steps_note(measurements: &[&Measurement]) -> String {
+    let steps: Vec<_> = measurements.iter().filter_map(|m| m.load.as_ref()).flat_map(|l| &l.steps).collect();
+    let repeated: Vec<&str> = steps.iter().filter_map(|s| s.first_attempt_spoiled.as_deref()).collect();
+    match repeated.first() {
+        None => String::new(),
+        Some(first) => format!(
+            " {} of {} steps were spoiled by the machine or the harness and measured again (first: {first}).",
+            repeated.len(),
+            steps.len()
+        ),
+    }
 }
 
 fn resources(e: &ExperimentResult, palette: &Palette) -> Result<Option<Chart>, ReportError> {

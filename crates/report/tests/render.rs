@@ -178,3 +178,22 @@ fn a_room_search_gets_its_own_saturation_curve_against_room_size_and_a_run_witho
     // E-io's rate search keeps its rate curve beside it.
     assert!(element(&standard, "exp-e-io", "</section>").contains("p99 latency against offered rate"));
 }
+
+#[test]
+fn a_search_step_measured_again_is_counted_under_its_curve_with_the_reason() {
+    let mut results = read_results("scripted-standard.json");
+    let clean = render_html(&results).unwrap();
+    assert!(!clean.contains("measured again"), "no step of the scripted run was spoiled");
+    let broadcast = results.experiments.iter_mut().find(|e| e.id == "E-broadcast").unwrap();
+    let searches: Vec<_> = broadcast.measurements.iter_mut().filter_map(|m| m.load.as_mut()).collect();
+    let steps: usize = searches.iter().map(|l| l.steps.len()).sum();
+    let load = searches.into_iter().find(|l| !l.steps.is_empty()).unwrap();
+    load.steps[0].first_attempt_spoiled = Some("the load generator sent late".into());
+    let html = render_html(&results).unwrap();
+    let section = element(&html, "exp-e-broadcast", "</section>");
+    let expected = format!(
+        "1 of {steps} steps were spoiled by the machine or the harness and measured again (first: the load generator sent late)"
+    );
+    assert!(section.contains(&expected), "no count of the repeated step under the room curve");
+    assert!(!element(&html, "exp-e-io", "</section>").contains("measured again"), "only E-broadcast had one");
+}
