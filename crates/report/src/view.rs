@@ -831,7 +831,7 @@ pub const RUNTIME_RULE: &str = "A claim about Node against Python is supported f
 
 /// `ratio× (low–high)` of an estimate, or "—".
 fn ratio_text(estimate: Option<&claimbench_model::run::Estimate>) -> String {
-    estimate.map_or_else(|| "—".to_string(), |e| format!("{:.2}× ({:.2}–{:.2})", e.ratio_median, e.ci_low, e.ci_high))
+    estimate.map_or_else(|| "—".to_string(), |e| format::ratio_interval(e.ratio_median, e.ci_low, e.ci_high))
 }
 
 fn runtime_section(results: &RunResults) -> Option<RuntimeSection> {

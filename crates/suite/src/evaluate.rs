@@ -222,8 +222,11 @@ pub fn evaluate_evidence(
         format!("{num_stack}/{den_stack}")
     };
     let key_number = format!(
-        "{names} {quantity} {m:.2}× ({} CI {low:.2}–{high:.2}, {} pair{})",
+        "{names} {quantity} {} ({} CI {}–{}, {} pair{})",
+        format::ratio(m),
         format::level(shown.level),
+        format::sig3(low),
+        format::sig3(high),
         ratios.len(),
         if ratios.len() == 1 { "" } else { "s" }
     );
