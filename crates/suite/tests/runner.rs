@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use claimbench_model::load::LoadResult;
-use claimbench_model::run::{Measurement, Method, Outcome, RunResults};
+use claimbench_model::run::{Measurement, Method, Outcome, RunResults, Verdict};
 use claimbench_suite::experiments::plan;
 use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS};
 use claimbench_suite::scripted::{method, ScriptedLab};
@@ -852,6 +852,22 @@ fn run_one_unit(
     (measurements, notes)
 }
 
+/// The verdict of `claim`'s evidence whose label starts with `label`, from `measurements` of a
+/// run at `profile` judged against the claims file.
+fn evidence_verdict(measurements: Vec<Measurement>, profile: &Profile, claim: &str, label: &str) -> Verdict {
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements, &catalogue(profile), &claims);
+    let claim = results.claims.into_iter().find(|c| c.id == claim).unwrap();
+    claim.sub_verdicts.into_iter().find(|v| v.label.starts_with(label)).unwrap().verdict
+}
+
+/// Every measured step of a search came right after a drain of the app.
+fn assert_each_step_was_drained_first(log: &[(String, Option<MeasureCall>)]) {
+    for pair in log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
+        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
+    }
+}
+
 #[test]
 fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_time_its_score() {
     use claimbench_model::run::Scalar;
@@ -883,18 +899,14 @@ fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_t
     // Every step is the same message rate over its own room, for the fixed room's length.
     let steps: Vec<(f64, Option<u64>, Duration)> = lab.log.iter().filter_map(|(_, s)| *s).collect();
     assert!(steps.iter().all(|(rate, seed, length)| *rate == ROOM_RATE && seed.is_some() && *length == ROOM_TRIAL));
-    for pair in lab.log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
-        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
-    }
+    assert_each_step_was_drained_first(&lab.log);
 
     // The score decides real-time's evidence, by the rooms' own ratio.
-    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
-    let real_time = results.claims.iter().find(|c| c.id == "real-time").unwrap();
-    let score = real_time.sub_verdicts.iter().find(|v| v.label.starts_with("largest /ws/room")).unwrap();
-    let estimate = score.verdict.estimate.as_ref().unwrap();
+    let score_of = |measurements| evidence_verdict(measurements, &profile, "real-time", "largest /ws/room");
+    let score = score_of(measurements);
+    let estimate = score.estimate.as_ref().unwrap();
     assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.15, "{estimate:?}");
-    assert_eq!(score.verdict.outcome, Outcome::Supported, "{:?}", score.verdict);
+    assert_eq!(score.outcome, Outcome::Supported, "{score:?}");
 
     // A stack that holds more than the generator can offer is held at the ceiling, and the run
     // says that it may hold more; nightly does not run the search at all.
@@ -909,11 +921,6 @@ fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_t
 
     // A capped answer is a lower bound. Express's cap can only widen its lead, so the verdict
     // stands and says why; with both sides capped the ratio of 1 is the harness's, not theirs.
-    let score_of = |measurements: Vec<Measurement>| {
-        let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
-        let real_time = results.claims.into_iter().find(|c| c.id == "real-time").unwrap();
-        real_time.sub_verdicts.into_iter().find(|v| v.label.starts_with("largest /ws/room")).unwrap().verdict
-    };
     let trials = profile.reps;
     let one_capped = score_of(measurements);
     assert_eq!(one_capped.outcome, Outcome::Supported, "{one_capped:?}");
@@ -970,18 +977,13 @@ fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_pois
     seeds.sort_unstable();
     seeds.dedup();
     assert_eq!(seeds.len(), steps.len(), "no two steps share a seed");
-    for pair in lab.log.windows(2).filter(|w| w[1].0.starts_with("measure")) {
-        assert!(pair[0].0.starts_with("drain"), "a step started without a drain: {pair:?}");
-    }
+    assert_each_step_was_drained_first(&lab.log);
 
     // Different capacities give different answers, and the ratio is theirs, not a grid's.
-    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
-    let results = assemble(header(&node_and_python()), measurements, &catalogue(&profile), &claims);
-    let io = results.claims.iter().find(|c| c.id == "io-throughput").unwrap();
-    let slo = io.sub_verdicts.iter().find(|v| v.label.starts_with("highest open-loop rate")).unwrap();
-    let estimate = slo.verdict.estimate.as_ref().unwrap();
+    let slo = evidence_verdict(measurements, &profile, "io-throughput", "highest open-loop rate");
+    let estimate = slo.estimate.as_ref().unwrap();
     assert!((estimate.ratio_median - 1300.0 / 800.0).abs() < 0.1, "{estimate:?}");
-    assert_eq!(slo.verdict.outcome, Outcome::Supported, "{:?}", slo.verdict);
+    assert_eq!(slo.outcome, Outcome::Supported, "{slo:?}");
 }
 
 #[test]
