@@ -249,6 +249,10 @@ pub struct Unit {
     /// (the app is warm from the unit's earlier trials, and one exchange is long).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_warmup: Option<Duration>,
+    /// The fewest trials per stack for this unit, when the profile's are too few for the noise of
+    /// its pairs (a ratio whose pairs spread wider than a longer trial can narrow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pairs: Option<u32>,
 }
 
 fn judged_on_latency_default() -> bool {
@@ -324,6 +328,7 @@ fn unit(label: &str, endpoint: &str, load: Load) -> Unit {
         max_trial: None,
         min_trial: None,
         max_warmup: None,
+        min_pairs: None,
     }
 }
 
@@ -491,6 +496,17 @@ pub const CONCURRENCY_RATE: f64 = 1000.0;
 /// The fixed /io/upstream rate of E-cost, which both stacks sustain on one core (fastapi serves
 /// about 2,400 req/s of it at 64 connections): about 20 requests in flight.
 pub const COST_RATE: f64 = 1000.0;
+/// E-cost's trial in every profile: its pairs spread as widely at 2 s as at 0.7 s, so a longer
+/// trial adds only time (see [`COST_PAIRS`]).
+pub const COST_TRIAL: Duration = Duration::from_millis(700);
+/// E-cost's pairs in every profile but smoke. Express's CPU per request over FastAPI's moved
+/// from pair to pair with a log-spread of 0.16 at standard's 2 s trials (12 pairs, 2026-12-07)
+/// and 0.08-0.19 at quick's 0.7 s (6 pairs in each of three runs): the app core's speed drifts
+/// between the two trials of a pair, and the speed canary does not see it (dividing by it left
+/// the spread as it was). With a true ratio near 0.78, quick's 6 pairs gave "supported" in about
+/// 60% of runs (one pair of six over 0.95 spoils it), so three runs in a row seldom agreed; 20
+/// pairs give it in about 99% (resampling the 36 pairs of those runs).
+pub const COST_PAIRS: u32 = 20;
 /// E-cost's connections: a high-concurrency app holds many clients, each sending now and then
 /// (here one request per second per connection).
 pub const COST_CONNECTIONS: u32 = 1000;
@@ -722,6 +738,9 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
         "open loop at a rate both stacks sustain, with 1,000 connections open: app CPU-seconds per 1,000 requests, peak RSS",
         vec![Unit {
             judged_on_latency: false,
+            // More pairs, not longer trials: see COST_PAIRS.
+            max_trial: Some(COST_TRIAL),
+            min_pairs: (!smoke).then_some(COST_PAIRS),
             ..unit(
                 "fixed-rate",
                 io,

@@ -330,11 +330,12 @@ fn block_steps_on(
 }
 
 /// Trials per stack a block of `experiment` runs: `reps` (or `cold_starts` for a cold-start
-/// block), rounded up to even so the A B, B A order comes in whole blocks.
+/// block), or more where a unit of the block asks for more pairs, rounded up to even so the A B,
+/// B A order comes in whole blocks.
 fn block_trials(experiment: &Experiment, block: &[usize], reps: u32, cold_starts: u32) -> u32 {
     let count = match experiment.units[block[0]].load {
         Load::ColdStart | Load::ColdStartMinimal => cold_starts,
-        _ => reps,
+        _ => block.iter().filter_map(|&u| experiment.units[u].min_pairs).fold(reps, u32::max),
     };
     count + count % 2
 }

@@ -202,11 +202,20 @@ fn the_scripted_run_supports_the_throughput_claim_and_records_the_claimed_side()
 }
 
 #[test]
-fn the_standard_run_has_twelve_pairs_on_every_estimate() {
+fn the_standard_run_has_twelve_pairs_on_every_estimate_and_e_cost_its_own() {
     let run = generate(&SCRIPTED_STANDARD);
-    let verdicts =
-        run.claims.iter().flat_map(|c| std::iter::once(&c.verdict).chain(c.sub_verdicts.iter().map(|s| &s.verdict)));
-    let pairs: Vec<u32> = verdicts.filter_map(|v| v.estimate.as_ref()).map(|e| e.pairs).collect();
+    // Every evidence, with the experiment it was measured in.
+    let pairs: Vec<(Option<String>, String, u32)> = run
+        .claims
+        .iter()
+        .flat_map(|c| &c.sub_verdicts)
+        .filter_map(|s| s.verdict.estimate.as_ref().map(|e| (s.experiment.clone(), s.label.clone(), e.pairs)))
+        .collect();
     assert!(pairs.len() > 30, "{} estimates", pairs.len());
-    assert!(pairs.iter().all(|&p| p == 12), "{pairs:?}");
+    let cost = claimbench_suite::experiments::COST_PAIRS;
+    assert!(pairs.iter().any(|(e, _, _)| e.as_deref() == Some("E-cost")), "{pairs:?}");
+    for (experiment, label, p) in &pairs {
+        let want = if experiment.as_deref() == Some("E-cost") { cost } else { 12 };
+        assert_eq!(*p, want, "{experiment:?} {label}");
+    }
 }

@@ -304,7 +304,7 @@ impl Lab for FaultyLab {
 }
 
 #[test]
-fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
+fn every_unit_runs_its_pairs_in_whole_a_b_b_a_blocks_in_every_profile() {
     for name in ProfileName::ALL {
         let profile = Profile::of(name);
         for experiment in catalogue(&profile) {
@@ -319,6 +319,11 @@ fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
                     experiment.id,
                     unit.label
                 );
+                // The profile's pairs, or more where the unit asks for more.
+                if unit.load.cold_start().is_none() {
+                    let want = unit.min_pairs.map_or(profile.reps, |min| min.max(profile.reps));
+                    assert_eq!(per_stack as u32, want + want % 2, "{name:?} {} {}", experiment.id, unit.label);
+                }
                 for (k, pair) in order.chunks(2).enumerate() {
                     let trial = k as u32 + 1;
                     let want = if trial % 2 == 1 { ["express", "fastapi"] } else { ["fastapi", "express"] };
@@ -327,6 +332,19 @@ fn every_unit_runs_whole_a_b_b_a_blocks_in_every_profile() {
             }
         }
     }
+}
+
+#[test]
+fn e_cost_asks_for_more_pairs_where_a_verdict_is_read_and_smoke_stays_short() {
+    // E-cost's ratio needs its 20 pairs wherever a verdict is read, and smoke stays short.
+    let cost_pairs = |name: ProfileName| {
+        let profile = Profile::of(name);
+        let cost = catalogue(&profile).into_iter().find(|e| e.id == "E-cost").unwrap();
+        schedule(&cost, &stacks(), profile.reps, profile.cold_starts, 7).len() / 2
+    };
+    assert_eq!(cost_pairs(ProfileName::Quick), claimbench_suite::experiments::COST_PAIRS as usize);
+    assert_eq!(cost_pairs(ProfileName::Nightly), claimbench_suite::experiments::COST_PAIRS as usize);
+    assert_eq!(cost_pairs(ProfileName::Smoke), Profile::of(ProfileName::Smoke).reps as usize);
 }
 
 #[test]
