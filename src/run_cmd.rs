@@ -316,6 +316,7 @@ fn header(args: &Request, profile: &Profile, started_at: SystemTime, environment
         canary_max_drift: claimbench_lab::canary_limit(args.flags.threshold),
         warmup_s: profile.stack_warmup.as_secs_f64(),
         trial_s: profile.trial.as_secs_f64(),
+        priming_s: profile.priming.as_secs_f64(),
         seed: started_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0),
         primary_only: profile.primary_only,
     };

@@ -252,10 +252,10 @@ impl Lab for RealLab {
         self.baselines.remove(instance);
     }
 
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
         if let Some(stack) = self.running.get(instance) {
             match stack.check_alive() {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(false),
                 Err(_) => {
                     self.running.remove(instance);
                 }
@@ -273,7 +273,7 @@ impl Lab for RealLab {
         if let Some(stack) = self.running.get(instance) {
             self.baselines.insert(instance.clone(), memory_of(pgid, stack.sample_now().rss_bytes));
         }
-        Ok(())
+        Ok(true)
     }
 
     fn measure(

@@ -165,6 +165,10 @@ pub struct Method {
     pub warmup_s: f64,
     /// Seconds per measured trial.
     pub trial_s: f64,
+    /// Seconds of unmeasured load of a unit's own shape on each app instance before that unit's
+    /// first trial there (0: none).
+    #[serde(default)]
+    pub priming_s: f64,
     /// The seed the order of units within each experiment was shuffled from; the same seed gives
     /// the same order.
     #[serde(default)]

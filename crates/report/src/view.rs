@@ -532,10 +532,19 @@ fn experiment_link(id: &str, experiments: &BTreeSet<&str>) -> Link {
 fn method_lines(m: &Method) -> Vec<String> {
     let conf = format::percent(m.confidence);
     let noise = format::percent(m.noise_threshold);
+    let priming = if m.priming_s > 0.0 {
+        format!(
+            " Before a unit's first trial on each app, {} of that unit's own load primes it, unmeasured, \
+             so that no trial meets its code path cold.",
+            format::seconds(m.priming_s)
+        )
+    } else {
+        String::new()
+    };
     vec![
         format!(
             "Stacks run in short interleaved trials (A B B A …) of {} each after {} of warm-up; \
-             each claim's ratio is taken per adjacent pair.",
+             each claim's ratio is taken per adjacent pair.{priming}",
             format::seconds(m.trial_s),
             format::seconds(m.warmup_s)
         ),
@@ -925,4 +934,33 @@ fn runtime_section(results: &RunResults) -> Option<RuntimeSection> {
         spread_heads: spread_heads.iter().map(|(a, b)| format!("{a}/{b}")).collect(),
         spreads,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn method(priming_s: f64) -> Method {
+        Method {
+            noise_threshold: 0.05,
+            confidence: 0.95,
+            slo_p99_ms: 100.0,
+            room_p99_ms: 250.0,
+            max_error_ratio: 0.01,
+            canary_max_drift: 0.1,
+            warmup_s: 1.0,
+            trial_s: 0.7,
+            priming_s,
+            seed: 7,
+            primary_only: true,
+        }
+    }
+
+    #[test]
+    fn the_method_says_how_long_each_unit_was_primed_and_says_nothing_when_it_was_not() {
+        let primed = method_lines(&method(0.4)).join("\n");
+        assert!(primed.contains("0.4 s of that unit's own load primes it, unmeasured"), "{primed}");
+        let unprimed = method_lines(&method(0.0)).join("\n");
+        assert!(!unprimed.contains("prime"), "{unprimed}");
+    }
 }

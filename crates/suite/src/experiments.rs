@@ -525,6 +525,10 @@ pub const DB_TRIAL: Duration = Duration::from_secs(1);
 /// The longest measured window of an E-cpu trial: a CPU endpoint answers in milliseconds, so
 /// 1.5 s holds hundreds of answers even at one connection.
 pub const CPU_TRIAL: Duration = Duration::from_millis(1500);
+/// The longest warm-up of an E-cpu trial: at one connection (or four) there is no queue to fill
+/// before the window, and the unit's priming has already met its code path (see
+/// `Profile::priming`), so a few requests suffice.
+pub const CPU_WARMUP: Duration = Duration::from_millis(50);
 /// The longest measured window of an E-overhead trial (`/json` answers thousands a second).
 pub const OVERHEAD_TRIAL: Duration = Duration::from_secs(2);
 /// The longest measured window of an E-workers trial: a closed loop on `/json` or `/cpu/fib`
@@ -665,6 +669,7 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
             };
             cpu_units.push(Unit {
                 max_trial: Some(CPU_TRIAL),
+                max_warmup: Some(CPU_WARMUP),
                 ..unit(&format!("{stem} c={connections}"), path, Load::Closed { request, connections })
             });
         }

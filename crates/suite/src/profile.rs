@@ -75,6 +75,15 @@ pub struct Profile {
     pub trial_warmup: Duration,
     /// Warm-up load on each freshly started stack (V8's JIT needs it).
     pub stack_warmup: Duration,
+    /// Unmeasured load of a unit's own shape on each app instance before that unit's first trial
+    /// there (zero: none). The stack warm-up meets only `/json`; without this, the first trial of a
+    /// unit met its code path and load level cold. Over nine quick runs on 2026-12-07, Express's
+    /// first trial of a unit against the median of its later ones: fan-out p99 1.33×, CPU per
+    /// request 1.14×, throughput at 500 connections 0.76× (FastAPI's: 0.96×, 1.04×, 0.99×), so
+    /// one pair in six leaned against Express alone. A unit on a fresh app each block (memory per
+    /// connection) is not primed: every one of its trials is a first one, alike in both stacks.
+    #[serde(default)]
+    pub priming: Duration,
     /// The shortest step of the SLO search; a step lasts longer when it needs the time for its
     /// 1,000 samples (a step at 1,000 req/s lasts 1.1 s).
     pub slo_step: Duration,
@@ -114,6 +123,7 @@ impl Profile {
                 trial: ms(300),
                 trial_warmup: ms(100),
                 stack_warmup: ms(300),
+                priming: ms(0),
                 slo_step: ms(250),
                 cold_starts: 2,
                 connection_scale: 0.1,
@@ -127,6 +137,7 @@ impl Profile {
                 trial: ms(700),
                 trial_warmup: ms(150),
                 stack_warmup: ms(1000),
+                priming: ms(400),
                 slo_step: ms(600),
                 cold_starts: 6,
                 connection_scale: 1.0,
@@ -140,6 +151,7 @@ impl Profile {
                 trial: ms(2000),
                 trial_warmup: ms(500),
                 stack_warmup: ms(3000),
+                priming: ms(1000),
                 slo_step: ms(500),
                 cold_starts: 12,
                 connection_scale: 1.0,
@@ -153,6 +165,7 @@ impl Profile {
                 trial: ms(3000),
                 trial_warmup: ms(250),
                 stack_warmup: ms(4000),
+                priming: ms(1000),
                 slo_step: ms(700),
                 cold_starts: 12,
                 connection_scale: 1.0,

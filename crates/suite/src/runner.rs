@@ -11,7 +11,7 @@
 //! do not make a trial invalid: they are the app's doing and count against its stack when the
 //! evidence is decided (`evaluate`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use claimbench_model::load::{ErrorClass, LoadResult, StepResult};
@@ -70,8 +70,9 @@ pub struct LabFailure {
 pub trait Lab {
     /// Stops every running instance not in `keep`.
     fn retain(&mut self, keep: &[Instance]);
-    /// Makes sure `instance` is running, ready and warmed up (a no-op when it already is).
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure>;
+    /// Makes sure `instance` is running, ready and warmed up (a no-op when it already is): true
+    /// when it started the instance just now.
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure>;
     /// Applies `load` to `instance` for `trial` after `warmup`.
     fn measure(
         &mut self,
@@ -243,6 +244,28 @@ const WS_JOIN_COST: Duration = Duration::from_micros(700);
 /// The warm-up of one SLO search step: its connections are open before it starts, so this only
 /// brings the app to the step's rate.
 const SEARCH_STEP_WARMUP: Duration = Duration::from_millis(200);
+
+/// What opening `load`'s WebSocket connections costs before it starts (nothing for HTTP).
+fn joins(load: &Load) -> Duration {
+    if load.requests().iter().any(|r| r.websocket.is_some()) {
+        WS_JOIN_COST * load.connections()
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// Whether `unit` is primed under `profile` before its first trial on an instance: a load of
+/// fixed shape on an app kept running (not a search, whose steps warm up on their own; not a
+/// cold start; not a unit that wants a fresh app).
+fn primes(profile: &Profile, unit: &Unit) -> bool {
+    !profile.priming.is_zero()
+        && !unit.fresh
+        && unit.load.cold_start().is_none()
+        && !matches!(unit.load, Load::SloSearch(_))
+}
+
+/// The units of one experiment primed on each instance since it started, by label.
+type Primed = BTreeSet<(String, Instance)>;
 
 /// One step of a run's schedule: a trial of `unit` on `stack`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -434,14 +457,13 @@ impl Runner<'_> {
                     }
                     load => {
                         let unit = &e.units[step.unit];
-                        let joins = if load.requests().iter().any(|r| r.websocket.is_some()) {
-                            WS_JOIN_COST * load.connections()
-                        } else {
-                            Duration::ZERO
-                        };
-                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + joins
+                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + joins(load)
                     }
                 };
+            }
+            for unit in e.units.iter().filter(|u| primes(p, u)) {
+                let stacks = self.options.stacks_of(e, unit).len() as u32;
+                total += (p.priming + TRIAL_OVERHEAD + joins(&unit.load)) * stacks;
             }
             let needed = e.instances(&self.options.stacks_of_experiment(e));
             // A fresh unit starts its stacks once more (its block restarts them).
@@ -462,6 +484,8 @@ impl Runner<'_> {
         let mut results = Vec::new();
         for experiment in experiments {
             let mut result = experiment.empty_result();
+            // The units primed on each instance in this experiment (see `prime`).
+            let mut primed = Primed::new();
             if self.lab.interrupted() {
                 result.skipped_reason = Some("the run was interrupted before this experiment".into());
                 results.push(result);
@@ -506,7 +530,7 @@ impl Runner<'_> {
                             trial: step.trial,
                             length: unit.trial(self.profile.trial),
                         });
-                        for m in self.trial(experiment, unit, &step.stack, step.trial) {
+                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed) {
                             (self.sink)(&m);
                             result.measurements.push(m);
                         }
@@ -530,15 +554,38 @@ impl Runner<'_> {
         results
     }
 
+    /// Before the first trial of `unit` on `instance` (and again once that instance was started
+    /// anew), applies the unit's own load for the profile's priming time and keeps nothing of it,
+    /// so that no measured trial meets its code path and load level cold (see
+    /// [`Profile::priming`]). A priming load that fails is tried again before the next trial.
+    fn prime(&mut self, unit: &Unit, instance: &Instance, primed: &mut Primed) {
+        if !primes(self.profile, unit) {
+            return;
+        }
+        let key = (unit.label.clone(), instance.clone());
+        if !primed.contains(&key)
+            && self.lab.measure(instance, &unit.load, self.profile.priming, Duration::ZERO).is_ok()
+        {
+            primed.insert(key);
+        }
+    }
+
     /// One trial. A trial that a fault of the harness or the machine made invalid (a saturated
     /// generator side, contended app cores, a late upstream, the speed canary moving more than the
     /// method allows, no request sent) is measured once more in its place, so one bad second does
     /// not cost its unit a pair; a repeat that is invalid again stays invalid. An app that failed to
     /// start or died is not repeated: that is the lab's to report, and an interruption ends the run.
-    fn trial(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> Vec<Measurement> {
+    fn trial(
+        &mut self,
+        experiment: &Experiment,
+        unit: &Unit,
+        stack: &str,
+        trial: u32,
+        primed: &mut Primed,
+    ) -> Vec<Measurement> {
         let mut out = Vec::new();
         for attempt in 0..2 {
-            let (mut m, repeatable) = self.measure_once(experiment, unit, stack, trial);
+            let (mut m, repeatable) = self.measure_once(experiment, unit, stack, trial, primed);
             let repeat = attempt == 1;
             if repeat {
                 m.id.push_str("/repeat");
@@ -723,7 +770,14 @@ impl Runner<'_> {
 
     /// One measurement, and whether it may be repeated should it turn out invalid (it may, unless
     /// the lab failed or the trial was interrupted).
-    fn measure_once(&mut self, experiment: &Experiment, unit: &Unit, stack: &str, trial: u32) -> (Measurement, bool) {
+    fn measure_once(
+        &mut self,
+        experiment: &Experiment,
+        unit: &Unit,
+        stack: &str,
+        trial: u32,
+        primed: &mut Primed,
+    ) -> (Measurement, bool) {
         let instance = Instance { stack: stack.to_string(), workers: unit.workers, wide: unit.wide };
         let mut m = Measurement {
             id: format!("{}/{}/{}/{}", experiment.id, stack, unit.label, trial),
@@ -762,7 +816,11 @@ impl Runner<'_> {
             self.lab.cold_start(stack, minimal)
         } else {
             match self.lab.ensure(&instance) {
-                Ok(()) => {
+                Ok(started) => {
+                    if started {
+                        primed.retain(|(_, i)| *i != instance);
+                    }
+                    self.prime(unit, &instance, primed);
                     m.canary_before_ms = self.lab.canary_ms();
                     let r = match &unit.load {
                         Load::SloSearch(search) => {

@@ -11,7 +11,7 @@
 //! each stack's scripted capacity. A broadcast room's step holds up to the stack's rate in members. A stack can be scripted to fail at startup, the speed canary to jump at one reading,
 //! and the run to be interrupted after some trials. The real lab lives in the CLI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use claimbench_model::load::{LatencySummary, LoadResult};
@@ -43,6 +43,8 @@ pub struct ScriptedLab {
     stop_after: Option<u32>,
     calls: u32,
     canary_calls: u32,
+    /// The instances started and not stopped since, so `ensure` can say when it starts one.
+    running: BTreeSet<Instance>,
 }
 
 impl ScriptedLab {
@@ -57,6 +59,7 @@ impl ScriptedLab {
             stop_after: None,
             calls: 0,
             canary_calls: 0,
+            running: BTreeSet::new(),
         }
     }
 
@@ -152,18 +155,25 @@ pub fn method() -> Method {
         canary_max_drift: 0.05,
         warmup_s: 0.0,
         trial_s: 1.0,
+        priming_s: 0.0,
         seed: 1,
         primary_only: false,
     }
 }
 
 impl Lab for ScriptedLab {
-    fn retain(&mut self, _keep: &[Instance]) {}
+    fn retain(&mut self, keep: &[Instance]) {
+        self.running.retain(|i| keep.contains(i));
+    }
 
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+    fn restart(&mut self, instance: &Instance) {
+        self.running.remove(instance);
+    }
+
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
         match &self.broken {
             Some((stack, failure)) if *stack == instance.stack => Err(failure.clone()),
-            _ => Ok(()),
+            _ => Ok(self.running.insert(instance.clone())),
         }
     }
 

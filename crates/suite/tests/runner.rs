@@ -1,6 +1,7 @@
 //! The runner and the verdicts against the scripted lab: no process, no socket, deterministic
 //! numbers.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use std::time::Duration;
@@ -11,8 +12,8 @@ use claimbench_suite::experiments::plan;
 use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS};
 use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{
-    assemble, catalogue, load_claims, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName, Progress,
-    RunOptions, Runner,
+    assemble, catalogue, load_claims, Experiment, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName,
+    Progress, RunOptions, Runner,
 };
 
 fn root() -> &'static Path {
@@ -170,10 +171,11 @@ fn a_failing_app_fails_its_measurements_with_its_stderr_and_the_run_goes_on() {
 
 #[test]
 fn an_interrupted_run_keeps_what_it_measured_and_says_where_it_stopped() {
-    let mut lab = lab().stop_after(5);
+    let mut lab = lab().stop_after(9);
     let (measurements, _) = run_with(&mut lab, &["E-overhead", "E-io"]);
-    assert_eq!(lab.calls(), 5);
-    assert!(measurements.len() >= 5);
+    assert_eq!(lab.calls(), 9);
+    // Nine calls: the trials, and the priming of each unit's first trial on each stack.
+    assert!(measurements.len() >= 5, "{}", measurements.len());
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let stacks =
         [("express", claimbench_model::stack::Runtime::Node), ("fastapi", claimbench_model::stack::Runtime::Python)];
@@ -251,7 +253,7 @@ impl Lab for FaultyLab {
     fn retain(&mut self, keep: &[Instance]) {
         self.inner.retain(keep)
     }
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
         self.inner.ensure(instance)
     }
     fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
@@ -478,7 +480,8 @@ fn a_repeat_that_drifts_again_is_invalid() {
 
 #[test]
 fn a_machine_fault_is_repeated_in_place_but_a_dead_app_is_not() {
-    let profile = Profile::named("quick").unwrap();
+    // Without priming, the lab's n-th `measure` call is the n-th trial.
+    let profile = Profile { priming: Duration::ZERO, ..Profile::named("quick").unwrap() };
     let mut lab = FaultyLab::new();
     // The second trial's generator side is saturated; the fifth's repeat is contended again.
     lab.faults = vec![(1, "generator side 97% busy"), (5, "app cores contended 12%"), (6, "app cores contended 9%")];
@@ -799,7 +802,7 @@ impl Lab for Recording {
     fn retain(&mut self, keep: &[Instance]) {
         self.inner.retain(keep)
     }
-    fn ensure(&mut self, instance: &Instance) -> Result<(), LabFailure> {
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
         self.inner.ensure(instance)
     }
     fn drain(&mut self, instance: &Instance) {
@@ -1194,4 +1197,151 @@ fn further_pairs_take_turns_on_the_primary_units_only_and_each_pair_is_judged_on
     assert!(rule("io-throughput").holds, "{:?}", rule("io-throughput"));
     let serverless = rule("serverless");
     assert!(!serverless.holds && serverless.reason.contains("node-http:starlette"), "{serverless:?}");
+}
+
+/// One `measure` call as the priming lab logs it: the stack, the load's connections, the trial's
+/// length and its warm-up.
+type LoggedCall = (String, u32, Duration, Duration);
+
+/// A scripted lab that logs every `measure` call, and stops `stops`' instance after that many of
+/// its calls, so that the next `ensure` starts it afresh (an app restarted mid-experiment).
+struct Priming {
+    inner: ScriptedLab,
+    log: Vec<LoggedCall>,
+    stops: Option<(&'static str, usize)>,
+}
+
+impl Lab for Priming {
+    fn retain(&mut self, keep: &[Instance]) {
+        self.inner.retain(keep)
+    }
+    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
+        self.inner.ensure(instance)
+    }
+    fn restart(&mut self, instance: &Instance) {
+        self.inner.restart(instance)
+    }
+    fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
+        self.log.push((i.stack.clone(), l.connections(), t, w));
+        let measured = self.inner.measure(i, l, t, w);
+        if let Some((stack, after)) = self.stops {
+            if i.stack == stack && self.log.iter().filter(|c| c.0 == stack).count() == after {
+                self.inner.restart(i);
+            }
+        }
+        measured
+    }
+    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
+        self.inner.cold_start(stack, minimal)
+    }
+    fn canary_ms(&mut self) -> Option<f64> {
+        Some(1.0)
+    }
+    fn interrupted(&self) -> bool {
+        false
+    }
+}
+
+/// Runs `experiments` at `profile` on a priming lab: its log and the measurements recorded.
+fn run_priming(
+    experiments: &[&str],
+    profile: &Profile,
+    stops: Option<(&'static str, usize)>,
+) -> (Vec<LoggedCall>, usize) {
+    let mut lab = Priming { inner: ScriptedLab::express_vs_fastapi(template()), log: Vec::new(), stops };
+    let recorded = run_profile(&mut lab, experiments, profile).0.len();
+    (lab.log, recorded)
+}
+
+/// E-io's fixed-load units at `profile` (its SLO search left out: a search is never primed).
+fn fixed_io(profile: &Profile) -> Experiment {
+    let mut io = catalogue(profile).into_iter().find(|e| e.id == "E-io").unwrap();
+    io.units.retain(|u| !matches!(u.load, Load::SloSearch(_)));
+    io
+}
+
+/// Runs `experiment` alone at `profile` on a priming lab: its log and the measurements recorded.
+fn run_priming_one(
+    experiment: Experiment,
+    profile: &Profile,
+    stops: Option<(&'static str, usize)>,
+) -> (Vec<LoggedCall>, usize) {
+    let mut lab = Priming { inner: ScriptedLab::express_vs_fastapi(template()), log: Vec::new(), stops };
+    let options = RunOptions {
+        stacks: stacks(),
+        method: method(),
+        not_implemented: Default::default(),
+        extra: Default::default(),
+    };
+    let mut recorded = 0;
+    let (mut sink, mut progress) = (|_: &Measurement| recorded += 1, |_| {});
+    Runner { lab: &mut lab, profile, options: &options, sink: &mut sink, progress: &mut progress }.run(&[experiment]);
+    (lab.log, recorded)
+}
+
+#[test]
+fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
+    let quick = Profile::named("quick").unwrap();
+    let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
+    let io = fixed_io(&quick);
+    let (log, recorded) = run_priming_one(io.clone(), &quick, None);
+    let trials: usize = io.units.len() * 2 * quick.reps as usize;
+    // Nothing of a priming load is recorded: the measurements are the planned trials.
+    assert_eq!(recorded, trials);
+    assert_eq!(log.len(), trials + io.units.len() * 2, "one priming per unit and stack: {log:?}");
+    for stack in ["express", "fastapi"] {
+        for unit in &io.units {
+            let calls: Vec<&LoggedCall> =
+                log.iter().filter(|c| c.0 == stack && c.1 == unit.load.connections()).collect();
+            assert!(is_priming(calls[0]), "{stack} {}: the first call primes: {:?}", unit.label, calls[0]);
+            assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), 1, "{stack} {}", unit.label);
+            // The measured trials are all alike: the unit's own trial and warm-up.
+            let measured = (unit.trial(quick.trial), unit.warmup(quick.trial_warmup));
+            assert!(calls[1..].iter().all(|c| (c.2, c.3) == measured), "{stack} {}: {calls:?}", unit.label);
+        }
+    }
+}
+
+#[test]
+fn an_app_started_anew_mid_experiment_is_primed_again_before_its_next_trials() {
+    let quick = Profile::named("quick").unwrap();
+    let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
+    // Express's app stops after its 20th call, in the middle of a unit's trials, so its next
+    // `ensure` starts it afresh.
+    let (log, _) = run_priming_one(fixed_io(&quick), &quick, Some(("express", 20)));
+    let express: Vec<&LoggedCall> = log.iter().filter(|c| c.0 == "express").collect();
+    let (before, after) = express.split_at(20);
+    assert!(is_priming(after[0]), "the first call after the restart primes: {:?}", after[0]);
+    // The unit under way is primed a second time; every unit after the restart is primed before
+    // its first trial there, and only once.
+    let under_way = after[0].1;
+    assert!(before.iter().any(|c| c.1 == under_way && !is_priming(c)), "{express:?}");
+    let connections: BTreeSet<u32> = after.iter().map(|c| c.1).collect();
+    for n in connections {
+        let calls: Vec<&&LoggedCall> = after.iter().filter(|c| c.1 == n).collect();
+        assert!(is_priming(calls[0]), "c={n}: {express:?}");
+        assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), 1, "c={n}: {express:?}");
+    }
+    let fastapi_primings = log.iter().filter(|c| c.0 == "fastapi" && is_priming(c)).count();
+    assert_eq!(fastapi_primings, 4, "fastapi's app kept running: each unit primed once");
+}
+
+#[test]
+fn fresh_apps_cold_starts_searches_and_a_profile_without_priming_are_never_primed() {
+    let quick = Profile::named("quick").unwrap();
+    // E-concurrency's units want a fresh app every block; E-coldstart spawns its own.
+    let (log, recorded) = run_priming(&["E-concurrency", "E-coldstart"], &quick, None);
+    assert!(recorded > 0);
+    assert!(log.iter().all(|c| c.2 != quick.priming), "{log:?}");
+    // Smoke primes nothing, the room search included.
+    let smoke = Profile::named("smoke").unwrap();
+    assert!(smoke.priming.is_zero());
+    let (log, recorded) = run_priming(&["E-io", "E-broadcast"], &smoke, None);
+    assert!(recorded > 0);
+    assert!(log.iter().all(|c| !c.2.is_zero()), "{log:?}");
+    // Standard's room search is not primed, its fixed room is.
+    let standard = Profile::named("standard").unwrap();
+    let (log, _) = run_priming(&["E-broadcast"], &standard, None);
+    let primings: Vec<&LoggedCall> = log.iter().filter(|c| c.2 == standard.priming && c.3.is_zero()).collect();
+    assert_eq!(primings.len(), 2, "the fixed room, once per stack: {primings:?}");
 }
