@@ -134,7 +134,7 @@ impl Profile {
             ProfileName::Quick => Profile {
                 name: name.into(),
                 reps: 6,
-                trial: ms(700),
+                trial: ms(600),
                 trial_warmup: ms(150),
                 stack_warmup: ms(1000),
                 priming: ms(400),

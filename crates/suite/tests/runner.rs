@@ -390,7 +390,8 @@ fn units_divided_within_one_stack_are_interleaved_trial_by_trial() {
     for stack in ["express", "fastapi"] {
         let mine: Vec<(&str, u32)> =
             measurements.iter().filter(|m| m.stack == stack).map(|m| (m.label.as_str(), m.trial)).collect();
-        assert_eq!(mine.len(), 18, "{stack}: 6 trials of each of alone, mixed-io and mixed-cpu");
+        let pairs = claimbench_suite::experiments::HOL_PAIRS as usize;
+        assert_eq!(mine.len(), 3 * pairs, "{stack}: {pairs} trials of each of alone, mixed-io and mixed-cpu");
         let (u1, u2, u3) = (mine[0].0, mine[1].0, mine[2].0);
         let mut units = [u1, u2, u3];
         units.sort_unstable();
