@@ -513,6 +513,20 @@ impl Runner<'_> {
                         self.lab.restart(&instance);
                     }
                 }
+                // Every stack of the block is primed before its first trial, so that each app
+                // rests while the others are primed, as it rests between its later trials while
+                // the others are measured.
+                for unit in block.iter().map(|&u| &experiment.units[u]).filter(|u| primes(p, u)) {
+                    for stack in &options.stacks_of(experiment, unit) {
+                        if self.lab.interrupted() {
+                            break 'blocks;
+                        }
+                        let instance = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
+                        if let Ok(started) = self.lab.ensure(&instance) {
+                            self.prime(unit, &instance, started, &mut primed);
+                        }
+                    }
+                }
                 let mut last = planned;
                 let mut steps = block_steps_on(&block, &stacks, &stacks_of, 1..=planned);
                 loop {
@@ -555,10 +569,14 @@ impl Runner<'_> {
     }
 
     /// Before the first trial of `unit` on `instance` (and again once that instance was started
-    /// anew), applies the unit's own load for the profile's priming time and keeps nothing of it,
-    /// so that no measured trial meets its code path and load level cold (see
-    /// [`Profile::priming`]). A priming load that fails is tried again before the next trial.
-    fn prime(&mut self, unit: &Unit, instance: &Instance, primed: &mut Primed) {
+    /// anew: `started`), applies the unit's own load for the profile's priming time and keeps
+    /// nothing of it, so that no measured trial meets its code path and load level cold (see
+    /// [`Profile::priming`]). The run primes a block's stacks before its first trial; a trial
+    /// primes only an instance started anew since, or one whose priming failed.
+    fn prime(&mut self, unit: &Unit, instance: &Instance, started: bool, primed: &mut Primed) {
+        if started {
+            primed.retain(|(_, i)| i != instance);
+        }
         if !primes(self.profile, unit) {
             return;
         }
@@ -817,10 +835,7 @@ impl Runner<'_> {
         } else {
             match self.lab.ensure(&instance) {
                 Ok(started) => {
-                    if started {
-                        primed.retain(|(_, i)| *i != instance);
-                    }
-                    self.prime(unit, &instance, primed);
+                    self.prime(unit, &instance, started, primed);
                     m.canary_before_ms = self.lab.canary_ms();
                     let r = match &unit.load {
                         Load::SloSearch(search) => {

@@ -1296,6 +1296,16 @@ fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
                 log.iter().filter(|c| c.0 == stack && c.1 == unit.load.connections()).collect();
             assert!(is_priming(calls[0]), "{stack} {}: the first call primes: {:?}", unit.label, calls[0]);
             assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), 1, "{stack} {}", unit.label);
+            // Both stacks are primed before either's first trial, so each app rests between its
+            // priming and its first trial as between its later trials.
+            let first_trial = log.iter().position(|c| c.1 == unit.load.connections() && !is_priming(c)).unwrap();
+            let primed_at: Vec<usize> = log
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.1 == unit.load.connections() && is_priming(c))
+                .map(|(i, _)| i)
+                .collect();
+            assert!(primed_at.len() == 2 && primed_at.iter().all(|&i| i < first_trial), "{}: {log:?}", unit.label);
             // The measured trials are all alike: the unit's own trial and warm-up.
             let measured = (unit.trial(quick.trial), unit.warmup(quick.trial_warmup));
             assert!(calls[1..].iter().all(|c| (c.2, c.3) == measured), "{stack} {}: {calls:?}", unit.label);
