@@ -47,8 +47,20 @@ fn run_method(
     profile: &Profile,
     method: Method,
 ) -> (Vec<Measurement>, Vec<String>) {
-    let experiments: Vec<_> =
-        catalogue(profile).into_iter().filter(|e| experiment_ids.contains(&e.id.as_str())).collect();
+    run_experiments(lab, &named(profile, experiment_ids), profile, method)
+}
+
+/// The catalogue's experiments `ids` at `profile`.
+fn named(profile: &Profile, ids: &[&str]) -> Vec<Experiment> {
+    catalogue(profile).into_iter().filter(|e| ids.contains(&e.id.as_str())).collect()
+}
+
+fn run_experiments(
+    lab: &mut dyn Lab,
+    experiments: &[Experiment],
+    profile: &Profile,
+    method: Method,
+) -> (Vec<Measurement>, Vec<String>) {
     let options = RunOptions {
         stacks: vec!["express".into(), "fastapi".into()],
         method,
@@ -64,7 +76,7 @@ fn run_method(
         }
     };
     let mut runner = Runner { lab, profile, options: &options, sink: &mut sink, progress: &mut progress };
-    let results = runner.run(&experiments);
+    let results = runner.run(experiments);
     let from_results: usize = results.iter().map(|e| e.measurements.len()).sum();
     assert_eq!(from_results, sunk.len(), "every measurement reached the sink as it finished");
     (sunk, notes)
@@ -793,10 +805,20 @@ fn an_experiment_a_stack_does_not_implement_is_skipped_and_its_claim_says_so() {
 type MeasureCall = (f64, Option<u64>, Duration);
 
 /// A scripted lab that logs every call the runner makes: `drain`, and `measure` with its load
-/// and length.
+/// and length (`log`); every `measure` call with its stack, connections, length and warm-up
+/// (`calls`). With `stops`, it stops that stack's instance after that many of its `measure`
+/// calls, so that the next `ensure` starts it afresh (an app restarted mid-experiment).
 struct Recording {
     inner: ScriptedLab,
     log: Vec<(String, Option<MeasureCall>)>,
+    calls: Vec<LoggedCall>,
+    stops: Option<(&'static str, usize)>,
+}
+
+impl Recording {
+    fn new(inner: ScriptedLab) -> Recording {
+        Recording { inner, log: Vec::new(), calls: Vec::new(), stops: None }
+    }
 }
 
 impl Lab for Recording {
@@ -805,6 +827,9 @@ impl Lab for Recording {
     }
     fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
         self.inner.ensure(instance)
+    }
+    fn restart(&mut self, instance: &Instance) {
+        self.inner.restart(instance)
     }
     fn drain(&mut self, instance: &Instance) {
         self.log.push((format!("drain {}", instance.stack), None));
@@ -815,7 +840,14 @@ impl Lab for Recording {
             _ => None,
         };
         self.log.push((format!("measure {}", i.stack), step));
-        self.inner.measure(i, l, t, w)
+        self.calls.push((i.stack.clone(), l.connections(), t, w));
+        let measured = self.inner.measure(i, l, t, w);
+        if let Some((stack, after)) = self.stops {
+            if i.stack == stack && self.calls.iter().filter(|c| c.0 == stack).count() == after {
+                self.inner.restart(i);
+            }
+        }
+        measured
     }
     fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
         self.inner.cold_start(stack, minimal)
@@ -896,7 +928,7 @@ fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_t
     use claimbench_suite::experiments::{ROOM_RATE, ROOM_SEARCH_CEILING, ROOM_SEARCH_LABEL, ROOM_TRIAL};
     use claimbench_suite::scripted::StackScript;
     // The scripted lab holds a room of up to its rate in members: 1,300 and 800.
-    let mut lab = Recording { inner: capacities_1300_and_800(), log: Vec::new() };
+    let mut lab = Recording::new(capacities_1300_and_800());
     let profile = Profile::named("standard").unwrap();
     let (measurements, _) = run_one_unit(&mut lab, &profile, "E-broadcast", ROOM_SEARCH_LABEL);
     assert_eq!(measurements.len(), 2 * profile.reps as usize);
@@ -973,7 +1005,7 @@ fn the_room_search_bisects_the_members_to_each_stack_s_own_room_and_gives_real_t
 #[test]
 fn the_slo_search_bisects_to_each_stack_s_own_saturation_point_with_drained_poisson_steps() {
     use claimbench_model::run::Scalar;
-    let mut lab = Recording { inner: capacities_1300_and_800(), log: Vec::new() };
+    let mut lab = Recording::new(capacities_1300_and_800());
     let profile = Profile::named("standard").unwrap();
     let measurements = run_slo_search(&mut lab, &profile);
 
@@ -1200,58 +1232,20 @@ fn further_pairs_take_turns_on_the_primary_units_only_and_each_pair_is_judged_on
     assert!(!serverless.holds && serverless.reason.contains("node-http:starlette"), "{serverless:?}");
 }
 
-/// One `measure` call as the priming lab logs it: the stack, the load's connections, the trial's
+/// One `measure` call as `Recording` logs it in `calls`: the stack, the load's connections, the trial's
 /// length and its warm-up.
 type LoggedCall = (String, u32, Duration, Duration);
 
-/// A scripted lab that logs every `measure` call, and stops `stops`' instance after that many of
-/// its calls, so that the next `ensure` starts it afresh (an app restarted mid-experiment).
-struct Priming {
-    inner: ScriptedLab,
-    log: Vec<LoggedCall>,
-    stops: Option<(&'static str, usize)>,
-}
-
-impl Lab for Priming {
-    fn retain(&mut self, keep: &[Instance]) {
-        self.inner.retain(keep)
-    }
-    fn ensure(&mut self, instance: &Instance) -> Result<bool, LabFailure> {
-        self.inner.ensure(instance)
-    }
-    fn restart(&mut self, instance: &Instance) {
-        self.inner.restart(instance)
-    }
-    fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
-        self.log.push((i.stack.clone(), l.connections(), t, w));
-        let measured = self.inner.measure(i, l, t, w);
-        if let Some((stack, after)) = self.stops {
-            if i.stack == stack && self.log.iter().filter(|c| c.0 == stack).count() == after {
-                self.inner.restart(i);
-            }
-        }
-        measured
-    }
-    fn cold_start(&mut self, stack: &str, minimal: bool) -> Result<Measured, LabFailure> {
-        self.inner.cold_start(stack, minimal)
-    }
-    fn canary_ms(&mut self) -> Option<f64> {
-        Some(1.0)
-    }
-    fn interrupted(&self) -> bool {
-        false
-    }
-}
-
-/// Runs `experiments` at `profile` on a priming lab: its log and the measurements recorded.
+/// Runs `experiments` at `profile` on a recording lab: its `measure` calls and the measurements
+/// recorded.
 fn run_priming(
-    experiments: &[&str],
+    experiments: &[Experiment],
     profile: &Profile,
     stops: Option<(&'static str, usize)>,
 ) -> (Vec<LoggedCall>, usize) {
-    let mut lab = Priming { inner: ScriptedLab::express_vs_fastapi(template()), log: Vec::new(), stops };
-    let recorded = run_profile(&mut lab, experiments, profile).0.len();
-    (lab.log, recorded)
+    let mut lab = Recording { stops, ..Recording::new(ScriptedLab::express_vs_fastapi(template())) };
+    let recorded = run_experiments(&mut lab, experiments, profile, method()).0.len();
+    (lab.calls, recorded)
 }
 
 /// E-io's fixed-load units at `profile` (its SLO search left out: a search is never primed).
@@ -1261,31 +1255,12 @@ fn fixed_io(profile: &Profile) -> Experiment {
     io
 }
 
-/// Runs `experiment` alone at `profile` on a priming lab: its log and the measurements recorded.
-fn run_priming_one(
-    experiment: Experiment,
-    profile: &Profile,
-    stops: Option<(&'static str, usize)>,
-) -> (Vec<LoggedCall>, usize) {
-    let mut lab = Priming { inner: ScriptedLab::express_vs_fastapi(template()), log: Vec::new(), stops };
-    let options = RunOptions {
-        stacks: stacks(),
-        method: method(),
-        not_implemented: Default::default(),
-        extra: Default::default(),
-    };
-    let mut recorded = 0;
-    let (mut sink, mut progress) = (|_: &Measurement| recorded += 1, |_| {});
-    Runner { lab: &mut lab, profile, options: &options, sink: &mut sink, progress: &mut progress }.run(&[experiment]);
-    (lab.log, recorded)
-}
-
 #[test]
 fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
     let quick = Profile::named("quick").unwrap();
     let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
     let io = fixed_io(&quick);
-    let (log, recorded) = run_priming_one(io.clone(), &quick, None);
+    let (log, recorded) = run_priming(std::slice::from_ref(&io), &quick, None);
     let trials: usize = io.units.len() * 2 * quick.reps as usize;
     // Nothing of a priming load is recorded: the measurements are the planned trials.
     assert_eq!(recorded, trials);
@@ -1319,7 +1294,7 @@ fn an_app_started_anew_mid_experiment_is_primed_again_before_its_next_trials() {
     let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
     // Express's app stops after its 20th call, in the middle of a unit's trials, so its next
     // `ensure` starts it afresh.
-    let (log, _) = run_priming_one(fixed_io(&quick), &quick, Some(("express", 20)));
+    let (log, _) = run_priming(&[fixed_io(&quick)], &quick, Some(("express", 20)));
     let express: Vec<&LoggedCall> = log.iter().filter(|c| c.0 == "express").collect();
     let (before, after) = express.split_at(20);
     assert!(is_priming(after[0]), "the first call after the restart primes: {:?}", after[0]);
@@ -1341,18 +1316,18 @@ fn an_app_started_anew_mid_experiment_is_primed_again_before_its_next_trials() {
 fn fresh_apps_cold_starts_searches_and_a_profile_without_priming_are_never_primed() {
     let quick = Profile::named("quick").unwrap();
     // E-concurrency's units want a fresh app every block; E-coldstart spawns its own.
-    let (log, recorded) = run_priming(&["E-concurrency", "E-coldstart"], &quick, None);
+    let (log, recorded) = run_priming(&named(&quick, &["E-concurrency", "E-coldstart"]), &quick, None);
     assert!(recorded > 0);
     assert!(log.iter().all(|c| c.2 != quick.priming), "{log:?}");
     // Smoke primes nothing, the room search included.
     let smoke = Profile::named("smoke").unwrap();
     assert!(smoke.priming.is_zero());
-    let (log, recorded) = run_priming(&["E-io", "E-broadcast"], &smoke, None);
+    let (log, recorded) = run_priming(&named(&smoke, &["E-io", "E-broadcast"]), &smoke, None);
     assert!(recorded > 0);
     assert!(log.iter().all(|c| !c.2.is_zero()), "{log:?}");
     // Standard's room search is not primed, its fixed room is.
     let standard = Profile::named("standard").unwrap();
-    let (log, _) = run_priming(&["E-broadcast"], &standard, None);
+    let (log, _) = run_priming(&named(&standard, &["E-broadcast"]), &standard, None);
     let primings: Vec<&LoggedCall> = log.iter().filter(|c| c.2 == standard.priming && c.3.is_zero()).collect();
     assert_eq!(primings.len(), 2, "the fixed room, once per stack: {primings:?}");
 }
