@@ -260,6 +260,11 @@ fn judged_on_latency_default() -> bool {
 }
 
 impl Unit {
+    /// The app instance this unit needs on `stack`.
+    pub fn instance_on(&self, stack: &str) -> Instance {
+        Instance { stack: stack.to_string(), workers: self.workers, wide: self.wide }
+    }
+
     /// The measured window of one trial of this unit under a profile whose trial is `trial`.
     pub fn trial(&self, trial: Duration) -> Duration {
         let trial = self.min_trial.map_or(trial, |min| trial.max(min));
@@ -1115,7 +1120,7 @@ impl Experiment {
                 if unit.load.cold_start().is_some() {
                     continue;
                 }
-                let key = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
+                let key = unit.instance_on(stack);
                 if !out.contains(&key) {
                     out.push(key);
                 }

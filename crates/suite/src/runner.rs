@@ -504,27 +504,28 @@ impl Runner<'_> {
             let p = self.profile;
             let stacks = self.options.all_stacks();
             let options = self.options;
-            let stacks_of = |u: usize| options.stacks_of(experiment, &experiment.units[u]);
+            let stacks_of_unit = |unit: &Unit| options.stacks_of(experiment, unit);
+            let stacks_of = |u: usize| stacks_of_unit(&experiment.units[u]);
             'blocks: for block in blocks(experiment, self.options.method.seed) {
                 let planned = block_trials(experiment, &block, p.reps, p.cold_starts);
-                for unit in block.iter().map(|&u| &experiment.units[u]).filter(|u| u.fresh) {
-                    for stack in &options.stacks_of(experiment, unit) {
-                        let instance = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
-                        self.lab.restart(&instance);
-                    }
+                // The block's units, each with its instance on each of its stacks.
+                let on_stacks: Vec<(&Unit, Instance)> = block
+                    .iter()
+                    .map(|&u| &experiment.units[u])
+                    .flat_map(|unit| stacks_of_unit(unit).into_iter().map(move |s| (unit, unit.instance_on(&s))))
+                    .collect();
+                for (_, instance) in on_stacks.iter().filter(|(unit, _)| unit.fresh) {
+                    self.lab.restart(instance);
                 }
                 // Every stack of the block is primed before its first trial, so that each app
                 // rests while the others are primed, as it rests between its later trials while
                 // the others are measured.
-                for unit in block.iter().map(|&u| &experiment.units[u]).filter(|u| primes(p, u)) {
-                    for stack in &options.stacks_of(experiment, unit) {
-                        if self.lab.interrupted() {
-                            break 'blocks;
-                        }
-                        let instance = Instance { stack: stack.clone(), workers: unit.workers, wide: unit.wide };
-                        if let Ok(started) = self.lab.ensure(&instance) {
-                            self.prime(unit, &instance, started, &mut primed);
-                        }
+                for (unit, instance) in on_stacks.iter().filter(|(unit, _)| primes(p, unit)) {
+                    if self.lab.interrupted() {
+                        break 'blocks;
+                    }
+                    if let Ok(started) = self.lab.ensure(instance) {
+                        self.prime(unit, instance, started, &mut primed);
                     }
                 }
                 let mut last = planned;
@@ -796,7 +797,7 @@ impl Runner<'_> {
         trial: u32,
         primed: &mut Primed,
     ) -> (Measurement, bool) {
-        let instance = Instance { stack: stack.to_string(), workers: unit.workers, wide: unit.wide };
+        let instance = unit.instance_on(stack);
         let mut m = Measurement {
             id: format!("{}/{}/{}/{}", experiment.id, stack, unit.label, trial),
             experiment: experiment.id.clone(),
