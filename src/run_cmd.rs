@@ -23,7 +23,7 @@ use claimbench_suite::{
     assemble, catalogue, load_claims, ClaimsFile, ExtraStacks, Pair, Profile, Progress, RunOptions, Runner,
 };
 use claimbench_supervisor::{Database, Supervisor};
-use claimbench_upstream::Upstream;
+use claimbench_upstream::{Scheduling, Upstream};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::args;
@@ -201,6 +201,9 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
         );
     }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
+    if let Scheduling::Ordinary(_) = upstream.scheduling() {
+        eprintln!("warning: the upstream service runs in the {}", upstream.scheduling().describe());
+    }
     let database = start_database(supervisor.root(), &topology, request.flags.database.database_url.as_deref())?;
     // The contract holds at every worker count the run will use, not only at one.
     let mut workers: Vec<u32> = experiments.iter().flat_map(|e| e.instances(&all_stacks)).map(|i| i.workers).collect();
@@ -232,6 +235,7 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let mut environment = capture_environment(supervisor.root(), &topology, stacks);
     environment.roles = request.roles.clone();
     environment.database = Some(database.info().clone());
+    environment.upstream_scheduling = Some(upstream.scheduling().describe());
     let header = RunResults { not_measurable, pairs, ..header(request, &profile, started_at, environment) };
     let mut writer = RunDir::create(&request.out, &header.run_id, &header)?;
     eprintln!("writing results to {} as they are measured", writer.dir().path().display());

@@ -31,6 +31,7 @@ pub fn capture_environment(root: &Path, topology: &Topology, stacks: BTreeMap<St
         app_cores: topology.app_list(),
         generator_cores: topology.generator_list(),
         pinning_note,
+        upstream_scheduling: None,
         stacks,
         roles: BTreeMap::new(),
         database: None,

@@ -212,6 +212,11 @@ pub struct Environment {
     /// share core 0".
     #[serde(default)]
     pub pinning_note: Option<String>,
+    /// How the upstream service's thread was scheduled on the CPU it shares with the load
+    /// generator: first (the real-time FIFO class) or, where that was refused, the ordinary class
+    /// with the reason. Absent in runs made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_scheduling: Option<String>,
     /// Every stack the run started, by registry name.
     pub stacks: BTreeMap<String, StackInfo>,
     /// The side a stack stands for when it is not its own runtime's: an A/A calibration runs

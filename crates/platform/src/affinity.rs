@@ -52,9 +52,23 @@ pub fn allowed_cpus() -> Result<Vec<usize>, PlatformError> {
 /// the same scan in the idle class left it at 0.11-0.25 ms in three rounds of four. Needs no
 /// privilege: a thread may always lower its own class.
 pub fn run_this_thread_when_idle() -> Result<(), PlatformError> {
-    let param = nix::libc::sched_param { sched_priority: 0 };
+    set_own_policy(nix::libc::SCHED_IDLE, 0)
+}
+
+/// Moves the calling thread to the real-time FIFO class at its lowest priority: it runs as soon
+/// as it wakes, ahead of every ordinary thread on its CPU, so a timer that fires is answered then
+/// and not after the CPU's other threads have had their turn. Needs `CAP_SYS_NICE` (root); without
+/// it the call fails with `EPERM` and the thread stays as it was. The kernel's real-time
+/// throttling (`sched_rt_runtime_us`, 95% by default) keeps the CPU's other threads alive even if
+/// such a thread never slept.
+pub fn run_this_thread_first() -> Result<(), PlatformError> {
+    set_own_policy(nix::libc::SCHED_FIFO, 1)
+}
+
+fn set_own_policy(policy: nix::libc::c_int, priority: nix::libc::c_int) -> Result<(), PlatformError> {
+    let param = nix::libc::sched_param { sched_priority: priority };
     // SAFETY: `sched_setscheduler` reads `param` during the call only; PID 0 is the calling thread.
-    let rc = unsafe { nix::libc::sched_setscheduler(0, nix::libc::SCHED_IDLE, &param) };
+    let rc = unsafe { nix::libc::sched_setscheduler(0, policy, &param) };
     if rc == 0 {
         Ok(())
     } else {
@@ -116,14 +130,15 @@ pub fn cpu_list(cpus: &[usize]) -> String {
 mod tests {
     use super::*;
 
+    /// The policy field of /proc/thread-self/stat (field 41): 0 normal, 1 FIFO, 5 idle.
+    fn policy() -> u32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("this thread's stat");
+        let after_name = &stat[stat.rfind(')').expect("a name in parentheses") + 2..];
+        after_name.split_ascii_whitespace().nth(38).expect("field 41").parse::<u32>().expect("a number")
+    }
+
     #[test]
     fn a_thread_moved_to_the_idle_class_is_in_it_and_its_siblings_are_not() {
-        // The policy field of /proc/thread-self/stat (field 41): 0 normal, 5 idle.
-        let policy = || {
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("this thread's stat");
-            let after_name = &stat[stat.rfind(')').expect("a name in parentheses") + 2..];
-            after_name.split_ascii_whitespace().nth(38).expect("field 41").parse::<u32>().expect("a number")
-        };
         let idle = std::thread::spawn(move || {
             run_this_thread_when_idle().expect("lowering one's own class needs no privilege");
             policy()
@@ -131,6 +146,20 @@ mod tests {
         .join()
         .expect("the idle thread");
         assert_eq!(idle, nix::libc::SCHED_IDLE as u32);
+        assert_eq!(policy(), nix::libc::SCHED_OTHER as u32, "only the calling thread moves");
+    }
+
+    #[test]
+    fn a_thread_put_first_is_in_the_fifo_class_or_told_why_not_and_left_as_it_was() {
+        let (moved, after) = std::thread::spawn(|| (run_this_thread_first(), policy())).join().expect("the thread");
+        match moved {
+            Ok(()) => assert_eq!(after, nix::libc::SCHED_FIFO as u32),
+            Err(PlatformError::Scheduler(errno)) => {
+                assert_eq!(errno, nix::Error::EPERM, "only a missing privilege may refuse it");
+                assert_eq!(after, nix::libc::SCHED_OTHER as u32, "a refused move leaves the thread as it was");
+            }
+            Err(other) => panic!("unexpected error: {other}"),
+        }
         assert_eq!(policy(), nix::libc::SCHED_OTHER as u32, "only the calling thread moves");
     }
 

@@ -17,7 +17,8 @@ pub mod procfs;
 pub mod timer;
 
 pub use affinity::{
-    allowed_cpus, cpu_list, pin_current_thread, pinning_works, run_this_thread_when_idle, CpuMask, PinGuard,
+    allowed_cpus, cpu_list, pin_current_thread, pinning_works, run_this_thread_first, run_this_thread_when_idle,
+    CpuMask, PinGuard,
 };
 pub use limits::raise_open_file_limit;
 pub use timer::HighResTimer;
@@ -40,7 +41,7 @@ pub enum PlatformError {
     #[error("the open-file limit could not be read or raised: {0}")]
     Rlimit(nix::Error),
 
-    #[error("moving this thread to the idle scheduling class failed: {0}")]
+    #[error("moving this thread to another scheduling class failed: {0}")]
     Scheduler(nix::Error),
 
     #[error("creating a high-resolution timer (timerfd) failed ({0}): claimbench needs Linux 2.6.25 or later, with file descriptors to spare")]

@@ -706,6 +706,9 @@ fn environment_view(results: &RunResults, palette: &Palette, measurements: &[&Me
     if let Some(note) = &env.pinning_note {
         machine.push(fact("pinning note", note.clone()));
     }
+    if let Some(scheduling) = &env.upstream_scheduling {
+        machine.push(fact("upstream thread", scheduling.clone()));
+    }
     let mut software = vec![
         fact("claimbench", env.claimbench_version.clone()),
         fact("git commit", env.git_commit.clone().unwrap_or_else(|| "not a git checkout".to_string())),
