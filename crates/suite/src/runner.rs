@@ -555,11 +555,8 @@ impl Runner<'_> {
                         break;
                     }
                     last += 1;
-                    // The pairs were lost to the machine's faults: a storm still on would spoil
-                    // the make-up pair too.
-                    let waited = settle(self.lab);
                     (self.progress)(Progress::Note(format!(
-                        "{} {}: {complete} of {planned} pairs complete; making up pair {last}{waited}",
+                        "{} {}: {complete} of {planned} pairs complete; making up pair {last}",
                         experiment.id,
                         block.iter().map(|&u| experiment.units[u].label.as_str()).collect::<Vec<_>>().join(" + ")
                     )));
@@ -630,7 +627,9 @@ impl Runner<'_> {
             let again = !m.valid && repeatable && !repeat && !self.lab.interrupted();
             if again {
                 // A repeat inside a steal storm is spoiled again: wait the storm out first.
-                let waited = settle(self.lab);
+                let waited = self.lab.settle().map_or_else(String::new, |waited| {
+                    format!(", after waiting {:.1} s for the hypervisor to stop taking CPU time", waited.as_secs_f64())
+                });
                 m.invalid_reasons.push(format!("repeated once in its place{waited}"));
                 if !waited.is_empty() {
                     (self.progress)(Progress::Note(format!("{}: repeated{waited}", m.id)));
@@ -1022,14 +1021,6 @@ fn p99_moved_by_lag(load: &LoadResult) -> Option<f64> {
 /// 1.0-5.8 ms with the generator's CPU far from busy, so under the bare 1 ms rule no search ever
 /// finished and every SLO evidence read invalid.
 const LAG_SHARE_OF_SLO: f64 = 0.05;
-
-/// Waits, through [`Lab::settle`], until the machine gives its CPUs back; what the wait was, for
-/// a trial's reasons or a note ("" when there was none).
-fn settle(lab: &mut dyn Lab) -> String {
-    lab.settle().map_or_else(String::new, |waited| {
-        format!(", after waiting {:.1} s for the hypervisor to stop taking CPU time", waited.as_secs_f64())
-    })
-}
 
 /// Whether a search step's only generator fault was sending late, by little beside the SLO it is
 /// judged against (see [`LAG_SHARE_OF_SLO`]).
