@@ -200,6 +200,14 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
             p.cpu_fraction * 100.0
         );
     }
+    for (cpu, lost) in claimbench_lab::cpus_given_away(&topology.allowed) {
+        eprintln!(
+            "warning: CPU {cpu} gives {:.0}% of its time to the hypervisor or another process right now (a steal \
+             storm?): trials in it are thrown out as contended, so the run takes longer and may end with too \
+             few pairs",
+            lost * 100.0
+        );
+    }
     let upstream = start_upstream(&topology).context("starting the upstream service")?;
     if let Scheduling::Ordinary(_) = upstream.scheduling() {
         eprintln!("warning: the upstream service runs in the {}", upstream.scheduling().describe());

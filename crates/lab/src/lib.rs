@@ -21,7 +21,8 @@ pub use claimbench_platform::cpuload::ProcessCpu;
 pub use environment::{capture_environment, run_id, timestamp};
 pub use expected::{expected, Expected};
 pub use real_lab::{
-    busy_elsewhere, canary_limit, canary_on, upstream_late, RealLab, CANARY_IDLE_DRIFT, UPSTREAM_LATE_MAX,
+    busy_elsewhere, canary_limit, canary_on, cpus_given_away, upstream_late, RealLab, CANARY_IDLE_DRIFT,
+    UPSTREAM_LATE_MAX,
 };
 pub use run_dir::{finished_runs, latest_calibration, read_calibration, RunDir, RunDirError, RunWriter};
 pub use topology::{Topology, TopologyError};

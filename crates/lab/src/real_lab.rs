@@ -460,13 +460,16 @@ impl Lab for RealLab {
     }
 
     fn settle(&mut self) -> Option<Duration> {
+        let cpus: Vec<usize> = self.topology.allowed.clone();
         let started = Instant::now();
         let mut windows = 0u32;
         while started.elapsed() < SETTLE_LIMIT && !self.cancel.is_cancelled() {
+            let before = procfs::read_cpu_times();
+            std::thread::sleep(SETTLE_WINDOW);
             windows += 1;
-            let shares = cpuload::available_share(&self.topology.allowed, SETTLE_WINDOW);
-            let lost = shares.iter().map(|share| 1.0 - share).fold(0.0, f64::max);
-            if lost <= cpuload::CONTENTION_MAX {
+            let after = procfs::read_cpu_times();
+            let stolen = cpuload::window(&before, &after, &cpus).map_or(0.0, |w| w.steal_fraction());
+            if stolen <= cpuload::CONTENTION_MAX {
                 break;
             }
         }
@@ -479,14 +482,12 @@ impl Lab for RealLab {
     }
 }
 
-/// Before a trial is repeated, [`Lab::settle`] spins a thread on every CPU of the machine for a
-/// window of this length ([`cpuload::available_share`]), until in one window none of them lost
-/// more than [`cpuload::CONTENTION_MAX`] of its time to other threads or the hypervisor, for at
-/// most [`SETTLE_LIMIT`]. A steal storm on 2026-12-06 took 5-23% of the app's CPU for about 50 s,
-/// and the repeats inside it were invalid again: 111 of a quick run's 256 measurements, and one
-/// unit of E-io kept 2 of its 6 pairs. Waiting spends that time once instead of on trials that
-/// cannot count. (Until 2026-12-07 the window read `/proc/stat`'s steal of the idle machine,
-/// which reads low in a storm: see [`cpuload::available_share`].)
+/// Before a trial is repeated, [`Lab::settle`] reads the hypervisor's steal over the machine's
+/// CPUs in windows of this length (`/proc/stat` counts in 10 ms ticks, so a window holds 25 per
+/// CPU), until one is at most [`cpuload::CONTENTION_MAX`] stolen, for at most [`SETTLE_LIMIT`].
+/// A steal storm on 2026-12-06 took 5-23% of the app's CPU for about 50 s, and the repeats inside
+/// it were invalid again: 111 of a quick run's 256 measurements, and one unit of E-io kept 2 of
+/// its 6 pairs. Waiting spends that time once instead of on trials that cannot count.
 const SETTLE_WINDOW: Duration = Duration::from_millis(250);
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -777,6 +778,20 @@ impl Mark {
 /// CPU over half a second, busiest first. A run should start on a quiet machine.
 pub fn busy_elsewhere() -> Vec<ProcessCpu> {
     cpuload::busy_processes(Duration::from_millis(500), 5)
+}
+
+/// The CPUs of `cpus` that a spinning thread could not have to itself over half a second now, each
+/// with the share of its time that went elsewhere (to the hypervisor or another process), when
+/// that is over [`cpuload::CONTENTION_MAX`]: a steal storm under way as a run starts. Trials in
+/// one are thrown out as contended, and one on this machine (2026-12-07) took 5-12% of both CPUs
+/// for over six minutes: a quick run in it had 145 of its 252 measurements invalid.
+pub fn cpus_given_away(cpus: &[usize]) -> Vec<(usize, f64)> {
+    let shares = cpuload::available_share(cpus, Duration::from_millis(500));
+    cpus.iter()
+        .zip(shares)
+        .map(|(&cpu, share)| (cpu, 1.0 - share))
+        .filter(|&(_, lost)| lost > cpuload::CONTENTION_MAX)
+        .collect()
 }
 
 /// How far the speed canary moves on this idle machine between two readings a quick trial apart:

@@ -207,13 +207,12 @@ pub fn busy_processes(window: Duration, top: usize) -> Vec<ProcessCpu> {
 /// out what other threads and the hypervisor took). 1.0 is a CPU to itself; a CPU that cannot be
 /// pinned to reads 1.0, judging nothing.
 ///
-/// This and not `/proc/stat`'s steal is how to ask whether a steal storm is over: a virtual CPU
-/// that is idle is not running, so nothing is stolen from it. Measured on the 2-CPU machine
+/// This and not `/proc/stat`'s steal is how to ask whether a steal storm is on: a virtual CPU that
+/// is idle is not running, so nothing is stolen from it. Measured on the 2-CPU machine
 /// (2026-12-07, a storm, 250 ms windows of `/proc/stat`): CPU 1 read 3.2% stolen on average in
-/// windows where it was under 10% busy, 13.2% in windows 50-90% busy; a repeat that followed one
-/// quiet idle window had been spoiled again by contention or steal in 74 of 114 cases over 14
-/// quick runs. A thread spinning on CPU 1 in 0.5 s windows lost 5.5%, 7.0%, 3.7%, 1.4% of its
-/// time while `/proc/stat` read 6.0%, 6.1%, 3.9%, 2.0% stolen there.
+/// windows where it was under 10% busy, 13.2% in windows 50-90% busy. A thread spinning on CPU 1
+/// in 0.5 s windows lost 5.5%, 7.0%, 3.7%, 1.4% of its time while `/proc/stat` read 6.0%, 6.1%,
+/// 3.9%, 2.0% stolen there.
 pub fn available_share(cpus: &[usize], window: Duration) -> Vec<f64> {
     use nix::time::{clock_gettime, ClockId};
     let thread_ns = || clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map(|t| Duration::from(t).as_nanos() as f64);

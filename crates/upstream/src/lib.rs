@@ -80,6 +80,7 @@ pub struct Upstream {
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     scheduling: Scheduling,
+    tid: i32,
 }
 
 /// How the upstream's thread is scheduled on the CPU it shares with the load generator.
@@ -137,7 +138,7 @@ impl Upstream {
                     Ok(()) => Scheduling::First,
                     Err(e) => Scheduling::Ordinary(e.to_string()),
                 };
-                let _ = started_tx.send(Ok(scheduling));
+                let _ = started_tx.send(Ok((scheduling, nix::unistd::gettid().as_raw())));
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -145,11 +146,17 @@ impl Upstream {
                 runtime.block_on(serve(std_listener, thread_counters, rx));
             })
             .map_err(UpstreamError::Thread)?;
-        let mut upstream =
-            Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread), scheduling: Scheduling::First };
+        let mut upstream = Upstream {
+            addr,
+            counters,
+            shutdown: Some(tx),
+            thread: Some(thread),
+            scheduling: Scheduling::First,
+            tid: 0,
+        };
         // A thread that dies before it reports is a panic, which `join` in `drop` absorbs.
         if let Ok(started) = started_rx.recv() {
-            upstream.scheduling = started?;
+            (upstream.scheduling, upstream.tid) = started?;
         }
         Ok(upstream)
     }
@@ -157,6 +164,11 @@ impl Upstream {
     /// How its thread is scheduled.
     pub fn scheduling(&self) -> &Scheduling {
         &self.scheduling
+    }
+
+    /// Its thread's id, as in `/proc/PID/task/TID` (0 if the thread died before it reported).
+    pub fn thread_id(&self) -> i32 {
+        self.tid
     }
 
     /// The address it listens on.
@@ -323,12 +335,9 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let upstream = Upstream::start(addr, None).unwrap();
         // The thread's own policy, from /proc (field 41 of its stat: 0 normal, 1 FIFO).
-        let policy = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
-            .find(|stat| stat.contains("(claimbench-upst"))
-            .map(|stat| stat[stat.rfind(')').unwrap() + 2..].split_ascii_whitespace().nth(38).unwrap().to_string())
-            .expect("the upstream's thread is listed");
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{}/stat", upstream.thread_id())).unwrap();
+        assert!(stat.contains("(claimbench-upst"), "{stat}");
+        let policy = stat[stat.rfind(')').unwrap() + 2..].split_ascii_whitespace().nth(38).unwrap().to_string();
         match upstream.scheduling() {
             Scheduling::First => assert_eq!(policy, "1", "{}", upstream.scheduling().describe()),
             Scheduling::Ordinary(why) => {
