@@ -790,7 +790,8 @@ pub fn busy_elsewhere() -> Vec<ProcessCpu> {
 /// with the share of its time that went elsewhere (to the hypervisor or another process), when
 /// that is over [`cpuload::CONTENTION_MAX`]: a steal storm under way as a run starts. Trials in
 /// one are thrown out as contended, and one on this machine (2026-12-07) took 5-12% of both CPUs
-/// for over six minutes: a quick run in it had 145 of its 252 measurements invalid.
+/// for over six minutes: a quick run in it (of a build whose settle check spun, since taken back)
+/// had 145 of its 252 measurements invalid.
 pub fn cpus_given_away(cpus: &[usize]) -> Vec<(usize, f64)> {
     let shares = cpuload::available_share(cpus, Duration::from_millis(500));
     cpus.iter()

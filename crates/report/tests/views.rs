@@ -41,6 +41,22 @@ fn the_environment_and_the_method_read_as_snapshotted() {
 }
 
 #[test]
+fn the_machine_facts_say_how_the_upstream_thread_ran_and_only_when_the_run_recorded_it() {
+    let machine_facts = |results: &RunResults| {
+        let view = serde_json::to_value(Report::build(results)).unwrap();
+        view["environment"]["machine"].as_array().unwrap().clone()
+    };
+    let upstream_fact =
+        |facts: &[serde_json::Value]| facts.iter().find(|f| f["name"] == "upstream thread").map(|f| f["value"].clone());
+    let mut results = scripted();
+    results.environment.upstream_scheduling = None;
+    assert_eq!(upstream_fact(&machine_facts(&results)), None, "a run from before the field says nothing");
+    let ordinary = "ordinary class (EPERM: not root): its answers wait their turn";
+    results.environment.upstream_scheduling = Some(ordinary.to_string());
+    assert_eq!(upstream_fact(&machine_facts(&results)), Some(serde_json::json!(ordinary)));
+}
+
+#[test]
 fn the_markdown_summary_reads_as_snapshotted() {
     insta::assert_snapshot!("summary", render_markdown(&scripted()));
 }

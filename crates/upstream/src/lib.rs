@@ -146,19 +146,15 @@ impl Upstream {
                 runtime.block_on(serve(std_listener, thread_counters, rx));
             })
             .map_err(UpstreamError::Thread)?;
-        let mut upstream = Upstream {
-            addr,
-            counters,
-            shutdown: Some(tx),
-            thread: Some(thread),
-            scheduling: Scheduling::First,
-            tid: 0,
+        // The thread reports how it is scheduled before it serves; one that hangs up first panicked.
+        let Ok(started) = started_rx.recv() else {
+            let _ = thread.join();
+            return Err(UpstreamError::Thread(std::io::Error::other(
+                "it stopped before it reported how it is scheduled",
+            )));
         };
-        // A thread that dies before it reports is a panic, which `join` in `drop` absorbs.
-        if let Ok(started) = started_rx.recv() {
-            (upstream.scheduling, upstream.tid) = started?;
-        }
-        Ok(upstream)
+        let (scheduling, tid) = started?;
+        Ok(Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread), scheduling, tid })
     }
 
     /// How its thread is scheduled.
@@ -166,7 +162,7 @@ impl Upstream {
         &self.scheduling
     }
 
-    /// Its thread's id, as in `/proc/PID/task/TID` (0 if the thread died before it reported).
+    /// Its thread's id, as in `/proc/PID/task/TID`.
     pub fn thread_id(&self) -> i32 {
         self.tid
     }
