@@ -25,7 +25,7 @@ use claimbench_model::run::{Scalar, UpstreamLate};
 use claimbench_platform::cpuload::{self, ProcessCpu};
 use claimbench_platform::procfs::{self, CpuTimes, ThreadRun};
 use claimbench_platform::PinGuard;
-use claimbench_suite::experiments::{Request, SloSearch, WsRequest};
+use claimbench_suite::experiments::{Request, SloSearch, WsRequest, BACKGROUND_LEAD};
 use claimbench_suite::{Instance, Lab, LabFailure, Load, Measured};
 use claimbench_supervisor::{
     base_stack, group_cpu, group_pss, Database, GroupCpu, RunningStack, StackConfig, Supervisor, SupervisorError,
@@ -55,6 +55,8 @@ pub struct RealLab {
     /// Stacks this lab has spawned so far: a stack's first spawn of the run may read its files
     /// from disk, a later one finds them in the page cache.
     spawned: std::collections::BTreeSet<String>,
+    /// When the lab was made: its clock for the runner's repeat allowance.
+    made: Instant,
 }
 
 fn failure(e: impl std::fmt::Display) -> LabFailure {
@@ -96,6 +98,7 @@ impl RealLab {
             contract: None,
             baselines: BTreeMap::new(),
             spawned: Default::default(),
+            made: Instant::now(),
         }
     }
 
@@ -476,6 +479,10 @@ impl Lab for RealLab {
         (windows > 1).then(|| started.elapsed())
     }
 
+    fn clock(&self) -> Option<Duration> {
+        Some(self.made.elapsed())
+    }
+
     fn interrupted(&self) -> bool {
         self.cancel.is_cancelled()
     }
@@ -606,13 +613,6 @@ fn judge_snapshot(
     let per = work.world_updated_rows;
     judge_world_snapshot(&before, &after, answered * per, sent * per).map_err(DbCheck::Wrong)
 }
-
-/// How long a background load runs before its probe starts (the probe's own warm-up follows, so
-/// the background has run this plus the warm-up when the measured window opens). E-hol's
-/// backgrounds are steady within tens of milliseconds: the I/O one holds about 10 requests in
-/// flight at 500 req/s on a 20 ms upstream, the CPU one keeps two connections on `/cpu/fib` busy
-/// from their first request. 300 ms here cost quick 0.2 s of each of its 28-40 E-hol trials.
-const BACKGROUND_LEAD: Duration = Duration::from_millis(100);
 
 /// The engine checks every this many responses against the contract's expected body.
 const VALIDATE_EVERY: u64 = 50;

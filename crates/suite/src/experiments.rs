@@ -528,6 +528,12 @@ pub const HOL_PROBE_RATE: f64 = 1500.0;
 /// runs (resampled; observed: 9 of 11). From 9 pairs the interval drops the extreme pair on each
 /// side: 12 pairs give it in about 99%.
 pub const HOL_PAIRS: u32 = 12;
+/// How long a background load runs before its probe starts (the probe's own warm-up follows, so
+/// the background has run this plus the warm-up when the measured window opens). E-hol's
+/// backgrounds are steady within tens of milliseconds: the I/O one holds about 10 requests in
+/// flight at 500 req/s on a 20 ms upstream, the CPU one keeps two connections on `/cpu/fib` busy
+/// from their first request. 300 ms here cost quick 0.2 s of each of its 28-40 E-hol trials.
+pub const BACKGROUND_LEAD: Duration = Duration::from_millis(100);
 /// The I/O background of E-hol: `/io/upstream?ms=20` at a rate both stacks carry on one core
 /// (about 10 requests in flight).
 pub const HOL_IO_BACKGROUND_RATE: f64 = 500.0;

@@ -1,7 +1,8 @@
 //! Walks the plan: for every experiment, its units in an order shuffled from the run's seed, in
 //! whole A B, B A blocks of trials, the units of an interleaved group trial by trial ([`schedule`]);
 //! each trial bracketed by the speed canary; a trial a harness fault made invalid measured once
-//! more in its place, and a block left short of complete pairs given up to [`MAKE_UP_PAIRS`] more;
+//! more in its place, and a block left short of complete pairs given up to [`MAKE_UP_PAIRS`] more,
+//! both only while the run is within its plan and the [`REPEAT_ALLOWANCE`];
 //! every finished measurement goes to the sink at once, so an interrupted run keeps everything
 //! measured so far.
 //!
@@ -17,7 +18,7 @@ use std::time::Duration;
 use claimbench_model::load::{ErrorClass, LoadResult, StepResult};
 use claimbench_model::run::{ExperimentResult, Measurement, Method, Scalar, UpstreamLate};
 
-use crate::experiments::{Experiment, Instance, Load, SearchAxis, SloSearch, Unit};
+use crate::experiments::{Experiment, Instance, Load, SearchAxis, SloSearch, Unit, BACKGROUND_LEAD};
 use crate::profile::Profile;
 use crate::slo;
 use crate::stats::SplitMix64;
@@ -95,6 +96,11 @@ pub trait Lab {
     /// the machine's CPUs (steal), up to a limit: how long it waited, or `None` when the machine
     /// was quiet at once. A no-op by default.
     fn settle(&mut self) -> Option<Duration> {
+        None
+    }
+    /// Time since the lab was made, for the run's [`REPEAT_ALLOWANCE`]; a lab without a clock
+    /// (`None`, the default) never runs out of it.
+    fn clock(&self) -> Option<Duration> {
         None
     }
     /// True once the user asked to stop.
@@ -382,6 +388,16 @@ pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_star
 /// with 4-5 pairs ("too few pairs") in one run of three, at 25-31 invalid trials a run.
 pub const MAKE_UP_PAIRS: u32 = 4;
 
+/// How much longer than its plan a run may take, measuring again what the harness spoiled. Once
+/// the run has taken its plan (see [`Runner::estimate`]) and this share more, an invalid trial is
+/// not repeated and a block short of pairs gets no make-up pair: a steal storm then costs the
+/// experiments still to come pairs (a verdict may read "too few pairs") instead of the profile
+/// its time. Planned trials always run. Quick's plan on 2 CPUs is 218 s, so 251 s, which leaves
+/// the first-use install and the contract check (about 32 s) inside quick's 5 minutes. Quick runs
+/// of 2026-12-07 took 1.07 and 1.12 times their build's plan with 8 and 17 invalid trials, 1.19
+/// with 19 and 30 (304 s with the first-use install), and 1.38 with 62 in a steal storm (333 s).
+pub const REPEAT_ALLOWANCE: f64 = 0.15;
+
 /// The trial numbers `1..=last` for which every unit of `block` has a valid measurement on every
 /// stack: the complete pairs.
 fn complete_trials(
@@ -402,6 +418,30 @@ fn complete_trials(
             })
         })
         .count() as u32
+}
+
+/// Until when the run may still repeat what the harness spoiled (see [`REPEAT_ALLOWANCE`]).
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// On the lab's clock: when the run started, plus `planned` and the allowance.
+    until: Duration,
+    /// The plan's time (see [`Runner::estimate`]).
+    planned: Duration,
+}
+
+impl Budget {
+    /// Why nothing more is repeated, once the lab's clock has passed the budget.
+    fn spent(&self, lab: &dyn Lab) -> Option<String> {
+        let now = lab.clock()?;
+        (now > self.until).then(|| {
+            format!(
+                "the run had used its time for repeats ({:.0} s: its plan's {:.0} s and {:.0}% more)",
+                self.planned.mul_f64(1.0 + REPEAT_ALLOWANCE).as_secs_f64(),
+                self.planned.as_secs_f64(),
+                REPEAT_ALLOWANCE * 100.0
+            )
+        })
+    }
 }
 
 impl Runner<'_> {
@@ -453,7 +493,7 @@ impl Runner<'_> {
                     }
                     Load::Mixed { .. } => {
                         let unit = &e.units[step.unit];
-                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + Duration::from_millis(300)
+                        unit.trial(p.trial) + unit.warmup(p.trial_warmup) + TRIAL_OVERHEAD + BACKGROUND_LEAD
                     }
                     load => {
                         let unit = &e.units[step.unit];
@@ -480,6 +520,10 @@ impl Runner<'_> {
         let trials = self.trial_count(experiments);
         let estimate = self.estimate(experiments);
         (self.progress)(Progress::Plan { trials, estimate });
+        let budget = self
+            .lab
+            .clock()
+            .map(|at| Budget { until: at + estimate.mul_f64(1.0 + REPEAT_ALLOWANCE), planned: estimate });
         let mut index = 0;
         let mut results = Vec::new();
         for experiment in experiments {
@@ -545,13 +589,21 @@ impl Runner<'_> {
                             trial: step.trial,
                             length: unit.trial(self.profile.trial),
                         });
-                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed) {
+                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed, budget) {
                             (self.sink)(&m);
                             result.measurements.push(m);
                         }
                     }
                     let complete = complete_trials(&result.measurements, experiment, &block, &stacks_of, last);
                     if complete >= planned || last >= planned + MAKE_UP_PAIRS {
+                        break;
+                    }
+                    if let Some(spent) = budget.and_then(|b| b.spent(&*self.lab)) {
+                        (self.progress)(Progress::Note(format!(
+                            "{} {}: {complete} of {planned} pairs complete; no make-up pair: {spent}",
+                            experiment.id,
+                            block.iter().map(|&u| experiment.units[u].label.as_str()).collect::<Vec<_>>().join(" + ")
+                        )));
                         break;
                     }
                     last += 1;
@@ -601,6 +653,7 @@ impl Runner<'_> {
         stack: &str,
         trial: u32,
         primed: &mut Primed,
+        budget: Option<Budget>,
     ) -> Vec<Measurement> {
         let mut out = Vec::new();
         for attempt in 0..2 {
@@ -624,7 +677,11 @@ impl Runner<'_> {
                     limit * 100.0
                 ));
             }
-            let again = !m.valid && repeatable && !repeat && !self.lab.interrupted();
+            let spent = budget.and_then(|b| b.spent(&*self.lab));
+            let again = !m.valid && repeatable && !repeat && !self.lab.interrupted() && spent.is_none();
+            if let Some(spent) = spent.as_ref().filter(|_| !m.valid && repeatable && !repeat) {
+                m.invalid_reasons.push(format!("not repeated: {spent}"));
+            }
             if again {
                 // A repeat inside a steal storm is spoiled again: wait the storm out first.
                 let waited = self.lab.settle().map_or_else(String::new, |waited| {

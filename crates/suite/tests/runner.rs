@@ -238,6 +238,9 @@ struct FaultyLab {
     /// What each call to `settle` answers, in order (`None` once they run out).
     settle_waits: Vec<Option<Duration>>,
     settles: usize,
+    /// A clock that each call to `measure` moves on by this much; no clock when `None`.
+    time_per_measure: Option<Duration>,
+    now: Duration,
 }
 
 impl FaultyLab {
@@ -257,6 +260,8 @@ impl FaultyLab {
             waited_for_connections: 0,
             settle_waits: Vec::new(),
             settles: 0,
+            time_per_measure: None,
+            now: Duration::ZERO,
         }
     }
 }
@@ -271,6 +276,7 @@ impl Lab for FaultyLab {
     fn measure(&mut self, i: &Instance, l: &Load, t: Duration, w: Duration) -> Result<Measured, LabFailure> {
         let call = self.measures;
         self.measures += 1;
+        self.now += self.time_per_measure.unwrap_or_default();
         if self.dies.contains(&call) {
             return Err(LabFailure { message: format!("{} exited during the trial", i.stack), stderr_tail: None });
         }
@@ -311,6 +317,9 @@ impl Lab for FaultyLab {
     fn settle(&mut self) -> Option<Duration> {
         self.settles += 1;
         self.settle_waits.get(self.settles - 1).copied().flatten()
+    }
+    fn clock(&self) -> Option<Duration> {
+        self.time_per_measure.map(|_| self.now)
     }
     fn interrupted(&self) -> bool {
         self.inner.interrupted()
@@ -649,6 +658,38 @@ fn lost_pairs_are_made_up_at_most_make_up_pairs_times_per_block() {
     assert_eq!(measurements.len(), (12 + 2 * make_up) * 2, "6 + make-up trials per stack, each measured twice");
     assert_eq!(measurements.iter().map(|m| m.trial).max(), Some(6 + MAKE_UP_PAIRS));
     assert_eq!(notes.iter().filter(|n| n.contains("making up pair")).count(), make_up, "{notes:?}");
+}
+
+#[test]
+fn past_the_plan_and_its_allowance_a_spoiled_trial_is_not_repeated_nor_a_pair_made_up() {
+    let profile = Profile::named("quick").unwrap();
+    let experiments = named(&profile, &["E-io-fanout"]);
+    let mut lab = FaultyLab::new();
+    // Every measurement spoiled by the machine, as in a steal storm, and each takes 3 s: the
+    // repeats soon take the run past its plan and the allowance.
+    lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
+    lab.time_per_measure = Some(Duration::from_secs(3));
+    let (measurements, notes) = run_experiments(&mut lab, &experiments, &profile, method());
+    let originals: Vec<&Measurement> = measurements.iter().filter(|m| !m.id.ends_with("/repeat")).collect();
+    let repeats = measurements.len() - originals.len();
+    // Every planned trial ran; the clock stopped the repeats part-way and every make-up pair.
+    assert_eq!(originals.len(), 12, "{:?}", measurements.iter().map(|m| &m.id).collect::<Vec<_>>());
+    assert!(originals.iter().all(|m| m.trial <= 6), "no make-up pair");
+    assert!(repeats > 0 && repeats < 12, "{repeats} repeats of 12 spoiled trials");
+    let unrepeated: Vec<&&Measurement> =
+        originals.iter().filter(|m| m.invalid_reasons.iter().any(|r| r.starts_with("not repeated: "))).collect();
+    assert_eq!(unrepeated.len(), 12 - repeats, "each spoiled trial is either repeated or says why not");
+    let reason = unrepeated[0].invalid_reasons.iter().find(|r| r.starts_with("not repeated: ")).unwrap();
+    assert!(reason.contains("its plan's") && reason.contains("15% more"), "{reason}");
+    assert!(notes.iter().any(|n| n.contains("no make-up pair: the run had used its time for repeats")), "{notes:?}");
+    assert!(!notes.iter().any(|n| n.contains("making up pair")), "{notes:?}");
+
+    // The same storm where each measurement takes no time: repeats and make-up pairs as always.
+    let mut lab = FaultyLab::new();
+    lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
+    lab.time_per_measure = Some(Duration::ZERO);
+    let (measurements, _) = run_experiments(&mut lab, &experiments, &profile, method());
+    assert_eq!(measurements.len(), (12 + 2 * MAKE_UP_PAIRS as usize) * 2);
 }
 
 #[test]
