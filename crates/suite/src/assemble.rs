@@ -14,6 +14,7 @@ use crate::claims::Side;
 use crate::evaluate::{evaluate, evaluate_evidence, Sides};
 use crate::experiments::Experiment;
 use crate::pairs::{POPULAR, RUNTIME_FLOOR};
+use crate::runner::NOT_REPEATED;
 
 /// Which stack stands for node and which for python: the run's first pair, or in a run written
 /// without pairs the first of each runtime in the header, where a stack's runtime is its role
@@ -76,6 +77,7 @@ pub fn assemble(
     let first = pair_view(&experiments, &sides, &header.not_measurable, "not measured on this pair's stacks", false);
     header.claims = evaluate(claims, &first, &sides, &header.method);
     header.warnings.extend(failed_controls(&header.claims));
+    header.warnings.extend(unrepeated(&experiments));
     let mut pairs = std::mem::take(&mut header.pairs);
     for pair in pairs.iter_mut().skip(1) {
         let sides = Sides { node: Some(pair.node.clone()), python: Some(pair.python.clone()) };
@@ -219,6 +221,23 @@ fn pair_view(
             ExperimentResult { measurements, skipped_reason, ..e.clone() }
         })
         .collect()
+}
+
+/// A run-wide warning when the run's time allowance left invalid trials unrepeated (see
+/// [`crate::runner::REPEAT_ALLOWANCE`]): the pairs they cost are named in each verdict's reason,
+/// and this says why there were no repeats.
+fn unrepeated(experiments: &[ExperimentResult]) -> Option<String> {
+    let reason =
+        |m: &Measurement| m.invalid_reasons.iter().find_map(|r| r.strip_prefix(NOT_REPEATED)).map(str::to_owned);
+    let left: Vec<(&Measurement, String)> =
+        experiments.iter().flat_map(|e| &e.measurements).filter_map(|m| Some((m, reason(m)?))).collect();
+    let (first, why) = left.first()?;
+    Some(format!(
+        "{} invalid trial(s) were not measured again, from {} on: {why}. A steal storm or a busy machine spoiled \
+         more trials than the profile has time to repeat, so some verdicts may read \"too few pairs\"",
+        left.len(),
+        first.id
+    ))
 }
 
 /// A run-wide warning for every negative control whose interval lies outside the noise band:

@@ -398,6 +398,9 @@ pub const MAKE_UP_PAIRS: u32 = 4;
 /// with 19 and 30 (304 s with the first-use install), and 1.38 with 62 in a steal storm (333 s).
 pub const REPEAT_ALLOWANCE: f64 = 0.15;
 
+/// How the reason of an invalid trial that the [`REPEAT_ALLOWANCE`] left unrepeated begins.
+pub const NOT_REPEATED: &str = "not repeated: ";
+
 /// The trial numbers `1..=last` for which every unit of `block` has a valid measurement on every
 /// stack: the complete pairs.
 fn complete_trials(
@@ -680,7 +683,7 @@ impl Runner<'_> {
             let spent = budget.and_then(|b| b.spent(&*self.lab));
             let again = !m.valid && repeatable && !repeat && !self.lab.interrupted() && spent.is_none();
             if let Some(spent) = spent.as_ref().filter(|_| !m.valid && repeatable && !repeat) {
-                m.invalid_reasons.push(format!("not repeated: {spent}"));
+                m.invalid_reasons.push(format!("{NOT_REPEATED}{spent}"));
             }
             if again {
                 // A repeat inside a steal storm is spoiled again: wait the storm out first.

@@ -683,6 +683,18 @@ fn past_the_plan_and_its_allowance_a_spoiled_trial_is_not_repeated_nor_a_pair_ma
     assert!(reason.contains("its plan's") && reason.contains("15% more"), "{reason}");
     assert!(notes.iter().any(|n| n.contains("no make-up pair: the run had used its time for repeats")), "{notes:?}");
     assert!(!notes.iter().any(|n| n.contains("making up pair")), "{notes:?}");
+    // The run's results say so once, with the count and the first trial left unrepeated.
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements.clone(), &experiments, &claims);
+    let warning = results.warnings.iter().find(|w| w.contains("not measured again")).expect("a warning");
+    assert!(
+        warning.starts_with(&format!(
+            "{} invalid trial(s) were not measured again, from {} on: the run had used",
+            unrepeated.len(),
+            unrepeated[0].id
+        )),
+        "{warning}"
+    );
 
     // The same storm where each measurement takes no time: repeats and make-up pairs as always.
     let mut lab = FaultyLab::new();
@@ -690,6 +702,8 @@ fn past_the_plan_and_its_allowance_a_spoiled_trial_is_not_repeated_nor_a_pair_ma
     lab.time_per_measure = Some(Duration::ZERO);
     let (measurements, _) = run_experiments(&mut lab, &experiments, &profile, method());
     assert_eq!(measurements.len(), (12 + 2 * MAKE_UP_PAIRS as usize) * 2);
+    let results = assemble(header(&node_and_python()), measurements, &experiments, &claims);
+    assert!(!results.warnings.iter().any(|w| w.contains("not measured again")), "{:?}", results.warnings);
 }
 
 #[test]
@@ -1122,7 +1136,7 @@ fn a_spoiled_slo_step_is_measured_once_more_and_only_a_spoiled_repeat_ends_the_s
     let first = &once[0];
     assert!(first.valid && !first.id.ends_with("/repeat"), "{first:?}");
     let found = first.scalars[&Scalar::SloMaxRate];
-    assert!(found <= 1300.0 && found >= 1300.0 / 1.05, "{found}");
+    assert!((1300.0 / 1.05..=1300.0).contains(&found), "{found}");
     let steps = &first.load.as_ref().unwrap().steps;
     let repeated: Vec<&str> = steps.iter().filter_map(|s| s.first_attempt_spoiled.as_deref()).collect();
     assert_eq!(repeated, [late], "{steps:?}");
