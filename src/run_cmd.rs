@@ -146,6 +146,8 @@ pub(crate) struct Measured {
 
 /// Profile, verify, run, write: the part `run` and `calibrate` share.
 pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
+    // The profile's time budget counts from here: first-use installs and the contract check too.
+    let command_started = Instant::now();
     let cancel = interrupt::install(STOPPING_APPS);
     let open_files = match claimbench_platform::raise_open_file_limit(65_536) {
         Ok(limit) => limit,
@@ -251,6 +253,7 @@ pub(crate) fn measure(request: &Request) -> anyhow::Result<Measured> {
     let bars = Bars::new();
     let mut real_lab = RealLab::new(supervisor, upstream, database, topology, profile.stack_warmup, cancel.clone())
         .spawned_before(&all_stacks)
+        .counting_from(command_started)
         .with_progress(bars.trial_progress());
     let options = RunOptions { stacks: request.stacks.clone(), method: header.method.clone(), not_implemented, extra };
     let mut write_error = None;

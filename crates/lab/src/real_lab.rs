@@ -55,7 +55,7 @@ pub struct RealLab {
     /// Stacks this lab has spawned so far: a stack's first spawn of the run may read its files
     /// from disk, a later one finds them in the page cache.
     spawned: std::collections::BTreeSet<String>,
-    /// When the lab was made: its clock for the runner's repeat allowance.
+    /// Where its clock starts (see [`RealLab::counting_from`]).
     made: Instant,
 }
 
@@ -100,6 +100,12 @@ impl RealLab {
             spawned: Default::default(),
             made: Instant::now(),
         }
+    }
+
+    /// The same lab, its clock counting from `start` (the command's start, so that the profile's
+    /// time budget covers the installs and the contract check before the lab was made).
+    pub fn counting_from(self, start: Instant) -> RealLab {
+        RealLab { made: start, ..self }
     }
 
     /// The same lab, knowing that `stacks` were spawned before it (by the contract check), so

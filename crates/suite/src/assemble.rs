@@ -223,9 +223,9 @@ fn pair_view(
         .collect()
 }
 
-/// A run-wide warning when the run's time allowance left invalid trials unrepeated (see
-/// [`crate::runner::REPEAT_ALLOWANCE`]): the pairs they cost are named in each verdict's reason,
-/// and this says why there were no repeats.
+/// A run-wide warning when the profile's time budget left invalid trials unrepeated (see
+/// `Profile::time_budget`): the pairs they cost are named in each verdict's reason, and this
+/// says why there were no repeats.
 fn unrepeated(experiments: &[ExperimentResult]) -> Option<String> {
     let reason =
         |m: &Measurement| m.invalid_reasons.iter().find_map(|r| r.strip_prefix(NOT_REPEATED)).map(str::to_owned);

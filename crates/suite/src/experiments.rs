@@ -492,6 +492,11 @@ const CPU_ENDPOINTS: [(&str, &str, Option<&str>); 5] = [
 /// (10-30 ms of steal) set it: in a quick run on 2026-12-06, fastapi's overhead was 1.6-3.4 ms in
 /// five trials and 13.8 ms in the sixth, whose pair then crossed 1 and left the claim inconclusive.
 pub const CONCURRENCY_TRIAL: Duration = Duration::from_secs(2);
+/// E-concurrency's shortest trial (quick's): 1,000 samples, the p99 the 10th largest. Over five
+/// quick runs at 2 s (2026-12-07) the claim read inconclusive every time, its intervals spanning
+/// 0.095 to 6.68: the overheads are a few milliseconds on both sides, and the second second
+/// narrowed nothing a verdict shows. Quick's 5 minutes need the 12 s more than that unit does.
+pub const CONCURRENCY_MIN_TRIAL: Duration = Duration::from_secs(1);
 /// E-concurrency's levels of open connections.
 pub const CONCURRENCY_LEVELS: [u32; 3] = [1000, 5000, 10_000];
 /// E-concurrency's open-loop rate at every level: 100 requests sleeping at a time, which both
@@ -745,10 +750,10 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 built_in_delay_ms: Some(100.0),
                 fresh: true,
                 // 2,000 samples at 1,000 req/s: nightly's 3 s would add only time, and quick's
-                // 0.7 s left the p99 the 7th largest of 700, which one 10-30 ms stall of the
-                // machine decides (see CONCURRENCY_TRIAL).
+                // 0.6 s would leave the p99 the 6th largest of 600, which one 10-30 ms stall of
+                // the machine decides (see CONCURRENCY_TRIAL); quick takes 1 s.
                 max_trial: Some(CONCURRENCY_TRIAL),
-                min_trial: (!smoke).then_some(CONCURRENCY_TRIAL),
+                min_trial: (!smoke).then_some(CONCURRENCY_MIN_TRIAL),
                 ..unit(
                     &format!("c={n}"),
                     sleep,

@@ -2,7 +2,7 @@
 //! whole A B, B A blocks of trials, the units of an interleaved group trial by trial ([`schedule`]);
 //! each trial bracketed by the speed canary; a trial a harness fault made invalid measured once
 //! more in its place, and a block left short of complete pairs given up to [`MAKE_UP_PAIRS`] more,
-//! both only while the run is within its plan and the [`REPEAT_ALLOWANCE`];
+//! both only while the rest of the plan still fits in the profile's time budget ([`Budget`]);
 //! every finished measurement goes to the sink at once, so an interrupted run keeps everything
 //! measured so far.
 //!
@@ -98,8 +98,8 @@ pub trait Lab {
     fn settle(&mut self) -> Option<Duration> {
         None
     }
-    /// Time since the lab was made, for the run's [`REPEAT_ALLOWANCE`]; a lab without a clock
-    /// (`None`, the default) never runs out of it.
+    /// Time since the command started, against the profile's `time_budget`; a lab without a
+    /// clock (`None`, the default) never runs out of time.
     fn clock(&self) -> Option<Duration> {
         None
     }
@@ -388,17 +388,7 @@ pub fn schedule(experiment: &Experiment, stacks: &[String], reps: u32, cold_star
 /// with 4-5 pairs ("too few pairs") in one run of three, at 25-31 invalid trials a run.
 pub const MAKE_UP_PAIRS: u32 = 4;
 
-/// How much longer than its plan a run may take, measuring again what the harness spoiled. Once
-/// the run has taken its plan (see [`Runner::estimate`]) and this share more, an invalid trial is
-/// not repeated and a block short of pairs gets no make-up pair: a steal storm then costs the
-/// experiments still to come pairs (a verdict may read "too few pairs") instead of the profile
-/// its time. Planned trials always run. Quick's plan on 2 CPUs is 218 s, so 251 s, which leaves
-/// the first-use install and the contract check (about 32 s) inside quick's 5 minutes. Quick runs
-/// of 2026-12-07 took 1.07 and 1.12 times their build's plan with 8 and 17 invalid trials, 1.19
-/// with 19 and 30 (304 s with the first-use install), and 1.38 with 62 in a steal storm (333 s).
-pub const REPEAT_ALLOWANCE: f64 = 0.15;
-
-/// How the reason of an invalid trial that the [`REPEAT_ALLOWANCE`] left unrepeated begins.
+/// How the reason of an invalid trial that the profile's time budget left unrepeated begins.
 pub const NOT_REPEATED: &str = "not repeated: ";
 
 /// The trial numbers `1..=last` for which every unit of `block` has a valid measurement on every
@@ -423,25 +413,35 @@ fn complete_trials(
         .count() as u32
 }
 
-/// Until when the run may still repeat what the harness spoiled (see [`REPEAT_ALLOWANCE`]).
+/// The profile's time budget (`Profile::time_budget`) as one experiment sees it. A trial the
+/// harness spoiled is measured again, and a block short of pairs gets a make-up pair, only while
+/// the rest of the plan (see [`Runner::estimate`]) still fits in the budget after it; planned
+/// trials always run. So a steal storm costs the experiments that meet it pairs, reported ("not
+/// repeated: ..."; a verdict may read "too few pairs"), instead of costing the profile its time.
 #[derive(Debug, Clone, Copy)]
 struct Budget {
-    /// On the lab's clock: when the run started, plus `planned` and the allowance.
-    until: Duration,
-    /// The plan's time (see [`Runner::estimate`]).
-    planned: Duration,
+    /// The profile's budget, on the lab's clock (from the command's start).
+    limit: Duration,
+    /// The plan of the experiments after this one.
+    after: Duration,
+    /// This experiment's own plan, and its planned trials.
+    this: Duration,
+    trials: usize,
 }
 
 impl Budget {
-    /// Why nothing more is repeated, once the lab's clock has passed the budget.
-    fn spent(&self, lab: &dyn Lab) -> Option<String> {
+    /// Why nothing more is measured again, `done` of this experiment's trials in: the rest of
+    /// the plan would not fit in the budget any more. `None` while it would, or without a clock.
+    fn spent(&self, lab: &dyn Lab, done: usize) -> Option<String> {
         let now = lab.clock()?;
-        (now > self.until).then(|| {
+        let left = self.this.mul_f64(1.0 - (done.min(self.trials) as f64 / self.trials.max(1) as f64));
+        let rest = self.after + left;
+        (now + rest > self.limit).then(|| {
             format!(
-                "the run had used its time for repeats ({:.0} s: its plan's {:.0} s and {:.0}% more)",
-                self.planned.mul_f64(1.0 + REPEAT_ALLOWANCE).as_secs_f64(),
-                self.planned.as_secs_f64(),
-                REPEAT_ALLOWANCE * 100.0
+                "the profile's {:.0} s budget had {:.0} s left, and the rest of the plan takes about {:.0} s",
+                self.limit.as_secs_f64(),
+                self.limit.saturating_sub(now).as_secs_f64(),
+                rest.as_secs_f64()
             )
         })
     }
@@ -523,13 +523,18 @@ impl Runner<'_> {
         let trials = self.trial_count(experiments);
         let estimate = self.estimate(experiments);
         (self.progress)(Progress::Plan { trials, estimate });
-        let budget = self
-            .lab
-            .clock()
-            .map(|at| Budget { until: at + estimate.mul_f64(1.0 + REPEAT_ALLOWANCE), planned: estimate });
+        let limit = self.profile.time_budget.filter(|_| self.lab.clock().is_some());
         let mut index = 0;
         let mut results = Vec::new();
-        for experiment in experiments {
+        for (k, experiment) in experiments.iter().enumerate() {
+            let budget = limit.map(|limit| Budget {
+                limit,
+                after: self.estimate(&experiments[k + 1..]),
+                this: self.estimate(std::slice::from_ref(experiment)),
+                trials: self.schedule_of(experiment).len(),
+            });
+            // This experiment's trials so far, repeats not counted.
+            let mut done = 0;
             let mut result = experiment.empty_result();
             // The units primed on each instance in this experiment (see `prime`).
             let mut primed = Primed::new();
@@ -592,7 +597,9 @@ impl Runner<'_> {
                             trial: step.trial,
                             length: unit.trial(self.profile.trial),
                         });
-                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed, budget) {
+                        done += 1;
+                        let spent = |lab: &dyn Lab| budget.and_then(|b| b.spent(lab, done));
+                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed, &spent) {
                             (self.sink)(&m);
                             result.measurements.push(m);
                         }
@@ -601,7 +608,7 @@ impl Runner<'_> {
                     if complete >= planned || last >= planned + MAKE_UP_PAIRS {
                         break;
                     }
-                    if let Some(spent) = budget.and_then(|b| b.spent(&*self.lab)) {
+                    if let Some(spent) = budget.and_then(|b| b.spent(&*self.lab, done)) {
                         (self.progress)(Progress::Note(format!(
                             "{} {}: {complete} of {planned} pairs complete; no make-up pair: {spent}",
                             experiment.id,
@@ -656,7 +663,7 @@ impl Runner<'_> {
         stack: &str,
         trial: u32,
         primed: &mut Primed,
-        budget: Option<Budget>,
+        out_of_time: &dyn Fn(&dyn Lab) -> Option<String>,
     ) -> Vec<Measurement> {
         let mut out = Vec::new();
         for attempt in 0..2 {
@@ -680,7 +687,7 @@ impl Runner<'_> {
                     limit * 100.0
                 ));
             }
-            let spent = budget.and_then(|b| b.spent(&*self.lab));
+            let spent = out_of_time(&*self.lab);
             let again = !m.valid && repeatable && !repeat && !self.lab.interrupted() && spent.is_none();
             if let Some(spent) = spent.as_ref().filter(|_| !m.valid && repeatable && !repeat) {
                 m.invalid_reasons.push(format!("{NOT_REPEATED}{spent}"));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults, Verdict};
 use claimbench_suite::experiments::plan;
-use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS};
+use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS, NOT_REPEATED};
 use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{
     assemble, catalogue, load_claims, Experiment, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName,
@@ -661,45 +661,47 @@ fn lost_pairs_are_made_up_at_most_make_up_pairs_times_per_block() {
 }
 
 #[test]
-fn past_the_plan_and_its_allowance_a_spoiled_trial_is_not_repeated_nor_a_pair_made_up() {
-    let profile = Profile::named("quick").unwrap();
-    let experiments = named(&profile, &["E-io-fanout"]);
+fn once_the_rest_of_the_plan_no_longer_fits_the_budget_a_spoiled_trial_is_not_repeated_nor_a_pair_made_up() {
+    // Quick's knobs with a budget that E-io-fanout's plan fits, but not with every trial repeated.
+    let quick = Profile::named("quick").unwrap();
+    let experiments = named(&quick, &["E-io-fanout"]);
+    let budget = Duration::from_secs(30);
+    let profile = Profile { time_budget: Some(budget), ..quick };
     let mut lab = FaultyLab::new();
-    // Every measurement spoiled by the machine, as in a steal storm, and each takes 3 s: the
-    // repeats soon take the run past its plan and the allowance.
+    // Every measurement spoiled by the machine, as in a steal storm, and each takes 1.5 s: the
+    // repeats soon leave too little of the budget for the rest of the plan.
     lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
-    lab.time_per_measure = Some(Duration::from_secs(3));
+    lab.time_per_measure = Some(Duration::from_millis(1500));
     let (measurements, notes) = run_experiments(&mut lab, &experiments, &profile, method());
     let originals: Vec<&Measurement> = measurements.iter().filter(|m| !m.id.ends_with("/repeat")).collect();
     let repeats = measurements.len() - originals.len();
-    // Every planned trial ran; the clock stopped the repeats part-way and every make-up pair.
+    // Every planned trial ran; the budget stopped the repeats part-way and every make-up pair.
     assert_eq!(originals.len(), 12, "{:?}", measurements.iter().map(|m| &m.id).collect::<Vec<_>>());
     assert!(originals.iter().all(|m| m.trial <= 6), "no make-up pair");
     assert!(repeats > 0 && repeats < 12, "{repeats} repeats of 12 spoiled trials");
     let unrepeated: Vec<&&Measurement> =
-        originals.iter().filter(|m| m.invalid_reasons.iter().any(|r| r.starts_with("not repeated: "))).collect();
+        originals.iter().filter(|m| m.invalid_reasons.iter().any(|r| r.starts_with(NOT_REPEATED))).collect();
     assert_eq!(unrepeated.len(), 12 - repeats, "each spoiled trial is either repeated or says why not");
-    let reason = unrepeated[0].invalid_reasons.iter().find(|r| r.starts_with("not repeated: ")).unwrap();
-    assert!(reason.contains("its plan's") && reason.contains("15% more"), "{reason}");
-    assert!(notes.iter().any(|n| n.contains("no make-up pair: the run had used its time for repeats")), "{notes:?}");
+    let reason = unrepeated[0].invalid_reasons.iter().find(|r| r.starts_with(NOT_REPEATED)).unwrap();
+    assert!(
+        reason.contains("the profile's 30 s budget had") && reason.contains("the rest of the plan takes"),
+        "{reason}"
+    );
+    assert!(notes.iter().any(|n| n.contains("no make-up pair: the profile's 30 s budget")), "{notes:?}");
     assert!(!notes.iter().any(|n| n.contains("making up pair")), "{notes:?}");
+    // The lab's clock stayed within the budget until the planned trials alone went past it.
+    assert!(lab.now <= budget + Duration::from_millis(1500) * 12, "{:?}", lab.now);
     // The run's results say so once, with the count and the first trial left unrepeated.
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
     let results = assemble(header(&node_and_python()), measurements.clone(), &experiments, &claims);
     let warning = results.warnings.iter().find(|w| w.contains("not measured again")).expect("a warning");
-    assert!(
-        warning.starts_with(&format!(
-            "{} invalid trial(s) were not measured again, from {} on: the run had used",
-            unrepeated.len(),
-            unrepeated[0].id
-        )),
-        "{warning}"
-    );
+    let head = format!("{} invalid trial(s) were not measured again, from {} on:", unrepeated.len(), unrepeated[0].id);
+    assert!(warning.starts_with(&head), "{warning}");
 
-    // The same storm where each measurement takes no time: repeats and make-up pairs as always.
+    // The same storm where the budget holds every repeat: repeats and make-up pairs as always.
     let mut lab = FaultyLab::new();
     lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
-    lab.time_per_measure = Some(Duration::ZERO);
+    lab.time_per_measure = Some(Duration::from_millis(100));
     let (measurements, _) = run_experiments(&mut lab, &experiments, &profile, method());
     assert_eq!(measurements.len(), (12 + 2 * MAKE_UP_PAIRS as usize) * 2);
     let results = assemble(header(&node_and_python()), measurements, &experiments, &claims);
