@@ -491,12 +491,12 @@ const CPU_ENDPOINTS: [(&str, &str, Option<&str>); 5] = [
 /// the 20th largest. At quick's 0.7 s it was the 7th largest of 700, and one stall of the machine
 /// (10-30 ms of steal) set it: in a quick run on 2026-12-06, fastapi's overhead was 1.6-3.4 ms in
 /// five trials and 13.8 ms in the sixth, whose pair then crossed 1 and left the claim inconclusive.
+/// The window decides more than noise here: FastAPI's p99 overhead is 3-9 ms in most trials and
+/// 80-93 ms in some (2 of 6 at 2 s in a quick run of 2026-12-07), and a shorter window meets those
+/// less often. At 1 s (three quick runs that evening) FastAPI read 3-9 ms in 14 of 15 valid trials
+/// against Express's 8-38 ms, and the claim came out refuted once (2.88×, CI 1.47-7.75), where at
+/// 2 s it had read inconclusive five times of five. So the trial is not cut for quick's budget.
 pub const CONCURRENCY_TRIAL: Duration = Duration::from_secs(2);
-/// E-concurrency's shortest trial (quick's): 1,000 samples, the p99 the 10th largest. Over five
-/// quick runs at 2 s (2026-12-07) the claim read inconclusive every time, its intervals spanning
-/// 0.095 to 6.68: the overheads are a few milliseconds on both sides, and the second second
-/// narrowed nothing a verdict shows. Quick's 5 minutes need the 12 s more than that unit does.
-pub const CONCURRENCY_MIN_TRIAL: Duration = Duration::from_secs(1);
 /// E-concurrency's levels of open connections.
 pub const CONCURRENCY_LEVELS: [u32; 3] = [1000, 5000, 10_000];
 /// E-concurrency's open-loop rate at every level: 100 requests sleeping at a time, which both
@@ -750,10 +750,10 @@ pub fn catalogue_for(profile: &Profile, app_cpus: u32) -> Vec<Experiment> {
                 built_in_delay_ms: Some(100.0),
                 fresh: true,
                 // 2,000 samples at 1,000 req/s: nightly's 3 s would add only time, and quick's
-                // 0.6 s would leave the p99 the 6th largest of 600, which one 10-30 ms stall of
-                // the machine decides (see CONCURRENCY_TRIAL); quick takes 1 s.
+                // 0.7 s left the p99 the 7th largest of 700, which one 10-30 ms stall of the
+                // machine decides (see CONCURRENCY_TRIAL).
                 max_trial: Some(CONCURRENCY_TRIAL),
-                min_trial: (!smoke).then_some(CONCURRENCY_MIN_TRIAL),
+                min_trial: (!smoke).then_some(CONCURRENCY_TRIAL),
                 ..unit(
                     &format!("c={n}"),
                     sleep,
