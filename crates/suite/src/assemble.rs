@@ -234,7 +234,8 @@ fn unrepeated(experiments: &[ExperimentResult]) -> Option<String> {
     let (first, why) = left.first()?;
     Some(format!(
         "{} invalid trial(s) were not measured again, from {} on: {why}. A steal storm or a busy machine spoiled \
-         more trials than the profile has time to repeat, so some verdicts may read \"too few pairs\"",
+         more trials than the profile has time to repeat, so some verdicts may read \"too few pairs\": run \
+         again on a quieter machine, or with --profile standard, which has no time budget",
         left.len(),
         first.id
     ))

@@ -697,6 +697,7 @@ fn once_the_rest_of_the_plan_no_longer_fits_the_budget_a_spoiled_trial_is_not_re
     let warning = results.warnings.iter().find(|w| w.contains("not measured again")).expect("a warning");
     let head = format!("{} invalid trial(s) were not measured again, from {} on:", unrepeated.len(), unrepeated[0].id);
     assert!(warning.starts_with(&head), "{warning}");
+    assert!(warning.ends_with("or with --profile standard, which has no time budget"), "{warning}");
 
     // The same storm where the budget holds every repeat: repeats and make-up pairs as always.
     let mut lab = FaultyLab::new();
