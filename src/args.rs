@@ -32,7 +32,7 @@ pub const MAX_SLO_MS: f64 = 60_000.0;
 /// The flags of one pass over the experiments, flattened into both `run` and `calibrate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MeasureArgs {
-    /// smoke (seconds, for tests), quick (≤ 5 min, kept by a time budget; express:fastapi), standard (every evidence, four pairs, about 91 min), or nightly (every evidence, one pair, ≤ 45 min).
+    /// smoke (seconds, for tests), quick (≤ 5 min, kept by a time budget; express:fastapi), standard (every evidence, four pairs, planned at about 91 min), or nightly (every evidence, one pair, planned at about 45 min).
     #[arg(long, value_enum, default_value_t = ProfileName::Quick)]
     pub profile: ProfileName,
     /// Only these claims (comma-separated ids from fixtures/claims.toml).

@@ -413,11 +413,9 @@ fn complete_trials(
         .count() as u32
 }
 
-/// The profile's time budget (`Profile::time_budget`) as one experiment sees it. A trial the
-/// harness spoiled is measured again, and a block short of pairs gets a make-up pair, only while
-/// the rest of the plan (see [`Runner::estimate`]) still fits in the budget after it; planned
-/// trials always run. So a steal storm costs the experiments that meet it pairs, reported ("not
-/// repeated: ..."; a verdict may read "too few pairs"), instead of costing the profile its time.
+/// The profile's time budget (`Profile::time_budget`) as one experiment sees it: the plan still
+/// to come (see [`Runner::estimate`]) must fit in what is left of it before a repeat or a make-up
+/// pair is measured.
 #[derive(Debug, Clone, Copy)]
 struct Budget {
     /// The profile's budget, on the lab's clock (from the command's start).
