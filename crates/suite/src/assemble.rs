@@ -14,7 +14,7 @@ use crate::claims::Side;
 use crate::evaluate::{evaluate, evaluate_evidence, Sides};
 use crate::experiments::Experiment;
 use crate::pairs::{POPULAR, RUNTIME_FLOOR};
-use crate::runner::NOT_REPEATED;
+use crate::runner::{NOT_REPEATED, STORM_HELD};
 
 /// Which stack stands for node and which for python: the run's first pair, or in a run written
 /// without pairs the first of each runtime in the header, where a stack's runtime is its role
@@ -223,21 +223,25 @@ fn pair_view(
         .collect()
 }
 
-/// A run-wide warning when the profile's time budget left invalid trials unrepeated (see
-/// `Profile::time_budget`): the pairs they cost are named in each verdict's reason, and this
-/// says why there were no repeats.
+/// A run-wide warning when invalid trials were left unrepeated, for the profile's time budget
+/// (see `Profile::time_budget`) or while the machine spoiled repeats (see [`STORM_HELD`]): the
+/// pairs they cost are named in each verdict's reason, and this says why there were no repeats.
 fn unrepeated(experiments: &[ExperimentResult]) -> Option<String> {
     let reason =
         |m: &Measurement| m.invalid_reasons.iter().find_map(|r| r.strip_prefix(NOT_REPEATED)).map(str::to_owned);
     let left: Vec<(&Measurement, String)> =
         experiments.iter().flat_map(|e| &e.measurements).filter_map(|m| Some((m, reason(m)?))).collect();
     let (first, why) = left.first()?;
+    let in_storm = left.iter().filter(|(_, why)| why.starts_with(STORM_HELD)).count();
+    let for_budget = left.len() - in_storm;
     Some(format!(
-        "{} invalid trial(s) were not measured again, from {} on: {why}. A steal storm or a busy machine spoiled \
-         more trials than the profile has time to repeat, so some verdicts may read \"too few pairs\": run \
-         again on a quieter machine, or with --profile standard, which has no time budget",
+        "{} invalid trial(s) were not measured again, from {} on: {why}. {in_storm} of them waited for a trial to \
+         come out valid after a repeat was spoiled too, {for_budget} for the profile's time budget. A steal storm \
+         or a busy machine spoiled more trials than could be measured again, so some verdicts may read \"too few \
+         pairs\": run again on a quieter machine{}",
         left.len(),
-        first.id
+        first.id,
+        if for_budget > 0 { ", or with --profile standard, which has no time budget" } else { "" }
     ))
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults, Verdict};
 use claimbench_suite::experiments::plan;
-use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS, NOT_REPEATED};
+use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS, NOT_REPEATED, STORM_HELD};
 use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{
     assemble, catalogue, load_claims, Experiment, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName,
@@ -651,13 +651,77 @@ fn a_level_with_more_connections_than_the_file_descriptor_limit_is_not_measurabl
 fn lost_pairs_are_made_up_at_most_make_up_pairs_times_per_block() {
     let profile = Profile::named("quick").unwrap();
     let mut lab = FaultyLab::new();
-    // Every measurement a fault: each is repeated once, and the block tries every make-up pair.
+    // Every measurement a fault: the first trial is repeated, spoiled again, and from then on
+    // no trial is (none comes out valid); the block tries every make-up pair.
     lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
     let (measurements, notes) = run_profile(&mut lab, &["E-io-fanout"], &profile);
     let make_up = MAKE_UP_PAIRS as usize;
-    assert_eq!(measurements.len(), (12 + 2 * make_up) * 2, "6 + make-up trials per stack, each measured twice");
+    assert_eq!(measurements.len(), (12 + 2 * make_up) + 1, "6 + make-up trials per stack, and one repeat");
     assert_eq!(measurements.iter().map(|m| m.trial).max(), Some(6 + MAKE_UP_PAIRS));
     assert_eq!(notes.iter().filter(|n| n.contains("making up pair")).count(), make_up, "{notes:?}");
+}
+
+#[test]
+fn after_a_repeat_spoiled_again_no_spoiled_trial_is_repeated_until_one_comes_out_valid() {
+    // Without priming, the lab's n-th `measure` call is the n-th measurement.
+    let profile = Profile { priming: Duration::ZERO, ..Profile::named("quick").unwrap() };
+    let experiments = named(&profile, &["E-io-fanout", "E-cpu"]);
+    let mut lab = FaultyLab::new();
+    // The second measurement and its repeat spoiled (a storm), then the third: not repeated. The
+    // fourth is valid, so the fifth's fault is repeated again, and its repeat is clean.
+    let storm = "app cores contended 11%";
+    lab.faults = vec![(1, storm), (2, storm), (3, storm), (5, storm)];
+    let (measurements, notes) = run_experiments(&mut lab, &experiments, &profile, method());
+    let first = &measurements[..8];
+    let repeats: Vec<bool> = first.iter().map(|m| m.id.ends_with("/repeat")).collect();
+    let valid: Vec<bool> = first.iter().map(|m| m.valid).collect();
+    assert_eq!(
+        repeats,
+        [false, false, true, false, false, false, true, false],
+        "{:?}",
+        first.iter().map(|m| &m.id).collect::<Vec<_>>()
+    );
+    assert_eq!(valid, [true, false, false, false, true, false, true, true]);
+    let held = &measurements[3];
+    let why = held.invalid_reasons.iter().find_map(|r| r.strip_prefix(NOT_REPEATED)).expect("a reason for no repeat");
+    assert_eq!(
+        why,
+        format!(
+            "{STORM_HELD}{} too, and no trial has come out valid since: a repeat now would most likely be spoiled again",
+            measurements[1].id
+        )
+    );
+    assert!(!held.invalid_reasons.iter().any(|r| r.starts_with("repeated once")), "{held:?}");
+    assert!(notes.iter().any(|n| n.contains("no spoiled trial is repeated until one comes out valid")), "{notes:?}");
+    // The two lost pairs are made up at the block's end.
+    let fanout: Vec<&Measurement> = measurements.iter().filter(|m| m.experiment == "E-io-fanout").collect();
+    assert_eq!(fanout.len(), 12 + 2 + 4, "12 trials, 2 repeats, 2 make-up pairs");
+    assert!(fanout[14..].iter().all(|m| m.trial > 6 && m.valid));
+
+    // The state is the machine's, not an experiment's. Spoil E-io-fanout's last trial and its
+    // repeat, then every make-up trial (made up, never held, but not repeated either) and the
+    // next experiment's first trial: that one is held too.
+    let mut lab = FaultyLab::new();
+    let make_ups = 2 * MAKE_UP_PAIRS as usize;
+    lab.faults = (11..=12 + make_ups + 1).map(|n| (n, storm)).collect();
+    let (measurements, _) = run_experiments(&mut lab, &experiments, &profile, method());
+    let fanout: Vec<&Measurement> = measurements.iter().filter(|m| m.experiment == "E-io-fanout").collect();
+    assert_eq!(fanout.len(), 12 + 1 + make_ups, "{:?}", fanout.iter().map(|m| &m.id).collect::<Vec<_>>());
+    let cpu: Vec<&Measurement> = measurements.iter().filter(|m| m.experiment == "E-cpu").collect();
+    assert!(!cpu[0].valid && !cpu[0].id.ends_with("/repeat"), "{:?}", cpu[0]);
+    assert!(cpu[0].invalid_reasons.iter().any(|r| r.contains(STORM_HELD)), "{:?}", cpu[0].invalid_reasons);
+    assert!(cpu[1].valid && !cpu[1].id.ends_with("/repeat"), "{:?}", cpu[1]);
+
+    // The run's results count both kinds in one warning; with none left for the budget, it does
+    // not send the user to another profile.
+    let held = measurements.iter().filter(|m| m.invalid_reasons.iter().any(|r| r.contains(STORM_HELD))).count();
+    assert_eq!(held, make_ups + 1);
+    let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
+    let results = assemble(header(&node_and_python()), measurements, &experiments, &claims);
+    let warning = results.warnings.iter().find(|w| w.contains("not measured again")).expect("a warning");
+    let counts = format!("{held} of them waited for a trial to come out valid after a repeat was spoiled too, 0 for");
+    assert!(warning.contains(&counts), "{warning}");
+    assert!(warning.ends_with("run again on a quieter machine"), "{warning}");
 }
 
 #[test]
@@ -668,20 +732,22 @@ fn once_the_rest_of_the_plan_no_longer_fits_the_budget_a_spoiled_trial_is_not_re
     let budget = Duration::from_secs(30);
     let profile = Profile { time_budget: Some(budget), ..quick };
     let mut lab = FaultyLab::new();
-    // Every measurement spoiled by the machine, as in a steal storm, and each takes 1.5 s: the
-    // repeats soon leave too little of the budget for the rest of the plan.
-    lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
+    // Every other measurement spoiled by the machine, so that each repeat comes out valid (a
+    // repeat spoiled too would hold the repeats after it: see the storm test), and each takes
+    // 1.5 s: the repeats soon leave too little of the budget for the rest of the plan.
+    lab.faults = (0..100).step_by(2).map(|n| (n, "generator side 99% busy")).collect();
     lab.time_per_measure = Some(Duration::from_millis(1500));
     let (measurements, notes) = run_experiments(&mut lab, &experiments, &profile, method());
     let originals: Vec<&Measurement> = measurements.iter().filter(|m| !m.id.ends_with("/repeat")).collect();
     let repeats = measurements.len() - originals.len();
+    let spoiled = originals.iter().filter(|m| !m.valid).count();
     // Every planned trial ran; the budget stopped the repeats part-way and every make-up pair.
     assert_eq!(originals.len(), 12, "{:?}", measurements.iter().map(|m| &m.id).collect::<Vec<_>>());
     assert!(originals.iter().all(|m| m.trial <= 6), "no make-up pair");
-    assert!(repeats > 0 && repeats < 12, "{repeats} repeats of 12 spoiled trials");
+    assert!(repeats > 0 && repeats < spoiled, "{repeats} repeats of {spoiled} spoiled trials");
     let unrepeated: Vec<&&Measurement> =
         originals.iter().filter(|m| m.invalid_reasons.iter().any(|r| r.starts_with(NOT_REPEATED))).collect();
-    assert_eq!(unrepeated.len(), 12 - repeats, "each spoiled trial is either repeated or says why not");
+    assert_eq!(unrepeated.len(), spoiled - repeats, "each spoiled trial is either repeated or says why not");
     let reason = unrepeated[0].invalid_reasons.iter().find(|r| r.starts_with(NOT_REPEATED)).unwrap();
     assert!(
         reason.contains("the profile's 30 s budget had") && reason.contains("the rest of the plan takes"),
@@ -689,8 +755,7 @@ fn once_the_rest_of_the_plan_no_longer_fits_the_budget_a_spoiled_trial_is_not_re
     );
     assert!(notes.iter().any(|n| n.contains("no make-up pair: the profile's 30 s budget")), "{notes:?}");
     assert!(!notes.iter().any(|n| n.contains("making up pair")), "{notes:?}");
-    // The run ended within its budget and the 12 planned trials' own time (every repeat and
-    // make-up pair, without the budget, takes it to 40 measurements: 60 s).
+    // The run ended within its budget and the 12 planned trials' own time.
     assert!(lab.now <= budget + Duration::from_millis(1500) * 12, "{:?}", lab.now);
     // The run's results say so once, with the count and the first trial left unrepeated.
     let claims = load_claims(&root().join("fixtures/claims.toml")).unwrap();
@@ -700,12 +765,13 @@ fn once_the_rest_of_the_plan_no_longer_fits_the_budget_a_spoiled_trial_is_not_re
     assert!(warning.starts_with(&head), "{warning}");
     assert!(warning.ends_with("or with --profile standard, which has no time budget"), "{warning}");
 
-    // The same storm where the budget holds every repeat: repeats and make-up pairs as always.
+    // The same faults where the budget holds every repeat: each spoiled trial is repeated.
     let mut lab = FaultyLab::new();
-    lab.faults = (0..100).map(|n| (n, "generator side 99% busy")).collect();
+    lab.faults = (0..100).step_by(2).map(|n| (n, "generator side 99% busy")).collect();
     lab.time_per_measure = Some(Duration::from_millis(100));
     let (measurements, _) = run_experiments(&mut lab, &experiments, &profile, method());
-    assert_eq!(measurements.len(), (12 + 2 * MAKE_UP_PAIRS as usize) * 2);
+    assert_eq!(measurements.len(), 24, "12 trials, each spoiled and repeated clean");
+    assert!(measurements.iter().filter(|m| m.id.ends_with("/repeat")).all(|m| m.valid));
     let results = assemble(header(&node_and_python()), measurements, &experiments, &claims);
     assert!(!results.warnings.iter().any(|w| w.contains("not measured again")), "{:?}", results.warnings);
 }

@@ -59,6 +59,21 @@ pub enum UpstreamError {
     Pin(#[from] claimbench_platform::PlatformError),
 }
 
+/// What a starting thread reports before it serves, with its handle back; or a start error when
+/// it hung up first (it panicked, or returned without a word), once it is joined.
+fn first_report<T>(
+    report: std::sync::mpsc::Receiver<T>,
+    thread: JoinHandle<()>,
+) -> Result<(T, JoinHandle<()>), UpstreamError> {
+    match report.recv() {
+        Ok(value) => Ok((value, thread)),
+        Err(_) => {
+            let _ = thread.join();
+            Err(UpstreamError::Thread(std::io::Error::other("it stopped before it reported how it is scheduled")))
+        }
+    }
+}
+
 /// Counters shared between the server and its owner.
 #[derive(Debug, Default)]
 struct Counters {
@@ -146,13 +161,7 @@ impl Upstream {
                 runtime.block_on(serve(std_listener, thread_counters, rx));
             })
             .map_err(UpstreamError::Thread)?;
-        // The thread reports how it is scheduled before it serves; one that hangs up first panicked.
-        let Ok(started) = started_rx.recv() else {
-            let _ = thread.join();
-            return Err(UpstreamError::Thread(std::io::Error::other(
-                "it stopped before it reported how it is scheduled",
-            )));
-        };
+        let (started, thread) = first_report(started_rx, thread)?;
         let (scheduling, tid) = started?;
         Ok(Upstream { addr, counters, shutdown: Some(tx), thread: Some(thread), scheduling, tid })
     }
@@ -324,6 +333,36 @@ mod tests {
         assert!(matches!(err, UpstreamError::Pin(_)), "{err}");
         let allowed = claimbench_platform::allowed_cpus().unwrap();
         assert!(Upstream::start(addr, Some(&allowed[..1])).is_ok());
+    }
+
+    #[test]
+    fn a_thread_that_dies_before_its_report_is_a_start_error_and_is_joined() {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<u32>(1);
+        let (gone_tx, gone_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            // Dropped as the panic unwinds, after the report's sender: the thread has ended
+            // when this arrives.
+            struct Gone(std::sync::mpsc::Sender<()>);
+            impl Drop for Gone {
+                fn drop(&mut self) {
+                    let _ = self.0.send(());
+                }
+            }
+            let _gone = Gone(gone_tx);
+            let _report = tx;
+            panic!("dies before it reports (this panic is the test's)");
+        });
+        let err = first_report(rx, thread).err().expect("no report came");
+        assert!(matches!(&err, UpstreamError::Thread(e) if e.to_string().contains("before it reported")), "{err}");
+        assert!(err.to_string().starts_with("the upstream service thread could not start"), "{err}");
+        // Joined: the thread's last drop already ran.
+        assert_eq!(gone_rx.try_recv(), Ok(()));
+
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::spawn(move || tx.send(7).unwrap());
+        let (value, thread) = first_report(rx, thread).unwrap();
+        assert_eq!(value, 7);
+        thread.join().unwrap();
     }
 
     #[test]
