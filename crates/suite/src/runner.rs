@@ -455,6 +455,38 @@ impl Budget {
     }
 }
 
+/// What, besides a trial's own fault, decides whether it is measured again when spoiled: the
+/// profile's time budget, and the run's storm state (see [`STORM_HELD`]).
+struct Repeats<'a> {
+    /// Why the budget has no room for a repeat now; `None` while it has.
+    out_of_time: &'a dyn Fn(&dyn Lab) -> Option<String>,
+    /// The repeat last spoiled again, while no trial has come out valid since.
+    storm: &'a mut Option<String>,
+}
+
+impl Repeats<'_> {
+    /// Why a spoiled trial is not measured again now; `None`: it may be.
+    fn held(&self, lab: &dyn Lab) -> Option<String> {
+        (self.out_of_time)(lab).or_else(|| {
+            self.storm.as_ref().map(|id| {
+                format!(
+                    "{STORM_HELD}{id} too, and no trial has come out valid since: a repeat now would most likely be \
+                     spoiled again"
+                )
+            })
+        })
+    }
+
+    /// A valid measurement ends a storm; a repeat spoiled again starts one.
+    fn record(&mut self, m: &Measurement, repeat: bool) {
+        if m.valid {
+            *self.storm = None;
+        } else if repeat {
+            *self.storm = Some(m.id.trim_end_matches("/repeat").to_string());
+        }
+    }
+}
+
 impl Runner<'_> {
     fn schedule_of(&self, experiment: &Experiment) -> Vec<Step> {
         let p = self.profile;
@@ -610,9 +642,8 @@ impl Runner<'_> {
                         });
                         done += 1;
                         let spent = |lab: &dyn Lab| budget.and_then(|b| b.spent(lab, done));
-                        let trial =
-                            self.trial(experiment, unit, &step.stack, step.trial, &mut primed, &spent, &mut storm);
-                        for m in trial {
+                        let mut repeats = Repeats { out_of_time: &spent, storm: &mut storm };
+                        for m in self.trial(experiment, unit, &step.stack, step.trial, &mut primed, &mut repeats) {
                             (self.sink)(&m);
                             result.measurements.push(m);
                         }
@@ -668,9 +699,8 @@ impl Runner<'_> {
     /// generator side, contended app cores, a late upstream, the speed canary moving more than the
     /// method allows, no request sent) is measured once more in its place, so one bad second does
     /// not cost its unit a pair; a repeat that is invalid again stays invalid, and until a trial
-    /// comes out valid (`storm`, see [`STORM_HELD`]) nothing is repeated. An app that failed to
+    /// comes out valid nothing is repeated (see [`STORM_HELD`]), nor once the budget is spent. An app that failed to
     /// start or died is not repeated: that is the lab's to report, and an interruption ends the run.
-    #[allow(clippy::too_many_arguments)]
     fn trial(
         &mut self,
         experiment: &Experiment,
@@ -678,8 +708,7 @@ impl Runner<'_> {
         stack: &str,
         trial: u32,
         primed: &mut Primed,
-        out_of_time: &dyn Fn(&dyn Lab) -> Option<String>,
-        storm: &mut Option<String>,
+        repeats: &mut Repeats,
     ) -> Vec<Measurement> {
         let mut out = Vec::new();
         for attempt in 0..2 {
@@ -703,20 +732,12 @@ impl Runner<'_> {
                     limit * 100.0
                 ));
             }
-            let held = out_of_time(&*self.lab).or_else(|| {
-                storm.as_ref().map(|id| {
-                    format!("{STORM_HELD}{id} too, and no trial has come out valid since: a repeat now would most likely be spoiled again")
-                })
-            });
+            let held = repeats.held(&*self.lab);
             let again = !m.valid && repeatable && !repeat && !self.lab.interrupted() && held.is_none();
             if let Some(held) = held.as_ref().filter(|_| !m.valid && repeatable && !repeat) {
                 m.invalid_reasons.push(format!("{NOT_REPEATED}{held}"));
             }
-            if m.valid {
-                *storm = None;
-            } else if repeat {
-                *storm = Some(m.id.trim_end_matches("/repeat").to_string());
-            }
+            repeats.record(&m, repeat);
             if again {
                 // A repeat inside a steal storm is spoiled again: wait the storm out first.
                 let waited = self.lab.settle().map_or_else(String::new, |waited| {
