@@ -699,8 +699,9 @@ impl Runner<'_> {
     /// generator side, contended app cores, a late upstream, the speed canary moving more than the
     /// method allows, no request sent) is measured once more in its place, so one bad second does
     /// not cost its unit a pair; a repeat that is invalid again stays invalid, and until a trial
-    /// comes out valid nothing is repeated (see [`STORM_HELD`]), nor once the budget is spent. An app that failed to
-    /// start or died is not repeated: that is the lab's to report, and an interruption ends the run.
+    /// comes out valid nothing is repeated (see [`STORM_HELD`]), nor once the budget is spent. An
+    /// app that failed to start or died is not repeated: that is the lab's to report, and an
+    /// interruption ends the run.
     fn trial(
         &mut self,
         experiment: &Experiment,
