@@ -396,8 +396,9 @@ pub const NOT_REPEATED: &str = "not repeated: ";
 /// was spoiled too and no trial has come out valid since: the machine is in a steal storm, and a
 /// repeat now would most likely be spoiled again. Over 32 runs on 2026-12-07 (quick runs and
 /// calibrations, every spoiled trial repeated at once), 105 of the 593 repeats measured in that
-/// state came out valid (18%), and 280 of the 493 others (57%); the 593 took about 20 s a run
-/// that the time budget now leaves to later repeats. The state ends with the next valid trial,
+/// state came out valid (18%), and 280 of the 493 others (57%); the 593 measured 390 s of
+/// windows, 12 s a run before warm-ups and set-up, that the time budget now leaves to later
+/// repeats. The state ends with the next valid trial,
 /// planned or made up; make-up pairs are not held.
 pub const STORM_HELD: &str = "the machine spoiled the repeat of ";
 
@@ -733,9 +734,10 @@ impl Runner<'_> {
                     limit * 100.0
                 ));
             }
-            let held = repeats.held(&*self.lab);
-            let again = !m.valid && repeatable && !repeat && !self.lab.interrupted() && held.is_none();
-            if let Some(held) = held.as_ref().filter(|_| !m.valid && repeatable && !repeat) {
+            let spoiled = !m.valid && repeatable && !repeat;
+            let held = if spoiled { repeats.held(&*self.lab) } else { None };
+            let again = spoiled && !self.lab.interrupted() && held.is_none();
+            if let Some(held) = &held {
                 m.invalid_reasons.push(format!("{NOT_REPEATED}{held}"));
             }
             repeats.record(&m, repeat);
