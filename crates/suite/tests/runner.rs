@@ -9,7 +9,7 @@ use std::time::Duration;
 use claimbench_model::load::LoadResult;
 use claimbench_model::run::{Measurement, Method, Outcome, RunResults, Verdict};
 use claimbench_suite::experiments::plan;
-use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS, NOT_REPEATED, STORM_HELD};
+use claimbench_suite::runner::{schedule, MAKE_UP_PAIRS, NOT_REPEATED, PRIMING_ROUNDS, STORM_HELD};
 use claimbench_suite::scripted::{method, ScriptedLab};
 use claimbench_suite::{
     assemble, catalogue, load_claims, Experiment, Instance, Lab, LabFailure, Load, Measured, Profile, ProfileName,
@@ -1383,19 +1383,25 @@ fn fixed_io(profile: &Profile) -> Experiment {
 #[test]
 fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
     let quick = Profile::named("quick").unwrap();
-    let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
+    let is_priming = |c: &LoggedCall| c.2 == quick.priming / PRIMING_ROUNDS && c.3.is_zero();
     let io = fixed_io(&quick);
     let (log, recorded) = run_priming(std::slice::from_ref(&io), &quick, None);
     let trials: usize = io.units.len() * 2 * quick.reps as usize;
     // Nothing of a priming load is recorded: the measurements are the planned trials.
     assert_eq!(recorded, trials);
-    assert_eq!(log.len(), trials + io.units.len() * 2, "one priming per unit and stack: {log:?}");
+    let rounds = PRIMING_ROUNDS as usize;
+    assert_eq!(log.len(), trials + io.units.len() * 2 * rounds, "one priming per unit and stack: {log:?}");
     for stack in ["express", "fastapi"] {
         for unit in &io.units {
             let calls: Vec<&LoggedCall> =
                 log.iter().filter(|c| c.0 == stack && c.1 == unit.load.connections()).collect();
-            assert!(is_priming(calls[0]), "{stack} {}: the first call primes: {:?}", unit.label, calls[0]);
-            assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), 1, "{stack} {}", unit.label);
+            // The priming's loads come first, one after another.
+            assert!(
+                calls[..rounds].iter().all(|c| is_priming(c)),
+                "{stack} {}: the first calls prime: {calls:?}",
+                unit.label
+            );
+            assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), rounds, "{stack} {}", unit.label);
             // Both stacks are primed before either's first trial, so each app rests between its
             // priming and its first trial as between its later trials.
             let first_trial = log.iter().position(|c| c.1 == unit.load.connections() && !is_priming(c)).unwrap();
@@ -1405,10 +1411,14 @@ fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
                 .filter(|(_, c)| c.1 == unit.load.connections() && is_priming(c))
                 .map(|(i, _)| i)
                 .collect();
-            assert!(primed_at.len() == 2 && primed_at.iter().all(|&i| i < first_trial), "{}: {log:?}", unit.label);
+            assert!(
+                primed_at.len() == 2 * rounds && primed_at.iter().all(|&i| i < first_trial),
+                "{}: {log:?}",
+                unit.label
+            );
             // The measured trials are all alike: the unit's own trial and warm-up.
             let measured = (unit.trial(quick.trial), unit.warmup(quick.trial_warmup));
-            assert!(calls[1..].iter().all(|c| (c.2, c.3) == measured), "{stack} {}: {calls:?}", unit.label);
+            assert!(calls[rounds..].iter().all(|c| (c.2, c.3) == measured), "{stack} {}: {calls:?}", unit.label);
         }
     }
 }
@@ -1416,7 +1426,7 @@ fn each_unit_is_primed_unmeasured_on_each_app_before_its_first_trial_there() {
 #[test]
 fn an_app_started_anew_mid_experiment_is_primed_again_before_its_next_trials() {
     let quick = Profile::named("quick").unwrap();
-    let is_priming = |c: &LoggedCall| c.2 == quick.priming && c.3.is_zero();
+    let is_priming = |c: &LoggedCall| c.2 == quick.priming / PRIMING_ROUNDS && c.3.is_zero();
     // Express's app stops after its 20th call, in the middle of a unit's trials, so its next
     // `ensure` starts it afresh.
     let (log, _) = run_priming(&[fixed_io(&quick)], &quick, Some(("express", 20)));
@@ -1430,11 +1440,12 @@ fn an_app_started_anew_mid_experiment_is_primed_again_before_its_next_trials() {
     let connections: BTreeSet<u32> = after.iter().map(|c| c.1).collect();
     for n in connections {
         let calls: Vec<&&LoggedCall> = after.iter().filter(|c| c.1 == n).collect();
-        assert!(is_priming(calls[0]), "c={n}: {express:?}");
-        assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), 1, "c={n}: {express:?}");
+        let rounds = PRIMING_ROUNDS as usize;
+        assert!(calls[..rounds].iter().all(|c| is_priming(c)), "c={n}: {express:?}");
+        assert_eq!(calls.iter().filter(|c| is_priming(c)).count(), rounds, "c={n}: {express:?}");
     }
     let fastapi_primings = log.iter().filter(|c| c.0 == "fastapi" && is_priming(c)).count();
-    assert_eq!(fastapi_primings, 4, "fastapi's app kept running: each unit primed once");
+    assert_eq!(fastapi_primings, 4 * PRIMING_ROUNDS as usize, "fastapi's app kept running: each unit primed once");
 }
 
 #[test]
@@ -1443,7 +1454,7 @@ fn fresh_apps_cold_starts_searches_and_a_profile_without_priming_are_never_prime
     // E-concurrency's units want a fresh app every block; E-coldstart spawns its own.
     let (log, recorded) = run_priming(&named(&quick, &["E-concurrency", "E-coldstart"]), &quick, None);
     assert!(recorded > 0);
-    assert!(log.iter().all(|c| c.2 != quick.priming), "{log:?}");
+    assert!(log.iter().all(|c| c.2 != quick.priming / PRIMING_ROUNDS), "{log:?}");
     // Smoke primes nothing, the room search included.
     let smoke = Profile::named("smoke").unwrap();
     assert!(smoke.priming.is_zero());
@@ -1453,6 +1464,7 @@ fn fresh_apps_cold_starts_searches_and_a_profile_without_priming_are_never_prime
     // Standard's room search is not primed, its fixed room is.
     let standard = Profile::named("standard").unwrap();
     let (log, _) = run_priming(&named(&standard, &["E-broadcast"]), &standard, None);
-    let primings: Vec<&LoggedCall> = log.iter().filter(|c| c.2 == standard.priming && c.3.is_zero()).collect();
-    assert_eq!(primings.len(), 2, "the fixed room, once per stack: {primings:?}");
+    let primings: Vec<&LoggedCall> =
+        log.iter().filter(|c| c.2 == standard.priming / PRIMING_ROUNDS && c.3.is_zero()).collect();
+    assert_eq!(primings.len(), 2 * PRIMING_ROUNDS as usize, "the fixed room, once per stack: {primings:?}");
 }
