@@ -680,7 +680,9 @@ fn judge_window(
     // per-CPU ticks misread bursty short windows here (see `cpuload`), and give only the steal.
     let wall_s = closed.unix_s - opened.unix_s;
     let steal = |cpus: &[usize]| cpuload::window(&opened.cpus, &closed.cpus, cpus).map_or(0.0, |w| w.steal_fraction());
-    let generator = cpuload::threads_window(&opened.threads, &closed.threads, wall_s, &topology.generator, None);
+    let own = (opened.own_cpu_ns, closed.own_cpu_ns);
+    let generator =
+        cpuload::generator_window(&opened.threads, &closed.threads, wall_s, &topology.generator, own_pid(), own);
     let generator_steal = steal(&topology.generator);
     if let Some(w) = generator {
         let busy = w.busy_fraction() + generator_steal;
@@ -758,6 +760,8 @@ struct Mark {
     cpus: Vec<CpuTimes>,
     /// Every thread's CPU time and last CPU, read right after `unix_s`.
     threads: Vec<ThreadRun>,
+    /// claimbench's own CPU time, every thread of it, ended ones included, read right after.
+    own_cpu_ns: u64,
     /// The app's process group.
     pgid: i32,
     app: GroupCpu,
@@ -776,6 +780,7 @@ impl Mark {
             unix_s,
             cpus: procfs::read_cpu_times(),
             threads: procfs::threads(),
+            own_cpu_ns: procfs::process_cpu_ns(own_pid()).unwrap_or(0),
             pgid,
             app: group_cpu(pgid),
             memory: group_pss(pgid),
@@ -784,6 +789,11 @@ impl Mark {
             database_cpu_s: database_on_app.and_then(Database::cpu_seconds),
         }
     }
+}
+
+/// claimbench's own process id.
+fn own_pid() -> i32 {
+    std::process::id() as i32
 }
 
 /// Other processes that are busy on the machine now: the up to five that used more than 5% of a

@@ -75,10 +75,11 @@ impl CoreWindow {
 }
 
 /// CPU time that threads ran on some CPUs between two thread listings, to the nanosecond, split
-/// into one process group's (the app's) and everyone else's.
+/// into the own threads' (the app's process group on the app side, claimbench's process on the
+/// generator side) and everyone else's.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ThreadWindow {
-    /// Seconds the `own` process group ran there.
+    /// Seconds the own threads ran there.
     pub own_s: f64,
     /// Seconds every other thread ran there.
     pub others_s: f64,
@@ -109,6 +110,28 @@ pub fn threads_window(
             w.others_s += ran;
         }
     }
+    Some(w)
+}
+
+/// What ran on the generator side's `cpus` between `before` and `after`, listings `wall_s` apart:
+/// every other process's threads as [`threads_window`] counts them, and claimbench's own process
+/// (`own_pid`) whole, from its process CPU clock read with each listing (`own_ns`, before and
+/// after), which keeps the time of threads that have ended. The load generator's workers are
+/// threads of one trial that end before the closing listing, so by the listings alone the side
+/// lost all of their time: a 1,000-member fan-out trial read 1.6% busy while its worker had used
+/// 8% of the core (2026-12-08). claimbench pins itself to the generator side before it starts
+/// any thread, so all of its time is that side's.
+pub fn generator_window(
+    before: &[ThreadRun],
+    after: &[ThreadRun],
+    wall_s: f64,
+    cpus: &[usize],
+    own_pid: i32,
+    own_ns: (u64, u64),
+) -> Option<ThreadWindow> {
+    let others = |listing: &[ThreadRun]| listing.iter().copied().filter(|t| t.pid != own_pid).collect::<Vec<_>>();
+    let mut w = threads_window(&others(before), &others(after), wall_s, cpus, None)?;
+    w.own_s = own_ns.1.saturating_sub(own_ns.0) as f64 / 1e9;
     Some(w)
 }
 
@@ -289,7 +312,26 @@ mod tests {
     }
 
     fn run(tid: i32, pgrp: i32, cpu: usize, ms: u64) -> ThreadRun {
-        ThreadRun { tid, pgrp, cpu, run_ns: ms * 1_000_000 }
+        ThreadRun { tid, pid: pgrp, pgrp, cpu, run_ns: ms * 1_000_000 }
+    }
+
+    #[test]
+    fn the_generator_side_counts_the_load_generators_workers_that_ended_within_the_window() {
+        // 1 s on CPU 0. claimbench (process 50): the upstream's thread ran 200 ms there, and the
+        // engine's worker (thread 51) 550 ms before it ended, so the closing listing lacks it. A
+        // co-tenant (process 60) ran 180 ms on CPU 0; the app (70) 900 ms on CPU 1.
+        let own = |tid: i32, ms: u64| ThreadRun { pid: 50, ..run(tid, 50, 0, ms) };
+        let before = [own(50, 2_000), own(51, 100), own(52, 400), run(60, 60, 0, 0), run(70, 70, 1, 0)];
+        let after = [own(50, 2_000), own(52, 600), run(60, 60, 0, 180), run(70, 70, 1, 900)];
+        // Its process clock kept the ended worker's time: 750 ms in all.
+        let w = generator_window(&before, &after, 1.0, &[0], 50, (3_000_000_000, 3_750_000_000)).unwrap();
+        assert!((w.own_s - 0.75).abs() < 1e-9 && (w.others_s - 0.18).abs() < 1e-9, "{w:?}");
+        assert!((w.busy_fraction() - 0.93).abs() < 1e-9);
+        assert!(saturated(w.busy_fraction(), GENERATOR_BUSY_MAX).is_some());
+        // By the listings alone the worker is lost, and the side reads a quiet 38%.
+        let listed = threads_window(&before, &after, 1.0, &[0], None).unwrap();
+        assert!((listed.busy_fraction() - 0.38).abs() < 1e-9, "{listed:?}");
+        assert_eq!(saturated(listed.busy_fraction(), GENERATOR_BUSY_MAX), None);
     }
 
     #[test]

@@ -173,6 +173,8 @@ pub fn process_run_ns(pid: i32) -> Option<u64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadRun {
     pub tid: i32,
+    /// The process (thread group) it belongs to.
+    pub pid: i32,
     /// The process group, which is how an app's processes are told apart from everyone else's.
     pub pgrp: i32,
     /// The CPU it ran on last (`processor`, field 39): a pinned thread never leaves its CPUs.
@@ -193,9 +195,7 @@ pub fn parse_thread_stat(stat: &str) -> Option<(i32, usize)> {
 pub fn threads() -> Vec<ThreadRun> {
     let mut all = Vec::with_capacity(256);
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()).is_none() {
-            continue;
-        }
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
         for task in std::fs::read_dir(entry.path().join("task")).into_iter().flatten().flatten() {
             let Some(tid) = task.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
             let path = task.path();
@@ -204,7 +204,7 @@ pub fn threads() -> Vec<ThreadRun> {
             if let (Some((pgrp, cpu)), Some(run)) =
                 (stat.as_deref().and_then(parse_thread_stat), run.as_deref().and_then(schedstat))
             {
-                all.push(ThreadRun { tid, pgrp, cpu, run_ns: run.run_ns });
+                all.push(ThreadRun { tid, pid, pgrp, cpu, run_ns: run.run_ns });
             }
         }
     }

@@ -265,7 +265,8 @@ fn joins(load: &Load) -> Duration {
 /// 1,000 members as the priming, Express's first fan-out trial had a p99 of 7.8-11.9 ms in five
 /// quick runs of `--claims real-time` of five, against 4.4-6.3 ms in its later trials, so the
 /// first pair leaned against Express in every run (ratio 1.16-1.84, the rest 0.41-1.05); with
-/// two such rooms, 4.7-5.0 ms in three runs of three (2026-12-08).
+/// two such rooms, 4.7-5.0 ms in three runs of three. With quick's 400 ms split into two rooms of
+/// 200 ms, three whole quick runs had all 18 fan-out pairs at 0.62-0.84 (2026-12-08).
 pub const PRIMING_ROUNDS: u32 = 2;
 
 /// Whether `unit` is primed under `profile` before its first trial on an instance: a load of
