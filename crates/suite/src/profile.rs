@@ -2,8 +2,9 @@
 //! default) fits in five minutes on a 2-core machine by running only the units of the claims'
 //! primary evidences, with the 6 pairs a 95% order-statistics interval needs; `standard` runs
 //! every evidence with 12 pairs; `nightly` runs every evidence with 12 pairs of 3 s trials within
-//! 45 minutes. A unit may ask for more pairs than its profile's (E-cost: 20, whose pairs spread
-//! too widely for fewer). Trials per stack are always even, so the A B, B A order comes in whole blocks.
+//! 45 minutes. A unit may ask for more pairs than its profile's (E-cost 16, E-hol 12 and
+//! E-broadcast's room 10, whose per-pair ratios have tails that spoil a 6-pair interval). Trials
+//! per stack are always even, so the A B, B A order comes in whole blocks.
 //!
 //! Which stacks: `smoke`, `quick` and `nightly` compare express with fastapi; `standard` adds
 //! three more pairs (node-http:starlette, the runtime floor; nestjs:django, the full frameworks;
