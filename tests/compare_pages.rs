@@ -72,7 +72,7 @@ fn the_markdown_names_the_runs_the_threshold_and_each_change() {
     let header = md.find("Change NEW/BASE (interval ≥ 99.9").expect("the per-row level heads the change column");
     assert!(md[header..].contains("% per row, 95% for the comparison)"), "{md}");
     assert!(md.contains("exact Mann–Whitney (order-statistics) interval"), "{md}");
-    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.5× (1.48–1.52) supported | 1.2× (1.18–1.22) supported | −20.0% (−21.6% to −18.4%) |"), "{md}");
+    assert!(md.contains("| **io-throughput** | express/fastapi throughput | 1.5× (1.47–1.51) supported | 1.2× (1.18–1.21) supported | −20.0% (−22.1% to −17.9%) |"), "{md}");
     assert!(md.contains("**regressed**"), "{md}");
     assert!(md.contains("BASE is a standard run and NEW a nightly run"), "{md}");
 }
