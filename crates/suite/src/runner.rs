@@ -687,9 +687,10 @@ impl Runner<'_> {
 
     /// Before the first trial of `unit` on `instance` (and again once that instance was started
     /// anew: `started`), applies the unit's own load for the profile's priming time, split into
-    /// [`PRIMING_ROUNDS`] loads of their own connections, and keeps nothing of it, so that no measured trial meets its code path and load level cold (see
-    /// [`Profile::priming`]). The run primes a block's stacks before its first trial; a trial
-    /// primes only an instance started anew since, or one whose priming failed.
+    /// [`PRIMING_ROUNDS`] loads of their own connections, and keeps nothing of it, so that no
+    /// measured trial meets its code path and load level cold (see [`Profile::priming`]). The
+    /// run primes a block's stacks before its first trial; a trial primes only an instance
+    /// started anew since, or one whose priming failed.
     fn prime(&mut self, unit: &Unit, instance: &Instance, started: bool, primed: &mut Primed) {
         if started {
             primed.retain(|(_, i)| i != instance);
