@@ -119,8 +119,8 @@ pub fn threads_window(
 /// after), which keeps the time of threads that have ended. The load generator's workers are
 /// threads of one trial that end before the closing listing, so by the listings alone the side
 /// lost all of their time: a 1,000-member fan-out trial read 1.6% busy while its worker had used
-/// 8% of the core (2026-12-08). claimbench pins itself to the generator side before it starts
-/// any thread, so all of its time is that side's.
+/// 8% of the core (2026-12-08). claimbench pins itself to the generator side before the run's
+/// threads start (only its signal thread, asleep, is older), so its time is that side's.
 pub fn generator_window(
     before: &[ThreadRun],
     after: &[ThreadRun],
